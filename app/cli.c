@@ -1,0 +1,54 @@
+/* tokenscope-cli: headless TokenScope. */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const TsCliCommand commands[] = {
+  { "grid", ts_cli_grid, "patch grid and token count of an image" },
+  { "quality", ts_cli_quality, "PSNR and SSIM of two same-size images" },
+  { "report", ts_cli_report, "a short token report (the embedded sample without IMAGE)" },
+};
+
+static void
+print_help (FILE *out)
+{
+  fprintf (out, "Usage: tokenscope-cli COMMAND [OPTIONS] ...\n\n"
+                "Explore how vision-language models spend tokens on images.\n\nCommands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nRun 'tokenscope-cli COMMAND --help' for a command's options and examples.\n"
+                "Exit status: 0 ok, 1 usage error, 2 input error, 3 partial dataset failure.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  setlocale (LC_NUMERIC, "C");
+  g_set_prgname ("tokenscope-cli");
+
+  if (argc < 2)
+    {
+      print_help (stderr);
+      return TS_EXIT_USAGE;
+    }
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "help") == 0)
+    {
+      print_help (stdout);
+      return TS_EXIT_OK;
+    }
+  if (strcmp (argv[1], "--version") == 0)
+    {
+      printf ("tokenscope-cli %s\n", PACKAGE_VERSION);
+      return TS_EXIT_OK;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (argv[1], commands[i].name) == 0)
+      return commands[i].func (argc - 1, argv + 1);
+
+  fprintf (stderr, "tokenscope-cli: unknown command '%s'\n\n", argv[1]);
+  print_help (stderr);
+  return TS_EXIT_USAGE;
+}

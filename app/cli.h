@@ -1,0 +1,66 @@
+/* cli.h: what the tokenscope-cli subcommands share.
+ *
+ * Each subcommand is a function taking its own argv (argv[0] is the
+ * subcommand's name) and returning the exit status:
+ *   0 ok, 1 usage error, 2 input error, 3 partial failure (dataset runs). */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "core.h"
+
+G_BEGIN_DECLS
+
+enum {
+  TS_EXIT_OK = 0,
+  TS_EXIT_USAGE = 1,
+  TS_EXIT_INPUT = 2,
+  TS_EXIT_PARTIAL = 3,
+};
+
+typedef int (*TsCliFunc) (int argc, char **argv);
+
+typedef struct {
+  const char *name;
+  TsCliFunc func;
+  const char *summary;
+} TsCliCommand;
+
+/* Options every image subcommand takes: how the image is loaded and gridded. */
+typedef struct {
+  char *resize;          /* native | fit | square | pad */
+  int size;              /* S for fit/square/pad */
+  int patch;
+  double max_megapixels;
+  char *alpha;           /* white | checker */
+} TsCliImageOptions;
+
+void ts_cli_image_options_init (TsCliImageOptions *o);
+void ts_cli_image_options_clear (TsCliImageOptions *o);
+/* Adds --resize, --size, --patch, --max-megapixels, --alpha to @context. */
+void ts_cli_add_image_options (GOptionContext *context, TsCliImageOptions *o);
+/* Loads @path, resizes it and lays the grid. */
+TsImage *ts_cli_load_image (const char *path, const TsCliImageOptions *o, TsGrid *grid,
+                            GError **error);
+
+/* A context with usage "SUBCOMMAND PARAMS", a summary and an examples text. */
+GOptionContext *ts_cli_context (const char *command, const char *params, const char *summary,
+                                const char *examples);
+/* Parses; on failure prints the message and returns FALSE (exit with TS_EXIT_USAGE). */
+gboolean ts_cli_parse (GOptionContext *context, int *argc, char ***argv);
+
+/* Prints "tokenscope-cli: message" and returns the exit status for @error. */
+int ts_cli_fail (const GError *error);
+int ts_cli_usage (const char *command, const char *message);
+
+/* Writes @root as pretty JSON to @dest ("-" = standard output, else atomically). */
+gboolean ts_cli_write_json (JsonNode *root, const char *dest, GError **error);
+/* A JSON number, or null for NaN and infinities (JSON has neither). */
+void ts_json_add_double (JsonBuilder *b, const char *key, double v);
+
+/* Subcommands. */
+int ts_cli_grid (int argc, char **argv);
+int ts_cli_quality (int argc, char **argv);
+int ts_cli_report (int argc, char **argv);
+
+G_END_DECLS

@@ -1,0 +1,12 @@
+/* core.h: the whole TokenScope core, for programs that want all of it. */
+#pragma once
+
+#include "ts-assignment.h"
+#include "ts-error.h"
+#include "ts-features.h"
+#include "ts-grid.h"
+#include "ts-image.h"
+#include "ts-io.h"
+#include "ts-npy.h"
+#include "ts-quality.h"
+#include "ts-resize.h"

@@ -1,0 +1,352 @@
+#include "ts-quality.h"
+#include "ts-error.h"
+#include "ts-resize.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* Copies the p x p patch at @r of @src (floats, RGB) into @dst. */
+static void
+read_patch (const TsImage *src, TsRect r, float *dst)
+{
+  for (int y = 0; y < r.h; y++)
+    {
+      const guint8 *s = src->data + ((gsize) (r.y + y) * src->width + r.x) * 3;
+      for (int i = 0; i < r.w * 3; i++)
+        dst[y * r.w * 3 + i] = s[i];
+    }
+}
+
+static void
+write_patch (TsImage *dst, TsRect r, const float *src)
+{
+  for (int y = 0; y < r.h; y++)
+    {
+      guint8 *d = dst->data + ((gsize) (r.y + y) * dst->width + r.x) * 3;
+      for (int i = 0; i < r.w * 3; i++)
+        d[i] = (guint8) CLAMP (lrintf (src[y * r.w * 3 + i]), 0, 255);
+    }
+}
+
+static void
+paint_regions (const TsImage *image, const TsGrid *grid, const TsAssignment *a, TsImage *out)
+{
+  for (int g = 0; g < a->n_out; g++)
+    {
+      TsRect r = a->regions[g];
+      g_autoptr (TsImage) crop = ts_image_crop (image, r.x, r.y, r.w, r.h, (const guint8[3]){ 0, 0, 0 });
+      g_autoptr (TsImage) small = NULL;
+      g_autoptr (TsImage) back = NULL;
+      if (r.w == grid->patch && r.h == grid->patch)
+        back = g_steal_pointer (&crop);
+      else
+        {
+          small = ts_image_resample (crop, grid->patch, grid->patch);
+          back = ts_image_resample (small, r.w, r.h);
+        }
+      for (int y = 0; y < r.h; y++)
+        memcpy (out->data + ((gsize) (r.y + y) * out->width + r.x) * 3, back->data + (gsize) y * r.w * 3,
+                (gsize) r.w * 3);
+    }
+}
+
+static void
+paint_downsample (const TsImage *image, const TsGrid *grid, const TsAssignment *a, TsImage *out)
+{
+  int W = grid->cols * grid->patch, H = grid->rows * grid->patch;
+  g_autoptr (TsImage) area = ts_image_crop (image, 0, 0, W, H, (const guint8[3]){ 0, 0, 0 });
+  g_autoptr (TsImage) small = ts_image_resample (area, a->down_width, a->down_height);
+  g_autoptr (TsImage) back = ts_image_resample (small, W, H);
+
+  for (int y = 0; y < H; y++)
+    memcpy (out->data + (gsize) y * out->width * 3, back->data + (gsize) y * W * 3, (gsize) W * 3);
+}
+
+/* Patches of every original token as an n_in x (3 P^2) float matrix. */
+static float *
+all_patches (const TsImage *image, const TsGrid *grid)
+{
+  int pd = 3 * grid->patch * grid->patch;
+  float *m = g_new (float, (gsize) grid->tokens * pd);
+
+  for (int t = 0; t < grid->tokens; t++)
+    read_patch (image, ts_grid_patch_rect (grid, t), m + (gsize) t * pd);
+  return m;
+}
+
+static void
+paint_tokens (const TsImage *image, const TsGrid *grid, const TsAssignment *a, TsImage *out)
+{
+  int pd = 3 * grid->patch * grid->patch;
+  g_autofree float *patches = all_patches (image, grid);
+  g_autofree float *tokens = g_new0 (float, (gsize) a->n_out * pd);
+
+  if (a->recon == TS_RECON_MIX && a->mix != NULL)
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, a->n_out, pd, a->n_in, 1.0f, a->mix,
+                 a->n_in, patches, pd, 0.0f, tokens, pd);
+  else
+    {
+      g_autofree int *count = g_new0 (int, a->n_out);
+      for (int i = 0; i < a->n_in; i++)
+        {
+          int g = a->groups[i];
+          if (g < 0)
+            continue;
+          count[g]++;
+          cblas_saxpy (pd, 1.0f, patches + (gsize) i * pd, 1, tokens + (gsize) g * pd, 1);
+        }
+      for (int g = 0; g < a->n_out; g++)
+        if (count[g] > 0)
+          cblas_sscal (pd, 1.0f / count[g], tokens + (gsize) g * pd, 1);
+    }
+  for (int i = 0; i < a->n_in; i++)
+    if (a->groups[i] >= 0)
+      write_patch (out, ts_grid_patch_rect (grid, i), tokens + (gsize) a->groups[i] * pd);
+}
+
+/* Fills dropped patches: grey, or a breadth-first copy from the nearest kept patch. */
+static void
+fill_dropped (const TsGrid *grid, const TsAssignment *a, TsDropFill fill, TsImage *out)
+{
+  int n = grid->tokens, p = grid->patch;
+  g_autofree int *source = g_new (int, n);
+  g_autofree int *queue = g_new (int, n);
+  int head = 0, tail = 0;
+
+  for (int i = 0; i < n; i++)
+    {
+      source[i] = a->groups[i] >= 0 ? i : -1;
+      if (source[i] >= 0)
+        queue[tail++] = i;
+    }
+  if (fill == TS_DROP_FILL_NEAREST && tail > 0)
+    while (head < tail)
+      {
+        int t = queue[head++], r = t / grid->cols, c = t % grid->cols;
+        int nb[4][2] = { { r - 1, c }, { r + 1, c }, { r, c - 1 }, { r, c + 1 } };
+        for (int k = 0; k < 4; k++)
+          {
+            int rr = nb[k][0], cc = nb[k][1], u;
+            if (rr < 0 || cc < 0 || rr >= grid->rows || cc >= grid->cols)
+              continue;
+            u = rr * grid->cols + cc;
+            if (source[u] < 0)
+              source[u] = source[t], queue[tail++] = u;
+          }
+      }
+  for (int i = 0; i < n; i++)
+    {
+      TsRect r;
+      if (a->groups[i] >= 0)
+        continue;
+      r = ts_grid_patch_rect (grid, i);
+      for (int y = 0; y < p; y++)
+        {
+          guint8 *d = out->data + ((gsize) (r.y + y) * out->width + r.x) * 3;
+          if (source[i] >= 0 && fill == TS_DROP_FILL_NEAREST)
+            {
+              TsRect s = ts_grid_patch_rect (grid, source[i]);
+              memcpy (d, out->data + ((gsize) (s.y + y) * out->width + s.x) * 3, (gsize) p * 3);
+            }
+          else
+            memset (d, 128, (gsize) p * 3);
+        }
+    }
+}
+
+TsImage *
+ts_reconstruct (const TsImage *image, const TsGrid *grid, const TsAssignment *a, TsDropFill fill,
+                GError **error)
+{
+  TsImage *out;
+
+  if (image->width < grid->cols * grid->patch || image->height < grid->rows * grid->patch ||
+      a->n_in != grid->tokens)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "the assignment (%d patches) does not belong to this %d x %d grid", a->n_in,
+                   grid->rows, grid->cols);
+      return NULL;
+    }
+  out = ts_image_copy (image);
+  switch (a->recon)
+    {
+    case TS_RECON_REGION:
+      if (a->regions != NULL)
+        {
+          paint_regions (image, grid, a, out);
+          break;
+        }
+      paint_tokens (image, grid, a, out);
+      break;
+    case TS_RECON_DOWNSAMPLE:
+      paint_downsample (image, grid, a, out);
+      break;
+    case TS_RECON_GROUP_MEAN:
+    case TS_RECON_MIX:
+    default:
+      paint_tokens (image, grid, a, out);
+      break;
+    }
+  fill_dropped (grid, a, fill, out);
+  return out;
+}
+
+double
+ts_psnr (const TsImage *a, const TsImage *b)
+{
+  gsize n;
+  double sse = 0;
+
+  if (a->width != b->width || a->height != b->height)
+    return NAN;
+  n = (gsize) a->width * a->height * 3;
+  for (gsize i = 0; i < n; i++)
+    {
+      double d = (double) a->data[i] - b->data[i];
+      sse += d * d;
+    }
+  if (sse == 0)
+    return INFINITY;
+  return 10.0 * log10 (255.0 * 255.0 / (sse / n));
+}
+
+double *
+ts_image_luma (const TsImage *image)
+{
+  gsize n = (gsize) image->width * image->height;
+  double *y = g_new (double, n);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      const guint8 *p = image->data + i * 3;
+      y[i] = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+    }
+  return y;
+}
+
+/* scipy.ndimage 'reflect' (half-sample symmetric) index into 0..n-1. */
+static int
+reflect (int i, int n)
+{
+  int period = 2 * n;
+
+  i %= period;
+  if (i < 0)
+    i += period;
+  return i < n ? i : period - 1 - i;
+}
+
+#define SSIM_RADIUS 5 /* int(3.5 * 1.5 + 0.5) */
+
+/* Separable Gaussian filter of five planes at once: in[k] -> out[k]. */
+static void
+gauss5 (const double *const in[5], double *const out[5], int w, int h, const double *k)
+{
+  g_autofree double *tmp = g_new (double, (gsize) w * h * 5);
+  g_autofree int *xi = g_new (int, (gsize) w * (2 * SSIM_RADIUS + 1));
+
+  for (int x = 0; x < w; x++)
+    for (int t = -SSIM_RADIUS; t <= SSIM_RADIUS; t++)
+      xi[x * (2 * SSIM_RADIUS + 1) + t + SSIM_RADIUS] = reflect (x + t, w);
+  /* rows */
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        double acc[5] = { 0 };
+        const int *ix = xi + x * (2 * SSIM_RADIUS + 1);
+        for (int t = 0; t <= 2 * SSIM_RADIUS; t++)
+          {
+            gsize idx = (gsize) y * w + ix[t];
+            for (int p = 0; p < 5; p++)
+              acc[p] += k[t] * in[p][idx];
+          }
+        for (int p = 0; p < 5; p++)
+          tmp[((gsize) y * w + x) * 5 + p] = acc[p];
+      }
+  /* columns */
+  for (int y = 0; y < h; y++)
+    {
+      int iy[2 * SSIM_RADIUS + 1];
+      for (int t = -SSIM_RADIUS; t <= SSIM_RADIUS; t++)
+        iy[t + SSIM_RADIUS] = reflect (y + t, h);
+      for (int x = 0; x < w; x++)
+        {
+          double acc[5] = { 0 };
+          for (int t = 0; t <= 2 * SSIM_RADIUS; t++)
+            {
+              const double *s = tmp + ((gsize) iy[t] * w + x) * 5;
+              for (int p = 0; p < 5; p++)
+                acc[p] += k[t] * s[p];
+            }
+          for (int p = 0; p < 5; p++)
+            out[p][(gsize) y * w + x] = acc[p];
+        }
+    }
+}
+
+double
+ts_ssim_luma (const double *x, const double *y, int w, int h, double *map)
+{
+  const double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
+  gsize n = (gsize) w * h;
+  g_autofree double *buf = g_new (double, n * 8);
+  double *xx = buf, *yy = buf + n, *xy = buf + 2 * n;
+  double *f[5] = { buf + 3 * n, buf + 4 * n, buf + 5 * n, buf + 6 * n, buf + 7 * n };
+  double k[2 * SSIM_RADIUS + 1], ksum = 0, total = 0;
+  int x0 = SSIM_RADIUS, y0 = SSIM_RADIUS, x1 = w - SSIM_RADIUS, y1 = h - SSIM_RADIUS;
+  gsize count = 0;
+
+  for (int t = -SSIM_RADIUS; t <= SSIM_RADIUS; t++)
+    ksum += k[t + SSIM_RADIUS] = exp (-0.5 * t * t / (1.5 * 1.5));
+  for (int t = 0; t <= 2 * SSIM_RADIUS; t++)
+    k[t] /= ksum;
+  for (gsize i = 0; i < n; i++)
+    xx[i] = x[i] * x[i], yy[i] = y[i] * y[i], xy[i] = x[i] * y[i];
+  {
+    const double *in[5] = { x, y, xx, yy, xy };
+    gauss5 (in, f, w, h, k);
+  }
+  if (x1 <= x0 || y1 <= y0)
+    x0 = y0 = 0, x1 = w, y1 = h;
+  for (int j = 0; j < h; j++)
+    for (int i = 0; i < w; i++)
+      {
+        gsize p = (gsize) j * w + i;
+        double ux = f[0][p], uy = f[1][p];
+        double vx = f[2][p] - ux * ux, vy = f[3][p] - uy * uy, vxy = f[4][p] - ux * uy;
+        double s = ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
+        if (map)
+          map[p] = s;
+        if (i >= x0 && i < x1 && j >= y0 && j < y1)
+          total += s, count++;
+      }
+  return total / count;
+}
+
+double
+ts_ssim (const TsImage *a, const TsImage *b)
+{
+  g_autofree double *x = NULL;
+  g_autofree double *y = NULL;
+
+  if (a->width != b->width || a->height != b->height)
+    return NAN;
+  x = ts_image_luma (a);
+  y = ts_image_luma (b);
+  return ts_ssim_luma (x, y, a->width, a->height, NULL);
+}
+
+double
+ts_feature_retention (const TsFeatures *features, const TsAssignment *a)
+{
+  double sum = 0;
+
+  if (a->d != features->d || a->n_in != features->n || a->features == NULL)
+    return NAN;
+  for (int i = 0; i < a->n_in; i++)
+    if (a->groups[i] >= 0)
+      sum += ts_cosine (features->data + (gsize) i * a->d, a->features + (gsize) a->groups[i] * a->d, a->d);
+  return sum / a->n_in;
+}

@@ -1,0 +1,49 @@
+/* ts-resize.h: how an image becomes the size the patch grid covers.
+ *
+ * Policies (REFERENCE 1):
+ *   native  keep the pixels; crop the right and bottom remainder to a multiple
+ *           of the patch size (a side shorter than one patch is padded with
+ *           the mean colour up to one patch)
+ *   fit S   longest side S, aspect kept; the other side rounded to the nearest
+ *           multiple of the patch size (at least one patch)
+ *   square S  stretch to S x S
+ *   pad S   LLaVA-1.5: pad to a square with the mean colour, then S x S
+ * S is rounded down to a multiple of the patch size (at least one patch).
+ * Resampling is stb_image_resize with a Catmull-Rom filter (antialiased when
+ * shrinking), deterministic. */
+#pragma once
+
+#include "ts-image.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  TS_RESIZE_NATIVE,
+  TS_RESIZE_FIT,
+  TS_RESIZE_SQUARE,
+  TS_RESIZE_PAD,
+} TsResizePolicy;
+
+typedef struct {
+  TsResizePolicy policy;
+  int size; /* S; ignored by native */
+} TsResize;
+
+/* "native", "fit", "square", "pad" (TS_ERROR_INVALID_ARGUMENT otherwise). */
+gboolean ts_resize_policy_parse (const char *text, TsResizePolicy *policy, GError **error);
+const char *ts_resize_policy_name (TsResizePolicy policy);
+
+/* The output size @resize gives a @width x @height image at @patch, without resampling. */
+gboolean ts_resize_target_size (const TsResize *resize, int width, int height, int patch,
+                                int *out_width, int *out_height, GError **error);
+
+/* A new image sized by @resize for @patch. */
+TsImage *ts_resize_apply (const TsImage *image, const TsResize *resize, int patch, GError **error);
+
+/* Plain resampling to exactly @width x @height (NULL on bad sizes). */
+TsImage *ts_image_resample (const TsImage *image, int width, int height);
+
+/* Mean colour of the image, rounded. */
+void ts_image_mean_color (const TsImage *image, guint8 rgb[3]);
+
+G_END_DECLS
