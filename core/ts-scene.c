@@ -1,0 +1,62 @@
+#include "ts-scene.h"
+#include "ts-error.h"
+
+TsScene *
+ts_scene_new (TsImage *image, int patch, TsFeatureKind kind, TsFeatures *features, GError **error)
+{
+  g_autoptr (TsImage) owned_image = image;
+  g_autoptr (TsFeatures) owned_features = features;
+  TsScene *scene;
+  TsGrid grid;
+
+  g_return_val_if_fail (image != NULL, NULL);
+  if (!ts_grid_init (&grid, image->width, image->height, patch, error))
+    return NULL;
+  if (owned_features == NULL)
+    {
+      kind = TS_FEATURES_PIXEL;
+      owned_features = kind == TS_FEATURES_PIXEL ? ts_features_pixel (image, &grid, error) : NULL;
+      if (owned_features == NULL)
+        return NULL;
+    }
+  if (owned_features->n != grid.tokens)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%d feature rows for a grid of %d tokens",
+                   owned_features->n, grid.tokens);
+      return NULL;
+    }
+  scene = g_new0 (TsScene, 1);
+  scene->grid = grid;
+  scene->kind = kind;
+  scene->normalized = ts_features_normalized (owned_features, error);
+  if (scene->normalized == NULL)
+    {
+      g_free (scene);
+      return NULL;
+    }
+  scene->image = g_steal_pointer (&owned_image);
+  scene->features = g_steal_pointer (&owned_features);
+  return scene;
+}
+
+void
+ts_scene_set_importance (TsScene *scene, float *importance, const char *source)
+{
+  g_free (scene->importance);
+  g_free (scene->importance_source);
+  scene->importance = importance;
+  scene->importance_source = g_strdup (source);
+}
+
+void
+ts_scene_free (TsScene *scene)
+{
+  if (scene == NULL)
+    return;
+  ts_image_free (scene->image);
+  ts_features_free (scene->features);
+  ts_features_free (scene->normalized);
+  g_free (scene->importance);
+  g_free (scene->importance_source);
+  g_free (scene);
+}

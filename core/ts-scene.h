@@ -1,0 +1,37 @@
+/* ts-scene.h: one image ready for compression: the first half of the data path
+ * (image -> grid -> features), with what every method and sweep shares.
+ *
+ * A scene owns its working image (already resized), its grid, the raw token
+ * features and their L2-normalised copy. It can carry a per-token importance
+ * (model attention, or feature attention computed once) that pruning methods
+ * read. A scene is immutable after ts_scene_new / ts_scene_set_importance, so
+ * any number of threads may run methods on it at once. */
+#pragma once
+
+#include "ts-features.h"
+#include "ts-grid.h"
+#include "ts-image.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  TsImage *image;          /* the resized working image the grid covers */
+  TsGrid grid;
+  TsFeatureKind kind;      /* what the features are */
+  TsFeatures *features;    /* grid.tokens x d, raw */
+  TsFeatures *normalized;  /* the same, rows of unit L2 norm */
+  float *importance;       /* grid.tokens values or NULL; higher = more important */
+  char *importance_source; /* e.g. "feature attention (mean query, tau 0.1)", "CLS attention layer 22" */
+} TsScene;
+
+/* Takes ownership of @image and @features (which may be NULL: pixel features
+ * are computed). The grid is laid at @patch over the whole image. */
+TsScene *ts_scene_new (TsImage *image, int patch, TsFeatureKind kind, TsFeatures *features,
+                       GError **error);
+/* Takes ownership of @importance (grid.tokens floats). */
+void ts_scene_set_importance (TsScene *scene, float *importance, const char *source);
+void ts_scene_free (TsScene *scene);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsScene, ts_scene_free)
+
+G_END_DECLS
