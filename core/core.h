@@ -14,3 +14,4 @@
 #include "ts-resize.h"
 #include "ts-scene.h"
 #include "ts-settings.h"
+#include "ts-stats.h"
