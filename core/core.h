@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ts-assignment.h"
+#include "ts-dataset.h"
 #include "ts-error.h"
 #include "ts-features.h"
 #include "ts-grid.h"
