@@ -165,38 +165,62 @@ ts_cli_add_image_options (GOptionContext *context, TsCliImageOptions *o)
   g_option_context_add_group (context, group);
 }
 
-TsImage *
-ts_cli_load_image (const char *path, const TsCliImageOptions *o, TsGrid *grid, GError **error)
+gboolean
+ts_cli_load_options (const TsCliImageOptions *o, TsLoadOptions *load, GError **error)
 {
-  TsLoadOptions load = { 0 };
-  TsResize resize = { TS_RESIZE_NATIVE, o->size };
-  g_autoptr (TsImage) image = NULL;
-  g_autoptr (TsImage) resized = NULL;
-
-  if (o->max_megapixels <= 0)
+  memset (load, 0, sizeof *load);
+  if (!(o->max_megapixels > 0) || o->max_megapixels > 1e6)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--max-megapixels must be positive");
-      return NULL;
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "--max-megapixels must be between 0 and 1000000, not %g", o->max_megapixels);
+      return FALSE;
     }
-  load.max_pixels = (guint64) (o->max_megapixels * 1e6);
+  load->max_pixels = MAX ((guint64) 1, (guint64) (o->max_megapixels * 1e6));
   if (o->alpha == NULL || strcmp (o->alpha, "white") == 0)
-    load.alpha = TS_ALPHA_OVER_WHITE;
+    load->alpha = TS_ALPHA_OVER_WHITE;
   else if (strcmp (o->alpha, "checker") == 0)
-    load.alpha = TS_ALPHA_OVER_CHECKER;
+    load->alpha = TS_ALPHA_OVER_CHECKER;
   else
     {
       g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--alpha must be white or checker, not '%s'",
                    o->alpha);
-      return NULL;
+      return FALSE;
     }
-  if (o->resize != NULL && !ts_resize_policy_parse (o->resize, &resize.policy, error))
-    return NULL;
+  return TRUE;
+}
+
+gboolean
+ts_cli_resize_options (const TsCliImageOptions *o, TsResize *resize, GError **error)
+{
+  resize->policy = TS_RESIZE_NATIVE;
+  resize->size = o->size;
+  if (o->resize != NULL && !ts_resize_policy_parse (o->resize, &resize->policy, error))
+    return FALSE;
   if (o->patch < TS_PATCH_MIN || o->patch > TS_PATCH_MAX)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--patch %d is outside %d..%d", o->patch,
                    TS_PATCH_MIN, TS_PATCH_MAX);
-      return NULL;
+      return FALSE;
     }
+  if (resize->policy != TS_RESIZE_NATIVE && (o->size < o->patch || o->size > 65536))
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "--size %d must be between the patch size %d and 65536", o->size, o->patch);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+TsImage *
+ts_cli_load_image (const char *path, const TsCliImageOptions *o, TsGrid *grid, GError **error)
+{
+  TsLoadOptions load;
+  TsResize resize;
+  g_autoptr (TsImage) image = NULL;
+  g_autoptr (TsImage) resized = NULL;
+
+  if (!ts_cli_load_options (o, &load, error) || !ts_cli_resize_options (o, &resize, error))
+    return NULL;
   image = ts_image_load (path, &load, error);
   if (image == NULL)
     return NULL;
