@@ -24,11 +24,17 @@ ts_downsample_shape (const TsGrid *grid, int target, int *rows, int *cols)
   double berr = fabs (log ((double) grid->rows / grid->cols));
 
   for (int r = 1; r <= grid->rows; r++)
-    consider (grid, target, r, CLAMP ((int) lround ((double) r * grid->cols / grid->rows), 1, grid->cols), &br,
-              &bc, &berr);
+    {
+      double c = (double) r * grid->cols / grid->rows;
+      consider (grid, target, r, MAX (1, (int) floor (c)), &br, &bc, &berr);
+      consider (grid, target, r, (int) ceil (c), &br, &bc, &berr);
+    }
   for (int c = 1; c <= grid->cols; c++)
-    consider (grid, target, CLAMP ((int) lround ((double) c * grid->rows / grid->cols), 1, grid->rows), c, &br,
-              &bc, &berr);
+    {
+      double r = (double) c * grid->rows / grid->cols;
+      consider (grid, target, MAX (1, (int) floor (r)), c, &br, &bc, &berr);
+      consider (grid, target, (int) ceil (r), c, &br, &bc, &berr);
+    }
   *rows = br;
   *cols = bc;
 }

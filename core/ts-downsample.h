@@ -2,8 +2,9 @@
  *
  * Instead of compressing tokens, shrink the image so that the target number
  * of tokens covers it at the same patch size: a rows' x cols' token grid with
- * rows' * cols' the largest count <= target whose aspect follows the grid's
- * (cols' = round(rows' cols / rows) or rows' = round(cols' rows / cols)).
+ * rows' * cols' the largest count <= target whose aspect follows the grid's:
+ * cols' is rows' cols / rows rounded down or up, or rows' is cols' rows / cols
+ * rounded down or up (ties: the closer aspect).
  * Output token (r, c) covers the pixel rectangle
  * [floor(c W / cols'), floor((c + 1) W / cols')) x [floor(r H / rows'), ...)
  * of the W x H grid area; each original patch belongs to the token containing
