@@ -59,6 +59,7 @@ gboolean ts_cli_write_json (JsonNode *root, const char *dest, GError **error);
 void ts_json_add_double (JsonBuilder *b, const char *key, double v);
 
 /* Subcommands. */
+int ts_cli_attention (int argc, char **argv);
 int ts_cli_grid (int argc, char **argv);
 int ts_cli_quality (int argc, char **argv);
 int ts_cli_report (int argc, char **argv);
