@@ -211,7 +211,21 @@ ts_attention_importance (const TsScene *scene, char **source, GError **error)
   out = g_new (float, n);
   if (!ts_attention_map (scene->normalized, TS_ATTENTION_DISTINCT, 0, TS_ATTENTION_DEFAULT_TAU, out, NULL, error))
     return NULL;
+  /* softmax(distinct / tau): the same ranking, shaped like an attention distribution */
+  for (int i = 0; i < n; i++)
+    out[i] /= (float) TS_ATTENTION_DEFAULT_TAU;
+  {
+    float mx = out[0];
+    double sum = 0;
+    for (int i = 1; i < n; i++)
+      mx = MAX (mx, out[i]);
+    for (int i = 0; i < n; i++)
+      sum += (out[i] = expf (out[i] - mx));
+    for (int i = 0; i < n; i++)
+      out[i] = (float) (out[i] / sum);
+  }
   if (source)
-    *source = g_strdup ("feature distinctiveness 1 - mean cos (no model attention)");
+    *source = g_strdup_printf ("feature attention softmax((1 - mean cos) / %g) (no model attention)",
+                               TS_ATTENTION_DEFAULT_TAU);
   return g_steal_pointer (&out);
 }

@@ -19,7 +19,10 @@
  *
  * Importance for pruning (ts_attention_importance): the scene's own
  * importance when it carries one (model attention, ts_scene_set_importance),
- * else feature distinctiveness. Distinctiveness ranks tokens exactly in the
+ * else softmax_i(distinct_i / tau) with tau = TS_ATTENTION_DEFAULT_TAU: the
+ * distinctiveness ranking shaped like an attention distribution (positive,
+ * sums to 1, heavy-tailed like CLS attention, which PruMerge's outlier test
+ * expects). Distinctiveness ranks tokens exactly in the
  * reverse order of the global view (both are monotone in cos(x_i, m)), so
  * keeping the most distinctive tokens = dropping the ones the mean query
  * attends to most, i.e. the most redundant. The received view is available
@@ -67,8 +70,8 @@ void ts_attention_softmax_rows (const float *q, int m, const float *x, int n, in
 gboolean ts_attention_rows (const TsFeatures *x, int r0, int nb, double tau, float *out, GError **error);
 
 /* The importance pruning uses, newly allocated (grid.tokens floats, higher =
- * keep): the scene's importance when set, else feature distinctiveness of
- * scene->normalized. @source (optional) receives a description to report. */
+ * keep): the scene's importance when set, else softmax(distinctiveness / tau)
+ * of scene->normalized. @source (optional) receives a description to report. */
 float *ts_attention_importance (const TsScene *scene, char **source, GError **error);
 
 G_END_DECLS

@@ -40,7 +40,8 @@ static const TsMethod methods[] = {
     "outlier, s_i > Q3 + 1.5 (Q3 - Q1) (the box-plot rule on the importance distribution), so a busy image "
     "keeps more than a plain one. Each kept token then absorbs its k most similar non-kept tokens by cosine "
     "(k = ceil((N - m) / m) for m kept tokens) and becomes their mean, so pruned context is merged rather "
-    "than lost; tokens no kept token absorbed are dropped. The target count is ignored.",
+    "than lost; tokens no kept token absorbed are dropped. The target is only a fallback for images whose "
+    "importance has no outlier (then the target's top-k are kept).",
     TS_METHOD_DROPS | TS_METHOD_AUTO_COUNT, ts_prumerge_run },
   { "resample", "Cross-attention resampler (K queries)",
     "K queries attend to all tokens (Q-Former 32, Perceiver Resampler 64 shape), training-free",

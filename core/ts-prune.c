@@ -250,8 +250,8 @@ select_best (Candidate *c, int n, int k)
 }
 
 TsAssignment *
-ts_prumerge (const TsScene *scene, const float *importance, int neighbours, GCancellable *cancellable,
-             GError **error)
+ts_prumerge (const TsScene *scene, const float *importance, int neighbours, int fallback,
+             GCancellable *cancellable, GError **error)
 {
   const TsFeatures *x;
   int n, m = 0, n_rest = 0, d, k, bs;
@@ -268,10 +268,10 @@ ts_prumerge (const TsScene *scene, const float *importance, int neighbours, GCan
 
   if (!check_scene (scene, importance, error))
     return NULL;
-  if (neighbours < 0)
+  if (neighbours < 0 || fallback < 1 || fallback > scene->grid.tokens)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "PruMerge neighbours must be >= 0, not %d",
-                   neighbours);
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "PruMerge needs neighbours >= 0 and a fallback count in 1..%d (got %d, %d)",
+                   scene->grid.tokens, neighbours, fallback);
       return NULL;
     }
   x = scene->normalized;
@@ -287,11 +287,16 @@ ts_prumerge (const TsScene *scene, const float *importance, int neighbours, GCan
       rest[n_rest++] = i;
   if (m == 0)
     {
-      g_autofree int *top = ts_prune_top_k (importance, n, 1);
-      kept[m++] = top[0];
+      /* A flat importance has no outlier: the caller's hint decides. */
+      g_autofree int *top = ts_prune_top_k (importance, n, fallback);
+      g_autofree gboolean *is_kept = g_new0 (gboolean, n);
+      for (int t = 0; t < fallback; t++)
+        is_kept[top[t]] = TRUE;
       n_rest = 0;
       for (int i = 0; i < n; i++)
-        if (i != top[0])
+        if (is_kept[i])
+          kept[m++] = i;
+        else
           rest[n_rest++] = i;
     }
   if ((a = ts_assignment_new (n, m, scene->features->d, error)) == NULL)
@@ -394,5 +399,5 @@ ts_prumerge_run (const TsScene *scene, const TsMethodParams *params, GCancellabl
 
   if ((imp = scene_importance (scene, error)) == NULL)
     return NULL;
-  return ts_prumerge (scene, imp, 0, cancellable, error);
+  return ts_prumerge (scene, imp, 0, ts_method_target (params, scene->grid.tokens), cancellable, error);
 }

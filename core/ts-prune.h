@@ -2,7 +2,7 @@
  *
  * All three read one importance per token (higher = keep): the scene's own
  * (model CLS attention via ts_scene_set_importance) or, without one, feature
- * distinctiveness (ts_attention_importance). Ties are broken by the lower
+ * attention softmax(distinctiveness / tau) (ts_attention_importance). Ties are broken by the lower
  * patch index, so results are deterministic. Similarity is cosine on
  * scene->normalized, computed with cblas_sgemm in blocks (never N x N).
  * Output tokens are in spatial order (smallest member patch); dropped
@@ -18,10 +18,12 @@
  *              other remaining token joins its most similar target, and each
  *              contextual token is the mean of its group. Nothing is dropped
  *              unless k_c = 0 (then the rest is dropped as in prune).
- *   prumerge   adaptive (the image chooses the count; the target is ignored):
+ *   prumerge   adaptive (the image chooses the count):
  *              keep the outliers above Q3 + 1.5 IQR of the importance
- *              (quartiles interpolated linearly, as numpy); with no outlier the
- *              single most important token is kept. Each kept token absorbs
+ *              (quartiles interpolated linearly, as numpy). A flat importance
+ *              (no outlier, e.g. a uniform image or distinctiveness whose top
+ *              quarter is a plateau) keeps the target's count of most important
+ *              tokens instead, so the target is the fallback. Each kept token absorbs
  *              its k nearest non-kept tokens by cosine, k = ceil((N - m) / m)
  *              for m kept tokens (its fair share of the image); a token in
  *              several such lists joins the most similar of those kept tokens.
@@ -43,8 +45,9 @@ double ts_prune_iqr_threshold (const float *values, int n);
 TsAssignment *ts_prune (const TsScene *scene, const float *importance, int keep, GError **error);
 TsAssignment *ts_visionzip (const TsScene *scene, const float *importance, int dominant, int contextual,
                             GCancellable *cancellable, GError **error);
-/* @neighbours: tokens each kept token absorbs; 0 = ceil((N - m) / m). */
-TsAssignment *ts_prumerge (const TsScene *scene, const float *importance, int neighbours,
+/* @neighbours: tokens each kept token absorbs; 0 = ceil((N - m) / m).
+ * @fallback: tokens kept (top by importance) when no value is an outlier. */
+TsAssignment *ts_prumerge (const TsScene *scene, const float *importance, int neighbours, int fallback,
                            GCancellable *cancellable, GError **error);
 
 /* Registry entry points (ts-method.h). */

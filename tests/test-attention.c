@@ -222,12 +222,20 @@ test_distinct_odd_patch (void)
     if (map[t] > map[best])
       best = t;
   g_assert_cmpint (best, ==, odd);
-  /* and the default importance is this same distinctiveness */
+  /* and the default importance is softmax(distinct / 0.1): same ranking, sums to 1 */
   {
     g_autofree char *source = NULL;
     g_autofree float *imp = ts_attention_importance (scene, &source, NULL);
-    g_assert_cmpmem (imp, sizeof map, map, sizeof map);
-    g_assert_nonnull (strstr (source, "distinctiveness"));
+    double sum = 0, z = 0;
+    for (int t = 0; t < 144; t++)
+      z += exp ((map[t] - map[odd]) / 0.1);
+    for (int t = 0; t < 144; t++)
+      {
+        sum += imp[t];
+        g_assert_cmpfloat_with_epsilon (imp[t], exp ((map[t] - map[odd]) / 0.1) / z, 1e-6);
+      }
+    g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-5);
+    g_assert_nonnull (strstr (source, "mean cos"));
   }
 }
 
