@@ -189,6 +189,15 @@ ts_cli_attention (int argc, char **argv)
   };
 
   ts_cli_image_options_init (&io);
+  {
+    /* defaults from --settings FILE; flags override them */
+    const TsSettings *st = ts_cli_settings ();
+    o.tau = st->params.tau > 0 ? st->params.tau : TS_ATTENTION_DEFAULT_TAU;
+    if (st->features == TS_FEATURES_DESCRIPTOR)
+      o.features = g_strdup ("descriptor");
+    else if (st->features == TS_FEATURES_NPY && st->features_file != NULL)
+      o.features = g_strconcat ("npy:", st->features_file, NULL);
+  }
   context = ts_cli_context (
     "attention", "IMAGE (--query ROW,COL | --global | --distinct | --received)",
     "Feature attention maps without a model: A = softmax(X X^T / tau) on L2-normalised token features.\n"

@@ -43,6 +43,19 @@ void ts_cli_add_image_options (GOptionContext *context, TsCliImageOptions *o);
 TsImage *ts_cli_load_image (const char *path, const TsCliImageOptions *o, TsGrid *grid,
                             GError **error);
 
+/* The settings in force: defaults, or the file named by --settings FILE
+ * anywhere on the command line (removed from argv by ts_cli_take_settings).
+ * Subcommands start their option defaults from it, so flags override it. */
+TsSettings *ts_cli_settings (void);
+/* Strips --settings FILE / --settings=FILE from argv and loads the file;
+ * warnings go to standard error. */
+gboolean ts_cli_take_settings (int *argc, char **argv, GError **error);
+
+/* Adds --method, --tokens, --ratio and every method option (--pool-mode,
+ * --protected, --adjacent-only, --tome-r, --dominant, --rounds, --tau,
+ * --detail, --entropy-threshold, --fill, --seed), writing into @s. */
+void ts_cli_add_method_options (GOptionContext *context, TsSettings *s);
+
 /* A context with usage "SUBCOMMAND PARAMS", a summary and an examples text. */
 GOptionContext *ts_cli_context (const char *command, const char *params, const char *summary,
                                 const char *examples);
@@ -63,5 +76,7 @@ int ts_cli_attention (int argc, char **argv);
 int ts_cli_grid (int argc, char **argv);
 int ts_cli_quality (int argc, char **argv);
 int ts_cli_report (int argc, char **argv);
+int ts_cli_settings_cmd (int argc, char **argv);
+int ts_cli_summarize (int argc, char **argv);
 
 G_END_DECLS
