@@ -7,6 +7,7 @@
 
 static const TsCliCommand commands[] = {
   { "compress", ts_cli_compress, "compress an image's tokens with a method and measure the quality" },
+  { "attention", ts_cli_attention, "feature attention maps: a patch's row, the mean query, distinctiveness" },
   { "grid", ts_cli_grid, "patch grid and token count of an image" },
   { "quality", ts_cli_quality, "PSNR and SSIM of two same-size images" },
   { "report", ts_cli_report, "a short token report (the embedded sample without IMAGE)" },

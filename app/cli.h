@@ -77,6 +77,7 @@ void ts_json_add_double (JsonBuilder *b, const char *key, double v);
 
 /* Subcommands. */
 int ts_cli_compress (int argc, char **argv);
+int ts_cli_attention (int argc, char **argv);
 int ts_cli_grid (int argc, char **argv);
 int ts_cli_quality (int argc, char **argv);
 int ts_cli_report (int argc, char **argv);

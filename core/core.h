@@ -2,6 +2,8 @@
 #pragma once
 
 #include "ts-assignment.h"
+#include "ts-attention.h"
+#include "ts-colormap.h"
 #include "ts-dataset.h"
 #include "ts-downsample.h"
 #include "ts-error.h"
@@ -10,11 +12,14 @@
 #include "ts-grid.h"
 #include "ts-image.h"
 #include "ts-io.h"
+#include "ts-kmeans.h"
 #include "ts-method.h"
 #include "ts-npy.h"
 #include "ts-optical.h"
 #include "ts-pool.h"
+#include "ts-prune.h"
 #include "ts-quality.h"
+#include "ts-resample.h"
 #include "ts-resize.h"
 #include "ts-scene.h"
 #include "ts-settings.h"
