@@ -11,10 +11,11 @@ typedef struct {
 } Node;
 
 /* What the detail scores need, built once per run for the chosen score.
- *   blur      pyr[k]: sums of 2^k x 2^k pixel blocks (3 channels), exact in
- *             guint32 up to k = 12; sq: summed-area table of per-patch sums of
- *             squared channel values
- *   entropy   hist[l]: 256-bin luma histograms of the level-l nodes (l >= 1)
+ *   blur      pyr[k]: sums of 2^k x 2^k pixel blocks (3 channels, k >= 2),
+ *             exact in guint32 up to k = 12; sat: summed-area table of
+ *             per-patch sums of squared channel values
+ *   entropy   hist[l]: 256-bin luma histograms of the level-l nodes (l >= 2)
+ * Level-1 nodes are scored from the pixels directly.
  *   gradient  grad: summed-area table of per-patch gradient energy */
 typedef struct {
   const TsImage *image;
@@ -136,7 +137,9 @@ build_blur (Detail *d, GCancellable *cancellable, GError **error)
     }
   d->sat = summed_area (sq, g->rows, g->cols);
 
-  for (int k = 1; k <= d->top; k++)
+  /* level 1 is scored straight from the pixels (see node_score): storing it
+   * would touch as much memory as the image itself */
+  for (int k = 2; k <= d->top; k++)
     {
       int bw = W >> k, bh = H >> k, pw = W >> (k - 1);
       if (bw == 0 || bh == 0)
@@ -151,14 +154,16 @@ build_blur (Detail *d, GCancellable *cancellable, GError **error)
       for (int y = 0; y < bh; y++)
         {
           guint32 *out = d->pyr[k] + (gsize) y * bw * 3;
-          if (k == 1)
+          if (k == 2)
             {
-              const guint8 *a = im->data + (gsize) (2 * y) * im->width * 3;
-              const guint8 *b = a + (gsize) im->width * 3;
-              for (int x = 0; x < bw * 3; x++)
+              memset (out, 0, sizeof (guint32) * bw * 3);
+              for (int j = 0; j < 4; j++)
                 {
-                  int i = (x / 3) * 6 + x % 3;
-                  out[x] = (guint32) a[i] + a[i + 3] + b[i] + b[i + 3];
+                  const guint8 *row = im->data + (gsize) (4 * y + j) * im->width * 3;
+                  for (int x = 0; x < bw; x++)
+                    for (int ch = 0; ch < 3; ch++)
+                      out[x * 3 + ch] += (guint32) row[x * 12 + ch] + row[x * 12 + 3 + ch] + row[x * 12 + 6 + ch] +
+                                         row[x * 12 + 9 + ch];
                 }
             }
           else
@@ -185,7 +190,8 @@ build_entropy (Detail *d, GCancellable *cancellable, GError **error)
   const TsImage *im = d->image;
   int P = g->patch;
 
-  for (int l = 1; l <= d->top; l++)
+  /* level 1 is scored straight from the pixels (see node_score) */
+  for (int l = 2; l <= d->top; l++)
     {
       int hr = g->rows >> l, hc = g->cols >> l;
       if (hr == 0 || hc == 0)
@@ -198,14 +204,14 @@ build_entropy (Detail *d, GCancellable *cancellable, GError **error)
                        g->rows, g->cols);
           return FALSE;
         }
-      if (l == 1)
+      if (l == 2)
         {
-          for (int y = 0; y < hr * 2 * P; y++)
+          for (int y = 0; y < hr * 4 * P; y++)
             {
               const guint8 *row = im->data + (gsize) y * im->width * 3;
-              guint32 *h = d->hist[1] + (gsize) (y / (2 * P)) * hc * 256;
-              for (int x = 0; x < hc * 2 * P; x++)
-                h[(x / (2 * P)) * 256 + luma_bin (row + 3 * x)]++;
+              guint32 *h = d->hist[2] + (gsize) (y / (4 * P)) * hc * 256;
+              for (int x = 0; x < hc * 4 * P; x++)
+                h[(x / (4 * P)) * 256 + luma_bin (row + 3 * x)]++;
               if ((y & 255) == 255 && ts_check_cancelled (cancellable, error))
                 return FALSE;
             }
@@ -287,6 +293,44 @@ entropy_of (const guint32 *h, double n)
   return MAX (0.0, log2 (n) - acc / n);
 }
 
+/* Level-1 nodes (2 x 2 patches) straight from the pixels. */
+static double
+level1_score (const Detail *d, int r, int c)
+{
+  const TsImage *im = d->image;
+  int P = d->grid->patch, side = 2 * P, x0 = c * P, y0 = r * P;
+
+  if (d->detail == TS_DETAIL_ENTROPY)
+    {
+      guint32 h[256] = { 0 };
+      for (int y = y0; y < y0 + side; y++)
+        {
+          const guint8 *row = im->data + ((gsize) y * im->width + x0) * 3;
+          for (int x = 0; x < side; x++)
+            h[luma_bin (row + 3 * x)]++;
+        }
+      return entropy_of (h, (double) side * side);
+    }
+  else
+    {
+      /* cells of 2 x 2 pixels: sum over cells of sum x^2 - (sum x)^2 / 4, kept in integers */
+      gint64 sse4 = 0;
+      for (int y = y0; y < y0 + side; y += 2)
+        {
+          const guint8 *a = im->data + ((gsize) y * im->width + x0) * 3;
+          const guint8 *b = a + (gsize) im->width * 3;
+          for (int x = 0; x < side * 3; x += 6)
+            for (int ch = 0; ch < 3; ch++)
+              {
+                int p = a[x + ch], q = a[x + 3 + ch], u = b[x + ch], v = b[x + 3 + ch];
+                int sum = p + q + u + v;
+                sse4 += 4 * (p * p + q * q + u * u + v * v) - sum * sum;
+              }
+        }
+      return sse4 / 4.0 / (3.0 * side * side);
+    }
+}
+
 /* The detail score of node (level >= 1). */
 static double
 node_score (const Detail *d, int level, int r, int c)
@@ -294,6 +338,8 @@ node_score (const Detail *d, int level, int r, int c)
   int s = 1 << level, P = d->grid->patch;
   double pixels = (double) s * P * s * P;
 
+  if (level == 1 && d->detail != TS_DETAIL_GRADIENT)
+    return level1_score (d, r, c);
   switch (d->detail)
     {
     case TS_DETAIL_ENTROPY:
@@ -363,6 +409,14 @@ heap_pop (GArray *heap)
   h[i] = last;
   g_array_set_size (heap, n);
   return top;
+}
+
+static int
+compare_raster (gconstpointer pa, gconstpointer pb)
+{
+  const Node *a = pa, *b = pb;
+
+  return a->r != b->r ? (a->r < b->r ? -1 : 1) : (a->c > b->c) - (a->c < b->c);
 }
 
 typedef struct {
@@ -546,6 +600,8 @@ ts_adaptive (const TsScene *scene, const TsAdaptiveOptions *options, GCancellabl
         goto out;
     }
   g_array_append_vals (leaves, heap->data, heap->len);
+  /* spatial order (by the top-left patch) directly, so no renumbering pass is needed */
+  g_array_sort (leaves, compare_raster);
 
   a = ts_assignment_new (g->tokens, (int) leaves->len, scene->features->d, error);
   if (a == NULL)
@@ -562,7 +618,6 @@ ts_adaptive (const TsScene *scene, const TsAdaptiveOptions *options, GCancellabl
           a->groups[r * g->cols + c] = (int) i;
     }
   ts_assignment_fill_group_means (a, scene->features);
-  ts_assignment_sort_spatial (a);
 
 out:
   detail_clear (&d);
