@@ -1,6 +1,7 @@
 /* core.h: the whole TokenScope core, for programs that want all of it. */
 #pragma once
 
+#include "ts-adaptive.h"
 #include "ts-assignment.h"
 #include "ts-attention.h"
 #include "ts-colormap.h"

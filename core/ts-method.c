@@ -1,5 +1,6 @@
 #include "ts-method.h"
 #include "ts-downsample.h"
+#include "ts-adaptive.h"
 #include "ts-error.h"
 #include "ts-greedy.h"
 #include "ts-optical.h"
@@ -90,6 +91,17 @@ static const TsMethod methods[] = {
     "patch is drawn in the group of the query that attends to it most (argmax_q A_qj). The count is fixed "
     "whatever the image: 32 queries for a 4K scan and for a blank page alike.",
     0, ts_resample_run },
+  { "adaptive", "Adaptive quadtree patching",
+    "Big patches where the image is plain, small ones where it has detail (Quadformer, APT)",
+    "Adaptive patching lets patch size follow content. Regions are squares of sP pixels (s = 1, 2, "
+    "4, ...) on a quadtree, each one token: its pixels resampled to P x P. Start from the coarsest "
+    "squares that tile the image, then repeatedly split the region with the highest detail score into "
+    "its 4 children (+3 tokens) while the budget allows, so counts go n0, n0 + 3, ... and the result is "
+    "the largest of them within the budget. Detail scores: pixel-blur error MSE(R, up(down(R))) (what "
+    "one token would lose), luma entropy H = -sum p log2 p (bits), or mean gradient energy |grad Y|^2. "
+    "APT-style threshold mode instead splits every region whose entropy exceeds a threshold, so the "
+    "image chooses the count. Sky becomes a few large tokens and faces and text keep full resolution.",
+    TS_METHOD_QUANTISED | TS_METHOD_REGIONS, ts_adaptive_run },
 };
 
 static const TsMethod *method_list[G_N_ELEMENTS (methods)];
