@@ -27,3 +27,4 @@
 #include "ts-stats.h"
 #include "ts-summary.h"
 #include "ts-tome.h"
+#include "ts-vlm.h"
