@@ -7,6 +7,7 @@
 
 static const TsCliCommand commands[] = {
   { "grid", ts_cli_grid, "patch grid and token count of an image" },
+  { "model", ts_cli_model, "a ViT from .safetensors weights: info, features, attention maps, ToMe" },
   { "quality", ts_cli_quality, "PSNR and SSIM of two same-size images" },
   { "report", ts_cli_report, "a short token report (the embedded sample without IMAGE)" },
 };

@@ -60,6 +60,7 @@ void ts_json_add_double (JsonBuilder *b, const char *key, double v);
 
 /* Subcommands. */
 int ts_cli_grid (int argc, char **argv);
+int ts_cli_model (int argc, char **argv);
 int ts_cli_quality (int argc, char **argv);
 int ts_cli_report (int argc, char **argv);
 

@@ -785,6 +785,20 @@ ts_vit_info (const TsVit *vit)
   return &vit->info;
 }
 
+gboolean
+ts_vit_set_normalization (TsVit *vit, const float mean[3], const float std[3], GError **error)
+{
+  for (int c = 0; c < 3; c++)
+    if (!(std[c] > 0) || !isfinite (std[c]) || !isfinite (mean[c]))
+      {
+        g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "normalisation std must be positive and finite");
+        return FALSE;
+      }
+  memcpy (vit->info.mean, mean, sizeof vit->info.mean);
+  memcpy (vit->info.std, std, sizeof vit->info.std);
+  return TRUE;
+}
+
 /* ---- random weights ---- */
 
 static guint64

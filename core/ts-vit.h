@@ -116,6 +116,9 @@ TsVit *ts_vit_new_random (TsVitFamily family, int patch, int width, int depth, i
                           int pos_grid, guint64 seed, GError **error);
 void ts_vit_free (TsVit *vit);
 const TsVitInfo *ts_vit_info (const TsVit *vit);
+/* Overrides the input normalisation (before the model is shared between
+ * threads); TS_ERROR_INVALID_ARGUMENT unless every std is positive. */
+gboolean ts_vit_set_normalization (TsVit *vit, const float mean[3], const float std[3], GError **error);
 
 const char *ts_vit_family_name (TsVitFamily family);
 gboolean ts_vit_family_parse (const char *text, TsVitFamily *family, GError **error);
