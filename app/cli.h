@@ -79,6 +79,7 @@ void ts_json_add_double (JsonBuilder *b, const char *key, double v);
 int ts_cli_compress (int argc, char **argv);
 int ts_cli_attention (int argc, char **argv);
 int ts_cli_grid (int argc, char **argv);
+int ts_cli_model (int argc, char **argv);
 int ts_cli_quality (int argc, char **argv);
 int ts_cli_report (int argc, char **argv);
 int ts_cli_settings_cmd (int argc, char **argv);
