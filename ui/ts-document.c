@@ -343,6 +343,8 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
 
   r->serial = job->serial;
   r->change_time = job->change_time;
+  g_debug ("job %" G_GUINT64_FORMAT " starts %.1f ms after the change", job->serial,
+           (g_get_monotonic_time () - job->change_time) / 1000.0);
   r->psnr = r->ssim = r->retention = NAN;
   if (job->scene == NULL)
     {
@@ -365,6 +367,8 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   r->assignment = ts_method_run (job->method, scene, &job->params, cancellable, &error);
   if (r->assignment == NULL)
     goto fail;
+  g_debug ("job %" G_GUINT64_FORMAT ": %s assignment ready %.1f ms after the change", job->serial,
+           job->method->name, (g_get_monotonic_time () - job->change_time) / 1000.0);
   /* The groups are drawn at once; the reconstruction and quality follow. */
   post_partial (job, r, FALSE);
   r->recon = ts_reconstruct (scene->image, &scene->grid, r->assignment, job->params.fill, &error);
@@ -720,12 +724,14 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   TsLoadOptions opts = { 0 };
   GError *error = NULL;
   TsMedia *media;
+  gint64 t0 = g_get_monotonic_time ();
 
   if (d->bytes)
     media = ts_media_load_from_memory (g_bytes_get_data (d->bytes, NULL), g_bytes_get_size (d->bytes),
                                        d->name, &opts, &error);
   else
     media = ts_media_load_any (d->path, &opts, &error);
+  g_debug ("loading %s took %.1f ms", d->name, (g_get_monotonic_time () - t0) / 1000.0);
   if (media == NULL)
     g_task_return_error (task, error);
   else
@@ -1077,6 +1083,25 @@ ts_document_set_fill (TsDocument *self, TsDropFill fill)
     return;
   self->params.fill = fill;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILL]);
+  schedule (self);
+}
+
+void
+ts_document_set_method_options (TsDocument *self, const TsMethodParams *options)
+{
+  TsMethodParams p;
+
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  p = *options;
+  p.tokens = self->params.tokens;
+  p.ratio = self->params.ratio;
+  p.tau = self->params.tau;
+  p.dominant_fraction = CLAMP (p.dominant_fraction, 0.0, 1.0);
+  p.rounds = CLAMP (p.rounds, 0, 50);
+  if (memcmp (&p, &self->params, sizeof p) == 0)
+    return;
+  self->params = p;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POOL_MODE]);
   schedule (self);
 }
 
