@@ -160,6 +160,7 @@ ts_cli_report (int argc, char **argv)
   g_autoptr (TsImage) resized = NULL;
   g_autoptr (TsFeatures) features = NULL;
   TsResize resize = { TS_RESIZE_NATIVE, 336 };
+  TsLoadOptions load;
   TsGrid grid;
   const char *name;
   int status = TS_EXIT_OK;
@@ -177,10 +178,12 @@ ts_cli_report (int argc, char **argv)
     return ts_cli_fail (error);
   resize.size = io.size;
 
+  if (!ts_cli_load_options (&io, &load, &error))
+    return ts_cli_fail (error);
   if (argc == 2)
     {
       name = argv[1];
-      media = ts_media_load_any (name, NULL, &error);
+      media = ts_media_load_any (name, &load, &error);
     }
   else
     {
@@ -189,7 +192,7 @@ ts_cli_report (int argc, char **argv)
       name = "embedded sample";
       if (bytes != NULL)
         media = ts_media_load_from_memory (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), path,
-                                           NULL, &error);
+                                           &load, &error);
       else if (error == NULL)
         g_set_error (&error, TS_ERROR, TS_ERROR_IO, "no embedded sample in this build");
     }

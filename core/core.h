@@ -13,3 +13,4 @@
 #include "ts-quality.h"
 #include "ts-resize.h"
 #include "ts-scene.h"
+#include "ts-stb-guard.h"
