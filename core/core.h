@@ -31,3 +31,4 @@
 #include "ts-tome.h"
 #include "ts-vlm.h"
 #include "ts-vit.h"
+#include "ts-stb-guard.h"

@@ -1,6 +1,7 @@
 #include "ts-image.h"
 #include "ts-error.h"
 #include "ts-io.h"
+#include "ts-stb-guard.h"
 
 #include <stb_image.h>
 #include <stb_image_write.h>
@@ -11,8 +12,15 @@ sniff_format (const guint8 *d, gsize n)
 {
   if (n >= 8 && memcmp (d, "\x89PNG\r\n\x1a\n", 8) == 0)
     return "png";
-  if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF)
-    return "jpeg";
+  if (n >= 2 && d[0] == 0xFF)
+    {
+      /* stb's JPEG test skips any run of 0xFF fill bytes before the SOI marker */
+      gsize i = 1;
+      while (i < n && d[i] == 0xFF)
+        i++;
+      if (i < n && d[i] == 0xD8)
+        return "jpeg";
+    }
   if (n >= 6 && (memcmp (d, "GIF87a", 6) == 0 || memcmp (d, "GIF89a", 6) == 0))
     return "gif";
   if (n >= 2 && d[0] == 'B' && d[1] == 'M')
@@ -460,13 +468,18 @@ check_pixels (const char *name, guint64 w, guint64 h, guint frames, guint64 max_
                    name, w, h, pixels / 1e6, max_pixels / 1e6);
       return FALSE;
     }
-  /* decoding an animation holds every RGBA frame at once */
-  if (frames > 1 && pixels * frames * 4 > (guint64) 4 * max_pixels * 8)
+  /* decoding an animation (or a frame folder) holds every frame at once, so
+   * its frames together get the budget of one still image: peak memory stays
+   * near 7 bytes per pixel of the limit (RGBA decode plus the RGB frames) */
+  if (frames > 1 && pixels * frames > max_pixels)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE,
                    "%s: %u frames of %" G_GUINT64_FORMAT " x %" G_GUINT64_FORMAT " pixels need %.1f GB to "
                    "decode, over the limit (raise it with --max-megapixels)",
                    name, frames, w, h, pixels * frames * 4 / 1e9);
+                   "%s: %u frames of %d x %d pixels are %.1f megapixels together, over the limit "
+                   "of %.1f megapixels for all frames (raise it with --max-megapixels)",
+                   name, frames, w, h, pixels * frames / 1e6, max_pixels / 1e6);
       return FALSE;
     }
   return TRUE;
@@ -567,6 +580,21 @@ ts_media_load_from_memory (const guint8 *data, gsize len, const char *name, cons
   /* the size limit first, from our own reading of the header */
   if (header_size (format, data, len, &hw, &hh) && hw * hh > max_pixels)
     return check_pixels (display, hw, hh, 1, max_pixels, error), NULL;
+  {
+    guint64 hw, hh;
+    /* a huge claim is over the limit, whatever stb would say about it */
+    if (ts_stb_guard_header_size (data, len, format, &hw, &hh) && hw > 0 && hh > 0 &&
+        hw * hh > max_pixels)
+      {
+        g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE,
+                     "%s: %" G_GUINT64_FORMAT " x %" G_GUINT64_FORMAT " pixels (%.1f megapixels) is over "
+                     "the limit of %.1f megapixels (raise it with --max-megapixels)",
+                     display, hw, hh, (double) hw * hh / 1e6, max_pixels / 1e6);
+        return NULL;
+      }
+  }
+  if (!ts_stb_guard_check (data, len, format, display, error))
+    return NULL;
   if (!stbi_info_from_memory (data, (int) len, &w, &h, &comp))
     {
       if (format == NULL)
@@ -581,6 +609,8 @@ ts_media_load_from_memory (const guint8 *data, gsize len, const char *name, cons
     format = "tga"; /* the one format stb recognises without a signature */
   if (!check_pixels (display, (guint64) w, (guint64) h, 1, max_pixels, error))
     return NULL;
+  if (strcmp (format, "bmp") == 0 && h < 0 && h > G_MININT)
+    h = -h; /* stbi_info reports a top-down BMP's height as stored: negative */
 
   if (strcmp (format, "gif") == 0)
     return decode_gif (data, len, display, o, max_pixels, max_frames, w, h, error);
@@ -651,6 +681,7 @@ ts_media_load_folder (const char *folder, const TsLoadOptions *options, GError *
   TsLoadOptions defaults = { 0 };
   const TsLoadOptions *o = options ? options : &defaults;
   guint max_frames = o->max_frames ? o->max_frames : TS_DEFAULT_MAX_FRAMES;
+  guint64 max_pixels = o->max_pixels ? o->max_pixels : TS_DEFAULT_MAX_PIXELS;
   g_autoptr (GDir) dir = NULL;
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) local = NULL;
@@ -692,6 +723,12 @@ ts_media_load_folder (const char *folder, const TsLoadOptions *options, GError *
           return NULL;
         }
       media->frames[i] = frame;
+      /* the first frame's size bounds the whole folder before the rest is read */
+      if (i == 0 && !check_pixels (display, frame->width, frame->height, names->len, max_pixels, error))
+        {
+          ts_media_free (media);
+          return NULL;
+        }
       if (frame->width != media->frames[0]->width || frame->height != media->frames[0]->height)
         {
           g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA,
