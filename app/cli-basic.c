@@ -150,10 +150,9 @@ first_sample (void)
   return g_strconcat ("/org/tokenscope/TokenScope/samples/", names[0], NULL);
 }
 
-int
-ts_cli_report (int argc, char **argv)
+static int
+report_run (TsCliImageOptions *io, int argc, char **argv)
 {
-  TsCliImageOptions io;
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (TsMedia) media = NULL;
@@ -165,20 +164,19 @@ ts_cli_report (int argc, char **argv)
   const char *name;
   int status = TS_EXIT_OK;
 
-  ts_cli_image_options_init (&io);
   context = ts_cli_context ("report", "[IMAGE]",
                             "A short token report for IMAGE, or for the embedded sample without one.",
                             "Example:\n  tokenscope-cli report photo.jpg --resize pad --size 336\n");
-  ts_cli_add_image_options (context, &io);
+  ts_cli_add_image_options (context, io);
   if (!ts_cli_parse (context, &argc, &argv))
     return TS_EXIT_USAGE;
   if (argc > 2)
     return ts_cli_usage ("report", "expects at most one IMAGE");
-  if (io.resize && !ts_resize_policy_parse (io.resize, &resize.policy, &error))
+  if (io->resize && !ts_resize_policy_parse (io->resize, &resize.policy, &error))
     return ts_cli_fail (error);
-  resize.size = io.size;
+  resize.size = io->size;
 
-  if (!ts_cli_load_options (&io, &load, &error))
+  if (!ts_cli_load_options (io, &load, &error))
     return ts_cli_fail (error);
   if (argc == 2)
     {
@@ -198,8 +196,8 @@ ts_cli_report (int argc, char **argv)
     }
   if (media == NULL)
     return ts_cli_fail (error);
-  if ((resized = ts_resize_apply (media->frames[0], &resize, io.patch, &error)) == NULL ||
-      !ts_grid_init (&grid, resized->width, resized->height, io.patch, &error) ||
+  if ((resized = ts_resize_apply (media->frames[0], &resize, io->patch, &error)) == NULL ||
+      !ts_grid_init (&grid, resized->width, resized->height, io->patch, &error) ||
       (features = ts_features_pixel (resized, &grid, &error)) == NULL)
     return ts_cli_fail (error);
 
@@ -209,6 +207,17 @@ ts_cli_report (int argc, char **argv)
           grid.height, grid.patch);
   printf ("tokens %d (%d rows x %d cols), %.0f tokens per megapixel\n", grid.tokens, grid.rows, grid.cols,
           ts_grid_tpm (&grid));
+  return status;
+}
+
+int
+ts_cli_report (int argc, char **argv)
+{
+  TsCliImageOptions io;
+  int status;
+
+  ts_cli_image_options_init (&io);
+  status = report_run (&io, argc, argv);
   ts_cli_image_options_clear (&io);
   return status;
 }

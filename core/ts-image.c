@@ -172,8 +172,8 @@ ts_gif_count_frames (const guint8 *d, gsize n)
         }
       else if (tag == 0x2C) /* image descriptor */
         {
-          if (p + 9 > n)
-            return frames > 0 ? frames : -1;
+          if (p + 9 > n) /* stb reads past the end as zeros and still decodes this frame */
+            return frames + 1;
           guint8 flags = d[p + 8];
           p += 9;
           if (flags & 0x80)
@@ -314,7 +314,20 @@ ts_media_load_from_memory (const guint8 *data, gsize len, const char *name,
         }
       if (!check_pixels (display, w, h, (guint) frames, max_pixels, error))
         return NULL;
-      pixels = stbi_load_gif_from_memory (data, (int) len, &delays, &w, &h, &z, &ch, 4);
+      {
+        /* stb 2.27 reads before its frame buffer for "restore to previous"
+         * disposal from the third frame on: decode a copy where those frames
+         * restore to the background instead */
+        g_autofree guint8 *safe = ts_stb_guard_gif_copy (data, len);
+        pixels = stbi_load_gif_from_memory (safe, (int) len, &delays, &w, &h, &z, &ch, 4);
+      }
+      if (pixels != NULL && z > frames) /* never expected: the count is an upper bound */
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: inconsistent GIF frame structure", display);
+          stbi_image_free (pixels);
+          stbi_image_free (delays);
+          return NULL;
+        }
       if (pixels == NULL || z <= 0)
         {
           g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: corrupt GIF (%s)", display,
