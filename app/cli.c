@@ -9,6 +9,7 @@ static const TsCliCommand commands[] = {
   { "grid", ts_cli_grid, "patch grid and token count of an image" },
   { "quality", ts_cli_quality, "PSNR and SSIM of two same-size images" },
   { "report", ts_cli_report, "a short token report (the embedded sample without IMAGE)" },
+  { "video", ts_cli_video, "temporal redundancy of a GIF or frame folder: tokens re-sent per frame, clip CR" },
   { "settings", ts_cli_settings_cmd, "write or check a settings file (--settings FILE on every command)" },
 };
 

@@ -16,3 +16,4 @@
 #include "ts-scene.h"
 #include "ts-settings.h"
 #include "ts-stats.h"
+#include "ts-temporal.h"
