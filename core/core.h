@@ -2,12 +2,15 @@
 #pragma once
 
 #include "ts-assignment.h"
+#include "ts-budget.h"
 #include "ts-dataset.h"
+#include "ts-entropy.h"
 #include "ts-error.h"
 #include "ts-features.h"
 #include "ts-grid.h"
 #include "ts-image.h"
 #include "ts-io.h"
+#include "ts-kmeans.h"
 #include "ts-method.h"
 #include "ts-npy.h"
 #include "ts-pool.h"
@@ -16,4 +19,5 @@
 #include "ts-scene.h"
 #include "ts-settings.h"
 #include "ts-stats.h"
+#include "ts-sweep.h"
 #include "ts-vlm.h"
