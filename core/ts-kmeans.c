@@ -5,23 +5,11 @@
 #include <math.h>
 #include <string.h>
 
-#define BLOCK 512 /* rows per sgemm block */
-
-void
-ts_kmeans_options_init (TsKMeansOptions *options)
+/* Rows per distance block: keeps a block of distances near 4 MB. */
+static int
+block_rows (int k)
 {
-  memset (options, 0, sizeof *options);
-}
-
-void
-ts_kmeans_free (TsKMeans *km)
-{
-  if (km == NULL)
-    return;
-  g_free (km->centroids);
-  g_free (km->labels);
-  g_free (km->sizes);
-  g_free (km);
+  return CLAMP ((1 << 20) / MAX (k, 1), 64, 8192);
 }
 
 static void
@@ -30,57 +18,43 @@ row_norms (const float *x, int n, int d, float *out)
   for (int i = 0; i < n; i++)
     {
       const float *r = x + (gsize) i * d;
-      float s = 0;
+      double s = 0;
       for (int j = 0; j < d; j++)
-        s += r[j] * r[j];
-      out[i] = s;
+        s += (double) r[j] * r[j];
+      out[i] = (float) s;
     }
 }
 
-/* Labels and squared distances of rows to @k centroids with precomputed norms. */
-static gboolean
-assign (const float *x, const float *xn, int n, int d, const float *c, int k, const gboolean *dead, int *labels,
-        float *dist2, GCancellable *cancellable, GError **error)
+/* out (nb x k) = squared distances of rows x[0..nb) to the k centres c. */
+static void
+block_dist (const float *x, const float *xn, int nb, int d, const float *c, const float *cn, int k,
+            float *out)
 {
-  g_autofree float *cn = g_new (float, k);
-  g_autofree float *dot = g_try_new (float, (gsize) BLOCK * k);
-
-  if (dot == NULL)
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, -2.0f, x, d, c, d, 0.0f, out, k);
+  for (int i = 0; i < nb; i++)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for k-means distances (k %d)", k);
+      float *o = out + (gsize) i * k;
+      for (int j = 0; j < k; j++)
+        o[j] = MAX (o[j] + xn[i] + cn[j], 0.0f);
+    }
+}
+
+static gboolean
+check_input (const float *x, int n, int d, int k, GError **error)
+{
+  if (x == NULL || n < 1 || d < 1 || k < 1 || k > n)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "k-means needs 1 <= k <= n rows of dimension >= 1 (got k %d, n %d, d %d)", k, n, d);
       return FALSE;
     }
-  row_norms (c, k, d, cn);
-  if (dead != NULL)
-    for (int j = 0; j < k; j++)
-      if (dead[j])
-        cn[j] = INFINITY;
-  for (int b0 = 0; b0 < n; b0 += BLOCK)
-    {
-      int bn = MIN (BLOCK, n - b0);
-      if (ts_check_cancelled (cancellable, error))
+  for (gsize i = 0; i < (gsize) n * d; i++)
+    if (!isfinite (x[i]))
+      {
+        g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "k-means input row %d has a NaN or infinite value",
+                     (int) (i / d));
         return FALSE;
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, bn, k, d, 1.0f, x + (gsize) b0 * d, d, c, d, 0.0f,
-                   dot, k);
-      for (int i = 0; i < bn; i++)
-        {
-          const float *row = dot + (gsize) i * k;
-          float best = G_MAXFLOAT;
-          int bl = 0;
-          for (int j = 0; j < k; j++)
-            {
-              float v = cn[j] - 2.0f * row[j];
-              if (v < best)
-                {
-                  best = v;
-                  bl = j;
-                }
-            }
-          labels[b0 + i] = bl;
-          if (dist2)
-            dist2[b0 + i] = MAX (0.0f, best + xn[b0 + i]);
-        }
-    }
+      }
   return TRUE;
 }
 
@@ -88,203 +62,190 @@ gboolean
 ts_kmeans_assign (const float *x, int n, int d, const float *centroids, int k, int *labels, float *dist2,
                   GCancellable *cancellable, GError **error)
 {
+  int bs = block_rows (k);
   g_autofree float *xn = NULL;
+  g_autofree float *cn = NULL;
+  g_autofree float *block = NULL;
 
   if (x == NULL || centroids == NULL || labels == NULL || n < 1 || d < 1 || k < 1)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "k-means assignment needs rows, centroids and k >= 1");
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "nearest-centroid assignment needs rows, centroids and sizes >= 1 (n %d, d %d, k %d)", n, d, k);
       return FALSE;
     }
   xn = g_new (float, n);
+  cn = g_new (float, k);
+  block = g_try_new (float, (gsize) MIN (bs, n) * k);
+  if (block == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for a %d x %d distance block", bs, k);
+      return FALSE;
+    }
   row_norms (x, n, d, xn);
-  return assign (x, xn, n, d, centroids, k, NULL, labels, dist2, cancellable, error);
-}
-
-static guint64
-row_hash (const float *r, int d)
-{
-  const guint8 *b = (const guint8 *) r;
-  guint64 h = 1469598103934665603ull;
-
-  for (gsize i = 0; i < sizeof (float) * (gsize) d; i++)
-    h = (h ^ b[i]) * 1099511628211ull;
-  return h;
-}
-
-/* TRUE when row @row equals one of the first @c centres (hashes first, then bytes). */
-static gboolean
-is_duplicate (const float *centroids, const guint64 *hashes, int c, const float *row, guint64 h, int d)
-{
-  for (int i = 0; i < c; i++)
-    if (hashes[i] == h && memcmp (centroids + (gsize) i * d, row, sizeof (float) * d) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-/* Index of the first cumulative weight exceeding @u. */
-static int
-sample_index (const double *cum, int n, double u)
-{
-  int lo = 0, hi = n - 1;
-
-  while (lo < hi)
+  row_norms (centroids, k, d, cn);
+  for (int i0 = 0; i0 < n; i0 += bs)
     {
-      int mid = (lo + hi) / 2;
-      if (cum[mid] > u)
-        hi = mid;
-      else
-        lo = mid + 1;
-    }
-  return lo;
-}
-
-static gboolean
-seed_plus_plus (const float *x, const float *xn, int n, int d, int k, int trials, GRand *rand, float *centroids,
-                gboolean *dead, GCancellable *cancellable, GError **error)
-{
-  g_autofree guint64 *hashes = g_new (guint64, k);
-  g_autofree float *best_d = g_new (float, n);
-  g_autofree float *cand_d = g_new (float, (gsize) trials * d);
-  g_autofree float *dot = g_new (float, (gsize) n * trials);
-  g_autofree double *cum = g_new (double, n);
-  g_autofree gboolean *chosen = g_new0 (gboolean, n);
-  g_autofree int *cand = g_new (int, trials);
-  int first = g_rand_int_range (rand, 0, n);
-
-  memcpy (centroids, x + (gsize) first * d, sizeof (float) * d);
-  chosen[first] = TRUE;
-  hashes[0] = row_hash (centroids, d);
-  for (int i = 0; i < n; i++)
-    {
-      const float *r = x + (gsize) i * d, *c = centroids;
-      float s = 0;
-      for (int j = 0; j < d; j++)
-        s += (r[j] - c[j]) * (r[j] - c[j]);
-      best_d[i] = s;
-    }
-  for (int c = 1; c < k; c++)
-    {
-      double total = 0, best_pot = INFINITY;
-      int best = -1;
-
+      int nb = MIN (bs, n - i0);
       if (ts_check_cancelled (cancellable, error))
         return FALSE;
-      for (int i = 0; i < n; i++)
-        cum[i] = (total += best_d[i]);
-      if (!(total > 0))
+      block_dist (x + (gsize) i0 * d, xn + i0, nb, d, centroids, cn, k, block);
+      for (int i = 0; i < nb; i++)
         {
-          for (int i = 0; i < n && best < 0; i++)
-            if (!chosen[i])
-              best = i;
-          if (best < 0)
-            best = 0;
+          const float *o = block + (gsize) i * k;
+          int best = 0;
+          for (int j = 1; j < k; j++)
+            if (o[j] < o[best])
+              best = j;
+          labels[i0 + i] = best;
+          if (dist2)
+            dist2[i0 + i] = o[best];
         }
-      else
-        {
-          /* Candidates' distances to every row: one sgemm of n x trials. */
-          for (int t = 0; t < trials; t++)
-            cand[t] = sample_index (cum, n, g_rand_double (rand) * total);
-          for (int t = 0; t < trials; t++)
-            memcpy (cand_d + (gsize) t * d, x + (gsize) cand[t] * d, sizeof (float) * d);
-          {
-            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, trials, d, 1.0f, x, d, cand_d, d, 0.0f, dot,
-                         trials);
-            for (int t = 0; t < trials; t++)
-              {
-                double pot = 0;
-                float cnorm = xn[cand[t]];
-                for (int i = 0; i < n; i++)
-                  pot += MIN (best_d[i], MAX (0.0f, xn[i] - 2.0f * dot[(gsize) i * trials + t] + cnorm));
-                if (pot < best_pot)
-                  {
-                    best_pot = pot;
-                    best = t;
-                  }
-              }
-            for (int i = 0; i < n; i++)
-              best_d[i] = MIN (best_d[i], MAX (0.0f, xn[i] - 2.0f * dot[(gsize) i * trials + best] + xn[cand[best]]));
-            best = cand[best];
-          }
-        }
-      chosen[best] = TRUE;
-      if (!(total > 0))
-        for (int i = 0; i < n; i++)
-          {
-            const float *r = x + (gsize) i * d, *q = x + (gsize) best * d;
-            float s = 0;
-            for (int j = 0; j < d; j++)
-              s += (r[j] - q[j]) * (r[j] - q[j]);
-            best_d[i] = MIN (best_d[i], s);
-          }
-      memcpy (centroids + (gsize) c * d, x + (gsize) best * d, sizeof (float) * d);
-      hashes[c] = row_hash (centroids + (gsize) c * d, d);
-      /* Fewer distinct rows than k: a copy of an existing centre would only split ties by rounding. */
-      dead[c] = is_duplicate (centroids, hashes, c, centroids + (gsize) c * d, hashes[c], d);
     }
   return TRUE;
 }
 
-TsKMeans *
-ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options, GCancellable *cancellable,
-           GError **error)
+static TsKMeans *
+kmeans_alloc (int n, int d, int k, GError **error)
 {
-  TsKMeansOptions defaults;
-  g_autoptr (TsKMeans) km = NULL;
-  g_autoptr (GRand) rand = NULL;
-  g_autofree float *xn = NULL;
-  g_autofree float *dist = NULL;
-  g_autofree double *sums = NULL;
-  g_autofree gboolean *dead = NULL;
-  int trials, max_iter;
+  TsKMeans *km = g_new0 (TsKMeans, 1);
 
-  if (x == NULL || n < 1 || d < 1 || k < 1 || k > n || (gint64) n * d > G_MAXINT32)
-    {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "k-means needs 1 <= k (%d) <= rows (%d) and d >= 1",
-                   k, n);
-      return NULL;
-    }
-  for (gsize i = 0; i < (gsize) n * d; i++)
-    if (!isfinite (x[i]))
-      {
-        g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "k-means input row %d has a NaN or infinite value",
-                     (int) (i / d));
-        return NULL;
-      }
-  if (options == NULL)
-    {
-      ts_kmeans_options_init (&defaults);
-      options = &defaults;
-    }
-  trials = options->n_local_trials > 0 ? options->n_local_trials : 2 + (int) floor (log (k));
-  max_iter = options->max_iter == 0 ? 100 : options->max_iter;
-
-  km = g_new0 (TsKMeans, 1);
-  km->n = n;
-  km->d = d;
-  km->k = k;
+  km->n = n, km->d = d, km->k = k;
   km->centroids = g_try_new (float, (gsize) k * d);
-  km->labels = g_new0 (int, n);
-  km->sizes = g_new0 (int, k);
-  xn = g_new (float, n);
-  dist = g_new (float, n);
-  sums = g_try_new (double, (gsize) k * d);
-  if (km->centroids == NULL || sums == NULL)
+  km->labels = g_try_new (int, n);
+  km->sizes = g_try_new0 (int, k);
+  if (km->centroids == NULL || km->labels == NULL || km->sizes == NULL)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for %d k-means centroids of %d values", k, d);
+      ts_kmeans_free (km);
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for %d k-means centroids of dimension %d",
+                   k, d);
       return NULL;
     }
-  row_norms (x, n, d, xn);
-  rand = g_rand_new_with_seed_array ((const guint32[]){ (guint32) options->seed, (guint32) (options->seed >> 32) }, 2);
-  dead = g_new0 (gboolean, k);
-  if (!seed_plus_plus (x, xn, n, d, k, trials, rand, km->centroids, dead, cancellable, error))
-    return NULL;
-  if (!assign (x, xn, n, d, km->centroids, k, dead, km->labels, dist, cancellable, error))
-    return NULL;
+  return km;
+}
 
+/* Greedy k-means++ (sklearn's _kmeans_plusplus) into @centres. */
+static gboolean
+seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials, guint64 seed,
+               float *centres, GCancellable *cancellable, GError **error)
+{
+  guint32 seed_words[2] = { (guint32) seed, (guint32) (seed >> 32) };
+  g_autoptr (GRand) rand = g_rand_new_with_seed_array (seed_words, 2);
+  int bs = block_rows (trials);
+  g_autofree float *closest = g_new (float, n);
+  g_autofree float *cand_dist = g_new (float, (gsize) trials * n); /* trials x n */
+  g_autofree double *cumsum = g_new (double, n);
+  g_autofree gboolean *chosen = g_new0 (gboolean, n);
+  g_autofree int *cand = g_new (int, trials);
+  g_autofree float *cand_rows = g_new (float, (gsize) trials * d);
+  g_autofree float *cand_norm = g_new (float, trials);
+  g_autofree float *block = g_new (float, (gsize) MIN (bs, n) * trials);
+  int first = g_rand_int_range (rand, 0, n);
+
+  memcpy (centres, x + (gsize) first * d, sizeof (float) * d);
+  chosen[first] = TRUE;
+  {
+    float cn = xn[first];
+    for (int i0 = 0; i0 < n; i0 += bs)
+      {
+        int nb = MIN (bs, n - i0);
+        block_dist (x + (gsize) i0 * d, xn + i0, nb, d, centres, &cn, 1, closest + i0);
+      }
+  }
+  closest[first] = 0;
+
+  for (int c = 1; c < k; c++)
+    {
+      double acc = 0;
+      int nt, best_t = 0;
+      double best_pot = G_MAXDOUBLE;
+
+      if (ts_check_cancelled (cancellable, error))
+        return FALSE;
+      for (int i = 0; i < n; i++)
+        cumsum[i] = (acc += closest[i]);
+      if (!(acc > 0))
+        {
+          /* Every row coincides with a centre: take the lowest unchosen row. */
+          int r = 0;
+          while (chosen[r])
+            r++;
+          chosen[r] = TRUE;
+          memcpy (centres + (gsize) c * d, x + (gsize) r * d, sizeof (float) * d);
+          continue;
+        }
+      nt = trials;
+      for (int t = 0; t < nt; t++)
+        {
+          double v = g_rand_double (rand) * acc;
+          int lo = 0, hi = n - 1;
+          while (lo < hi) /* first index with cumsum > v (np.searchsorted, side left on v) */
+            {
+              int mid = (lo + hi) / 2;
+              if (cumsum[mid] > v)
+                hi = mid;
+              else
+                lo = mid + 1;
+            }
+          while (closest[lo] == 0 && lo > 0) /* rounding guard: never a row already on a centre */
+            lo--;
+          cand[t] = lo;
+          memcpy (cand_rows + (gsize) t * d, x + (gsize) lo * d, sizeof (float) * d);
+          cand_norm[t] = xn[lo];
+        }
+      for (int i0 = 0; i0 < n; i0 += bs)
+        {
+          int nb = MIN (bs, n - i0);
+          block_dist (x + (gsize) i0 * d, xn + i0, nb, d, cand_rows, cand_norm, nt, block);
+          for (int i = 0; i < nb; i++)
+            for (int t = 0; t < nt; t++)
+              cand_dist[(gsize) t * n + i0 + i] = MIN (block[(gsize) i * nt + t], closest[i0 + i]);
+        }
+      for (int t = 0; t < nt; t++)
+        {
+          double p = 0;
+          const float *cd = cand_dist + (gsize) t * n;
+          cand_dist[(gsize) t * n + cand[t]] = 0;
+          for (int i = 0; i < n; i++)
+            p += cd[i];
+          if (p < best_pot)
+            best_pot = p, best_t = t;
+        }
+      memcpy (closest, cand_dist + (gsize) best_t * n, sizeof (float) * n);
+      chosen[cand[best_t]] = TRUE;
+      memcpy (centres + (gsize) c * d, x + (gsize) cand[best_t] * d, sizeof (float) * d);
+    }
+  return TRUE;
+}
+
+/* Lloyd iterations on km (centroids set); fills labels, sizes, inertia. */
+static gboolean
+lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter, GCancellable *cancellable,
+       GError **error)
+{
+  int k = km->k;
+  g_autofree int *prev = g_new (int, n);
+  g_autofree float *dist2 = g_new (float, n);
+  g_autofree double *sums = g_try_new (double, (gsize) k * d);
+  g_autofree gboolean *used = g_new0 (gboolean, n);
+
+  if (sums == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for %d k-means sums", k);
+      return FALSE;
+    }
+  km->iterations = 0;
+  km->converged = FALSE;
   for (int it = 0; it < max_iter; it++)
     {
-      int changed = 0;
-      g_autofree int *old = g_memdup2 (km->labels, sizeof (int) * n);
+      if (!ts_kmeans_assign (x, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
+        return FALSE;
+      km->iterations = it + 1;
+      if (it > 0 && memcmp (prev, km->labels, sizeof (int) * n) == 0)
+        {
+          km->converged = TRUE;
+          break;
+        }
+      memcpy (prev, km->labels, sizeof (int) * n);
 
       memset (sums, 0, sizeof (double) * k * d);
       memset (km->sizes, 0, sizeof (int) * k);
@@ -296,31 +257,116 @@ ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options, 
           for (int j = 0; j < d; j++)
             s[j] += r[j];
         }
+      /* Empty clusters take the farthest rows (sklearn's relocation). */
+      memset (used, 0, sizeof (gboolean) * n);
+      for (int c = 0; c < k; c++)
+        {
+          int far = -1;
+          if (km->sizes[c] > 0)
+            continue;
+          for (int i = 0; i < n; i++)
+            if (!used[i] && km->sizes[km->labels[i]] > 1 && dist2[i] > 0 && (far < 0 || dist2[i] > dist2[far]))
+              far = i;
+          if (far < 0)
+            continue; /* every row sits on its centre: the empty centre stays */
+          used[far] = TRUE;
+          {
+            double *from = sums + (gsize) km->labels[far] * d;
+            double *to = sums + (gsize) c * d;
+            const float *r = x + (gsize) far * d;
+            for (int j = 0; j < d; j++)
+              from[j] -= r[j], to[j] = r[j];
+            km->sizes[km->labels[far]]--;
+            km->sizes[c] = 1;
+            km->labels[far] = c;
+            prev[far] = c;
+          }
+        }
       for (int c = 0; c < k; c++)
         if (km->sizes[c] > 0)
           for (int j = 0; j < d; j++)
             km->centroids[(gsize) c * d + j] = (float) (sums[(gsize) c * d + j] / km->sizes[c]);
-      if (!assign (x, xn, n, d, km->centroids, k, dead, km->labels, dist, cancellable, error))
-        return NULL;
-      km->iterations = it + 1;
-      for (int i = 0; i < n; i++)
-        changed += km->labels[i] != old[i];
-      if (changed == 0)
-        {
-          km->converged = TRUE;
-          break;
-        }
     }
+  /* Labels and inertia for the final centroids. */
+  if (!ts_kmeans_assign (x, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
+    return FALSE;
   memset (km->sizes, 0, sizeof (int) * k);
   km->inertia = 0;
   for (int i = 0; i < n; i++)
     {
-      const float *r = x + (gsize) i * d, *c = km->centroids + (gsize) km->labels[i] * d;
-      double s = 0;
       km->sizes[km->labels[i]]++;
-      for (int j = 0; j < d; j++) /* exact, not the rounded norm expansion */
-        s += ((double) r[j] - c[j]) * ((double) r[j] - c[j]);
-      km->inertia += s;
+      km->inertia += dist2[i];
     }
+  (void) xn;
+  return TRUE;
+}
+
+void
+ts_kmeans_options_init (TsKMeansOptions *options)
+{
+  memset (options, 0, sizeof *options);
+}
+
+TsKMeans *
+ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options, GCancellable *cancellable,
+           GError **error)
+{
+  TsKMeansOptions defaults;
+  g_autoptr (TsKMeans) km = NULL;
+  g_autofree float *xn = NULL;
+  int trials, max_iter;
+
+  if (options == NULL)
+    {
+      ts_kmeans_options_init (&defaults);
+      options = &defaults;
+    }
+  if (!check_input (x, n, d, k, error))
+    return NULL;
+  trials = options->n_local_trials > 0 ? options->n_local_trials : 2 + (int) floor (log (k));
+  max_iter = options->max_iter == 0 ? 100 : options->max_iter;
+  if ((km = kmeans_alloc (n, d, k, error)) == NULL)
+    return NULL;
+  xn = g_new (float, n);
+  row_norms (x, n, d, xn);
+  if (!seed_plusplus (x, xn, n, d, k, trials, options->seed, km->centroids, cancellable, error))
+    return NULL;
+  if (!lloyd (x, xn, n, d, km, MAX (max_iter, 0), cancellable, error))
+    return NULL;
   return g_steal_pointer (&km);
+}
+
+TsKMeans *
+ts_kmeans_lloyd (const float *x, int n, int d, const float *centroids, int k, int max_iter,
+                 GCancellable *cancellable, GError **error)
+{
+  g_autoptr (TsKMeans) km = NULL;
+  g_autofree float *xn = NULL;
+
+  if (!check_input (x, n, d, k, error))
+    return NULL;
+  if (centroids == NULL || max_iter < 0)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "Lloyd iterations need initial centroids and max_iter >= 0");
+      return NULL;
+    }
+  if ((km = kmeans_alloc (n, d, k, error)) == NULL)
+    return NULL;
+  memcpy (km->centroids, centroids, sizeof (float) * (gsize) k * d);
+  xn = g_new (float, n);
+  row_norms (x, n, d, xn);
+  if (!lloyd (x, xn, n, d, km, max_iter, cancellable, error))
+    return NULL;
+  return g_steal_pointer (&km);
+}
+
+void
+ts_kmeans_free (TsKMeans *km)
+{
+  if (km == NULL)
+    return;
+  g_free (km->centroids);
+  g_free (km->labels);
+  g_free (km->sizes);
+  g_free (km);
 }

@@ -1,20 +1,24 @@
 /* ts-kmeans.h: k-means++ seeding and Lloyd iterations on float32 rows.
  *
- * Used by the redundancy analysis (token entropy, REFERENCE 6) and the
- * resampler's query initialisation. Distances are squared Euclidean,
- * ||x||^2 - 2 x.c + ||c||^2, with x.c computed by cblas_sgemm in blocks of
- * rows, so memory stays O(block x k), never n x n.
+ * Shared by the resampler (query initialisation) and the redundancy analysis
+ * (token entropy, REFERENCE 6). Distances are squared Euclidean, computed in
+ * blocks of rows with cblas_sgemm as ||x||^2 - 2 x.c + ||c||^2, so memory is
+ * O(block x k) and never n x n or n x k for large n.
  *
- * Seeding is greedy k-means++ (sklearn's): the first centre is a uniformly
- * drawn row; each next one is the best (lowest total potential) of
- * n_local_trials rows drawn with probability proportional to D(x)^2; when
- * every D(x)^2 is 0 the lowest-index unchosen row is taken. Lloyd alternates
- * assignment (nearest centre, ties to the lower index) and update (member
- * mean) until no label changes or max_iter. An empty cluster keeps its centre.
+ * Seeding is sklearn's greedy k-means++: the first centre is a uniformly
+ * drawn row; each next centre is the best (lowest total potential) of
+ * n_local_trials rows drawn with probability proportional to D(x)^2. When
+ * every remaining D(x)^2 is 0 (fewer distinct rows than k) the lowest-index
+ * unchosen row is taken. Lloyd then alternates assignment (nearest centre,
+ * ties to the lower index) and update (mean of members) until no label
+ * changes or max_iter is reached. An empty cluster is moved to the row
+ * farthest from its current centre (sklearn's relocation); when every row
+ * already sits on its centre, the empty centre stays where it is.
  *
- * Randomness: GRand seeded from the 64-bit seed: same input, same output.
- * Ownership: ts_kmeans returns a new TsKMeans (ts_kmeans_free; NULL is a no-op).
- * Functions are reentrant. */
+ * Randomness: GRand (Mersenne Twister) seeded with the 64-bit seed, so the
+ * same rows, k and seed give the same result on every machine.
+ * Ownership: ts_kmeans returns a new TsKMeans freed with ts_kmeans_free
+ * (NULL is a no-op). Functions are reentrant; nothing is shared. */
 #pragma once
 
 #include <gio/gio.h>
@@ -29,11 +33,11 @@ typedef struct {
 
 typedef struct {
   int n, d, k;
-  float *centroids;   /* k x d */
-  int *labels;        /* n */
-  int *sizes;         /* k */
-  double inertia;     /* sum of squared distances to the assigned centroid */
-  int iterations;     /* Lloyd iterations run */
+  float *centroids; /* k x d */
+  int *labels;      /* n, nearest centroid of each row */
+  int *sizes;       /* k, rows per centroid */
+  double inertia;   /* sum of squared distances to the assigned centroid */
+  int iterations;   /* Lloyd iterations run */
   gboolean converged; /* labels stopped changing before max_iter */
 } TsKMeans;
 
@@ -45,8 +49,13 @@ void ts_kmeans_options_init (TsKMeansOptions *options);
 TsKMeans *ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options,
                      GCancellable *cancellable, GError **error);
 
-/* Nearest of @k centroids for each of @n rows: @labels and optionally @dist2.
- * Blocked sgemm; ties go to the lower index. */
+/* Lloyd iterations from the given k x d @centroids (updated in place), as
+ * sklearn's KMeans(init=centroids, n_init=1, algorithm="lloyd", tol=0). */
+TsKMeans *ts_kmeans_lloyd (const float *x, int n, int d, const float *centroids, int k, int max_iter,
+                           GCancellable *cancellable, GError **error);
+
+/* Nearest of @k centroids for each of @n rows: @labels (n) and optionally
+ * @dist2 (n, squared distances). Blocked sgemm; ties go to the lower index. */
 gboolean ts_kmeans_assign (const float *x, int n, int d, const float *centroids, int k, int *labels,
                            float *dist2, GCancellable *cancellable, GError **error);
 
