@@ -205,11 +205,6 @@ ts_cli_report (int argc, char **argv)
   g_autofree char *sample = NULL;
   TsLoadOptions load;
   TsResize resize;
-  g_autoptr (TsFeatures) features = NULL;
-  TsResize resize = { TS_RESIZE_NATIVE, 336 };
-  TsLoadOptions load;
-  TsGrid grid;
-  const char *name;
   int status = TS_EXIT_OK;
 
   ts_cli_image_options_init (&io);
@@ -232,8 +227,6 @@ ts_cli_report (int argc, char **argv)
   if (status != TS_EXIT_OK)
     return status;
 
-  if (!ts_cli_load_options (&io, &load, &error))
-    return ts_cli_fail (error);
   if (argc == 2)
     media = ts_media_load_any (argv[1], &load, &error);
   else if ((sample = first_sample ()) == NULL)
@@ -244,20 +237,6 @@ ts_cli_report (int argc, char **argv)
       gsize len = 0;
       const guint8 *data = bytes ? g_bytes_get_data (bytes, &len) : NULL;
       media = ts_media_load_from_memory (data, len, sample, &load, &error);
-    {
-      name = argv[1];
-      media = ts_media_load_any (name, &load, &error);
-    }
-  else
-    {
-      g_autofree char *path = first_sample ();
-      g_autoptr (GBytes) bytes = path ? g_resources_lookup_data (path, 0, &error) : NULL;
-      name = "embedded sample";
-      if (bytes != NULL)
-        media = ts_media_load_from_memory (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), path,
-                                           &load, &error);
-      else if (error == NULL)
-        g_set_error (&error, TS_ERROR, TS_ERROR_IO, "no embedded sample in this build");
     }
   if (media == NULL)
     return ts_cli_fail (error);

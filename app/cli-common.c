@@ -179,17 +179,11 @@ ts_cli_load_options (const TsCliImageOptions *o, TsLoadOptions *load, GError **e
       return FALSE;
     }
   load->max_pixels = MAX ((guint64) 1, (guint64) (o->max_megapixels * 1e6));
-  if (!(o->max_megapixels > 0 && o->max_megapixels <= 1e6))
-    {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--max-megapixels must be in (0, 1000000]");
-      return FALSE;
-    }
   if (o->max_frames < 1)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--max-frames must be at least 1");
       return FALSE;
     }
-  load->max_pixels = (guint64) (o->max_megapixels * 1e6);
   load->max_frames = (guint) o->max_frames;
   if (o->alpha == NULL || strcmp (o->alpha, "white") == 0)
     load->alpha = TS_ALPHA_OVER_WHITE;
@@ -211,18 +205,6 @@ ts_cli_resize_options (const TsCliImageOptions *o, TsResize *resize, GError **er
   resize->size = o->size;
   if (o->resize != NULL && !ts_resize_policy_parse (o->resize, &resize->policy, error))
     return FALSE;
-TsImage *
-ts_cli_load_image (const char *path, const TsCliImageOptions *o, TsGrid *grid, GError **error)
-{
-  TsLoadOptions load;
-  TsResize resize = { TS_RESIZE_NATIVE, o->size };
-  g_autoptr (TsImage) image = NULL;
-  g_autoptr (TsImage) resized = NULL;
-
-  if (!ts_cli_load_options (o, &load, error))
-    return NULL;
-  if (o->resize != NULL && !ts_resize_policy_parse (o->resize, &resize.policy, error))
-    return NULL;
   if (o->patch < TS_PATCH_MIN || o->patch > TS_PATCH_MAX)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--patch %d is outside %d..%d", o->patch,

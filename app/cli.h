@@ -32,20 +32,18 @@ typedef struct {
   int size;              /* S for fit/square/pad */
   int patch;
   double max_megapixels;
-  int max_frames;
+  int max_frames;        /* animations and frame folders */
   char *alpha;           /* white | checker */
 } TsCliImageOptions;
 
 void ts_cli_image_options_init (TsCliImageOptions *o);
 void ts_cli_image_options_clear (TsCliImageOptions *o);
-/* Adds --resize, --size, --patch, --max-megapixels, --max-frames, --alpha to @context. */
+/* Adds --resize, --size, --patch, --max-megapixels, --alpha to @context. */
 void ts_cli_add_image_options (GOptionContext *context, TsCliImageOptions *o);
 /* The load options (--max-megapixels, --alpha) and the resize policy (--resize, --size,
  * checked against --patch) the user asked for; TS_ERROR_INVALID_ARGUMENT otherwise. */
 gboolean ts_cli_load_options (const TsCliImageOptions *o, TsLoadOptions *load, GError **error);
 gboolean ts_cli_resize_options (const TsCliImageOptions *o, TsResize *resize, GError **error);
-/* The loader limits and alpha background @o asks for. */
-gboolean ts_cli_load_options (const TsCliImageOptions *o, TsLoadOptions *load, GError **error);
 /* Loads @path, resizes it and lays the grid. */
 TsImage *ts_cli_load_image (const char *path, const TsCliImageOptions *o, TsGrid *grid,
                             GError **error);

@@ -474,11 +474,8 @@ check_pixels (const char *name, guint64 w, guint64 h, guint frames, guint64 max_
   if (frames > 1 && pixels * frames > max_pixels)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE,
-                   "%s: %u frames of %" G_GUINT64_FORMAT " x %" G_GUINT64_FORMAT " pixels need %.1f GB to "
-                   "decode, over the limit (raise it with --max-megapixels)",
-                   name, frames, w, h, pixels * frames * 4 / 1e9);
-                   "%s: %u frames of %d x %d pixels are %.1f megapixels together, over the limit "
-                   "of %.1f megapixels for all frames (raise it with --max-megapixels)",
+                   "%s: %u frames of %" G_GUINT64_FORMAT " x %" G_GUINT64_FORMAT " pixels are %.1f megapixels "
+                   "together, over the limit of %.1f megapixels for all frames (raise it with --max-megapixels)",
                    name, frames, w, h, pixels * frames / 1e6, max_pixels / 1e6);
       return FALSE;
     }
@@ -503,12 +500,7 @@ decode_gif (const guint8 *data, gsize len, const char *display, const TsLoadOpti
                        : "a GIF without any complete frame");
       return NULL;
     }
-  if (cut)
-    {
-      g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA,
-                   "%s: truncated GIF: the data ends inside the frame after frame %d", display, frames);
-      return NULL;
-    }
+  /* a GIF cut inside a later frame keeps its complete frames, as browsers show them */
   if ((guint) frames > max_frames)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE,
@@ -519,6 +511,15 @@ decode_gif (const guint8 *data, gsize len, const char *display, const TsLoadOpti
   if (!check_pixels (display, (guint64) w, (guint64) h, (guint) frames, max_pixels, error))
     return NULL;
   pixels = stbi_load_gif_from_memory (data, (int) len, &delays, &w, &h, &z, &ch, 4);
+  if (pixels != NULL && cut && z > frames)
+    z = frames; /* stb decodes the cut frame from zeros: drop it */
+  if (pixels != NULL && z > frames) /* never expected: the count is exact */
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: inconsistent GIF frame structure", display);
+      stbi_image_free (pixels);
+      stbi_image_free (delays);
+      return NULL;
+    }
   if (pixels == NULL || z <= 0)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: corrupt GIF (%s)", display,
@@ -580,19 +581,8 @@ ts_media_load_from_memory (const guint8 *data, gsize len, const char *name, cons
   /* the size limit first, from our own reading of the header */
   if (header_size (format, data, len, &hw, &hh) && hw * hh > max_pixels)
     return check_pixels (display, hw, hh, 1, max_pixels, error), NULL;
-  {
-    guint64 hw, hh;
-    /* a huge claim is over the limit, whatever stb would say about it */
-    if (ts_stb_guard_header_size (data, len, format, &hw, &hh) && hw > 0 && hh > 0 &&
-        hw * hh > max_pixels)
-      {
-        g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE,
-                     "%s: %" G_GUINT64_FORMAT " x %" G_GUINT64_FORMAT " pixels (%.1f megapixels) is over "
-                     "the limit of %.1f megapixels (raise it with --max-megapixels)",
-                     display, hw, hh, (double) hw * hh / 1e6, max_pixels / 1e6);
-        return NULL;
-      }
-  }
+  if (ts_stb_guard_header_size (data, len, format, &hw, &hh) && hw * hh > max_pixels)
+    return check_pixels (display, hw, hh, 1, max_pixels, error), NULL;
   if (!ts_stb_guard_check (data, len, format, display, error))
     return NULL;
   if (!stbi_info_from_memory (data, (int) len, &w, &h, &comp))
@@ -607,10 +597,10 @@ ts_media_load_from_memory (const guint8 *data, gsize len, const char *name, cons
     }
   if (format == NULL)
     format = "tga"; /* the one format stb recognises without a signature */
-  if (!check_pixels (display, (guint64) w, (guint64) h, 1, max_pixels, error))
-    return NULL;
   if (strcmp (format, "bmp") == 0 && h < 0 && h > G_MININT)
     h = -h; /* stbi_info reports a top-down BMP's height as stored: negative */
+  if (!check_pixels (display, (guint64) w, (guint64) h, 1, max_pixels, error))
+    return NULL;
 
   if (strcmp (format, "gif") == 0)
     return decode_gif (data, len, display, o, max_pixels, max_frames, w, h, error);
@@ -680,8 +670,8 @@ ts_media_load_folder (const char *folder, const TsLoadOptions *options, GError *
 {
   TsLoadOptions defaults = { 0 };
   const TsLoadOptions *o = options ? options : &defaults;
-  guint max_frames = o->max_frames ? o->max_frames : TS_DEFAULT_MAX_FRAMES;
   guint64 max_pixels = o->max_pixels ? o->max_pixels : TS_DEFAULT_MAX_PIXELS;
+  guint max_frames = o->max_frames ? o->max_frames : TS_DEFAULT_MAX_FRAMES;
   g_autoptr (GDir) dir = NULL;
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) local = NULL;
@@ -724,7 +714,8 @@ ts_media_load_folder (const char *folder, const TsLoadOptions *options, GError *
         }
       media->frames[i] = frame;
       /* the first frame's size bounds the whole folder before the rest is read */
-      if (i == 0 && !check_pixels (display, frame->width, frame->height, names->len, max_pixels, error))
+      if (i == 0 && !check_pixels (display, (guint64) frame->width, (guint64) frame->height, names->len, max_pixels,
+                                   error))
         {
           ts_media_free (media);
           return NULL;
