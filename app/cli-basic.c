@@ -269,3 +269,84 @@ ts_cli_report (int argc, char **argv)
       return ts_cli_fail (error);
   return TS_EXIT_OK;
 }
+
+int
+ts_cli_settings_cmd (int argc, char **argv)
+{
+  TsSettings *s = ts_cli_settings ();
+  TsCliImageOptions io;
+  g_autofree char *out = NULL;
+  g_autofree char *features = NULL;
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  GOptionEntry entries[] = {
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write the settings to FILE (default: standard output)", "FILE" },
+    { "features", 0, 0, G_OPTION_ARG_STRING, &features, "pixel, descriptor or npy:FILE", "KIND" },
+    G_OPTION_ENTRY_NULL
+  };
+  int status = TS_EXIT_OK;
+
+  ts_cli_image_options_init (&io);
+  context = ts_cli_context ("settings", "export|check [FILE]",
+                            "Write a settings file recording every choice (export), or check one (check FILE).\n"
+                            "Every command reads one with --settings FILE; flags after it override it.",
+                            "Examples:\n"
+                            "  tokenscope-cli settings export --resize pad --size 336 --method tome --ratio 8 -o run.json\n"
+                            "  tokenscope-cli settings check run.json\n"
+                            "  tokenscope-cli compress photo.jpg --settings run.json --ratio 16\n");
+  g_option_context_add_main_entries (context, entries, NULL);
+  ts_cli_add_image_options (context, &io);
+  ts_cli_add_method_options (context, s);
+  if (!ts_cli_parse (context, &argc, &argv))
+    status = TS_EXIT_USAGE;
+  else if (argc == 3 && strcmp (argv[1], "check") == 0)
+    {
+      g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+      TsSettings t;
+      ts_settings_init (&t);
+      if (!ts_settings_load (&t, argv[2], warnings, &error))
+        status = ts_cli_fail (error);
+      else
+        {
+          for (guint i = 0; i < warnings->len; i++)
+            fprintf (stderr, "tokenscope-cli: warning: %s\n", (char *) warnings->pdata[i]);
+          printf ("%s: valid settings (method %s, patch %d)\n", argv[2], t.method, t.patch);
+        }
+      ts_settings_clear (&t);
+    }
+  else if (argc == 2 && strcmp (argv[1], "export") == 0)
+    {
+      g_autofree char *json = NULL;
+      if (io.resize && !ts_resize_policy_parse (io.resize, &s->resize.policy, &error))
+        status = ts_cli_fail (error);
+      else if (io.patch < TS_PATCH_MIN || io.patch > TS_PATCH_MAX)
+        status = ts_cli_usage ("settings", "--patch must be between 2 and 64");
+      else
+        {
+          s->resize.size = io.size;
+          s->patch = io.patch;
+          if (features != NULL && g_str_has_prefix (features, "npy:"))
+            {
+              s->features = TS_FEATURES_NPY;
+              g_free (s->features_file);
+              s->features_file = g_strdup (features + 4);
+            }
+          else if (features != NULL && !ts_feature_kind_parse (features, &s->features, &error))
+            status = ts_cli_fail (error);
+          if (status == TS_EXIT_OK)
+            {
+              if (out == NULL || strcmp (out, "-") == 0)
+                {
+                  json = ts_settings_to_json (s);
+                  printf ("%s\n", json);
+                }
+              else if (!ts_settings_save (s, out, &error))
+                status = ts_cli_fail (error);
+            }
+        }
+    }
+  else
+    status = ts_cli_usage ("settings", "expects 'export' or 'check FILE'");
+  ts_cli_image_options_clear (&io);
+  return status;
+}

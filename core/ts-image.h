@@ -31,7 +31,8 @@ typedef enum {
 #define TS_DEFAULT_MAX_FILE_BYTES ((gsize) 1 << 30)  /* 1 GiB */
 
 typedef struct {
-  guint64 max_pixels;      /* per frame; 0 = TS_DEFAULT_MAX_PIXELS */
+  guint64 max_pixels;      /* a still image, or all frames of an animation or folder
+                            * together; 0 = TS_DEFAULT_MAX_PIXELS */
   guint max_frames;        /* 0 = TS_DEFAULT_MAX_FRAMES */
   TsAlphaBackground alpha; /* where transparent pixels go */
 } TsLoadOptions;
