@@ -284,6 +284,18 @@ pnm_header (const guint8 *d, gsize n, guint64 *w, guint64 *h, guint64 *maxval)
   return p + 1;
 }
 
+/* stb's reason for the last failure, in words, unless it is left over from a
+ * format stb merely tested for ("bad png sig" on a damaged JPEG). */
+static const char *
+stb_reason (void)
+{
+  const char *r = stbi_failure_reason ();
+
+  if (r == NULL || strcmp (r, "bad png sig") == 0 || strcmp (r, "unknown image type") == 0)
+    return "the data is damaged or ends early";
+  return r;
+}
+
 static gboolean
 truncated (GError **error, const char *name, const char *format, guint64 need, gsize have)
 {
@@ -429,7 +441,7 @@ decode_gif (const guint8 *data, gsize len, const char *display, const TsLoadOpti
   if (pixels == NULL || z <= 0)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: corrupt GIF (%s)", display,
-                   pixels ? "no frames" : stbi_failure_reason ());
+                   pixels ? "no frames" : stb_reason ());
       stbi_image_free (pixels);
       stbi_image_free (delays);
       return NULL;
@@ -516,7 +528,7 @@ ts_media_load_from_memory (const guint8 *data, gsize len, const char *name, cons
   if (pixels == NULL)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: corrupt or truncated %s (%s)", display, format,
-                   stbi_failure_reason ());
+                   stb_reason ());
       return NULL;
     }
   media = media_new (display, format, 1);
