@@ -6,7 +6,7 @@
  *       cblas_sgemm calls of ToMe's own shapes for scale. Medians of K runs
  *       (default 7). --export writes features.npy, image.png and recon.png
  *       for tests/bench/tome_torch.py.
- *   bench-methods --large [--method NAME] [IMAGE]
+ *   bench-methods --large [--method NAME] [--adjacent-only] [IMAGE]
  *       4096 x 4096 at P 14 (85264 tokens): every method (or one) at ratio 4,
  *       once, with seconds and the peak RSS so far. For a per-method peak run
  *       one method per process under /usr/bin/time -v.
@@ -88,6 +88,8 @@ run_greedy (const TsScene *scene, gpointer data)
   return ts_greedy (scene, 576, GPOINTER_TO_INT (data), 0, NULL, NULL);
 }
 
+static gboolean adjacent_only;
+
 static TsAssignment *
 run_method (const TsScene *scene, gpointer data)
 {
@@ -97,6 +99,7 @@ run_method (const TsScene *scene, gpointer data)
 
   ts_method_params_init (&p);
   p.ratio = 4;
+  p.adjacent_only = adjacent_only;
   a = ts_method_run (data, scene, &p, NULL, &error);
   if (a == NULL)
     fprintf (stderr, "  %s: %s\n", ((const TsMethod *) data)->name, error->message);
@@ -257,6 +260,7 @@ main (int argc, char **argv)
   GOptionEntry entries[] = {
     { "large", 0, 0, G_OPTION_ARG_NONE, &large, "4096 x 4096 at P 14 (85264 tokens)", NULL },
     { "method", 0, 0, G_OPTION_ARG_STRING, &only, "--large: only this method", "NAME" },
+    { "adjacent-only", 0, 0, G_OPTION_ARG_NONE, &adjacent_only, "--large: greedy merges adjacent groups only", NULL },
     { "repeat", 0, 0, G_OPTION_ARG_INT, &repeat, "Runs per median (default 7)", "K" },
     { "export", 0, 0, G_OPTION_ARG_FILENAME, &export_dir, "Write features.npy, image.png, recon.png here", "DIR" },
     G_OPTION_ENTRY_NULL
