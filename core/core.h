@@ -35,3 +35,4 @@
 #include "ts-vlm.h"
 #include "ts-vit.h"
 #include "ts-stb-guard.h"
+#include "ts-temporal.h"

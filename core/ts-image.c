@@ -510,7 +510,13 @@ decode_gif (const guint8 *data, gsize len, const char *display, const TsLoadOpti
     }
   if (!check_pixels (display, (guint64) w, (guint64) h, (guint) frames, max_pixels, error))
     return NULL;
-  pixels = stbi_load_gif_from_memory (data, (int) len, &delays, &w, &h, &z, &ch, 4);
+  {
+    /* stb 2.27 reads before its frame buffer for "restore to previous"
+     * disposal from the third frame on: decode a copy where those frames
+     * restore to the background instead */
+    g_autofree guint8 *safe = ts_stb_guard_gif_copy (data, len);
+    pixels = stbi_load_gif_from_memory (safe, (int) len, &delays, &w, &h, &z, &ch, 4);
+  }
   if (pixels != NULL && cut && z > frames)
     z = frames; /* stb decodes the cut frame from zeros: drop it */
   if (pixels != NULL && z > frames) /* never expected: the count is exact */
