@@ -4,12 +4,137 @@
 
 #include "cli.h"
 
+static TsSettings settings;
+static gboolean settings_ready;
+
+TsSettings *
+ts_cli_settings (void)
+{
+  if (!settings_ready)
+    {
+      ts_settings_init (&settings);
+      settings_ready = TRUE;
+    }
+  return &settings;
+}
+
+gboolean
+ts_cli_take_settings (int *argc, char **argv, GError **error)
+{
+  const char *file = NULL;
+  int out = 0;
+
+  for (int i = 0; i < *argc; i++)
+    {
+      if (strcmp (argv[i], "--settings") == 0 && i + 1 < *argc)
+        file = argv[++i];
+      else if (g_str_has_prefix (argv[i], "--settings="))
+        file = argv[i] + strlen ("--settings=");
+      else if (strcmp (argv[i], "--settings") == 0)
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--settings needs a FILE");
+          return FALSE;
+        }
+      else
+        argv[out++] = argv[i];
+    }
+  argv[out] = NULL;
+  *argc = out;
+  if (file != NULL)
+    {
+      g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+      if (!ts_settings_load (ts_cli_settings (), file, warnings, error))
+        return FALSE;
+      for (guint i = 0; i < warnings->len; i++)
+        fprintf (stderr, "tokenscope-cli: warning: %s\n", (char *) warnings->pdata[i]);
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_enum_option (const char *name, const char *value, gpointer data, GError **error)
+{
+  TsSettings *s = data;
+  TsMethodParams *p = &s->params;
+
+  if (strcmp (name, "--method") == 0)
+    {
+      if (ts_method_find (value, error) == NULL)
+        return FALSE;
+      g_free (s->method);
+      s->method = g_strdup (value);
+      return TRUE;
+    }
+  if (strcmp (name, "--pool-mode") == 0)
+    return ts_pool_mode_parse (value, &p->pool_mode, error);
+  if (strcmp (name, "--detail") == 0)
+    return ts_detail_parse (value, &p->detail, error);
+  if (strcmp (name, "--fill") == 0)
+    return ts_drop_fill_parse (value, &p->fill, error);
+  if (strcmp (name, "--seed") == 0)
+    return g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT64, &p->seed, error);
+  if (strcmp (name, "--tokens") == 0)
+    {
+      guint64 v;
+      if (!g_ascii_string_to_unsigned (value, 10, 1, G_MAXINT / 4, &v, error))
+        return FALSE;
+      p->tokens = (int) v;
+      return TRUE;
+    }
+  if (strcmp (name, "--ratio") == 0)
+    {
+      char *end;
+      double v = g_ascii_strtod (value, &end);
+      if (*end != '\0' || !(v >= 1.0 && v <= 1e6))
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--ratio must be a number >= 1, not '%s'", value);
+          return FALSE;
+        }
+      p->ratio = v;
+      p->tokens = 0;
+      return TRUE;
+    }
+  g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "unexpected option %s", name);
+  return FALSE;
+}
+
+void
+ts_cli_add_method_options (GOptionContext *context, TsSettings *s)
+{
+  TsMethodParams *p = &s->params;
+  GOptionEntry entries[] = {
+    { "method", 'm', 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "Compression method (see 'compress --help')", "NAME" },
+    { "tokens", 'n', 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "Target token count", "N" },
+    { "ratio", 'r', 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "Target compression ratio N_in / N_out (default 4)", "R" },
+    { "pool-mode", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "pool: avg (default) or max", "MODE" },
+    { "protected", 0, 0, G_OPTION_ARG_INT, &p->n_protected, "tome/greedy: never merge away the first N tokens", "N" },
+    { "adjacent-only", 0, 0, G_OPTION_ARG_NONE, &p->adjacent_only, "greedy: merge only spatially adjacent groups", NULL },
+    { "tome-r", 0, 0, G_OPTION_ARG_INT, &p->tome_r, "tome: tokens removed per step (default: the schedule)", "R" },
+    { "dominant", 0, 0, G_OPTION_ARG_DOUBLE, &p->dominant_fraction, "visionzip: dominant share of the budget (0.85)", "F" },
+    { "rounds", 0, 0, G_OPTION_ARG_INT, &p->rounds, "resample: attention rounds (default 3)", "N" },
+    { "tau", 0, 0, G_OPTION_ARG_DOUBLE, &p->tau, "attention temperature (default 0.1)", "T" },
+    { "detail", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "adaptive: blur (default), entropy or gradient", "SCORE" },
+    { "entropy-threshold", 0, 0, G_OPTION_ARG_DOUBLE, &p->entropy_threshold,
+      "adaptive: split while entropy exceeds this many bits (threshold mode)", "BITS" },
+    { "fill", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "dropped patches: nearest (default) or grey", "FILL" },
+    { "seed", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "seed for anything random (default 0)", "SEED" },
+    G_OPTION_ENTRY_NULL
+  };
+  GOptionGroup *group = g_option_group_new ("method", "Method options:", "Show method options", s, NULL);
+
+  g_option_group_add_entries (group, entries);
+  g_option_context_add_group (context, group);
+}
+
 void
 ts_cli_image_options_init (TsCliImageOptions *o)
 {
+  const TsSettings *s = ts_cli_settings ();
+
   memset (o, 0, sizeof *o);
-  o->patch = 14;
-  o->size = 336;
+  o->patch = s->patch;
+  o->size = s->resize.size;
+  o->resize = g_strdup (ts_resize_policy_name (s->resize.policy));
   o->max_megapixels = TS_DEFAULT_MAX_PIXELS / 1e6;
   o->max_frames = TS_DEFAULT_MAX_FRAMES;
 }
@@ -47,17 +172,18 @@ gboolean
 ts_cli_load_options (const TsCliImageOptions *o, TsLoadOptions *load, GError **error)
 {
   memset (load, 0, sizeof *load);
-  if (!(o->max_megapixels > 0 && o->max_megapixels <= 1e6))
+  if (!(o->max_megapixels > 0) || o->max_megapixels > 1e6)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--max-megapixels must be in (0, 1000000]");
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "--max-megapixels must be between 0 and 1000000, not %g", o->max_megapixels);
       return FALSE;
     }
+  load->max_pixels = MAX ((guint64) 1, (guint64) (o->max_megapixels * 1e6));
   if (o->max_frames < 1)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--max-frames must be at least 1");
       return FALSE;
     }
-  load->max_pixels = (guint64) (o->max_megapixels * 1e6);
   load->max_frames = (guint) o->max_frames;
   if (o->alpha == NULL || strcmp (o->alpha, "white") == 0)
     load->alpha = TS_ALPHA_OVER_WHITE;
@@ -72,24 +198,38 @@ ts_cli_load_options (const TsCliImageOptions *o, TsLoadOptions *load, GError **e
   return TRUE;
 }
 
-TsImage *
-ts_cli_load_image (const char *path, const TsCliImageOptions *o, TsGrid *grid, GError **error)
+gboolean
+ts_cli_resize_options (const TsCliImageOptions *o, TsResize *resize, GError **error)
 {
-  TsLoadOptions load;
-  TsResize resize = { TS_RESIZE_NATIVE, o->size };
-  g_autoptr (TsImage) image = NULL;
-  g_autoptr (TsImage) resized = NULL;
-
-  if (!ts_cli_load_options (o, &load, error))
-    return NULL;
-  if (o->resize != NULL && !ts_resize_policy_parse (o->resize, &resize.policy, error))
-    return NULL;
+  resize->policy = TS_RESIZE_NATIVE;
+  resize->size = o->size;
+  if (o->resize != NULL && !ts_resize_policy_parse (o->resize, &resize->policy, error))
+    return FALSE;
   if (o->patch < TS_PATCH_MIN || o->patch > TS_PATCH_MAX)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--patch %d is outside %d..%d", o->patch,
                    TS_PATCH_MIN, TS_PATCH_MAX);
-      return NULL;
+      return FALSE;
     }
+  if (resize->policy != TS_RESIZE_NATIVE && (o->size < o->patch || o->size > 65536))
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "--size %d must be between the patch size %d and 65536", o->size, o->patch);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+TsImage *
+ts_cli_load_image (const char *path, const TsCliImageOptions *o, TsGrid *grid, GError **error)
+{
+  TsLoadOptions load;
+  TsResize resize;
+  g_autoptr (TsImage) image = NULL;
+  g_autoptr (TsImage) resized = NULL;
+
+  if (!ts_cli_load_options (o, &load, error) || !ts_cli_resize_options (o, &resize, error))
+    return NULL;
   image = ts_image_load (path, &load, error);
   if (image == NULL)
     return NULL;
@@ -120,7 +260,7 @@ ts_cli_parse (GOptionContext *context, int *argc, char ***argv)
 
   if (!g_option_context_parse (context, argc, argv, &error))
     {
-      fprintf (stderr, "tokenscope-cli: %s\n(see '%s --help')\n", error->message, (*argv)[0]);
+      fprintf (stderr, "tokenscope-cli: %s\n(see 'tokenscope-cli %s --help')\n", error->message, (*argv)[0]);
       return FALSE;
     }
   return TRUE;

@@ -6,9 +6,15 @@
 #include "cli.h"
 
 static const TsCliCommand commands[] = {
+  { "compress", ts_cli_compress, "compress an image's tokens with a method and measure the quality" },
+  { "attention", ts_cli_attention, "feature attention maps: a patch's row, the mean query, distinctiveness" },
   { "grid", ts_cli_grid, "patch grid and token count of an image" },
+  { "model", ts_cli_model, "a ViT from .safetensors weights: info, features, attention maps, ToMe" },
   { "quality", ts_cli_quality, "PSNR and SSIM of two same-size images" },
   { "report", ts_cli_report, "a short token report (the embedded sample without IMAGE)" },
+  { "summarize", ts_cli_summarize, "merge dataset runs (shards) into summary.json, summary.csv" },
+  { "video", ts_cli_video, "temporal redundancy of a GIF or frame folder: tokens re-sent per frame, clip CR" },
+  { "settings", ts_cli_settings_cmd, "write or check a settings file (--settings FILE on every command)" },
 };
 
 static void
@@ -46,7 +52,13 @@ main (int argc, char **argv)
     }
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     if (strcmp (argv[1], commands[i].name) == 0)
-      return commands[i].func (argc - 1, argv + 1);
+      {
+        g_autoptr (GError) error = NULL;
+        int sub_argc = argc - 1;
+        if (!ts_cli_take_settings (&sub_argc, argv + 1, &error))
+          return ts_cli_fail (error);
+        return commands[i].func (sub_argc, argv + 1);
+      }
 
   fprintf (stderr, "tokenscope-cli: unknown command '%s'\n\n", argv[1]);
   print_help (stderr);

@@ -32,19 +32,34 @@ typedef struct {
   int size;              /* S for fit/square/pad */
   int patch;
   double max_megapixels;
-  int max_frames;
+  int max_frames;        /* animations and frame folders */
   char *alpha;           /* white | checker */
 } TsCliImageOptions;
 
 void ts_cli_image_options_init (TsCliImageOptions *o);
 void ts_cli_image_options_clear (TsCliImageOptions *o);
-/* Adds --resize, --size, --patch, --max-megapixels, --max-frames, --alpha to @context. */
+/* Adds --resize, --size, --patch, --max-megapixels, --alpha to @context. */
 void ts_cli_add_image_options (GOptionContext *context, TsCliImageOptions *o);
-/* The loader limits and alpha background @o asks for. */
+/* The load options (--max-megapixels, --alpha) and the resize policy (--resize, --size,
+ * checked against --patch) the user asked for; TS_ERROR_INVALID_ARGUMENT otherwise. */
 gboolean ts_cli_load_options (const TsCliImageOptions *o, TsLoadOptions *load, GError **error);
+gboolean ts_cli_resize_options (const TsCliImageOptions *o, TsResize *resize, GError **error);
 /* Loads @path, resizes it and lays the grid. */
 TsImage *ts_cli_load_image (const char *path, const TsCliImageOptions *o, TsGrid *grid,
                             GError **error);
+
+/* The settings in force: defaults, or the file named by --settings FILE
+ * anywhere on the command line (removed from argv by ts_cli_take_settings).
+ * Subcommands start their option defaults from it, so flags override it. */
+TsSettings *ts_cli_settings (void);
+/* Strips --settings FILE / --settings=FILE from argv and loads the file;
+ * warnings go to standard error. */
+gboolean ts_cli_take_settings (int *argc, char **argv, GError **error);
+
+/* Adds --method, --tokens, --ratio and every method option (--pool-mode,
+ * --protected, --adjacent-only, --tome-r, --dominant, --rounds, --tau,
+ * --detail, --entropy-threshold, --fill, --seed), writing into @s. */
+void ts_cli_add_method_options (GOptionContext *context, TsSettings *s);
 
 /* A context with usage "SUBCOMMAND PARAMS", a summary and an examples text. */
 GOptionContext *ts_cli_context (const char *command, const char *params, const char *summary,
@@ -62,8 +77,14 @@ gboolean ts_cli_write_json (JsonNode *root, const char *dest, GError **error);
 void ts_json_add_double (JsonBuilder *b, const char *key, double v);
 
 /* Subcommands. */
+int ts_cli_compress (int argc, char **argv);
+int ts_cli_attention (int argc, char **argv);
 int ts_cli_grid (int argc, char **argv);
+int ts_cli_model (int argc, char **argv);
 int ts_cli_quality (int argc, char **argv);
 int ts_cli_report (int argc, char **argv);
+int ts_cli_settings_cmd (int argc, char **argv);
+int ts_cli_summarize (int argc, char **argv);
+int ts_cli_video (int argc, char **argv);
 
 G_END_DECLS

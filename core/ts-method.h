@@ -51,6 +51,7 @@ typedef enum {
   TS_METHOD_QUANTISED = 1 << 2,    /* only some counts are reachable (pooling, adaptive): the result
                                       is the largest reachable count <= target, documented per method */
   TS_METHOD_REGIONS = 1 << 3,      /* returns regions */
+  TS_METHOD_STAND_IN = 1 << 4,     /* approximates a learned method it cannot run (optical): reports say so */
 } TsMethodFlags;
 
 typedef struct _TsMethod TsMethod;

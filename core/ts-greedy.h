@@ -1,0 +1,34 @@
+/* ts-greedy.h: greedy agglomerative token merging (REFERENCE 3).
+ *
+ * Repeatedly merges the most similar pair of groups, similarity being the
+ * cosine of their size-weighted mean features, until @target groups remain.
+ * Exact semantics: every step takes the pair of maximal cosine; ties go to
+ * the pair whose (smaller, larger) smallest-original-patch keys are
+ * lexicographically first. With @adjacent_only only groups that touch on the
+ * patch grid (4-neighbourhood, a region adjacency graph) may merge. The first
+ * @n_protected tokens are never merged.
+ *
+ * Memory is O(N d): no N x N matrix. Every group keeps its best partner and
+ * its score: computed once by blocked cblas_sgemm, then after each merge the
+ * new group's row (one sgemv, or its neighbours) updates every group's best,
+ * and groups whose partner was merged keep their old score as an upper bound
+ * and are recomputed lazily only when they reach the top. Steps cost
+ * O(N d) (global) or O(degree d) (adjacent), so 85k tokens finish.
+ *
+ * Functions are reentrant; the scene is only read. */
+#pragma once
+
+#include "ts-method.h"
+
+G_BEGIN_DECLS
+
+/* Merges @scene's tokens down to @target (n_protected + 1 .. N); output
+ * tokens are ordered by their smallest patch, features are group means. */
+TsAssignment *ts_greedy (const TsScene *scene, int target, gboolean adjacent_only, int n_protected,
+                         GCancellable *cancellable, GError **error);
+
+/* Registry entry: params->tokens / ratio, adjacent_only, n_protected. */
+TsAssignment *ts_greedy_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable,
+                             GError **error);
+
+G_END_DECLS

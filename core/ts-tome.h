@@ -1,0 +1,42 @@
+/* ts-tome.h: ToMe bipartite soft matching (Bolya et al., ICLR 2023; REFERENCE 3).
+ *
+ * One step removes r tokens: the current tokens (kept in order of the
+ * smallest original patch they contain) are split alternately into A (even
+ * positions) and B (odd positions); every A token picks its most similar B
+ * token by cosine of the size-weighted means; the r A tokens with the highest
+ * scores are merged into their B partners (sizes add, features are
+ * size-weighted means). The first @n_protected tokens (a CLS, a distillation
+ * token) are never merged away and never receive merges, as the official
+ * implementation's class_token / distill_token. Steps repeat with
+ * r = min(n - target, floor((n - n_protected) / 2)), or a fixed r, until
+ * the target count.
+ *
+ * A x B^T (|A| x |B| scores) is computed with cblas_sgemm in row blocks,
+ * keeping only each A row's best B, so memory stays O(N d) at any N.
+ * Ties: an A row's best B is the lowest B position; edges of equal score are
+ * ranked by A position (a stable sort).
+ *
+ * Functions are reentrant; the scene is only read. */
+#pragma once
+
+#include "ts-method.h"
+
+G_BEGIN_DECLS
+
+/* One matching step on @n rows of @x (n x d, need not be normalised): fills
+ * @dst (n entries) with, for every row, the row it is merged into, or its own
+ * index when it stays. Returns the number of rows merged away (<= @r), or -1
+ * with @error set (TS_ERROR_INVALID_ARGUMENT for bad sizes, TS_ERROR_CANCELLED). */
+int ts_tome_match (const float *x, int n, int d, int r, int n_protected, int *dst, GCancellable *cancellable,
+                   GError **error);
+
+/* Merges @scene's tokens down to @target (1..N) with steps of @r tokens
+ * (0 = the schedule). Output tokens are ordered by their smallest patch. */
+TsAssignment *ts_tome (const TsScene *scene, int target, int r, int n_protected, GCancellable *cancellable,
+                       GError **error);
+
+/* Registry entry: params->tokens / ratio, tome_r, n_protected. */
+TsAssignment *ts_tome_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable,
+                           GError **error);
+
+G_END_DECLS

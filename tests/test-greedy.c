@@ -1,0 +1,291 @@
+/* Greedy agglomerative merging: equal to a naive O(N^3) implementation, hand
+ * cases (ties, adjacency), counts and invariants, bad input. */
+#include "ts-test-util.h"
+
+#include <math.h>
+
+static float *
+lcg_matrix (int n, int d, guint32 seed)
+{
+  float *x = g_new (float, (gsize) n * d);
+  guint32 s = seed & 0x7FFFFFFF;
+
+  for (int i = 0; i < n * d; i++)
+    {
+      s = (s * 1103515245u + 12345u) & 0x7FFFFFFF;
+      x[i] = (float) ((s >> 8) / (double) (1 << 23) - 0.5);
+    }
+  return x;
+}
+
+static TsScene *
+feature_scene (int rows, int cols, int d, const float *data)
+{
+  TsImage *image = ts_test_solid (cols * 2, rows * 2, 100, 120, 140);
+  TsFeatures *f = ts_features_new (rows * cols, d, NULL);
+  TsScene *scene;
+
+  memcpy (f->data, data, sizeof (float) * (gsize) rows * cols * d);
+  scene = ts_scene_new (image, 2, TS_FEATURES_NPY, f, NULL);
+  g_assert_nonnull (scene);
+  return scene;
+}
+
+/* The definition, literally: recompute every group's size-weighted mean (in
+ * double) and every allowed pair's cosine, merge the best pair (ties: the
+ * lexicographically first (smaller key, larger key)), repeat. Groups are
+ * named by their smallest patch; output numbered in that order. */
+static int *
+naive_greedy (const float *x, int rows, int cols, int d, int target, gboolean adjacent, int prot)
+{
+  int n = rows * cols, live = n;
+  int *lab = g_new (int, n);
+  int *out = g_new (int, n);
+  g_autofree double *mean = g_new0 (double, (gsize) n * d);
+  g_autofree int *cnt = g_new0 (int, n);
+
+  for (int i = 0; i < n; i++)
+    lab[i] = i;
+  while (live > target)
+    {
+      double best = -INFINITY;
+      int bg = -1, bh = -1;
+      memset (mean, 0, sizeof (double) * (gsize) n * d);
+      memset (cnt, 0, sizeof (int) * n);
+      for (int i = 0; i < n; i++)
+        {
+          cnt[lab[i]]++;
+          for (int j = 0; j < d; j++)
+            mean[(gsize) lab[i] * d + j] += x[(gsize) i * d + j];
+        }
+      for (int g = prot; g < n; g++)
+        for (int h = g + 1; h < n; h++)
+          {
+            double dot = 0, ng = 0, nh = 0, c;
+            if (cnt[g] == 0 || cnt[h] == 0)
+              continue;
+            if (adjacent)
+              {
+                gboolean touch = FALSE;
+                for (int i = 0; i < n && !touch; i++)
+                  if (lab[i] == g)
+                    for (int k = 0; k < n && !touch; k++)
+                      if (lab[k] == h && abs (i / cols - k / cols) + abs (i % cols - k % cols) == 1)
+                        touch = TRUE;
+                if (!touch)
+                  continue;
+              }
+            for (int j = 0; j < d; j++)
+              {
+                double a = mean[(gsize) g * d + j] / cnt[g], b = mean[(gsize) h * d + j] / cnt[h];
+                dot += a * b, ng += a * a, nh += b * b;
+              }
+            c = dot / (sqrt (ng) * sqrt (nh));
+            if (c > best)
+              best = c, bg = g, bh = h;
+          }
+      g_assert_cmpint (bg, >=, 0);
+      for (int i = 0; i < n; i++)
+        if (lab[i] == bh)
+          lab[i] = bg;
+      live--;
+    }
+  {
+    g_autofree int *num = g_new (int, n);
+    int next = 0;
+    for (int i = 0; i < n; i++)
+      num[i] = -1;
+    for (int i = 0; i < n; i++)
+      {
+        if (num[lab[i]] < 0)
+          num[lab[i]] = next++;
+        out[i] = num[lab[i]];
+      }
+  }
+  g_free (lab);
+  return out;
+}
+
+typedef struct {
+  int rows, cols, d, target, adjacent, prot, seed;
+} NaiveCase;
+
+static const NaiveCase naive_cases[] = {
+  { 5, 6, 4, 10, 0, 0, 11 }, { 5, 6, 4, 1, 0, 0, 12 },  { 6, 7, 3, 9, 0, 0, 13 },
+  { 4, 4, 8, 3, 0, 1, 14 },  { 6, 5, 5, 12, 0, 2, 15 }, { 5, 6, 4, 10, 1, 0, 11 },
+  { 6, 7, 3, 5, 1, 0, 16 },  { 4, 9, 6, 2, 1, 1, 17 },  { 7, 7, 2, 20, 1, 0, 18 },
+  { 7, 7, 2, 8, 0, 0, 19 },
+};
+
+static void
+test_naive (void)
+{
+  for (guint c = 0; c < G_N_ELEMENTS (naive_cases); c++)
+    {
+      const NaiveCase *nc = &naive_cases[c];
+      int n = nc->rows * nc->cols;
+      g_autofree float *x = lcg_matrix (n, nc->d, nc->seed);
+      g_autoptr (TsScene) scene = feature_scene (nc->rows, nc->cols, nc->d, x);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (TsAssignment) a = ts_greedy (scene, nc->target, nc->adjacent, nc->prot, NULL, &error);
+      g_autofree int *expect = naive_greedy (x, nc->rows, nc->cols, nc->d, nc->target, nc->adjacent, nc->prot);
+
+      g_assert_no_error (error);
+      g_assert_true (ts_assignment_validate (a, &scene->grid, NULL));
+      g_assert_cmpint (a->n_out, ==, nc->target);
+      for (int i = 0; i < n; i++)
+        if (a->groups[i] != expect[i])
+          g_error ("case %u: patch %d in token %d, the naive definition says %d", c, i, a->groups[i], expect[i]);
+    }
+}
+
+/* All features equal: every cosine is exactly 1, so ties decide: (0,1), then (0,2), (0,3). */
+static void
+test_ties (void)
+{
+  const float x[] = { 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0 };
+  const int expect[] = { 0, 0, 0, 0, 1, 2 };
+  g_autoptr (TsScene) scene = feature_scene (1, 6, 2, x);
+
+  for (int adj = 0; adj <= 1; adj++)
+    {
+      g_autoptr (TsAssignment) a = ts_greedy (scene, 3, adj, 0, NULL, NULL);
+      g_assert_nonnull (a);
+      for (int i = 0; i < 6; i++)
+        g_assert_cmpint (a->groups[i], ==, expect[i]);
+    }
+}
+
+/* 1 x 4: x0 = (1, 0), x1 = (0, 1), x2 = (1, 0.05), x3 = (0, 1).
+ * Globally (1, 3) has cosine 1 and merges first: [0 1 2 1].
+ * Adjacent only: cos(0,1) = 0, cos(1,2) = cos(2,3) = 0.05 / 1.00125; the tie goes to (1, 2): [0 1 1 2]. */
+static void
+test_adjacent (void)
+{
+  const float x[] = { 1, 0, 0, 1, 1, 0.05f, 0, 1 };
+  const int global[] = { 0, 1, 2, 1 }, adjacent[] = { 0, 1, 1, 2 };
+  g_autoptr (TsScene) scene = feature_scene (1, 4, 2, x);
+  g_autoptr (TsAssignment) a = ts_greedy (scene, 3, FALSE, 0, NULL, NULL);
+  g_autoptr (TsAssignment) b = ts_greedy (scene, 3, TRUE, 0, NULL, NULL);
+
+  for (int i = 0; i < 4; i++)
+    {
+      g_assert_cmpint (a->groups[i], ==, global[i]);
+      g_assert_cmpint (b->groups[i], ==, adjacent[i]);
+    }
+  g_assert_cmpfloat_with_epsilon (a->features[2], 0.0, 1e-7);
+  g_assert_cmpfloat_with_epsilon (a->features[3], 1.0, 1e-7);
+}
+
+/* Adjacent-only groups are 4-connected on the grid. */
+static void
+test_connected (void)
+{
+  g_autoptr (TsImage) base = ts_test_gradient (120, 96);
+  TsImage *img = ts_test_noisy (base, 3, 25);
+  g_autoptr (TsScene) scene = ts_scene_new (img, 8, TS_FEATURES_PIXEL, NULL, NULL);
+  g_autoptr (TsAssignment) a = ts_greedy (scene, 17, TRUE, 0, NULL, NULL);
+  const TsGrid *g = &scene->grid;
+  g_autofree int *seen = g_new0 (int, g->tokens);
+  g_autofree int *queue = g_new (int, g->tokens);
+
+  g_assert_nonnull (a);
+  g_assert_cmpint (a->n_out, ==, 17);
+  for (int grp = 0; grp < a->n_out; grp++)
+    {
+      int head = 0, tail = 0, start = -1, reached = 0;
+      for (int i = 0; i < g->tokens && start < 0; i++)
+        if (a->groups[i] == grp)
+          start = i;
+      seen[start] = 1;
+      queue[tail++] = start;
+      while (head < tail)
+        {
+          int t = queue[head++], r = t / g->cols, c = t % g->cols;
+          int nb[4] = { r > 0 ? t - g->cols : -1, r + 1 < g->rows ? t + g->cols : -1, c > 0 ? t - 1 : -1,
+                        c + 1 < g->cols ? t + 1 : -1 };
+          reached++;
+          for (int k = 0; k < 4; k++)
+            if (nb[k] >= 0 && !seen[nb[k]] && a->groups[nb[k]] == grp)
+              seen[nb[k]] = 1, queue[tail++] = nb[k];
+        }
+      g_assert_cmpint (reached, ==, a->sizes[grp]);
+    }
+}
+
+static void
+test_counts_and_identity (void)
+{
+  g_autoptr (TsImage) base = ts_test_gradient (160, 120);
+  TsImage *img = ts_test_noisy (base, 5, 30);
+  g_autoptr (TsScene) scene = ts_scene_new (img, 8, TS_FEATURES_PIXEL, NULL, NULL);
+  const int targets[] = { 300, 299, 150, 77, 2, 1 };
+  const TsMethod *m = ts_method_find ("greedy", NULL);
+
+  for (int adj = 0; adj <= 1; adj++)
+    for (guint t = 0; t < G_N_ELEMENTS (targets); t++)
+      {
+        TsMethodParams p;
+        g_autoptr (GError) error = NULL;
+        g_autoptr (TsAssignment) a = NULL;
+        int sum = 0;
+        ts_method_params_init (&p);
+        p.tokens = targets[t];
+        p.adjacent_only = adj;
+        a = ts_method_run (m, scene, &p, NULL, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (a->n_out, ==, targets[t]);
+        for (int g = 0; g < a->n_out; g++)
+          sum += a->sizes[g];
+        g_assert_cmpint (sum, ==, 300);
+        if (targets[t] == 300)
+          {
+            g_autoptr (TsImage) recon = ts_reconstruct (scene->image, &scene->grid, a, TS_DROP_FILL_GREY, NULL);
+            g_assert_cmpfloat (ts_ssim (scene->image, recon), ==, 1.0);
+            g_assert_cmpfloat_with_epsilon (ts_feature_retention (scene->features, a), 1.0, 1e-6);
+          }
+      }
+}
+
+static void
+test_bad_input (void)
+{
+  const float x[] = { 1, 0, 0, 1, 1, 0.05f, 0, 1 };
+  g_autoptr (TsScene) scene = feature_scene (1, 4, 2, x);
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  struct {
+    int target, prot;
+  } bad[] = { { 0, 0 }, { 5, 0 }, { 2, -1 }, { 2, 2 }, { 2, 9 } };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_null (ts_greedy (scene, bad[i].target, FALSE, bad[i].prot, NULL, &error));
+      g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+    }
+  {
+    g_autoptr (GError) error = NULL;
+    g_cancellable_cancel (cancel);
+    g_assert_null (ts_greedy (scene, 2, FALSE, 0, cancel, &error));
+    g_assert_error (error, TS_ERROR, TS_ERROR_CANCELLED);
+  }
+  {
+    /* protecting 3 of 4 leaves one group: 3 + 1 tokens is the floor */
+    g_autoptr (TsAssignment) a = ts_greedy (scene, 4, FALSE, 3, NULL, NULL);
+    g_assert_nonnull (a);
+    g_assert_cmpint (a->n_out, ==, 4);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/greedy/naive", test_naive);
+  g_test_add_func ("/greedy/ties", test_ties);
+  g_test_add_func ("/greedy/adjacent", test_adjacent);
+  g_test_add_func ("/greedy/connected", test_connected);
+  g_test_add_func ("/greedy/counts", test_counts_and_identity);
+  g_test_add_func ("/greedy/bad-input", test_bad_input);
+  return g_test_run ();
+}
