@@ -417,6 +417,13 @@ test_scene (void)
     g_assert_nonnull (strstr (scene->importance_source, "rollout"));
     ts_scene_free (scene);
   }
+  /* already sized: used as it is (100 x 70 at patch 14 -> 5 x 7 grid, position embeddings interpolated) */
+  scene = ts_vit_scene_new (vit, image, NULL, -1, TS_VIT_IMPORTANCE_NONE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (scene->grid.rows, ==, 5);
+  g_assert_cmpint (scene->grid.cols, ==, 7);
+  g_assert_null (scene->importance);
+  ts_scene_free (scene);
   scene = ts_vit_scene_new (vit, image, &resize, 7, TS_VIT_IMPORTANCE_NONE, NULL, &error);
   g_assert_null (scene);
   g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
