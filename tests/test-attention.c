@@ -422,6 +422,24 @@ test_cli (void)
                                 "descriptor", "--tau", "0.05", NULL), ==, 0);
   g_assert_nonnull (strstr (out, "distinct"));
 
+  /* npy features: the bricks' descriptor rows exported, then read back by the CLI */
+  {
+    g_autoptr (TsImage) im = ts_image_load (png, NULL, NULL);
+    g_autofree char *npy = ts_test_path ("bricks.npy");
+    g_autofree char *spec = g_strconcat ("npy:", npy, NULL);
+    g_autoptr (TsFeatures) f = NULL;
+    TsGrid grid;
+    g_assert_true (ts_grid_init (&grid, 96, 96, 8, NULL));
+    f = ts_features_descriptor (im, &grid, NULL);
+    g_assert_true (ts_features_save_npy (f, npy, NULL));
+    g_clear_pointer (&out, g_free);
+    g_assert_cmpint (ts_test_cli (&out, NULL, "attention", png, "--patch", "8", "--global", "--features", spec,
+                                  "--json", "-", NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "\"features\" : \"npy\""));
+    g_assert_cmpint (ts_test_cli (NULL, NULL, "attention", png, "--patch", "4", "--global", "--features", spec,
+                                  NULL), ==, 2); /* 144 rows for a 24 x 24 grid */
+  }
+
   /* usage errors exit 1, input errors 2 */
   g_assert_cmpint (ts_test_cli (NULL, &err, "attention", png, NULL), ==, 1);
   g_assert_nonnull (strstr (err, "exactly one"));
