@@ -116,7 +116,7 @@ ts_cli_add_method_options (GOptionContext *context, TsSettings *s)
     { "detail", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "adaptive: blur (default), entropy or gradient", "SCORE" },
     { "entropy-threshold", 0, 0, G_OPTION_ARG_DOUBLE, &p->entropy_threshold,
       "adaptive: split while entropy exceeds this many bits (threshold mode)", "BITS" },
-    { "fill", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "dropped patches: nearest (default) or grey", "FILL" },
+    { "fill", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "dropped patches: grey (default: no information) or nearest (copy the nearest kept patch)", "FILL" },
     { "seed", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "seed for anything random (default 0)", "SEED" },
     G_OPTION_ENTRY_NULL
   };
@@ -134,8 +134,9 @@ ts_cli_image_options_init (TsCliImageOptions *o)
   memset (o, 0, sizeof *o);
   o->patch = s->patch;
   o->size = s->resize.size;
-  o->resize = g_strdup (ts_resize_policy_name (s->resize.policy));
+  o->resize = NULL; /* NULL: the settings' policy (GOption replaces without freeing) */
   o->max_megapixels = TS_DEFAULT_MAX_PIXELS / 1e6;
+  o->max_frames = TS_DEFAULT_MAX_FRAMES;
 }
 
 void
@@ -154,7 +155,9 @@ ts_cli_add_image_options (GOptionContext *context, TsCliImageOptions *o)
     { "size", 0, 0, G_OPTION_ARG_INT, &o->size, "Target size S for fit/square/pad (default 336)", "S" },
     { "patch", 'p', 0, G_OPTION_ARG_INT, &o->patch, "Patch size in pixels, 2..64 (default 14)", "P" },
     { "max-megapixels", 0, 0, G_OPTION_ARG_DOUBLE, &o->max_megapixels,
-      "Refuse images larger than this (default 200)", "MP" },
+      "Refuse images (or all frames of an animation together) larger than this (default 200)", "MP" },
+    { "max-frames", 0, 0, G_OPTION_ARG_INT, &o->max_frames,
+      "Refuse animations and frame folders with more frames than this (default 2000)", "N" },
     { "alpha", 0, 0, G_OPTION_ARG_STRING, &o->alpha,
       "Composite transparency over white (default) or checker", "BG" },
     G_OPTION_ENTRY_NULL
@@ -176,6 +179,12 @@ ts_cli_load_options (const TsCliImageOptions *o, TsLoadOptions *load, GError **e
       return FALSE;
     }
   load->max_pixels = MAX ((guint64) 1, (guint64) (o->max_megapixels * 1e6));
+  if (o->max_frames < 1)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--max-frames must be at least 1");
+      return FALSE;
+    }
+  load->max_frames = (guint) o->max_frames;
   if (o->alpha == NULL || strcmp (o->alpha, "white") == 0)
     load->alpha = TS_ALPHA_OVER_WHITE;
   else if (strcmp (o->alpha, "checker") == 0)
@@ -192,7 +201,7 @@ ts_cli_load_options (const TsCliImageOptions *o, TsLoadOptions *load, GError **e
 gboolean
 ts_cli_resize_options (const TsCliImageOptions *o, TsResize *resize, GError **error)
 {
-  resize->policy = TS_RESIZE_NATIVE;
+  resize->policy = ts_cli_settings ()->resize.policy;
   resize->size = o->size;
   if (o->resize != NULL && !ts_resize_policy_parse (o->resize, &resize->policy, error))
     return FALSE;

@@ -32,6 +32,7 @@ typedef struct {
   int size;              /* S for fit/square/pad */
   int patch;
   double max_megapixels;
+  int max_frames;        /* animations and frame folders */
   char *alpha;           /* white | checker */
 } TsCliImageOptions;
 
@@ -84,5 +85,7 @@ int ts_cli_quality (int argc, char **argv);
 int ts_cli_report (int argc, char **argv);
 int ts_cli_settings_cmd (int argc, char **argv);
 int ts_cli_summarize (int argc, char **argv);
+int ts_cli_dataset (int argc, char **argv);
+int ts_cli_video (int argc, char **argv);
 
 G_END_DECLS

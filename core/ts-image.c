@@ -1,6 +1,7 @@
 #include "ts-image.h"
 #include "ts-error.h"
 #include "ts-io.h"
+#include "ts-stb-guard.h"
 
 #include <stb_image.h>
 #include <stb_image_write.h>
@@ -11,8 +12,15 @@ sniff_format (const guint8 *d, gsize n)
 {
   if (n >= 8 && memcmp (d, "\x89PNG\r\n\x1a\n", 8) == 0)
     return "png";
-  if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF)
-    return "jpeg";
+  if (n >= 2 && d[0] == 0xFF)
+    {
+      /* stb's JPEG test skips any run of 0xFF fill bytes before the SOI marker */
+      gsize i = 1;
+      while (i < n && d[i] == 0xFF)
+        i++;
+      if (i < n && d[i] == 0xD8)
+        return "jpeg";
+    }
   if (n >= 6 && (memcmp (d, "GIF87a", 6) == 0 || memcmp (d, "GIF89a", 6) == 0))
     return "gif";
   if (n >= 2 && d[0] == 'B' && d[1] == 'M')
@@ -236,18 +244,6 @@ le32 (const guint8 *d)
   return d[0] | (guint32) d[1] << 8 | (guint32) d[2] << 16 | (guint32) d[3] << 24;
 }
 
-static guint32
-be16 (const guint8 *d)
-{
-  return (guint32) d[0] << 8 | d[1];
-}
-
-static guint32
-be32 (const guint8 *d)
-{
-  return (guint32) d[0] << 24 | (guint32) d[1] << 16 | (guint32) d[2] << 8 | d[3];
-}
-
 /* Reads the next decimal number of a PNM header, skipping blanks and # comments. */
 static gboolean
 pnm_number (const guint8 *d, gsize n, gsize *p, guint64 *value)
@@ -288,86 +284,16 @@ pnm_header (const guint8 *d, gsize n, guint64 *w, guint64 *h, guint64 *maxval)
   return p + 1;
 }
 
-/* The size a file's header claims, read without stb (which refuses huge
- * sizes with a generic failure, and whose failure reason after stbi_info is
- * that of the last format it tried). FALSE when the header is unreadable. */
-static gboolean
-header_size (const char *format, const guint8 *d, gsize n, guint64 *w, guint64 *h)
+/* stb's reason for the last failure, in words, unless it is left over from a
+ * format stb merely tested for ("bad png sig" on a damaged JPEG). */
+static const char *
+stb_reason (void)
 {
-  if (format == NULL)
-    return FALSE;
-  if (strcmp (format, "png") == 0)
-    {
-      if (n < 24 || memcmp (d + 12, "IHDR", 4) != 0)
-        return FALSE;
-      *w = be32 (d + 16), *h = be32 (d + 20);
-      return TRUE;
-    }
-  if (strcmp (format, "gif") == 0)
-    {
-      if (n < 10)
-        return FALSE;
-      *w = le16 (d + 6), *h = le16 (d + 8);
-      return TRUE;
-    }
-  if (strcmp (format, "bmp") == 0)
-    {
-      if (n < 26)
-        return FALSE;
-      if (le32 (d + 14) == 12)
-        *w = le16 (d + 18), *h = le16 (d + 20);
-      else
-        {
-          gint32 sw = (gint32) le32 (d + 18), sh = (gint32) le32 (d + 22);
-          *w = (guint64) ABS ((gint64) sw), *h = (guint64) ABS ((gint64) sh);
-        }
-      return TRUE;
-    }
-  if (strcmp (format, "pnm") == 0)
-    {
-      guint64 maxval;
-      return pnm_header (d, n, w, h, &maxval) > 0;
-    }
-  if (strcmp (format, "jpeg") == 0)
-    {
-      gsize p = 2;
-      while (p + 4 <= n)
-        {
-          guint8 m;
-          if (d[p] != 0xFF)
-            return FALSE;
-          m = d[p + 1];
-          if (m == 0xFF)
-            {
-              p++;
-              continue;
-            }
-          if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7))
-            {
-              p += 2;
-              continue;
-            }
-          if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC)
-            {
-              if (p + 9 > n)
-                return FALSE;
-              *h = be16 (d + p + 5), *w = be16 (d + p + 7);
-              return TRUE;
-            }
-          if (m == 0xDA || m == 0xD9)
-            return FALSE;
-          p += 2 + be16 (d + p + 2);
-        }
-      return FALSE;
-    }
-  if (strcmp (format, "tga") == 0)
-    {
-      if (n < 18)
-        return FALSE;
-      *w = le16 (d + 12), *h = le16 (d + 14);
-      return TRUE;
-    }
-  return FALSE;
+  const char *r = stbi_failure_reason ();
+
+  if (r == NULL || strcmp (r, "bad png sig") == 0 || strcmp (r, "unknown image type") == 0)
+    return "the data is damaged or ends early";
+  return r;
 }
 
 static gboolean
@@ -460,13 +386,15 @@ check_pixels (const char *name, guint64 w, guint64 h, guint frames, guint64 max_
                    name, w, h, pixels / 1e6, max_pixels / 1e6);
       return FALSE;
     }
-  /* decoding an animation holds every RGBA frame at once */
-  if (frames > 1 && pixels * frames * 4 > (guint64) 4 * max_pixels * 8)
+  /* decoding an animation (or a frame folder) holds every frame at once, so
+   * its frames together get the budget of one still image: peak memory stays
+   * near 7 bytes per pixel of the limit (RGBA decode plus the RGB frames) */
+  if (frames > 1 && pixels * frames > max_pixels)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE,
-                   "%s: %u frames of %" G_GUINT64_FORMAT " x %" G_GUINT64_FORMAT " pixels need %.1f GB to "
-                   "decode, over the limit (raise it with --max-megapixels)",
-                   name, frames, w, h, pixels * frames * 4 / 1e9);
+                   "%s: %u frames of %" G_GUINT64_FORMAT " x %" G_GUINT64_FORMAT " pixels are %.1f megapixels "
+                   "together, over the limit of %.1f megapixels for all frames (raise it with --max-megapixels)",
+                   name, frames, w, h, pixels * frames / 1e6, max_pixels / 1e6);
       return FALSE;
     }
   return TRUE;
@@ -490,12 +418,7 @@ decode_gif (const guint8 *data, gsize len, const char *display, const TsLoadOpti
                        : "a GIF without any complete frame");
       return NULL;
     }
-  if (cut)
-    {
-      g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA,
-                   "%s: truncated GIF: the data ends inside the frame after frame %d", display, frames);
-      return NULL;
-    }
+  /* a GIF cut inside a later frame keeps its complete frames, as browsers show them */
   if ((guint) frames > max_frames)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE,
@@ -505,11 +428,26 @@ decode_gif (const guint8 *data, gsize len, const char *display, const TsLoadOpti
     }
   if (!check_pixels (display, (guint64) w, (guint64) h, (guint) frames, max_pixels, error))
     return NULL;
-  pixels = stbi_load_gif_from_memory (data, (int) len, &delays, &w, &h, &z, &ch, 4);
+  {
+    /* stb 2.27 reads before its frame buffer for "restore to previous"
+     * disposal from the third frame on: decode a copy where those frames
+     * restore to the background instead */
+    g_autofree guint8 *safe = ts_stb_guard_gif_copy (data, len);
+    pixels = stbi_load_gif_from_memory (safe, (int) len, &delays, &w, &h, &z, &ch, 4);
+  }
+  if (pixels != NULL && cut && z > frames)
+    z = frames; /* stb decodes the cut frame from zeros: drop it */
+  if (pixels != NULL && z > frames) /* never expected: the count is exact */
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: inconsistent GIF frame structure", display);
+      stbi_image_free (pixels);
+      stbi_image_free (delays);
+      return NULL;
+    }
   if (pixels == NULL || z <= 0)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: corrupt GIF (%s)", display,
-                   pixels ? "no frames" : stbi_failure_reason ());
+                   pixels ? "no frames" : stb_reason ());
       stbi_image_free (pixels);
       stbi_image_free (delays);
       return NULL;
@@ -564,9 +502,12 @@ ts_media_load_from_memory (const guint8 *data, gsize len, const char *name, cons
       return NULL;
     }
   format = sniff_format (data, len);
-  /* the size limit first, from our own reading of the header */
-  if (header_size (format, data, len, &hw, &hh) && hw * hh > max_pixels)
+  /* the size limit first, from our own reading of the header (stb refuses huge claims
+   * with a generic failure, and its reason after stbi_info is the last format it tried) */
+  if (ts_stb_guard_header_size (data, len, format, &hw, &hh) && hw * hh > max_pixels)
     return check_pixels (display, hw, hh, 1, max_pixels, error), NULL;
+  if (!ts_stb_guard_check (data, len, format, display, error))
+    return NULL;
   if (!stbi_info_from_memory (data, (int) len, &w, &h, &comp))
     {
       if (format == NULL)
@@ -579,6 +520,8 @@ ts_media_load_from_memory (const guint8 *data, gsize len, const char *name, cons
     }
   if (format == NULL)
     format = "tga"; /* the one format stb recognises without a signature */
+  if (strcmp (format, "bmp") == 0 && h < 0 && h > G_MININT)
+    h = -h; /* stbi_info reports a top-down BMP's height as stored: negative */
   if (!check_pixels (display, (guint64) w, (guint64) h, 1, max_pixels, error))
     return NULL;
 
@@ -591,7 +534,7 @@ ts_media_load_from_memory (const guint8 *data, gsize len, const char *name, cons
   if (pixels == NULL)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: corrupt or truncated %s (%s)", display, format,
-                   stbi_failure_reason ());
+                   stb_reason ());
       return NULL;
     }
   media = media_new (display, format, 1);
@@ -650,6 +593,7 @@ ts_media_load_folder (const char *folder, const TsLoadOptions *options, GError *
 {
   TsLoadOptions defaults = { 0 };
   const TsLoadOptions *o = options ? options : &defaults;
+  guint64 max_pixels = o->max_pixels ? o->max_pixels : TS_DEFAULT_MAX_PIXELS;
   guint max_frames = o->max_frames ? o->max_frames : TS_DEFAULT_MAX_FRAMES;
   g_autoptr (GDir) dir = NULL;
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
@@ -692,6 +636,13 @@ ts_media_load_folder (const char *folder, const TsLoadOptions *options, GError *
           return NULL;
         }
       media->frames[i] = frame;
+      /* the first frame's size bounds the whole folder before the rest is read */
+      if (i == 0 && !check_pixels (display, (guint64) frame->width, (guint64) frame->height, names->len, max_pixels,
+                                   error))
+        {
+          ts_media_free (media);
+          return NULL;
+        }
       if (frame->width != media->frames[0]->width || frame->height != media->frames[0]->height)
         {
           g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA,

@@ -187,6 +187,7 @@ take_into (const Loader *L, float *dest, gint64 numel, gboolean required, const 
       return FALSE;
     }
   ts_safetensors_convert (L->st, t, dest);
+  ts_safetensors_evict (L->st, t);
   L->vit->info.parameters += numel;
   return TRUE;
 }
@@ -1842,10 +1843,10 @@ ts_vit_scene_new (const TsVit *vit, const TsImage *image, const TsResize *resize
   TsScene *scene;
   int resolved;
 
-  g_return_val_if_fail (vit != NULL && image != NULL && resize != NULL, NULL);
+  g_return_val_if_fail (vit != NULL && image != NULL, NULL);
   if (!ts_vit_resolve_layer (vit, layer, &resolved, error))
     return NULL;
-  work = ts_resize_apply (image, resize, vit->info.patch, error);
+  work = resize != NULL ? ts_resize_apply (image, resize, vit->info.patch, error) : ts_image_copy (image);
   if (work == NULL)
     return NULL;
   ts_vit_run_options_init (&opt);
