@@ -463,7 +463,6 @@ curves_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
         {
           TsMethodParams params = job->params;
           g_autoptr (TsAssignment) a = NULL;
-          g_autoptr (TsImage) recon = NULL;
           TsCurvePoint *p;
 
           if (g_cancellable_is_cancelled (cancellable))
@@ -489,16 +488,20 @@ curves_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
               p->values[TS_METRIC_RETENTION] = 1.0;
               continue;
             }
-          recon = ts_reconstruct (scene->image, &scene->grid, a, params.fill, NULL);
-          if (recon == NULL)
-            continue;
-          p = &u->curve.points[u->curve.n_points++];
-          p->tokens = a->n_out;
-          p->ratio = ts_assignment_ratio (a);
-          p->values[TS_METRIC_SSIM] = ts_ssim (scene->image, recon);
-          p->values[TS_METRIC_PSNR] = MIN (ts_psnr (scene->image, recon), 99.0);
-          p->values[TS_METRIC_RETENTION] =
-            a->d == scene->features->d ? ts_feature_retention (scene->features, a) : NAN;
+          /* measured the sweep's way (core/ts-sweep.h), like tokenscope-cli sweep */
+          {
+            TsSweepPoint pt = { 0 };
+            gboolean ok = ts_sweep_measure (scene, a, params.fill, &pt, NULL);
+            g_free (pt.error);
+            if (!ok)
+              continue;
+            p = &u->curve.points[u->curve.n_points++];
+            p->tokens = a->n_out;
+            p->ratio = ts_assignment_ratio (a);
+            p->values[TS_METRIC_SSIM] = pt.ssim;
+            p->values[TS_METRIC_PSNR] = MIN (pt.psnr, 99.0);
+            p->values[TS_METRIC_RETENTION] = pt.feature_retention;
+          }
         }
       g_main_context_invoke_full (context, G_PRIORITY_DEFAULT_IDLE, curve_update_cb, u, curve_update_free);
     }
