@@ -1,0 +1,488 @@
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize ("O3") /* the SSIM filters below vectorise at O3 */
+#endif
+#include "ts-sweep.h"
+#include "ts-error.h"
+#include "ts-quality.h"
+
+#include <math.h>
+#include <string.h>
+
+static const double default_ratios[] = { 1, 2, 4, 8, 16, 32 };
+
+/* ---- SSIM against one fixed original, the original's half done once ----
+ * The same statistic as ts_ssim (Gaussian sigma 1.5, radius 5, K1 0.01,
+ * K2 0.03, population moments, mean over the image without its 5-pixel
+ * border): inside that border no window reaches the edge, so no padding is
+ * needed and only the inner pixels are filtered. The original's mean and
+ * second moment are filtered once per sweep; each point filters three planes
+ * in float (second moments of luma - 128, which keeps float precise). */
+
+#define R 5
+#define TAPS (2 * R + 1)
+
+typedef struct {
+  int w, h;
+  float k[TAPS];
+  float *xc;    /* luma - 128 */
+  float *mu_x;  /* filtered luma, inner region (w x h layout) */
+  float *sxx;   /* filtered (luma - 128)^2 */
+  double *luma; /* double luma for the small-image fallback */
+} SsimRef;
+
+static float *
+luma_centered (const TsImage *im)
+{
+  gsize n = (gsize) im->width * im->height;
+  float *y = g_new (float, n);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      const guint8 *p = im->data + 3 * i;
+      y[i] = (float) (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2] - 128.0);
+    }
+  return y;
+}
+
+/* out = Gaussian(in) on the inner region; @tmp holds w x h floats. */
+static void
+filter_inner (const float *restrict in, int w, int h, const float *k, float *restrict tmp, float *restrict out)
+{
+  for (int j = 0; j < h; j++)
+    {
+      const float *row = in + (gsize) j * w;
+      float *t = tmp + (gsize) j * w;
+      for (int i = R; i < w - R; i++)
+        t[i] = 0;
+      for (int q = 0; q < TAPS; q++)
+        {
+          const float kq = k[q];
+          const float *src = row + q - R;
+          for (int i = R; i < w - R; i++)
+            t[i] += kq * src[i];
+        }
+    }
+  for (int j = R; j < h - R; j++)
+    {
+      float *o = out + (gsize) j * w;
+      for (int i = R; i < w - R; i++)
+        o[i] = 0;
+      for (int q = 0; q < TAPS; q++)
+        {
+          const float kq = k[q];
+          const float *src = tmp + (gsize) (j + q - R) * w;
+          for (int i = R; i < w - R; i++)
+            o[i] += kq * src[i];
+        }
+    }
+}
+
+static SsimRef *
+ssim_ref_new (const TsImage *image)
+{
+  SsimRef *r = g_new0 (SsimRef, 1);
+  gsize n = (gsize) image->width * image->height;
+  double ksum = 0;
+
+  r->w = image->width;
+  r->h = image->height;
+  if (r->w <= 2 * R || r->h <= 2 * R)
+    {
+      r->luma = ts_image_luma (image);
+      return r;
+    }
+  {
+    double kd[TAPS];
+    for (int t = -R; t <= R; t++)
+      ksum += kd[t + R] = exp (-0.5 * t * t / (1.5 * 1.5));
+    for (int t = 0; t < TAPS; t++)
+      r->k[t] = (float) (kd[t] / ksum);
+  }
+  r->xc = luma_centered (image);
+  r->mu_x = g_new (float, n);
+  r->sxx = g_new (float, n);
+  {
+    g_autofree float *tmp = g_new (float, n);
+    g_autofree float *sq = g_new (float, n);
+    for (gsize i = 0; i < n; i++)
+      sq[i] = r->xc[i] * r->xc[i];
+    filter_inner (r->xc, r->w, r->h, r->k, tmp, r->mu_x); /* centred mean: add 128 back below */
+    filter_inner (sq, r->w, r->h, r->k, tmp, r->sxx);
+  }
+  return r;
+}
+
+static void
+ssim_ref_free (SsimRef *r)
+{
+  if (r == NULL)
+    return;
+  g_free (r->xc);
+  g_free (r->mu_x);
+  g_free (r->sxx);
+  g_free (r->luma);
+  g_free (r);
+}
+
+static double
+ssim_against (const SsimRef *r, const TsImage *image)
+{
+  const double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
+  gsize n = (gsize) r->w * r->h;
+  g_autofree float *yc = NULL;
+  g_autofree float *buf = NULL;
+  float *tmp, *mu_y, *syy, *sxy, *sq;
+  double total = 0;
+
+  if (r->luma != NULL)
+    {
+      g_autofree double *y = ts_image_luma (image);
+      return ts_ssim_luma (r->luma, y, r->w, r->h, NULL);
+    }
+  yc = luma_centered (image);
+  buf = g_new (float, n * 5);
+  tmp = buf;
+  mu_y = buf + n;
+  syy = buf + 2 * n;
+  sxy = buf + 3 * n;
+  sq = buf + 4 * n;
+  filter_inner (yc, r->w, r->h, r->k, tmp, mu_y);
+  for (gsize i = 0; i < n; i++)
+    sq[i] = yc[i] * yc[i];
+  filter_inner (sq, r->w, r->h, r->k, tmp, syy);
+  for (gsize i = 0; i < n; i++)
+    sq[i] = r->xc[i] * yc[i];
+  filter_inner (sq, r->w, r->h, r->k, tmp, sxy);
+  for (int j = R; j < r->h - R; j++)
+    {
+      double row = 0;
+      for (int i = R; i < r->w - R; i++)
+        {
+          gsize p = (gsize) j * r->w + i;
+          double mxc = r->mu_x[p], myc = mu_y[p];
+          double ux = mxc + 128.0, uy = myc + 128.0;
+          double vx = r->sxx[p] - mxc * mxc, vy = syy[p] - myc * myc, vxy = sxy[p] - mxc * myc;
+          row += ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
+        }
+      total += row;
+    }
+  return total / ((double) (r->w - 2 * R) * (r->h - 2 * R));
+}
+
+typedef struct {
+  const TsScene *scene;
+  const SsimRef *ref;
+  const TsMethodParams *params;
+  TsSweepMetric metric;
+  GCancellable *cancellable;
+  GAsyncQueue *done;
+} SweepShared;
+
+typedef struct {
+  SweepShared *shared;
+  const TsMethod *method;
+  TsSweepPoint *point;
+} SweepJob;
+
+void
+ts_sweep_options_init (TsSweepOptions *options)
+{
+  memset (options, 0, sizeof *options);
+  options->metric = TS_SWEEP_METRIC_SSIM;
+  options->threshold = 0.95;
+  ts_method_params_init (&options->params);
+}
+
+const char *
+ts_sweep_metric_name (TsSweepMetric metric)
+{
+  return metric == TS_SWEEP_METRIC_FEATURE ? "feature" : "ssim";
+}
+
+gboolean
+ts_sweep_metric_parse (const char *text, TsSweepMetric *metric, GError **error)
+{
+  if (text != NULL && g_ascii_strcasecmp (text, "ssim") == 0)
+    *metric = TS_SWEEP_METRIC_SSIM;
+  else if (text != NULL && (g_ascii_strcasecmp (text, "feature") == 0 ||
+                            g_ascii_strcasecmp (text, "feature_retention") == 0))
+    *metric = TS_SWEEP_METRIC_FEATURE;
+  else
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "unknown quality metric '%s' (choose ssim or feature; PSNR is not a fraction)",
+                   text ? text : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+double
+ts_sweep_optimal_ratio (const double *ratios, const double *q, int n, double threshold)
+{
+  double best = 0;
+
+  for (int i = 0; i < n; i++)
+    if (q[i] >= threshold && ratios[i] > best) /* NaN compares false */
+      best = ratios[i];
+  return best;
+}
+
+static gboolean
+measure (const TsScene *scene, const TsAssignment *a, const SsimRef *ref, TsDropFill fill, TsSweepPoint *point,
+         GError **error)
+{
+  g_autoptr (TsImage) recon = ts_reconstruct (scene->image, &scene->grid, a, fill, error);
+
+  if (recon == NULL)
+    return FALSE;
+  point->tokens = a->n_out;
+  point->ssim = ssim_against (ref, recon);
+  point->psnr = ts_psnr (scene->image, recon);
+  point->feature_retention = ts_feature_retention (scene->features, a);
+  point->q = point->ssim;
+  point->efficiency = ((double) a->n_in / MAX (1, a->n_out)) * point->q;
+  if (point->ratio == 0)
+    point->ratio = (double) a->n_in / MAX (1, a->n_out);
+  return TRUE;
+}
+
+gboolean
+ts_sweep_measure (const TsScene *scene, const TsAssignment *a, TsDropFill fill, TsSweepPoint *point, GError **error)
+{
+  SsimRef *ref = ssim_ref_new (scene->image);
+  gboolean ok = measure (scene, a, ref, fill, point, error);
+
+  ssim_ref_free (ref);
+  return ok;
+}
+
+double
+ts_sweep_ssim (const TsImage *a, const TsImage *b)
+{
+  SsimRef *ref;
+  double v;
+
+  if (a->width != b->width || a->height != b->height)
+    return NAN;
+  ref = ssim_ref_new (a);
+  v = ssim_against (ref, b);
+  ssim_ref_free (ref);
+  return v;
+}
+
+static void
+point_identity (const TsScene *scene, TsSweepPoint *p)
+{
+  p->tokens = scene->grid.tokens;
+  p->ssim = 1.0;
+  p->psnr = INFINITY;
+  p->feature_retention = 1.0;
+}
+
+static void
+job_run (gpointer data, gpointer user_data)
+{
+  SweepJob *job = data;
+  SweepShared *sh = job->shared;
+  TsSweepPoint *p = job->point;
+  gint64 t0 = g_get_monotonic_time ();
+  g_autoptr (GError) error = NULL;
+
+  if (g_cancellable_is_cancelled (sh->cancellable))
+    p->error = g_strdup ("cancelled");
+  else if (p->ratio <= 1.0)
+    point_identity (sh->scene, p);
+  else
+    {
+      TsMethodParams params = *sh->params;
+      g_autoptr (TsAssignment) a = NULL;
+      double ratio = p->ratio;
+
+      params.tokens = 0;
+      params.ratio = ratio;
+      a = ts_method_run (job->method, sh->scene, &params, sh->cancellable, &error);
+      if (a == NULL || !measure (sh->scene, a, sh->ref, params.fill, p, &error))
+        p->error = g_strdup (error->message);
+      p->ratio = ratio;
+    }
+  if (p->error != NULL)
+    p->ssim = p->psnr = p->feature_retention = NAN;
+  p->q = sh->metric == TS_SWEEP_METRIC_FEATURE ? p->feature_retention : p->ssim;
+  p->efficiency = p->error ? NAN : ((double) sh->scene->grid.tokens / MAX (1, p->tokens)) * p->q;
+  p->seconds = (g_get_monotonic_time () - t0) / 1e6;
+  g_async_queue_push (sh->done, job);
+}
+
+static gboolean
+add_method (GPtrArray *list, const char *name, GError **error)
+{
+  const TsMethod *m = ts_method_find (name, error);
+
+  if (m == NULL)
+    return FALSE;
+  for (guint i = 0; i < list->len; i++)
+    if (g_ptr_array_index (list, i) == m)
+      return TRUE;
+  g_ptr_array_add (list, (gpointer) m);
+  return TRUE;
+}
+
+TsSweep *
+ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable *cancellable, GError **error)
+{
+  TsSweepOptions defaults;
+  g_autoptr (GPtrArray) methods = g_ptr_array_new ();
+  g_autoptr (TsSweep) sweep = NULL;
+  SsimRef *ref = NULL;
+  g_autofree SweepJob *jobs = NULL;
+  g_autoptr (GAsyncQueue) done = NULL;
+  const double *ratios;
+  const TsMethod *baseline;
+  GThreadPool *pool;
+  SweepShared shared;
+  gint64 t0 = g_get_monotonic_time ();
+  int n_ratios, total, threads;
+  g_autoptr (GError) local = NULL;
+
+  if (options == NULL)
+    {
+      ts_sweep_options_init (&defaults);
+      options = &defaults;
+    }
+  ratios = options->ratios ? options->ratios : default_ratios;
+  n_ratios = options->ratios ? options->n_ratios : (int) G_N_ELEMENTS (default_ratios);
+  if (n_ratios < 1 || n_ratios > TS_SWEEP_MAX_RATIOS)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "a sweep takes 1 to %d ratios, not %d",
+                   TS_SWEEP_MAX_RATIOS, n_ratios);
+      return NULL;
+    }
+  for (int i = 0; i < n_ratios; i++)
+    if (!(ratios[i] >= 1.0) || !isfinite (ratios[i]))
+      {
+        g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "compression ratio %g must be at least 1",
+                     ratios[i]);
+        return NULL;
+      }
+  if (!(options->threshold > 0.0 && options->threshold <= 1.0))
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "the quality threshold %g is outside (0, 1]",
+                   options->threshold);
+      return NULL;
+    }
+
+  /* The baseline first, then the user's methods in their order (or the registry's). */
+  baseline = ts_method_find ("downsample", &local);
+  if (baseline == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "this build has no 'downsample' method, the baseline every sweep includes (%s)", local->message);
+      return NULL;
+    }
+  g_ptr_array_add (methods, (gpointer) baseline);
+  if (options->methods != NULL)
+    {
+      for (int i = 0; options->methods[i] != NULL; i++)
+        if (!add_method (methods, options->methods[i], error))
+          return NULL;
+    }
+  else
+    {
+      guint n;
+      const TsMethod *const *all = ts_methods (&n);
+      for (guint i = 0; i < n; i++)
+        if (!add_method (methods, all[i]->name, error))
+          return NULL;
+    }
+
+  sweep = g_new0 (TsSweep, 1);
+  sweep->tokens = scene->grid.tokens;
+  sweep->width = scene->grid.width;
+  sweep->height = scene->grid.height;
+  sweep->patch = scene->grid.patch;
+  sweep->metric = options->metric;
+  sweep->threshold = options->threshold;
+  sweep->n_curves = methods->len;
+  sweep->curves = g_new0 (TsSweepCurve, methods->len);
+  for (guint m = 0; m < methods->len; m++)
+    {
+      const TsMethod *method = g_ptr_array_index (methods, m);
+      TsSweepCurve *c = &sweep->curves[m];
+      c->method = g_strdup (method->name);
+      c->label = g_strdup (method->label);
+      c->baseline = method == baseline;
+      c->n_points = n_ratios;
+      c->points = g_new0 (TsSweepPoint, n_ratios);
+      for (int r = 0; r < n_ratios; r++)
+        c->points[r].ratio = ratios[r];
+    }
+
+  ref = ssim_ref_new (scene->image);
+  done = g_async_queue_new ();
+  shared = (SweepShared){ scene, ref, &options->params, options->metric, cancellable, done };
+  total = (int) methods->len * n_ratios;
+  jobs = g_new0 (SweepJob, total);
+  threads = options->threads > 0 ? options->threads : (int) g_get_num_processors ();
+  pool = g_thread_pool_new (job_run, NULL, MAX (1, MIN (threads, total)), TRUE, NULL);
+  /* Largest ratios last: the slow points (small ratios of iterative methods) start first. */
+  for (int r = 0; r < n_ratios; r++)
+    for (guint m = 0; m < methods->len; m++)
+      {
+        SweepJob *job = &jobs[r * methods->len + m];
+        job->shared = &shared;
+        job->method = g_ptr_array_index (methods, m);
+        job->point = &sweep->curves[m].points[r];
+        g_thread_pool_push (pool, job, NULL);
+      }
+  for (int i = 0; i < total; i++)
+    {
+      SweepJob *job = g_async_queue_pop (done);
+      if (options->progress != NULL)
+        options->progress (i + 1, total, job->method->name, job->point->ratio, options->progress_data);
+    }
+  g_thread_pool_free (pool, FALSE, TRUE);
+  ssim_ref_free (ref);
+  if (ts_check_cancelled (cancellable, error))
+    return NULL;
+
+  for (int m = 0; m < sweep->n_curves; m++)
+    {
+      TsSweepCurve *c = &sweep->curves[m];
+      double r[TS_SWEEP_MAX_RATIOS], q[TS_SWEEP_MAX_RATIOS];
+      for (int i = 0; i < c->n_points; i++)
+        {
+          r[i] = c->points[i].ratio;
+          q[i] = c->points[i].q;
+        }
+      c->optimal_ratio = ts_sweep_optimal_ratio (r, q, c->n_points, sweep->threshold);
+    }
+  sweep->seconds = (g_get_monotonic_time () - t0) / 1e6;
+  return g_steal_pointer (&sweep);
+}
+
+const TsSweepCurve *
+ts_sweep_find (const TsSweep *sweep, const char *method)
+{
+  for (int i = 0; i < sweep->n_curves; i++)
+    if (g_ascii_strcasecmp (sweep->curves[i].method, method) == 0)
+      return &sweep->curves[i];
+  return NULL;
+}
+
+void
+ts_sweep_free (TsSweep *sweep)
+{
+  if (sweep == NULL)
+    return;
+  for (int m = 0; m < sweep->n_curves; m++)
+    {
+      for (int i = 0; i < sweep->curves[m].n_points; i++)
+        g_free (sweep->curves[m].points[i].error);
+      g_free (sweep->curves[m].points);
+      g_free (sweep->curves[m].method);
+      g_free (sweep->curves[m].label);
+    }
+  g_free (sweep->curves);
+  g_free (sweep);
+}
