@@ -2,21 +2,20 @@
 #include <gio/gio.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
+#define TS_SAMPLES_PATH "/org/tokenscope/TokenScope/samples/"
+
+/* Exactly the seven keys of issue 2: width, height, rows, cols, patch, tokens, tpm. */
 static JsonNode *
-grid_json (const TsGrid *grid, const char *name)
+grid_json (const TsGrid *grid)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  if (name != NULL)
-    {
-      json_builder_set_member_name (b, "image");
-      json_builder_add_string_value (b, name);
-    }
   json_builder_set_member_name (b, "width");
   json_builder_add_int_value (b, grid->width);
   json_builder_set_member_name (b, "height");
@@ -71,8 +70,7 @@ ts_cli_grid (int argc, char **argv)
     status = ts_cli_fail (error);
   else if (json != NULL)
     {
-      g_autofree char *name = g_path_get_basename (argv[1]);
-      g_autoptr (JsonNode) root = grid_json (&grid, name);
+      g_autoptr (JsonNode) root = grid_json (&grid);
       if (!ts_cli_write_json (root, json, &error))
         status = ts_cli_fail (error);
     }
@@ -138,16 +136,61 @@ ts_cli_quality (int argc, char **argv)
   return TS_EXIT_OK;
 }
 
-/* The first embedded sample's resource path, or NULL. */
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The embedded sample that comes first by name (01-city-sky.png), or NULL.
+ * GResource enumerates in hash order, so the names are sorted here. */
 static char *
 first_sample (void)
 {
-  g_auto (GStrv) names = g_resources_enumerate_children ("/org/tokenscope/TokenScope/samples/",
-                                                         G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_auto (GStrv) names = g_resources_enumerate_children (TS_SAMPLES_PATH, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  guint n;
 
   if (names == NULL || names[0] == NULL)
     return NULL;
-  return g_strconcat ("/org/tokenscope/TokenScope/samples/", names[0], NULL);
+  n = g_strv_length (names);
+  qsort (names, n, sizeof (char *), compare_strings);
+  return g_strconcat (TS_SAMPLES_PATH, names[0], NULL);
+}
+
+/* Share of tokens whose right or lower neighbour has cosine >= @threshold. */
+static double
+near_duplicate_share (const TsScene *scene, double threshold)
+{
+  const TsGrid *g = &scene->grid;
+  const TsFeatures *f = scene->normalized;
+  int dup = 0;
+
+  for (int t = 0; t < g->tokens; t++)
+    {
+      int r = t / g->cols, c = t % g->cols;
+      gboolean hit = FALSE;
+      if (c + 1 < g->cols)
+        hit = ts_cosine (f->data + (gsize) t * f->d, f->data + (gsize) (t + 1) * f->d, f->d) >= threshold;
+      if (!hit && r + 1 < g->rows)
+        hit = ts_cosine (f->data + (gsize) t * f->d, f->data + (gsize) (t + g->cols) * f->d, f->d) >= threshold;
+      dup += hit;
+    }
+  return (double) dup / g->tokens;
+}
+
+/* One line per pooling ratio: what k x k average pooling keeps of this image. */
+static gboolean
+print_pooling (const TsScene *scene, int k, GError **error)
+{
+  g_autoptr (TsAssignment) a = ts_pool (scene, k, TS_POOL_AVG, error);
+  g_autoptr (TsImage) recon = NULL;
+
+  if (a == NULL || (recon = ts_reconstruct (scene->image, &scene->grid, a, TS_DROP_FILL_NEAREST, error)) == NULL)
+    return FALSE;
+  printf ("  pool %dx%d  %5d tokens  CR %5.1f  PSNR %5.1f dB  SSIM %.3f  feature retention %.3f\n", k, k,
+          a->n_out, ts_assignment_ratio (a), ts_psnr (scene->image, recon), ts_ssim (scene->image, recon),
+          ts_feature_retention (scene->features, a));
+  return TRUE;
 }
 
 int
@@ -158,56 +201,73 @@ ts_cli_report (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (TsMedia) media = NULL;
   g_autoptr (TsImage) resized = NULL;
-  g_autoptr (TsFeatures) features = NULL;
-  TsResize resize = { TS_RESIZE_NATIVE, 336 };
-  TsGrid grid;
-  const char *name;
+  g_autoptr (TsScene) scene = NULL;
+  g_autofree char *sample = NULL;
+  TsLoadOptions load;
+  TsResize resize;
   int status = TS_EXIT_OK;
 
   ts_cli_image_options_init (&io);
   context = ts_cli_context ("report", "[IMAGE]",
-                            "A short token report for IMAGE, or for the embedded sample without one.",
-                            "Example:\n  tokenscope-cli report photo.jpg --resize pad --size 336\n");
+                            "A short token report for IMAGE (a file or a folder of frames), or for the\n"
+                            "embedded sample 01-city-sky.png without one: the patch grid, how many\n"
+                            "tokens repeat a neighbour, and what 2x2 and 4x4 average pooling keep.",
+                            "Examples:\n"
+                            "  tokenscope-cli report\n"
+                            "  tokenscope-cli report photo.jpg --resize pad --size 336\n"
+                            "  tokenscope-cli report scan.png --resize fit --size 1024 --patch 16\n");
   ts_cli_add_image_options (context, &io);
   if (!ts_cli_parse (context, &argc, &argv))
-    return TS_EXIT_USAGE;
-  if (argc > 2)
-    return ts_cli_usage ("report", "expects at most one IMAGE");
-  if (io.resize && !ts_resize_policy_parse (io.resize, &resize.policy, &error))
-    return ts_cli_fail (error);
-  resize.size = io.size;
+    status = TS_EXIT_USAGE;
+  else if (argc > 2)
+    status = ts_cli_usage ("report", "expects at most one IMAGE");
+  else if (!ts_cli_load_options (&io, &load, &error) || !ts_cli_resize_options (&io, &resize, &error))
+    status = ts_cli_fail (error);
+  ts_cli_image_options_clear (&io);
+  if (status != TS_EXIT_OK)
+    return status;
 
   if (argc == 2)
-    {
-      name = argv[1];
-      media = ts_media_load_any (name, NULL, &error);
-    }
+    media = ts_media_load_any (argv[1], &load, &error);
+  else if ((sample = first_sample ()) == NULL)
+    g_set_error (&error, TS_ERROR, TS_ERROR_IO, "no embedded sample in this build");
   else
     {
-      g_autofree char *path = first_sample ();
-      g_autoptr (GBytes) bytes = path ? g_resources_lookup_data (path, 0, &error) : NULL;
-      name = "embedded sample";
-      if (bytes != NULL)
-        media = ts_media_load_from_memory (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), path,
-                                           NULL, &error);
-      else if (error == NULL)
-        g_set_error (&error, TS_ERROR, TS_ERROR_IO, "no embedded sample in this build");
+      g_autoptr (GBytes) bytes = g_resources_lookup_data (sample, 0, NULL);
+      gsize len = 0;
+      const guint8 *data = bytes ? g_bytes_get_data (bytes, &len) : NULL;
+      media = ts_media_load_from_memory (data, len, sample, &load, &error);
     }
   if (media == NULL)
     return ts_cli_fail (error);
   if ((resized = ts_resize_apply (media->frames[0], &resize, io.patch, &error)) == NULL ||
-      !ts_grid_init (&grid, resized->width, resized->height, io.patch, &error) ||
-      (features = ts_features_pixel (resized, &grid, &error)) == NULL)
+      (scene = ts_scene_new (g_steal_pointer (&resized), io.patch, TS_FEATURES_PIXEL, NULL, &error)) == NULL)
     return ts_cli_fail (error);
 
-  printf ("TokenScope report: %s (%s, %d x %d, %u frame%s)\n", media->name, media->format,
-          media->frames[0]->width, media->frames[0]->height, media->n_frames, media->n_frames == 1 ? "" : "s");
-  printf ("resize %s -> %d x %d, patch %d\n", ts_resize_policy_name (resize.policy), grid.width,
-          grid.height, grid.patch);
-  printf ("tokens %d (%d rows x %d cols), %.0f tokens per megapixel\n", grid.tokens, grid.rows, grid.cols,
-          ts_grid_tpm (&grid));
-  ts_cli_image_options_clear (&io);
-  return status;
+  printf ("TokenScope report: %s (%s, %d x %d", media->name, media->format, media->frames[0]->width,
+          media->frames[0]->height);
+  if (media->n_frames > 1)
+    {
+      gint64 total_ms = 0;
+      for (guint i = 0; i < media->n_frames; i++)
+        total_ms += media->delays_ms[i];
+      printf (", %u frames, %.2f s", media->n_frames, total_ms / 1000.0);
+    }
+  printf (")\n");
+  if (media->had_alpha)
+    printf ("transparency composited over %s\n", media->alpha == TS_ALPHA_OVER_CHECKER ? "a checkerboard" : "white");
+  printf ("resize %s -> %d x %d, patch %d\n", ts_resize_policy_name (resize.policy), scene->grid.width,
+          scene->grid.height, scene->grid.patch);
+  printf ("tokens %d (%d rows x %d cols), %.0f tokens per megapixel%s\n", scene->grid.tokens, scene->grid.rows,
+          scene->grid.cols, ts_grid_tpm (&scene->grid), media->n_frames > 1 ? " (first frame)" : "");
+  printf ("near-duplicates %.0f%% of tokens have a right or lower neighbour with cosine >= 0.99 "
+          "(pixel features)\n",
+          100 * near_duplicate_share (scene, 0.99));
+  printf ("average pooling, reconstruction against the working image:\n");
+  for (int k = 2; k <= 4; k += 2)
+    if (MIN (scene->grid.rows, scene->grid.cols) >= k && !print_pooling (scene, k, &error))
+      return ts_cli_fail (error);
+  return TS_EXIT_OK;
 }
 
 int

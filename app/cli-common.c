@@ -136,6 +136,7 @@ ts_cli_image_options_init (TsCliImageOptions *o)
   o->size = s->resize.size;
   o->resize = g_strdup (ts_resize_policy_name (s->resize.policy));
   o->max_megapixels = TS_DEFAULT_MAX_PIXELS / 1e6;
+  o->max_frames = TS_DEFAULT_MAX_FRAMES;
 }
 
 void
@@ -154,7 +155,9 @@ ts_cli_add_image_options (GOptionContext *context, TsCliImageOptions *o)
     { "size", 0, 0, G_OPTION_ARG_INT, &o->size, "Target size S for fit/square/pad (default 336)", "S" },
     { "patch", 'p', 0, G_OPTION_ARG_INT, &o->patch, "Patch size in pixels, 2..64 (default 14)", "P" },
     { "max-megapixels", 0, 0, G_OPTION_ARG_DOUBLE, &o->max_megapixels,
-      "Refuse images larger than this (default 200)", "MP" },
+      "Refuse images (or all frames of an animation together) larger than this (default 200)", "MP" },
+    { "max-frames", 0, 0, G_OPTION_ARG_INT, &o->max_frames,
+      "Refuse animations and frame folders with more frames than this (default 2000)", "N" },
     { "alpha", 0, 0, G_OPTION_ARG_STRING, &o->alpha,
       "Composite transparency over white (default) or checker", "BG" },
     G_OPTION_ENTRY_NULL
@@ -165,38 +168,68 @@ ts_cli_add_image_options (GOptionContext *context, TsCliImageOptions *o)
   g_option_context_add_group (context, group);
 }
 
-TsImage *
-ts_cli_load_image (const char *path, const TsCliImageOptions *o, TsGrid *grid, GError **error)
+gboolean
+ts_cli_load_options (const TsCliImageOptions *o, TsLoadOptions *load, GError **error)
 {
-  TsLoadOptions load = { 0 };
-  TsResize resize = { TS_RESIZE_NATIVE, o->size };
-  g_autoptr (TsImage) image = NULL;
-  g_autoptr (TsImage) resized = NULL;
-
-  if (o->max_megapixels <= 0)
+  memset (load, 0, sizeof *load);
+  if (!(o->max_megapixels > 0) || o->max_megapixels > 1e6)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--max-megapixels must be positive");
-      return NULL;
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "--max-megapixels must be between 0 and 1000000, not %g", o->max_megapixels);
+      return FALSE;
     }
-  load.max_pixels = (guint64) (o->max_megapixels * 1e6);
+  load->max_pixels = MAX ((guint64) 1, (guint64) (o->max_megapixels * 1e6));
+  if (o->max_frames < 1)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--max-frames must be at least 1");
+      return FALSE;
+    }
+  load->max_frames = (guint) o->max_frames;
   if (o->alpha == NULL || strcmp (o->alpha, "white") == 0)
-    load.alpha = TS_ALPHA_OVER_WHITE;
+    load->alpha = TS_ALPHA_OVER_WHITE;
   else if (strcmp (o->alpha, "checker") == 0)
-    load.alpha = TS_ALPHA_OVER_CHECKER;
+    load->alpha = TS_ALPHA_OVER_CHECKER;
   else
     {
       g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--alpha must be white or checker, not '%s'",
                    o->alpha);
-      return NULL;
+      return FALSE;
     }
-  if (o->resize != NULL && !ts_resize_policy_parse (o->resize, &resize.policy, error))
-    return NULL;
+  return TRUE;
+}
+
+gboolean
+ts_cli_resize_options (const TsCliImageOptions *o, TsResize *resize, GError **error)
+{
+  resize->policy = TS_RESIZE_NATIVE;
+  resize->size = o->size;
+  if (o->resize != NULL && !ts_resize_policy_parse (o->resize, &resize->policy, error))
+    return FALSE;
   if (o->patch < TS_PATCH_MIN || o->patch > TS_PATCH_MAX)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--patch %d is outside %d..%d", o->patch,
                    TS_PATCH_MIN, TS_PATCH_MAX);
-      return NULL;
+      return FALSE;
     }
+  if (resize->policy != TS_RESIZE_NATIVE && (o->size < o->patch || o->size > 65536))
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "--size %d must be between the patch size %d and 65536", o->size, o->patch);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+TsImage *
+ts_cli_load_image (const char *path, const TsCliImageOptions *o, TsGrid *grid, GError **error)
+{
+  TsLoadOptions load;
+  TsResize resize;
+  g_autoptr (TsImage) image = NULL;
+  g_autoptr (TsImage) resized = NULL;
+
+  if (!ts_cli_load_options (o, &load, error) || !ts_cli_resize_options (o, &resize, error))
+    return NULL;
   image = ts_image_load (path, &load, error);
   if (image == NULL)
     return NULL;

@@ -32,6 +32,7 @@ typedef struct {
   int size;              /* S for fit/square/pad */
   int patch;
   double max_megapixels;
+  int max_frames;        /* animations and frame folders */
   char *alpha;           /* white | checker */
 } TsCliImageOptions;
 
@@ -39,6 +40,10 @@ void ts_cli_image_options_init (TsCliImageOptions *o);
 void ts_cli_image_options_clear (TsCliImageOptions *o);
 /* Adds --resize, --size, --patch, --max-megapixels, --alpha to @context. */
 void ts_cli_add_image_options (GOptionContext *context, TsCliImageOptions *o);
+/* The load options (--max-megapixels, --alpha) and the resize policy (--resize, --size,
+ * checked against --patch) the user asked for; TS_ERROR_INVALID_ARGUMENT otherwise. */
+gboolean ts_cli_load_options (const TsCliImageOptions *o, TsLoadOptions *load, GError **error);
+gboolean ts_cli_resize_options (const TsCliImageOptions *o, TsResize *resize, GError **error);
 /* Loads @path, resizes it and lays the grid. */
 TsImage *ts_cli_load_image (const char *path, const TsCliImageOptions *o, TsGrid *grid,
                             GError **error);
@@ -73,9 +78,14 @@ void ts_json_add_double (JsonBuilder *b, const char *key, double v);
 
 /* Subcommands. */
 int ts_cli_compress (int argc, char **argv);
+int ts_cli_attention (int argc, char **argv);
 int ts_cli_grid (int argc, char **argv);
+int ts_cli_model (int argc, char **argv);
 int ts_cli_quality (int argc, char **argv);
 int ts_cli_report (int argc, char **argv);
 int ts_cli_settings_cmd (int argc, char **argv);
+int ts_cli_summarize (int argc, char **argv);
+int ts_cli_dataset (int argc, char **argv);
+int ts_cli_video (int argc, char **argv);
 
 G_END_DECLS

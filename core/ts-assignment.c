@@ -102,7 +102,7 @@ ts_assignment_fill_group_means (TsAssignment *a, const TsFeatures *features)
       int g = a->groups[i];
       float *dst;
       const float *src;
-      if (g < 0)
+      if (g < 0 || g >= a->n_out)
         continue;
       a->sizes[g]++;
       dst = a->features + (gsize) g * a->d;

@@ -75,14 +75,33 @@ ts_features_free (TsFeatures *features)
   g_free (features);
 }
 
+/* The grid must lie on the image: TS_ERROR_INVALID_ARGUMENT otherwise. */
+static gboolean
+check_grid (const TsImage *image, const TsGrid *grid, GError **error)
+{
+  if (image == NULL || grid == NULL || grid->patch < TS_PATCH_MIN || grid->patch > TS_PATCH_MAX ||
+      grid->rows < 1 || grid->cols < 1 || grid->tokens != grid->rows * grid->cols ||
+      image->width < grid->cols * grid->patch || image->height < grid->rows * grid->patch)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "a %d x %d patch grid at patch %d does not fit a %d x %d image", grid ? grid->rows : 0,
+                   grid ? grid->cols : 0, grid ? grid->patch : 0, image ? image->width : 0,
+                   image ? image->height : 0);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 TsFeatures *
 ts_features_pixel (const TsImage *image, const TsGrid *grid, GError **error)
 {
-  int p = grid->patch;
+  int p;
   TsFeatures *f;
   float lut[3][256];
 
-  g_return_val_if_fail (image->width >= grid->cols * p && image->height >= grid->rows * p, NULL);
+  if (!check_grid (image, grid, error))
+    return NULL;
+  p = grid->patch;
   f = ts_features_new (grid->tokens, 3 * p * p, error);
   if (f == NULL)
     return NULL;
@@ -124,14 +143,19 @@ zigzag (int p, int count, int *us, int *vs)
 TsFeatures *
 ts_features_descriptor (const TsImage *image, const TsGrid *grid, GError **error)
 {
-  int p = grid->patch;
-  int us[16], vs[16], ncoef;
-  g_autofree float *cosv = g_new (float, (gsize) p * p);
-  g_autofree float *luma = g_new (float, (gsize) p * p);
-  TsFeatures *f = ts_features_new (grid->tokens, TS_DESCRIPTOR_DIM, error);
+  int p, us[16], vs[16], ncoef;
+  g_autofree float *cosv = NULL;
+  g_autofree float *luma = NULL;
+  TsFeatures *f;
 
+  if (!check_grid (image, grid, error))
+    return NULL;
+  p = grid->patch;
+  f = ts_features_new (grid->tokens, TS_DESCRIPTOR_DIM, error);
   if (f == NULL)
     return NULL;
+  cosv = g_new (float, (gsize) p * p);
+  luma = g_new (float, (gsize) p * p);
   ncoef = zigzag (p, 16, us, vs);
   for (int u = 0; u < p; u++)
     for (int x = 0; x < p; x++)

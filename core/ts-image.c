@@ -1,6 +1,7 @@
 #include "ts-image.h"
 #include "ts-error.h"
 #include "ts-io.h"
+#include "ts-stb-guard.h"
 
 #include <stb_image.h>
 #include <stb_image_write.h>
@@ -11,8 +12,15 @@ sniff_format (const guint8 *d, gsize n)
 {
   if (n >= 8 && memcmp (d, "\x89PNG\r\n\x1a\n", 8) == 0)
     return "png";
-  if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF)
-    return "jpeg";
+  if (n >= 2 && d[0] == 0xFF)
+    {
+      /* stb's JPEG test skips any run of 0xFF fill bytes before the SOI marker */
+      gsize i = 1;
+      while (i < n && d[i] == 0xFF)
+        i++;
+      if (i < n && d[i] == 0xD8)
+        return "jpeg";
+    }
   if (n >= 6 && (memcmp (d, "GIF87a", 6) == 0 || memcmp (d, "GIF89a", 6) == 0))
     return "gif";
   if (n >= 2 && d[0] == 'B' && d[1] == 'M')
@@ -115,9 +123,11 @@ ts_media_free (TsMedia *media)
   g_free (media);
 }
 
-/* Composites one RGBA frame into a new RGB image. */
+/* Composites one RGBA frame into a new RGB image; *@transparent is set when
+ * any pixel had alpha below 255. */
 static TsImage *
-rgba_to_rgb (const guint8 *rgba, int w, int h, gboolean has_alpha, TsAlphaBackground bg)
+rgba_to_rgb (const guint8 *rgba, int w, int h, gboolean has_alpha, TsAlphaBackground bg,
+             gboolean *transparent)
 {
   TsImage *image = ts_image_new (w, h);
 
@@ -133,6 +143,7 @@ rgba_to_rgb (const guint8 *rgba, int w, int h, gboolean has_alpha, TsAlphaBackgr
             d[0] = s[0], d[1] = s[1], d[2] = s[2];
             continue;
           }
+        *transparent = TRUE;
         /* 8-pixel checker squares of 255 and 204, as image editors draw them */
         int back = (bg == TS_ALPHA_OVER_CHECKER && (((x >> 3) + (y >> 3)) & 1)) ? 204 : 255;
         for (int c = 0; c < 3; c++)
@@ -141,48 +152,71 @@ rgba_to_rgb (const guint8 *rgba, int w, int h, gboolean has_alpha, TsAlphaBackgr
   return image;
 }
 
-int
-ts_gif_count_frames (const guint8 *d, gsize n)
+/* Walks a GIF's block structure. Returns the number of complete frames, or -1
+ * when the stream is not a GIF or breaks before its first frame is complete;
+ * *@truncated says the data ended inside a frame or an extension. */
+static int
+gif_scan (const guint8 *d, gsize n, gboolean *truncated)
 {
   gsize p = 13;
   int frames = 0;
 
-  if (n < 13 || sniff_format (d, n) == NULL || strcmp (sniff_format (d, n), "gif") != 0)
+  *truncated = FALSE;
+  if (n < 13 || (memcmp (d, "GIF87a", 6) != 0 && memcmp (d, "GIF89a", 6) != 0))
     return -1;
   if (d[10] & 0x80)
     p += (gsize) 3 << ((d[10] & 7) + 1);
   while (p < n)
     {
       guint8 tag = d[p++];
+      gboolean image = FALSE;
       if (tag == 0x3B)
-        return frames;
+        return frames > 0 ? frames : -1;
       if (tag == 0x21) /* extension: label, then sub-blocks */
         {
           if (p >= n)
-            return frames > 0 ? frames : -1;
+            goto cut;
           p++;
         }
       else if (tag == 0x2C) /* image descriptor */
         {
+          guint8 flags;
           if (p + 9 > n)
-            return frames > 0 ? frames : -1;
-          guint8 flags = d[p + 8];
+            goto cut;
+          flags = d[p + 8];
           p += 9;
           if (flags & 0x80)
             p += (gsize) 3 << ((flags & 7) + 1);
           p++; /* LZW minimum code size */
-          frames++;
+          image = TRUE;
         }
       else
-        return frames > 0 ? frames : -1;
+        return frames > 0 ? frames : -1; /* garbage after the last frame */
       /* data sub-blocks up to the zero-length terminator */
       while (p < n && d[p] != 0)
         p += (gsize) d[p] + 1;
       if (p >= n)
-        return frames > 0 ? frames : -1;
+        goto cut;
       p++;
+      frames += image;
     }
+  /* a missing trailer after complete frames is tolerated */
+  if (frames > 0)
+    return frames;
+
+cut:
+  *truncated = TRUE;
   return frames > 0 ? frames : -1;
+}
+
+int
+ts_gif_count_frames (const guint8 *d, gsize n)
+{
+  gboolean truncated;
+
+  if (d == NULL)
+    return -1;
+  return gif_scan (d, n, &truncated);
 }
 
 static TsMedia *
@@ -198,40 +232,334 @@ media_new (const char *name, const char *format, guint n_frames)
   return media;
 }
 
-static gboolean
-check_pixels (const char *name, int w, int h, guint frames, guint64 max_pixels, GError **error)
+static guint32
+le16 (const guint8 *d)
 {
-  guint64 pixels = (guint64) w * (guint64) h;
+  return d[0] | (guint32) d[1] << 8;
+}
 
-  if (w <= 0 || h <= 0)
+static guint32
+le32 (const guint8 *d)
+{
+  return d[0] | (guint32) d[1] << 8 | (guint32) d[2] << 16 | (guint32) d[3] << 24;
+}
+
+static guint32
+be16 (const guint8 *d)
+{
+  return (guint32) d[0] << 8 | d[1];
+}
+
+static guint32
+be32 (const guint8 *d)
+{
+  return (guint32) d[0] << 24 | (guint32) d[1] << 16 | (guint32) d[2] << 8 | d[3];
+}
+
+/* Reads the next decimal number of a PNM header, skipping blanks and # comments. */
+static gboolean
+pnm_number (const guint8 *d, gsize n, gsize *p, guint64 *value)
+{
+  guint64 v = 0;
+  int digits = 0;
+
+  for (;;)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: the header gives an empty size (%d x %d)",
-                   name, w, h);
+      while (*p < n && g_ascii_isspace (d[*p]))
+        (*p)++;
+      if (*p < n && d[*p] == '#')
+        {
+          while (*p < n && d[*p] != '\n' && d[*p] != '\r')
+            (*p)++;
+          continue;
+        }
+      break;
+    }
+  while (*p < n && g_ascii_isdigit (d[*p]) && digits < 10)
+    v = v * 10 + (guint64) (d[(*p)++] - '0'), digits++;
+  *value = v;
+  return digits > 0 && digits < 10;
+}
+
+/* Parses a binary PNM (P5/P6) header; returns the offset of the pixels or 0. */
+static gsize
+pnm_header (const guint8 *d, gsize n, guint64 *w, guint64 *h, guint64 *maxval)
+{
+  gsize p = 2;
+
+  if (n < 3 || d[0] != 'P' || (d[1] != '5' && d[1] != '6'))
+    return 0;
+  if (!pnm_number (d, n, &p, w) || !pnm_number (d, n, &p, h) || !pnm_number (d, n, &p, maxval))
+    return 0;
+  if (p >= n || !g_ascii_isspace (d[p]))
+    return 0;
+  return p + 1;
+}
+
+/* The size a file's header claims, read without stb (which refuses huge
+ * sizes with a generic failure, and whose failure reason after stbi_info is
+ * that of the last format it tried). FALSE when the header is unreadable. */
+static gboolean
+header_size (const char *format, const guint8 *d, gsize n, guint64 *w, guint64 *h)
+{
+  if (format == NULL)
+    return FALSE;
+  if (strcmp (format, "png") == 0)
+    {
+      if (n < 24 || memcmp (d + 12, "IHDR", 4) != 0)
+        return FALSE;
+      *w = be32 (d + 16), *h = be32 (d + 20);
+      return TRUE;
+    }
+  if (strcmp (format, "gif") == 0)
+    {
+      if (n < 10)
+        return FALSE;
+      *w = le16 (d + 6), *h = le16 (d + 8);
+      return TRUE;
+    }
+  if (strcmp (format, "bmp") == 0)
+    {
+      if (n < 26)
+        return FALSE;
+      if (le32 (d + 14) == 12)
+        *w = le16 (d + 18), *h = le16 (d + 20);
+      else
+        {
+          gint32 sw = (gint32) le32 (d + 18), sh = (gint32) le32 (d + 22);
+          *w = (guint64) ABS ((gint64) sw), *h = (guint64) ABS ((gint64) sh);
+        }
+      return TRUE;
+    }
+  if (strcmp (format, "pnm") == 0)
+    {
+      guint64 maxval;
+      return pnm_header (d, n, w, h, &maxval) > 0;
+    }
+  if (strcmp (format, "jpeg") == 0)
+    {
+      gsize p = 2;
+      while (p + 4 <= n)
+        {
+          guint8 m;
+          if (d[p] != 0xFF)
+            return FALSE;
+          m = d[p + 1];
+          if (m == 0xFF)
+            {
+              p++;
+              continue;
+            }
+          if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7))
+            {
+              p += 2;
+              continue;
+            }
+          if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC)
+            {
+              if (p + 9 > n)
+                return FALSE;
+              *h = be16 (d + p + 5), *w = be16 (d + p + 7);
+              return TRUE;
+            }
+          if (m == 0xDA || m == 0xD9)
+            return FALSE;
+          p += 2 + be16 (d + p + 2);
+        }
+      return FALSE;
+    }
+  if (strcmp (format, "tga") == 0)
+    {
+      if (n < 18)
+        return FALSE;
+      *w = le16 (d + 12), *h = le16 (d + 14);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+truncated (GError **error, const char *name, const char *format, guint64 need, gsize have)
+{
+  g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA,
+               "%s: truncated %s: the header needs %" G_GUINT64_FORMAT " bytes but the file has only %"
+               G_GSIZE_FORMAT, name, format, need, have);
+  return FALSE;
+}
+
+/* stb fills missing BMP, TGA and PNM pixels with zeros instead of failing:
+ * checks that the pixel data the header promises is all there. */
+static gboolean
+check_complete (const char *format, const guint8 *d, gsize n, guint64 w, guint64 h, const char *name,
+                GError **error)
+{
+  if (strcmp (format, "bmp") == 0 && n >= 34)
+    {
+      guint32 offset = le32 (d + 10), header = le32 (d + 14), bpp, compression;
+      guint64 need;
+      if (header == 12)
+        bpp = le16 (d + 24), compression = 0;
+      else
+        bpp = le16 (d + 28), compression = le32 (d + 30);
+      if (compression != 0 && compression != 3 && compression != 6)
+        return TRUE; /* run-length coded: stb checks as it decodes */
+      /* the last row's padding is often left out: do not insist on it */
+      need = (guint64) offset + (w * bpp + 31) / 32 * 4 * (h - 1) + (w * bpp + 7) / 8;
+      return need <= n || truncated (error, name, "BMP", need, n);
+    }
+  if (strcmp (format, "pnm") == 0)
+    {
+      guint64 pw, ph, maxval, need;
+      gsize off = pnm_header (d, n, &pw, &ph, &maxval);
+      if (off == 0)
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA,
+                       "%s: truncated PNM: the header ends before its size and maximum value", name);
+          return FALSE;
+        }
+      need = off + pw * ph * (d[1] == '6' ? 3 : 1) * (maxval > 255 ? 2 : 1);
+      return need <= n || truncated (error, name, "PNM", need, n);
+    }
+  if (strcmp (format, "tga") == 0 && n >= 18)
+    {
+      guint type = d[2], bytes = (d[16] + 7u) / 8u;
+      guint64 off = 18 + (guint64) d[0] + (d[1] ? (guint64) le16 (d + 5) * ((d[7] + 7u) / 8u) : 0);
+      if (type == 1 || type == 2 || type == 3)
+        {
+          guint64 need = off + w * h * bytes;
+          return need <= n || truncated (error, name, "TGA", need, n);
+        }
+      if (type == 9 || type == 10 || type == 11)
+        {
+          /* walk the run-length packets until every pixel is accounted for */
+          guint64 pixels = 0, p = off;
+          while (pixels < w * h)
+            {
+              guint count;
+              if (p >= n)
+                return truncated (error, name, "run-length TGA", p + 1, n);
+              count = (d[p] & 0x7F) + 1u;
+              p += 1 + ((d[p] & 0x80) ? bytes : (guint64) count * bytes);
+              pixels += count;
+            }
+          return p <= n || truncated (error, name, "run-length TGA", p, n);
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+check_pixels (const char *name, guint64 w, guint64 h, guint frames, guint64 max_pixels, GError **error)
+{
+  guint64 pixels = w * h;
+
+  if (w == 0 || h == 0)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA,
+                   "%s: the header gives an empty size (%" G_GUINT64_FORMAT " x %" G_GUINT64_FORMAT ")", name,
+                   w, h);
       return FALSE;
     }
   if (pixels > max_pixels)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE,
-                   "%s: %d x %d pixels (%.1f megapixels) is over the limit of %.1f megapixels "
-                   "(raise it with --max-megapixels)",
+                   "%s: %" G_GUINT64_FORMAT " x %" G_GUINT64_FORMAT " pixels (%.1f megapixels) is over the "
+                   "limit of %.1f megapixels (raise it with --max-megapixels)",
                    name, w, h, pixels / 1e6, max_pixels / 1e6);
       return FALSE;
     }
-  /* decoding an animation holds every RGBA frame at once */
-  if (frames > 1 && pixels * frames * 4 > (guint64) 4 * max_pixels * 8)
+  /* decoding an animation (or a frame folder) holds every frame at once, so
+   * its frames together get the budget of one still image: peak memory stays
+   * near 7 bytes per pixel of the limit (RGBA decode plus the RGB frames) */
+  if (frames > 1 && pixels * frames > max_pixels)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE,
-                   "%s: %u frames of %d x %d pixels need %.1f GB to decode, over the limit "
-                   "(raise it with --max-megapixels)",
-                   name, frames, w, h, pixels * frames * 4 / 1e9);
+                   "%s: %u frames of %" G_GUINT64_FORMAT " x %" G_GUINT64_FORMAT " pixels are %.1f megapixels "
+                   "together, over the limit of %.1f megapixels for all frames (raise it with --max-megapixels)",
+                   name, frames, w, h, pixels * frames / 1e6, max_pixels / 1e6);
       return FALSE;
     }
   return TRUE;
 }
 
+static TsMedia *
+decode_gif (const guint8 *data, gsize len, const char *display, const TsLoadOptions *o, guint64 max_pixels,
+            guint max_frames, int w, int h, GError **error)
+{
+  gboolean cut = FALSE;
+  int frames = gif_scan (data, len, &cut);
+  int *delays = NULL, z = 0, ch = 0;
+  gboolean transparent = FALSE;
+  stbi_uc *pixels;
+  TsMedia *media;
+
+  if (frames <= 0)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: %s", display,
+                   cut ? "truncated GIF: the data ends before the first frame is complete"
+                       : "a GIF without any complete frame");
+      return NULL;
+    }
+  /* a GIF cut inside a later frame keeps its complete frames, as browsers show them */
+  if ((guint) frames > max_frames)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE,
+                   "%s: %d frames is over the limit of %u frames (raise it with --max-frames)", display,
+                   frames, max_frames);
+      return NULL;
+    }
+  if (!check_pixels (display, (guint64) w, (guint64) h, (guint) frames, max_pixels, error))
+    return NULL;
+  {
+    /* stb 2.27 reads before its frame buffer for "restore to previous"
+     * disposal from the third frame on: decode a copy where those frames
+     * restore to the background instead */
+    g_autofree guint8 *safe = ts_stb_guard_gif_copy (data, len);
+    pixels = stbi_load_gif_from_memory (safe, (int) len, &delays, &w, &h, &z, &ch, 4);
+  }
+  if (pixels != NULL && cut && z > frames)
+    z = frames; /* stb decodes the cut frame from zeros: drop it */
+  if (pixels != NULL && z > frames) /* never expected: the count is exact */
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: inconsistent GIF frame structure", display);
+      stbi_image_free (pixels);
+      stbi_image_free (delays);
+      return NULL;
+    }
+  if (pixels == NULL || z <= 0)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: corrupt GIF (%s)", display,
+                   pixels ? "no frames" : stbi_failure_reason ());
+      stbi_image_free (pixels);
+      stbi_image_free (delays);
+      return NULL;
+    }
+  media = media_new (display, "gif", (guint) z);
+  media->source_channels = 4;
+  media->alpha = o->alpha;
+  for (int i = 0; i < z; i++)
+    {
+      media->frames[i] = rgba_to_rgb (pixels + (gsize) i * w * h * 4, w, h, TRUE, o->alpha, &transparent);
+      media->delays_ms[i] = delays ? delays[i] : 0;
+      if (media->frames[i] == NULL)
+        {
+          stbi_image_free (pixels);
+          stbi_image_free (delays);
+          ts_media_free (media);
+          g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "%s: out of memory decoding frame %d", display,
+                       i + 1);
+          return NULL;
+        }
+    }
+  media->had_alpha = transparent;
+  stbi_image_free (pixels);
+  stbi_image_free (delays);
+  return media;
+}
+
 TsMedia *
-ts_media_load_from_memory (const guint8 *data, gsize len, const char *name,
-                           const TsLoadOptions *options, GError **error)
+ts_media_load_from_memory (const guint8 *data, gsize len, const char *name, const TsLoadOptions *options,
+                           GError **error)
 {
   TsLoadOptions defaults = { 0 };
   const TsLoadOptions *o = options ? options : &defaults;
@@ -239,10 +567,13 @@ ts_media_load_from_memory (const guint8 *data, gsize len, const char *name,
   guint max_frames = o->max_frames ? o->max_frames : TS_DEFAULT_MAX_FRAMES;
   g_autofree char *display = ts_display_name (name);
   const char *format;
+  guint64 hw = 0, hh = 0;
   int w = 0, h = 0, comp = 0;
+  gboolean transparent = FALSE;
+  stbi_uc *pixels;
   TsMedia *media;
 
-  if (len == 0)
+  if (data == NULL || len == 0)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: the file is empty", display);
       return NULL;
@@ -253,95 +584,54 @@ ts_media_load_from_memory (const guint8 *data, gsize len, const char *name,
       return NULL;
     }
   format = sniff_format (data, len);
+  /* the size limit first, from our own reading of the header */
+  if (header_size (format, data, len, &hw, &hh) && hw * hh > max_pixels)
+    return check_pixels (display, hw, hh, 1, max_pixels, error), NULL;
+  if (ts_stb_guard_header_size (data, len, format, &hw, &hh) && hw * hh > max_pixels)
+    return check_pixels (display, hw, hh, 1, max_pixels, error), NULL;
+  if (!ts_stb_guard_check (data, len, format, display, error))
+    return NULL;
   if (!stbi_info_from_memory (data, (int) len, &w, &h, &comp))
     {
       if (format == NULL)
         g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA,
                      "%s: not an image TokenScope can read (PNG, JPEG, GIF, BMP, TGA, PNM)", display);
       else
-        g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: corrupt or truncated %s header (%s)",
-                     display, format, stbi_failure_reason ());
+        g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: corrupt or truncated %s header", display,
+                     format);
       return NULL;
     }
   if (format == NULL)
     format = "tga"; /* the one format stb recognises without a signature */
+  if (strcmp (format, "bmp") == 0 && h < 0 && h > G_MININT)
+    h = -h; /* stbi_info reports a top-down BMP's height as stored: negative */
+  if (!check_pixels (display, (guint64) w, (guint64) h, 1, max_pixels, error))
+    return NULL;
 
   if (strcmp (format, "gif") == 0)
-    {
-      int frames = ts_gif_count_frames (data, len);
-      int *delays = NULL, z = 0, ch = 0;
-      stbi_uc *pixels;
+    return decode_gif (data, len, display, o, max_pixels, max_frames, w, h, error);
 
-      if (frames <= 0)
-        {
-          g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: a GIF without any complete frame",
-                       display);
-          return NULL;
-        }
-      if ((guint) frames > max_frames)
-        {
-          g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE,
-                       "%s: %d frames is over the limit of %u frames (raise it with --max-frames)",
-                       display, frames, max_frames);
-          return NULL;
-        }
-      if (!check_pixels (display, w, h, (guint) frames, max_pixels, error))
-        return NULL;
-      pixels = stbi_load_gif_from_memory (data, (int) len, &delays, &w, &h, &z, &ch, 4);
-      if (pixels == NULL || z <= 0)
-        {
-          g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: corrupt GIF (%s)", display,
-                       stbi_failure_reason ());
-          stbi_image_free (pixels);
-          stbi_image_free (delays);
-          return NULL;
-        }
-      media = media_new (display, "gif", (guint) z);
-      media->source_channels = 4;
-      media->had_alpha = TRUE;
-      media->alpha = o->alpha;
-      for (int i = 0; i < z; i++)
-        {
-          media->frames[i] = rgba_to_rgb (pixels + (gsize) i * w * h * 4, w, h, TRUE, o->alpha);
-          media->delays_ms[i] = delays ? delays[i] : 0;
-          if (media->frames[i] == NULL)
-            {
-              stbi_image_free (pixels);
-              stbi_image_free (delays);
-              ts_media_free (media);
-              g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "%s: out of memory decoding frame %d",
-                           display, i + 1);
-              return NULL;
-            }
-        }
-      stbi_image_free (pixels);
-      stbi_image_free (delays);
-      return media;
-    }
-
-  if (!check_pixels (display, w, h, 1, max_pixels, error))
+  if (!check_complete (format, data, len, (guint64) w, (guint64) h, display, error))
     return NULL;
-  {
-    stbi_uc *pixels = stbi_load_from_memory (data, (int) len, &w, &h, &comp, 4);
-    if (pixels == NULL)
-      {
-        g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: corrupt or truncated %s (%s)", display,
-                     format, stbi_failure_reason ());
-        return NULL;
-      }
-    media = media_new (display, format, 1);
-    media->source_channels = comp;
-    media->had_alpha = (comp == 2 || comp == 4);
-    media->alpha = o->alpha;
-    media->frames[0] = rgba_to_rgb (pixels, w, h, media->had_alpha, o->alpha);
-    stbi_image_free (pixels);
-    if (media->frames[0] == NULL)
-      {
-        ts_media_free (media);
-        g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "%s: out of memory", display);
-        return NULL;
-      }
-  }
+  pixels = stbi_load_from_memory (data, (int) len, &w, &h, &comp, 4);
+  if (pixels == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: corrupt or truncated %s (%s)", display, format,
+                   stbi_failure_reason ());
+      return NULL;
+    }
+  media = media_new (display, format, 1);
+  media->source_channels = comp;
+  media->alpha = o->alpha;
+  media->frames[0] = rgba_to_rgb (pixels, w, h, comp == 2 || comp == 4, o->alpha, &transparent);
+  media->had_alpha = transparent;
+  stbi_image_free (pixels);
+  if (media->frames[0] == NULL)
+    {
+      ts_media_free (media);
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "%s: out of memory", display);
+      return NULL;
+    }
   return media;
 }
 
@@ -358,10 +648,14 @@ ts_media_load (const char *path, const TsLoadOptions *options, GError **error)
   return ts_media_load_from_memory (data, len, path, options, error);
 }
 
+/* Natural order, as a file manager sorts: frame-9 before frame-10. */
 static int
 compare_names (gconstpointer a, gconstpointer b)
 {
-  return g_utf8_collate (*(const char *const *) a, *(const char *const *) b);
+  g_autofree char *ka = g_utf8_collate_key_for_filename (*(const char *const *) a, -1);
+  g_autofree char *kb = g_utf8_collate_key_for_filename (*(const char *const *) b, -1);
+
+  return strcmp (ka, kb);
 }
 
 static gboolean
@@ -382,6 +676,7 @@ ts_media_load_folder (const char *folder, const TsLoadOptions *options, GError *
 {
   TsLoadOptions defaults = { 0 };
   const TsLoadOptions *o = options ? options : &defaults;
+  guint64 max_pixels = o->max_pixels ? o->max_pixels : TS_DEFAULT_MAX_PIXELS;
   guint max_frames = o->max_frames ? o->max_frames : TS_DEFAULT_MAX_FRAMES;
   g_autoptr (GDir) dir = NULL;
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
@@ -424,6 +719,13 @@ ts_media_load_folder (const char *folder, const TsLoadOptions *options, GError *
           return NULL;
         }
       media->frames[i] = frame;
+      /* the first frame's size bounds the whole folder before the rest is read */
+      if (i == 0 && !check_pixels (display, (guint64) frame->width, (guint64) frame->height, names->len, max_pixels,
+                                   error))
+        {
+          ts_media_free (media);
+          return NULL;
+        }
       if (frame->width != media->frames[0]->width || frame->height != media->frames[0]->height)
         {
           g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA,

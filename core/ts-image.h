@@ -31,7 +31,8 @@ typedef enum {
 #define TS_DEFAULT_MAX_FILE_BYTES ((gsize) 1 << 30)  /* 1 GiB */
 
 typedef struct {
-  guint64 max_pixels;      /* per frame; 0 = TS_DEFAULT_MAX_PIXELS */
+  guint64 max_pixels;      /* a still image, or all frames of an animation or folder
+                            * together; 0 = TS_DEFAULT_MAX_PIXELS */
   guint max_frames;        /* 0 = TS_DEFAULT_MAX_FRAMES */
   TsAlphaBackground alpha; /* where transparent pixels go */
 } TsLoadOptions;
@@ -44,7 +45,7 @@ typedef struct {
   TsImage **frames;        /* n_frames images of equal size */
   int *delays_ms;          /* n_frames display delays; 0 when the source has none */
   int source_channels;     /* 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA */
-  gboolean had_alpha;      /* alpha was composited over opts->alpha */
+  gboolean had_alpha;      /* some pixel was transparent and was composited over opts->alpha */
   TsAlphaBackground alpha;
 } TsMedia;
 
@@ -56,13 +57,17 @@ gboolean ts_image_equal (const TsImage *a, const TsImage *b);
 TsImage *ts_image_crop (const TsImage *image, int x, int y, int w, int h, const guint8 fill[3]);
 
 /* Loads a file (any frame count). Errors: TS_ERROR_IO, TS_ERROR_BAD_DATA
- * (empty, truncated, corrupt or not an image), TS_ERROR_TOO_LARGE. */
+ * (empty, truncated, corrupt or not an image), TS_ERROR_TOO_LARGE (the size
+ * the header claims is over the limit: nothing is decoded). Truncation is
+ * caught for every format, including those stb would silently pad with black
+ * (BMP, TGA, PNM) and GIFs that end inside a frame. */
 TsMedia *ts_media_load (const char *path, const TsLoadOptions *options, GError **error);
 /* The same from memory; @name is used in messages. */
 TsMedia *ts_media_load_from_memory (const guint8 *data, gsize len, const char *name,
                                     const TsLoadOptions *options, GError **error);
-/* Every image in @folder (not recursive), sorted by name, as frames; all must
- * share one size. Non-image files are skipped. */
+/* Every image in @folder (not recursive), sorted by name in natural order
+ * (frame-9 before frame-10), as frames; all must share one size
+ * (TS_ERROR_BAD_DATA naming the odd frame). Non-image files are skipped. */
 TsMedia *ts_media_load_folder (const char *folder, const TsLoadOptions *options, GError **error);
 /* A file or, when @path is a folder, its frames. */
 TsMedia *ts_media_load_any (const char *path, const TsLoadOptions *options, GError **error);
@@ -75,9 +80,10 @@ TsImage *ts_image_load (const char *path, const TsLoadOptions *options, GError *
 GBytes *ts_image_encode_png (const TsImage *image);
 gboolean ts_image_save_png (const TsImage *image, const char *path, GError **error);
 
-/* Number of frames in a GIF stream, counted from its block structure without
- * decoding; -1 when the stream is not a well-formed GIF up to its trailer
- * (a missing trailer after complete frames still counts those frames). */
+/* Number of complete frames in a GIF stream, counted from its block structure
+ * without decoding; -1 when the stream is not a GIF or holds no complete
+ * frame. A missing trailer after complete frames still counts those frames;
+ * a frame the data ends inside is not counted. */
 int ts_gif_count_frames (const guint8 *data, gsize len);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsImage, ts_image_free)

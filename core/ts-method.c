@@ -1,10 +1,13 @@
 #include "ts-method.h"
 #include "ts-downsample.h"
+#include "ts-adaptive.h"
 #include "ts-error.h"
 #include "ts-greedy.h"
 #include "ts-optical.h"
 #include "ts-pool.h"
 #include "ts-tome.h"
+#include "ts-prune.h"
+#include "ts-resample.h"
 
 #include <math.h>
 #include <string.h>
@@ -51,6 +54,54 @@ static const TsMethod methods[] = {
     "patch 16 in each cell. It shows the budget and geometry of the largest mode within the target, not "
     "DeepSeek-OCR's quality.",
     TS_METHOD_QUANTISED | TS_METHOD_REGIONS | TS_METHOD_STAND_IN, ts_optical_run },
+  { "prune", "Importance pruning (top-k)",
+    "Keep the k most important tokens, drop the rest (FastV / FasterVLM-style)",
+    "Pruning keeps the k tokens with the highest importance s_i and drops the others: "
+    "kept = argtop-k_i s_i. With a ViT, s_i is the [CLS] attention to patch i (FasterVLM) or the attention "
+    "a token receives in an early LLM layer (FastV); without a model TokenScope uses feature "
+    "distinctiveness s_i = 1 - mean_j cos(x_i, x_j), the tokens least like the rest. Kept tokens are "
+    "unchanged; dropped patches carry no information (the reconstruction fills them from the nearest kept "
+    "patch or grey). Published points on LLaVA-1.5: FasterVLM keeps ~90% of performance with 5% of tokens.",
+    TS_METHOD_DROPS, ts_prune_run },
+  { "visionzip", "VisionZip (dominant + contextual)",
+    "k_d most important tokens plus k_c merged contextual tokens",
+    "VisionZip keeps k_d dominant tokens by importance (k_d = dominant fraction x budget, 0.85 by default: "
+    "54 of 64 in the paper) and summarises everything else in k_c = budget - k_d contextual tokens: k_c "
+    "targets are taken evenly strided among the remaining tokens, every other remaining token joins its most "
+    "similar target (argmax_t cos(x_i, x_t)), and each contextual token is the mean of its group, "
+    "c_t = (1/|G_t|) sum_{i in G_t} x_i. Nothing is lost outright: the background survives as a few "
+    "averages. Reported: ~95% of LLaVA-1.5's performance with 64 of 576 tokens.",
+    0, ts_visionzip_run },
+  { "prumerge", "PruMerge (adaptive IQR)",
+    "Keep importance outliers (> Q3 + 1.5 IQR), each absorbing its nearest tokens; the image sets the count",
+    "LLaVA-PruMerge lets the image choose how many tokens it needs: a token is kept when its importance is an "
+    "outlier, s_i > Q3 + 1.5 (Q3 - Q1) (the box-plot rule on the importance distribution), so a busy image "
+    "keeps more than a plain one. Each kept token then absorbs its k most similar non-kept tokens by cosine "
+    "(k = ceil((N - m) / m) for m kept tokens) and becomes their mean, so pruned context is merged rather "
+    "than lost; tokens no kept token absorbed are dropped. The target is only a fallback for images whose "
+    "importance has no outlier (then the target's top-k are kept).",
+    TS_METHOD_DROPS | TS_METHOD_AUTO_COUNT, ts_prumerge_run },
+  { "resample", "Cross-attention resampler (K queries)",
+    "K queries attend to all tokens (Q-Former 32, Perceiver Resampler 64 shape), training-free",
+    "A resampler replaces N tokens by K learned queries that read the image through cross-attention: "
+    "BLIP-2's Q-Former uses 32 queries, Flamingo's Perceiver Resampler 64 latents. Without trained weights "
+    "TokenScope initialises the queries as k-means centroids of the tokens and refines them for a few rounds "
+    "of Q <- softmax(Q X^T / (tau sqrt(D))) X (tokens scaled to norm sqrt(D)). Output token q is the "
+    "attention-weighted mix sum_j A_qj x_j, so every patch can contribute to every query; for overlays each "
+    "patch is drawn in the group of the query that attends to it most (argmax_q A_qj). The count is fixed "
+    "whatever the image: 32 queries for a 4K scan and for a blank page alike.",
+    0, ts_resample_run },
+  { "adaptive", "Adaptive quadtree patching",
+    "Big patches where the image is plain, small ones where it has detail (Quadformer, APT)",
+    "Adaptive patching lets patch size follow content. Regions are squares of sP pixels (s = 1, 2, "
+    "4, ...) on a quadtree, each one token: its pixels resampled to P x P. Start from the coarsest "
+    "squares that tile the image, then repeatedly split the region with the highest detail score into "
+    "its 4 children (+3 tokens) while the budget allows, so counts go n0, n0 + 3, ... and the result is "
+    "the largest of them within the budget. Detail scores: pixel-blur error MSE(R, up(down(R))) (what "
+    "one token would lose), luma entropy H = -sum p log2 p (bits), or mean gradient energy |grad Y|^2. "
+    "APT-style threshold mode instead splits every region whose entropy exceeds a threshold, so the "
+    "image chooses the count. Sky becomes a few large tokens and faces and text keep full resolution.",
+    TS_METHOD_QUANTISED | TS_METHOD_REGIONS, ts_adaptive_run },
 };
 
 static const TsMethod *method_list[G_N_ELEMENTS (methods)];

@@ -169,7 +169,22 @@ ts_reconstruct (const TsImage *image, const TsGrid *grid, const TsAssignment *a,
                    grid->rows, grid->cols);
       return NULL;
     }
+  if (!ts_assignment_validate (a, grid, error))
+    return NULL;
+  if (a->recon == TS_RECON_DOWNSAMPLE && (a->down_width < 1 || a->down_height < 1))
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "a downsample assignment needs its smaller size, not %d x %d", a->down_width,
+                   a->down_height);
+      return NULL;
+    }
   out = ts_image_copy (image);
+  if (out == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "cannot allocate a %d x %d image", image->width,
+                   image->height);
+      return NULL;
+    }
   switch (a->recon)
     {
     case TS_RECON_REGION:

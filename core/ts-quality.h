@@ -17,7 +17,8 @@ typedef enum {
 } TsDropFill;
 
 /* A new image of @image's size: the grid area reconstructed from @a, pixels
- * outside the grid copied. NULL with TS_ERROR_INVALID_ARGUMENT on a mismatch. */
+ * outside the grid copied. NULL with TS_ERROR_INVALID_ARGUMENT on a mismatch,
+ * TS_ERROR_BAD_DATA when @a breaks an invariant (ts_assignment_validate). */
 TsImage *ts_reconstruct (const TsImage *image, const TsGrid *grid, const TsAssignment *a,
                          TsDropFill fill, GError **error);
 

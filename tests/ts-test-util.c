@@ -9,17 +9,26 @@
 static char *tmpdir;
 
 static void
-remove_tmpdir (void)
+remove_tree (const char *path)
 {
-  g_autoptr (GDir) dir = g_dir_open (tmpdir, 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
   const char *name;
 
   while (dir && (name = g_dir_read_name (dir)) != NULL)
     {
-      g_autofree char *path = g_build_filename (tmpdir, name, NULL);
-      g_remove (path);
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_remove (child);
     }
-  g_rmdir (tmpdir);
+  g_rmdir (path);
+}
+
+static void
+remove_tmpdir (void)
+{
+  remove_tree (tmpdir);
 }
 
 const char *

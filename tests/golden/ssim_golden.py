@@ -40,3 +40,17 @@ cases = [
 ]
 for name, a, b in cases:
     print(f"{name}: ssim {ssim(a, b):.10f} psnr {peak_signal_noise_ratio(a, b, data_range=255):.10f}")
+
+# Real pictures: the committed samples (tests/test-cli.c runs `tokenscope-cli quality` on them).
+import os
+from skimage.io import imread
+
+samples = os.path.join(os.path.dirname(__file__), "..", "..", "resources", "samples")
+city = imread(os.path.join(samples, "01-city-sky.png"))[..., :3]
+bricks = imread(os.path.join(samples, "02-bricks.png"))[..., :3]
+cat = imread(os.path.join(samples, "06-photo-cat.png"))[..., :3]
+print(f"01-city-sky.png vs 02-bricks.png: ssim {ssim(city, bricks):.10f} "
+      f"psnr {peak_signal_noise_ratio(city, bricks, data_range=255):.10f}")
+cat_shift = np.roll(cat, 3, axis=1)  # every row moved 3 px right, wrapping around
+print(f"06-photo-cat.png vs itself rolled 3 px right: ssim {ssim(cat, cat_shift):.10f} "
+      f"psnr {peak_signal_noise_ratio(cat, cat_shift, data_range=255):.10f}")

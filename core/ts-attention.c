@@ -1,0 +1,234 @@
+#include "ts-attention.h"
+#include "ts-error.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+static const char *mode_names[] = { "query", "global", "distinct", "received" };
+
+gboolean
+ts_attention_mode_parse (const char *text, TsAttentionMode *mode, GError **error)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (mode_names); i++)
+    if (text != NULL && g_ascii_strcasecmp (text, mode_names[i]) == 0)
+      {
+        *mode = (TsAttentionMode) i;
+        return TRUE;
+      }
+  g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+               "unknown attention view '%s' (choose query, global, distinct or received)", text ? text : "");
+  return FALSE;
+}
+
+const char *
+ts_attention_mode_name (TsAttentionMode mode)
+{
+  return (guint) mode < G_N_ELEMENTS (mode_names) ? mode_names[mode] : "unknown";
+}
+
+/* In-place softmax of one row; a row of equal logits becomes uniform. */
+static void
+softmax_inplace (float *row, int n)
+{
+  float mx = row[0];
+  double sum = 0;
+
+  for (int j = 1; j < n; j++)
+    mx = MAX (mx, row[j]);
+  for (int j = 0; j < n; j++)
+    {
+      row[j] = expf (row[j] - mx);
+      sum += row[j];
+    }
+  for (int j = 0; j < n; j++)
+    row[j] = (float) (row[j] / sum);
+}
+
+void
+ts_attention_softmax_rows (const float *q, int m, const float *x, int n, int d, float scale, float *out)
+{
+  if (m <= 0 || n <= 0)
+    return;
+  if (m == 1)
+    cblas_sgemv (CblasRowMajor, CblasNoTrans, n, d, scale, x, d, q, 1, 0.0f, out, 1);
+  else
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, scale, q, d, x, d, 0.0f, out, n);
+  for (int i = 0; i < m; i++)
+    softmax_inplace (out + (gsize) i * n, n);
+}
+
+static gboolean
+check_features (const TsFeatures *x, double tau, GError **error)
+{
+  if (x == NULL || x->n < 1 || x->d < 1 || x->data == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "attention needs at least one token feature");
+      return FALSE;
+    }
+  if (!(tau > 0) || !isfinite (tau))
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "the attention temperature tau must be a positive number, not %g", tau);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ts_attention_rows (const TsFeatures *x, int r0, int nb, double tau, float *out, GError **error)
+{
+  if (!check_features (x, tau, error))
+    return FALSE;
+  if (r0 < 0 || nb < 1 || r0 + nb > x->n || out == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "attention rows %d..%d are outside 0..%d", r0,
+                   r0 + nb - 1, x->n - 1);
+      return FALSE;
+    }
+  ts_attention_softmax_rows (x->data + (gsize) r0 * x->d, nb, x->data, x->n, x->d, (float) (1.0 / tau), out);
+  return TRUE;
+}
+
+/* Mean of the rows (double accumulation) into @m (d floats). */
+static void
+mean_row (const TsFeatures *x, float *m)
+{
+  g_autofree double *acc = g_new0 (double, x->d);
+
+  for (int i = 0; i < x->n; i++)
+    {
+      const float *r = x->data + (gsize) i * x->d;
+      for (int j = 0; j < x->d; j++)
+        acc[j] += r[j];
+    }
+  for (int j = 0; j < x->d; j++)
+    m[j] = (float) (acc[j] / x->n);
+}
+
+/* Column mean of A, blockwise over query rows. */
+static gboolean
+received (const TsFeatures *x, double tau, float *out, GCancellable *cancellable, GError **error)
+{
+  int n = x->n;
+  int bs = CLAMP ((1 << 22) / n, 16, 4096);
+  g_autofree double *acc = g_new0 (double, n);
+  g_autofree float *block = g_try_new (float, (gsize) MIN (bs, n) * n);
+
+  if (block == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for a %d x %d attention block", bs, n);
+      return FALSE;
+    }
+  for (int r0 = 0; r0 < n; r0 += bs)
+    {
+      int nb = MIN (bs, n - r0);
+      if (ts_check_cancelled (cancellable, error))
+        return FALSE;
+      ts_attention_softmax_rows (x->data + (gsize) r0 * x->d, nb, x->data, n, x->d, (float) (1.0 / tau), block);
+      for (int i = 0; i < nb; i++)
+        {
+          const float *row = block + (gsize) i * n;
+          for (int j = 0; j < n; j++)
+            acc[j] += row[j];
+        }
+    }
+  for (int j = 0; j < n; j++)
+    out[j] = (float) (acc[j] / n);
+  return TRUE;
+}
+
+gboolean
+ts_attention_map (const TsFeatures *x, TsAttentionMode mode, int query, double tau, float *out,
+                  GCancellable *cancellable, GError **error)
+{
+  g_autofree float *m = NULL;
+
+  if (!check_features (x, tau, error))
+    return FALSE;
+  if (out == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "no output array for the attention map");
+      return FALSE;
+    }
+  switch (mode)
+    {
+    case TS_ATTENTION_QUERY:
+      if (query < 0 || query >= x->n)
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "query patch %d is outside 0..%d", query,
+                       x->n - 1);
+          return FALSE;
+        }
+      return ts_attention_rows (x, query, 1, tau, out, error);
+    case TS_ATTENTION_GLOBAL:
+      {
+        double norm;
+        m = g_new (float, x->d);
+        mean_row (x, m);
+        norm = cblas_snrm2 (x->d, m, 1);
+        if (norm > 0)
+          cblas_sscal (x->d, (float) (1.0 / norm), m, 1);
+        ts_attention_softmax_rows (m, 1, x->data, x->n, x->d, (float) (1.0 / tau), out);
+        return TRUE;
+      }
+    case TS_ATTENTION_DISTINCT:
+      m = g_new (float, x->d);
+      mean_row (x, m);
+      cblas_sgemv (CblasRowMajor, CblasNoTrans, x->n, x->d, -1.0f, x->data, x->d, m, 1, 0.0f, out, 1);
+      for (int i = 0; i < x->n; i++)
+        out[i] += 1.0f;
+      return TRUE;
+    case TS_ATTENTION_RECEIVED:
+      return received (x, tau, out, cancellable, error);
+    default:
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "unknown attention view %d", (int) mode);
+      return FALSE;
+    }
+}
+
+float *
+ts_attention_importance (const TsScene *scene, char **source, GError **error)
+{
+  int n;
+  g_autofree float *out = NULL;
+
+  if (scene == NULL || scene->normalized == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "importance needs a scene with features");
+      return NULL;
+    }
+  n = scene->grid.tokens;
+  if (scene->importance != NULL)
+    {
+      for (int i = 0; i < n; i++)
+        if (!isfinite (scene->importance[i]))
+          {
+            g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "the importance of token %d is not a finite number", i);
+            return NULL;
+          }
+      if (source)
+        *source = g_strdup (scene->importance_source ? scene->importance_source : "scene importance");
+      return g_memdup2 (scene->importance, sizeof (float) * n);
+    }
+  out = g_new (float, n);
+  if (!ts_attention_map (scene->normalized, TS_ATTENTION_DISTINCT, 0, TS_ATTENTION_DEFAULT_TAU, out, NULL, error))
+    return NULL;
+  /* softmax(distinct / tau): the same ranking, shaped like an attention distribution */
+  for (int i = 0; i < n; i++)
+    out[i] /= (float) TS_ATTENTION_DEFAULT_TAU;
+  {
+    float mx = out[0];
+    double sum = 0;
+    for (int i = 1; i < n; i++)
+      mx = MAX (mx, out[i]);
+    for (int i = 0; i < n; i++)
+      sum += (out[i] = expf (out[i] - mx));
+    for (int i = 0; i < n; i++)
+      out[i] = (float) (out[i] / sum);
+  }
+  if (source)
+    *source = g_strdup_printf ("feature attention softmax((1 - mean cos) / %g) (no model attention)",
+                               TS_ATTENTION_DEFAULT_TAU);
+  return g_steal_pointer (&out);
+}

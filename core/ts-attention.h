@@ -1,0 +1,77 @@
+/* ts-attention.h: feature attention maps and the importance that pruning reads (REFERENCE 4).
+ *
+ * Feature attention needs no model: A = softmax(X X^T / tau) over
+ * L2-normalised token features X (rows of unit norm, e.g. scene->normalized),
+ * so A_ij = exp(cos(x_i, x_j) / tau) / sum_k exp(cos(x_i, x_k) / tau) and every
+ * row sums to 1. Views, one float per token in raster order:
+ *   query     row q of A: what patch q attends to (all bricks light up)
+ *   global    softmax(X m / tau) with m the mean token, normalised to unit
+ *             length: attention from the mean-token query (uniform when the
+ *             mean is zero); the stand-in for CLS attention when there is none
+ *   distinct  1 - mean_j cos(x_i, x_j) = 1 - x_i . mean(X), j over all tokens
+ *             including i: salient, non-redundant patches score high
+ *   received  column mean of A, (1/N) sum_i A_ij: how much attention token j
+ *             receives from all queries (FastV's "attention received");
+ *             computed in blocks of query rows with cblas_sgemm, O(N^2 D) time,
+ *             O(block x N) memory, cancellable
+ * query, global and distinct cost O(N D): one matrix-vector product. Nothing
+ * here allocates N x N.
+ *
+ * Importance for pruning (ts_attention_importance): the scene's own
+ * importance when it carries one (model attention, ts_scene_set_importance),
+ * else softmax_i(distinct_i / tau) with tau = TS_ATTENTION_DEFAULT_TAU: the
+ * distinctiveness ranking shaped like an attention distribution (positive,
+ * sums to 1, heavy-tailed like CLS attention, which PruMerge's outlier test
+ * expects). Distinctiveness ranks tokens exactly in the
+ * reverse order of the global view (both are monotone in cos(x_i, m)), so
+ * keeping the most distinctive tokens = dropping the ones the mean query
+ * attends to most, i.e. the most redundant. The received view is available
+ * as a map but is not the default: with softmax rows it is close to uniform
+ * (each cluster of m similar tokens shares about m units of attention) and it
+ * costs O(N^2 D).
+ *
+ * All functions are reentrant; outputs are caller-allocated arrays of n floats
+ * or new arrays freed with g_free. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ts-features.h"
+#include "ts-scene.h"
+
+G_BEGIN_DECLS
+
+#define TS_ATTENTION_DEFAULT_TAU 0.1
+
+typedef enum {
+  TS_ATTENTION_QUERY,
+  TS_ATTENTION_GLOBAL,
+  TS_ATTENTION_DISTINCT,
+  TS_ATTENTION_RECEIVED,
+} TsAttentionMode;
+
+/* "query", "global", "distinct", "received". */
+gboolean ts_attention_mode_parse (const char *text, TsAttentionMode *mode, GError **error);
+const char *ts_attention_mode_name (TsAttentionMode mode);
+
+/* Fills @out (x->n floats) with the @mode view of @x (rows of unit norm).
+ * @query is the patch index for TS_ATTENTION_QUERY (ignored otherwise).
+ * TS_ERROR_INVALID_ARGUMENT: tau not finite and > 0, query out of range,
+ * empty features; TS_ERROR_CANCELLED (received view only). */
+gboolean ts_attention_map (const TsFeatures *x, TsAttentionMode mode, int query, double tau, float *out,
+                           GCancellable *cancellable, GError **error);
+
+/* out (m x n) = row-wise softmax(scale * Q X^T) for m queries @q (m x d) and
+ * n keys @x (n x d): the building block of feature attention and of the
+ * resampler. @out must hold m * n floats; callers block their queries. */
+void ts_attention_softmax_rows (const float *q, int m, const float *x, int n, int d, float scale, float *out);
+
+/* Rows r0 .. r0 + nb - 1 of A = softmax(X X^T / tau) into @out (nb x n). */
+gboolean ts_attention_rows (const TsFeatures *x, int r0, int nb, double tau, float *out, GError **error);
+
+/* The importance pruning uses, newly allocated (grid.tokens floats, higher =
+ * keep): the scene's importance when set, else softmax(distinctiveness / tau)
+ * of scene->normalized. @source (optional) receives a description to report. */
+float *ts_attention_importance (const TsScene *scene, char **source, GError **error);
+
+G_END_DECLS

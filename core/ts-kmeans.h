@@ -1,0 +1,70 @@
+/* ts-kmeans.h: k-means++ seeding and Lloyd iterations on float32 rows.
+ *
+ * Shared by the resampler (query initialisation) and the redundancy analysis
+ * (token entropy, REFERENCE 6). Distances are squared Euclidean, computed in
+ * blocks of rows with cblas_sgemm as ||x||^2 - 2 x.c + ||c||^2, so memory is
+ * O(block x k) and never n x n or n x k for large n.
+ *
+ * Seeding is sklearn's greedy k-means++: the first centre is a uniformly
+ * drawn row; each next centre is the best (lowest total potential) of
+ * n_local_trials rows drawn with probability proportional to D(x)^2. When
+ * every remaining D(x)^2 is 0 (fewer distinct rows than k) the lowest-index
+ * unchosen row is taken. Lloyd then alternates assignment (nearest centre,
+ * ties to the lower index) and update (mean of members) until no label
+ * changes, the centres move less than the tolerance, or max_iter is reached. An empty cluster is moved to the row
+ * farthest from its current centre (sklearn's relocation); when every row
+ * already sits on its centre, the empty centre stays where it is.
+ *
+ * Randomness: GRand (Mersenne Twister) seeded with the 64-bit seed, so the
+ * same rows, k and seed give the same result on every machine.
+ * Ownership: ts_kmeans returns a new TsKMeans freed with ts_kmeans_free
+ * (NULL is a no-op). Functions are reentrant; nothing is shared. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  int max_iter;       /* Lloyd iterations; 0 = 100; < 0 = seeding only */
+  int n_local_trials; /* greedy k-means++ candidates per centre; 0 = 2 + floor(ln k) as sklearn */
+  guint64 seed;
+  double tol;         /* stop when the squared centre shift summed over all centres is
+                         <= tol x the mean column variance of x (sklearn's tol);
+                         ts_kmeans_options_init sets 1e-4; 0 = until labels stop changing */
+} TsKMeansOptions;
+
+typedef struct {
+  int n, d, k;
+  float *centroids; /* k x d */
+  int *labels;      /* n, nearest centroid of each row */
+  int *sizes;       /* k, rows per centroid */
+  double inertia;   /* sum of squared distances to the assigned centroid */
+  int iterations;   /* Lloyd iterations run */
+  gboolean converged; /* labels stopped changing or the tolerance was met before max_iter */
+} TsKMeans;
+
+void ts_kmeans_options_init (TsKMeansOptions *options);
+
+/* Clusters the n x d row-major @x into @k groups (1 <= k <= n); @options
+ * NULL means ts_kmeans_options_init's defaults.
+ * TS_ERROR_INVALID_ARGUMENT for bad sizes, TS_ERROR_BAD_DATA for NaN or
+ * infinite values, TS_ERROR_CANCELLED, TS_ERROR_TOO_LARGE when memory fails. */
+TsKMeans *ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options,
+                     GCancellable *cancellable, GError **error);
+
+/* Lloyd iterations from the given k x d @centroids (updated in place), as
+ * sklearn's KMeans(init=centroids, n_init=1, algorithm="lloyd", tol=0). */
+TsKMeans *ts_kmeans_lloyd (const float *x, int n, int d, const float *centroids, int k, int max_iter,
+                           GCancellable *cancellable, GError **error);
+
+/* Nearest of @k centroids for each of @n rows: @labels (n) and optionally
+ * @dist2 (n, squared distances). Blocked sgemm; ties go to the lower index. */
+gboolean ts_kmeans_assign (const float *x, int n, int d, const float *centroids, int k, int *labels,
+                           float *dist2, GCancellable *cancellable, GError **error);
+
+void ts_kmeans_free (TsKMeans *km);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsKMeans, ts_kmeans_free)
+
+G_END_DECLS

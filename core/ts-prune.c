@@ -1,0 +1,403 @@
+#include "ts-prune.h"
+#include "ts-attention.h"
+#include "ts-error.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* Higher importance first, then the lower index. */
+static gint
+by_importance (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const float *v = data;
+  int i = *(const int *) a, j = *(const int *) b;
+
+  if (v[i] != v[j])
+    return v[i] > v[j] ? -1 : 1;
+  return (i > j) - (i < j);
+}
+
+int *
+ts_prune_top_k (const float *importance, int n, int k)
+{
+  int *order = g_new (int, MAX (n, 1));
+
+  for (int i = 0; i < n; i++)
+    order[i] = i;
+  g_qsort_with_data (order, n, sizeof (int), by_importance, (gpointer) importance);
+  return g_renew (int, order, MAX (CLAMP (k, 0, n), 1));
+}
+
+static gint
+cmp_float (gconstpointer a, gconstpointer b)
+{
+  float x = *(const float *) a, y = *(const float *) b;
+  return (x > y) - (x < y);
+}
+
+static double
+quantile_sorted (const float *s, int n, double q)
+{
+  double pos = q * (n - 1);
+  int lo = (int) floor (pos);
+  int hi = MIN (lo + 1, n - 1);
+  return s[lo] + (pos - lo) * ((double) s[hi] - s[lo]);
+}
+
+double
+ts_prune_iqr_threshold (const float *values, int n)
+{
+  g_autofree float *s = g_memdup2 (values, sizeof (float) * n);
+  double q1, q3;
+
+  qsort (s, n, sizeof (float), cmp_float);
+  q1 = quantile_sorted (s, n, 0.25);
+  q3 = quantile_sorted (s, n, 0.75);
+  return q3 + 1.5 * (q3 - q1);
+}
+
+static gboolean
+check_scene (const TsScene *scene, const float *importance, GError **error)
+{
+  if (scene == NULL || scene->normalized == NULL || importance == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "pruning needs a scene and an importance per token");
+      return FALSE;
+    }
+  for (int i = 0; i < scene->grid.tokens; i++)
+    if (!isfinite (importance[i]))
+      {
+        g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "the importance of token %d is not a finite number", i);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* Groups set, output tokens renumbered spatially, sizes and mean features filled. */
+static TsAssignment *
+finish (TsAssignment *a, const TsScene *scene)
+{
+  ts_assignment_fill_group_means (a, scene->features);
+  ts_assignment_sort_spatial (a);
+  a->recon = TS_RECON_GROUP_MEAN;
+  return a;
+}
+
+TsAssignment *
+ts_prune (const TsScene *scene, const float *importance, int keep, GError **error)
+{
+  int n;
+  g_autofree int *top = NULL;
+  TsAssignment *a;
+
+  if (!check_scene (scene, importance, error))
+    return NULL;
+  n = scene->grid.tokens;
+  if (keep < 1 || keep > n)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "cannot keep %d of %d tokens", keep, n);
+      return NULL;
+    }
+  if ((a = ts_assignment_new (n, keep, scene->features->d, error)) == NULL)
+    return NULL;
+  top = ts_prune_top_k (importance, n, keep);
+  for (int t = 0; t < keep; t++)
+    a->groups[top[t]] = t;
+  return finish (a, scene);
+}
+
+/* For each row index rows[i] (n_rows), the most similar of the targets
+ * (cosine on scene->normalized), blocked sgemm; ties to the lower target. */
+static gboolean
+nearest_target (const TsFeatures *x, const int *rows, int n_rows, const int *targets, int n_targets, int *best,
+                GCancellable *cancellable, GError **error)
+{
+  int d = x->d;
+  int bs = CLAMP ((1 << 22) / MAX (n_targets, 1), 16, 8192);
+  g_autofree float *t = g_new (float, (gsize) n_targets * d);
+  g_autofree float *r = g_new (float, (gsize) MIN (bs, n_rows) * d);
+  g_autofree float *s = g_new (float, (gsize) MIN (bs, n_rows) * n_targets);
+
+  for (int j = 0; j < n_targets; j++)
+    memcpy (t + (gsize) j * d, x->data + (gsize) targets[j] * d, sizeof (float) * d);
+  for (int i0 = 0; i0 < n_rows; i0 += bs)
+    {
+      int nb = MIN (bs, n_rows - i0);
+      if (ts_check_cancelled (cancellable, error))
+        return FALSE;
+      for (int i = 0; i < nb; i++)
+        memcpy (r + (gsize) i * d, x->data + (gsize) rows[i0 + i] * d, sizeof (float) * d);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nb, n_targets, d, 1.0f, r, d, t, d, 0.0f, s,
+                   n_targets);
+      for (int i = 0; i < nb; i++)
+        {
+          const float *row = s + (gsize) i * n_targets;
+          int b = 0;
+          for (int j = 1; j < n_targets; j++)
+            if (row[j] > row[b])
+              b = j;
+          best[i0 + i] = b;
+        }
+    }
+  return TRUE;
+}
+
+TsAssignment *
+ts_visionzip (const TsScene *scene, const float *importance, int dominant, int contextual,
+              GCancellable *cancellable, GError **error)
+{
+  int n, n_rest = 0, k;
+  g_autofree int *top = NULL;
+  g_autofree int *rest = NULL;
+  g_autofree int *targets = NULL;
+  g_autofree int *best = NULL;
+  g_autofree gboolean *is_dom = NULL;
+  TsAssignment *a;
+
+  if (!check_scene (scene, importance, error))
+    return NULL;
+  n = scene->grid.tokens;
+  if (dominant < 0 || contextual < 0 || dominant + contextual < 1 || dominant + contextual > n)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "VisionZip needs dominant + contextual tokens in 1..%d (got %d + %d)", n, dominant, contextual);
+      return NULL;
+    }
+  k = dominant + contextual;
+  if ((a = ts_assignment_new (n, k, scene->features->d, error)) == NULL)
+    return NULL;
+  is_dom = g_new0 (gboolean, n);
+  if (dominant > 0)
+    {
+      top = ts_prune_top_k (importance, n, dominant);
+      for (int t = 0; t < dominant; t++)
+        {
+          is_dom[top[t]] = TRUE;
+          a->groups[top[t]] = t;
+        }
+    }
+  rest = g_new (int, n);
+  for (int i = 0; i < n; i++)
+    if (!is_dom[i])
+      rest[n_rest++] = i;
+  if (contextual > 0 && n_rest > 0)
+    {
+      g_autofree gboolean *is_target = g_new0 (gboolean, n);
+      targets = g_new (int, contextual);
+      for (int j = 0; j < contextual; j++)
+        {
+          targets[j] = rest[(int) ((gint64) j * n_rest / contextual)];
+          is_target[targets[j]] = TRUE;
+        }
+      best = g_new (int, n_rest);
+      if (!nearest_target (scene->normalized, rest, n_rest, targets, contextual, best, cancellable, error))
+        {
+          ts_assignment_free (a);
+          return NULL;
+        }
+      for (int i = 0; i < n_rest; i++)
+        a->groups[rest[i]] = dominant + best[i];
+      for (int j = 0; j < contextual; j++) /* a target always stays in its own group */
+        a->groups[targets[j]] = dominant + j;
+    }
+  return finish (a, scene);
+}
+
+typedef struct {
+  float sim;
+  int index;
+} Candidate;
+
+/* Higher similarity first, then the lower index. */
+static gboolean
+cand_before (const Candidate *a, const Candidate *b)
+{
+  return a->sim > b->sim || (a->sim == b->sim && a->index < b->index);
+}
+
+/* Moves the @k best of @c (n) to the front (quickselect, deterministic pivots). */
+static void
+select_best (Candidate *c, int n, int k)
+{
+  int lo = 0, hi = n - 1;
+
+  while (lo < hi)
+    {
+      Candidate pivot = c[lo + (hi - lo) / 2];
+      int i = lo, j = hi;
+      while (i <= j)
+        {
+          while (cand_before (&c[i], &pivot))
+            i++;
+          while (cand_before (&pivot, &c[j]))
+            j--;
+          if (i <= j)
+            {
+              Candidate tmp = c[i];
+              c[i] = c[j];
+              c[j] = tmp;
+              i++, j--;
+            }
+        }
+      if (k - 1 <= j)
+        hi = j;
+      else if (k - 1 >= i)
+        lo = i;
+      else
+        break;
+    }
+}
+
+TsAssignment *
+ts_prumerge (const TsScene *scene, const float *importance, int neighbours, int fallback,
+             GCancellable *cancellable, GError **error)
+{
+  const TsFeatures *x;
+  int n, m = 0, n_rest = 0, d, k, bs;
+  double threshold;
+  g_autofree int *kept = NULL;
+  g_autofree int *rest = NULL;
+  g_autofree int *owner = NULL;
+  g_autofree float *owner_sim = NULL;
+  g_autofree float *kb = NULL;
+  g_autofree float *rb = NULL;
+  g_autofree float *sims = NULL;
+  g_autofree Candidate *cand = NULL;
+  TsAssignment *a;
+
+  if (!check_scene (scene, importance, error))
+    return NULL;
+  if (neighbours < 0 || fallback < 1 || fallback > scene->grid.tokens)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "PruMerge needs neighbours >= 0 and a fallback count in 1..%d (got %d, %d)",
+                   scene->grid.tokens, neighbours, fallback);
+      return NULL;
+    }
+  x = scene->normalized;
+  n = scene->grid.tokens;
+  d = x->d;
+  threshold = ts_prune_iqr_threshold (importance, n);
+  kept = g_new (int, n);
+  rest = g_new (int, n);
+  for (int i = 0; i < n; i++)
+    if (importance[i] > threshold)
+      kept[m++] = i;
+    else
+      rest[n_rest++] = i;
+  if (m == 0)
+    {
+      /* A flat importance has no outlier: the caller's hint decides. */
+      g_autofree int *top = ts_prune_top_k (importance, n, fallback);
+      g_autofree gboolean *is_kept = g_new0 (gboolean, n);
+      for (int t = 0; t < fallback; t++)
+        is_kept[top[t]] = TRUE;
+      n_rest = 0;
+      for (int i = 0; i < n; i++)
+        if (is_kept[i])
+          kept[m++] = i;
+        else
+          rest[n_rest++] = i;
+    }
+  if ((a = ts_assignment_new (n, m, scene->features->d, error)) == NULL)
+    return NULL;
+  for (int c = 0; c < m; c++)
+    a->groups[kept[c]] = c;
+  if (n_rest == 0)
+    return finish (a, scene);
+
+  k = neighbours > 0 ? MIN (neighbours, n_rest) : MIN ((n_rest + m - 1) / m, n_rest);
+  owner = g_new (int, n_rest);
+  owner_sim = g_new (float, n_rest);
+  for (int r = 0; r < n_rest; r++)
+    owner[r] = -1;
+  /* Similarities of blocks of kept tokens to all remaining tokens. */
+  bs = CLAMP ((1 << 22) / n_rest, 1, m);
+  kb = g_new (float, (gsize) bs * d);
+  rb = g_new (float, (gsize) n_rest * d);
+  sims = g_try_new (float, (gsize) bs * n_rest);
+  cand = g_new (Candidate, n_rest);
+  if (sims == NULL)
+    {
+      ts_assignment_free (a);
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for %d x %d similarities", bs, n_rest);
+      return NULL;
+    }
+  for (int r = 0; r < n_rest; r++)
+    memcpy (rb + (gsize) r * d, x->data + (gsize) rest[r] * d, sizeof (float) * d);
+  for (int c0 = 0; c0 < m; c0 += bs)
+    {
+      int nb = MIN (bs, m - c0);
+      if (ts_check_cancelled (cancellable, error))
+        {
+          ts_assignment_free (a);
+          return NULL;
+        }
+      for (int c = 0; c < nb; c++)
+        memcpy (kb + (gsize) c * d, x->data + (gsize) kept[c0 + c] * d, sizeof (float) * d);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nb, n_rest, d, 1.0f, kb, d, rb, d, 0.0f, sims, n_rest);
+      for (int c = 0; c < nb; c++)
+        {
+          const float *row = sims + (gsize) c * n_rest;
+          for (int r = 0; r < n_rest; r++)
+            cand[r] = (Candidate){ row[r], r };
+          select_best (cand, n_rest, k);
+          for (int j = 0; j < k; j++)
+            {
+              int r = cand[j].index;
+              /* kept tokens are visited in increasing order: strict > keeps ties on the lower one */
+              if (owner[r] < 0 || cand[j].sim > owner_sim[r])
+                owner[r] = c0 + c, owner_sim[r] = cand[j].sim;
+            }
+        }
+    }
+  for (int r = 0; r < n_rest; r++)
+    if (owner[r] >= 0)
+      a->groups[rest[r]] = owner[r];
+  return finish (a, scene);
+}
+
+static float *
+scene_importance (const TsScene *scene, GError **error)
+{
+  return ts_attention_importance (scene, NULL, error);
+}
+
+TsAssignment *
+ts_prune_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable, GError **error)
+{
+  g_autofree float *imp = NULL;
+
+  if (ts_check_cancelled (cancellable, error) || (imp = scene_importance (scene, error)) == NULL)
+    return NULL;
+  return ts_prune (scene, imp, ts_method_target (params, scene->grid.tokens), error);
+}
+
+TsAssignment *
+ts_visionzip_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable, GError **error)
+{
+  g_autofree float *imp = NULL;
+  int target = ts_method_target (params, scene->grid.tokens);
+  int dominant;
+
+  if (!(params->dominant_fraction >= 0 && params->dominant_fraction <= 1))
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "the VisionZip dominant fraction must be between 0 and 1, not %g", params->dominant_fraction);
+      return NULL;
+    }
+  if ((imp = scene_importance (scene, error)) == NULL)
+    return NULL;
+  dominant = CLAMP ((int) lround (target * params->dominant_fraction), 0, target);
+  return ts_visionzip (scene, imp, dominant, target - dominant, cancellable, error);
+}
+
+TsAssignment *
+ts_prumerge_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable, GError **error)
+{
+  g_autofree float *imp = NULL;
+
+  if ((imp = scene_importance (scene, error)) == NULL)
+    return NULL;
+  return ts_prumerge (scene, imp, 0, ts_method_target (params, scene->grid.tokens), cancellable, error);
+}

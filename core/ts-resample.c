@@ -1,0 +1,151 @@
+#include "ts-resample.h"
+#include "ts-attention.h"
+#include "ts-error.h"
+#include "ts-kmeans.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+TsAssignment *
+ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 seed, GCancellable *cancellable,
+             GError **error)
+{
+  const TsFeatures *xn;
+  int n, d, K, bs;
+  float sqd, scale;
+  gboolean keep_mix;
+  TsKMeansOptions kopt;
+  g_autoptr (TsKMeans) km = NULL;
+  g_autofree float *xt = NULL;
+  g_autofree float *q = NULL;
+  g_autofree float *qnext = NULL;
+  g_autofree float *block = NULL;
+  g_autofree float *colmax = NULL;
+  g_autoptr (TsAssignment) a = NULL;
+
+  if (scene == NULL || scene->normalized == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "resampling needs a scene with features");
+      return NULL;
+    }
+  xn = scene->normalized;
+  n = xn->n;
+  d = xn->d;
+  K = queries;
+  if (K < 1 || K > n)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "cannot resample %d tokens with %d queries", n, K);
+      return NULL;
+    }
+  if (rounds == 0)
+    rounds = 3;
+  if (rounds < 1 || rounds > 100)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "resampling rounds must be 1..100, not %d", rounds);
+      return NULL;
+    }
+  if (!(tau > 0) || !isfinite (tau))
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "the resampling temperature tau must be positive, not %g",
+                   tau);
+      return NULL;
+    }
+
+  /* 1. tokens rescaled to norm sqrt(D) */
+  sqd = sqrtf ((float) d);
+  xt = g_try_new (float, (gsize) n * d);
+  if (xt == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for %d x %d token features", n, d);
+      return NULL;
+    }
+  for (gsize i = 0; i < (gsize) n * d; i++)
+    xt[i] = xn->data[i] * sqd;
+
+  /* 2. k-means queries, within a compute budget */
+  {
+    double pass = (double) n * K * d; /* multiply-adds of one distance pass */
+    int iters = (int) CLAMP (TS_RESAMPLE_KMEANS_BUDGET / pass, 1, TS_RESAMPLE_KMEANS_ITER);
+    int trials = 2 + (int) floor (log (K));
+    ts_kmeans_options_init (&kopt);
+    kopt.seed = seed;
+    kopt.max_iter = iters;
+    if (pass * trials <= TS_RESAMPLE_KMEANS_BUDGET)
+      km = ts_kmeans (xt, n, d, K, &kopt, cancellable, error);
+    else
+      {
+        /* k-means++ would cost more than the budget: start from evenly strided tokens */
+        g_autofree float *init = g_new (float, (gsize) K * d);
+        for (int j = 0; j < K; j++)
+          memcpy (init + (gsize) j * d, xt + (gsize) ((gint64) j * n / K) * d, sizeof (float) * d);
+        km = ts_kmeans_lloyd (xt, n, d, init, K, iters, cancellable, error);
+      }
+    if (km == NULL)
+      return NULL;
+  }
+  q = g_steal_pointer (&km->centroids);
+  qnext = g_new (float, (gsize) K * d);
+
+  if ((a = ts_assignment_new (n, K, scene->features->d, error)) == NULL)
+    return NULL;
+  keep_mix = (gint64) K * n <= TS_RESAMPLE_MAX_MIX;
+  if (keep_mix)
+    {
+      a->mix = g_try_new (float, (gsize) K * n);
+      keep_mix = a->mix != NULL;
+    }
+  a->recon = keep_mix ? TS_RECON_MIX : TS_RECON_GROUP_MEAN;
+  bs = CLAMP ((1 << 24) / n, 1, K);
+  if (!keep_mix)
+    block = g_try_new (float, (gsize) bs * n);
+  colmax = g_new (float, n);
+  if (!keep_mix && block == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for a %d x %d attention block", bs, n);
+      return NULL;
+    }
+
+  /* 3. attention rounds; 4. the last one also gives tokens, mix and groups */
+  scale = 1.0f / (float) (tau * sqd);
+  for (int r = 0; r < rounds; r++)
+    {
+      gboolean last = r == rounds - 1;
+      for (int j = 0; j < n; j++)
+        colmax[j] = -1.0f;
+      for (int q0 = 0; q0 < K; q0 += bs)
+        {
+          int nb = MIN (bs, K - q0);
+          float *A = keep_mix ? a->mix + (gsize) q0 * n : block;
+          if (ts_check_cancelled (cancellable, error))
+            return NULL;
+          ts_attention_softmax_rows (q + (gsize) q0 * d, nb, xt, n, d, scale, A);
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, d, n, 1.0f, A, n, xt, d, 0.0f,
+                       qnext + (gsize) q0 * d, d);
+          if (!last)
+            continue;
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, a->d, n, 1.0f, A, n, scene->features->data,
+                       a->d, 0.0f, a->features + (gsize) q0 * a->d, a->d);
+          for (int i = 0; i < nb; i++)
+            {
+              const float *row = A + (gsize) i * n;
+              for (int j = 0; j < n; j++)
+                if (row[j] > colmax[j])
+                  colmax[j] = row[j], a->groups[j] = q0 + i;
+            }
+        }
+      memcpy (q, qnext, sizeof (float) * (gsize) K * d);
+    }
+  memset (a->sizes, 0, sizeof (int) * K);
+  for (int j = 0; j < n; j++)
+    a->sizes[a->groups[j]]++;
+  ts_assignment_sort_spatial (a);
+  return g_steal_pointer (&a);
+}
+
+TsAssignment *
+ts_resample_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable, GError **error)
+{
+  return ts_resample (scene, ts_method_target (params, scene->grid.tokens), params->rounds, params->tau,
+                      params->seed, cancellable, error);
+}

@@ -1,0 +1,271 @@
+/* k-means++ and Lloyd against scikit-learn (tests/golden/kmeans_golden.py), hand cases, bad input. */
+#include <math.h>
+
+#include "ts-test-util.h"
+
+static const float blob_centres[4][3] = { { 0, 0, 0 }, { 5, 5, 0 }, { 0, 5, 5 }, { 5, 0, 5 } };
+
+/* The formulas of kmeans_golden.py. */
+static float *
+blobs (void)
+{
+  float *x = g_new (float, 60 * 3);
+
+  for (int i = 0; i < 60; i++)
+    for (int j = 0; j < 3; j++)
+      x[i * 3 + j] = (float) (blob_centres[i % 4][j] + ((i * 37 + j * 11) % 17) / 8.0 - 1.0);
+  return x;
+}
+
+static float *
+golden_points (void)
+{
+  float *x = g_new (float, 200 * 2);
+  double ip;
+
+  for (int i = 0; i < 200; i++)
+    {
+      x[i * 2] = (float) modf (i * 0.6180339887, &ip);
+      x[i * 2 + 1] = (float) modf (i * 0.7548776662, &ip);
+    }
+  return x;
+}
+
+typedef struct {
+  int k, max_iter;
+  double inertia;
+  int n_iter;
+  float centres[8][2];
+  int labels[20];
+  int sizes[8];
+} LloydCase;
+
+/* /usr/bin/python3 tests/golden/kmeans_golden.py (scikit-learn 1.2.1):
+ * KMeans(init=x[:k], n_init=1, algorithm="lloyd", tol=0, max_iter) on the golden points. */
+static const LloydCase lloyd_cases[] = {
+  { 5, 300, 6.987218, 10,
+    { { 0.159501, 0.250301 }, { 0.773173, 0.740435 }, { 0.261374, 0.763353 }, { 0.829677, 0.206060 },
+      { 0.513742, 0.297826 } },
+    { 0, 1, 2, 3, 4, 2, 1, 0, 3, 1, 2, 3, 4, 2, 1, 0, 3, 2, 2, 3 },
+    { 36, 48, 49, 31, 36 } },
+  { 8, 300, 4.241347, 12,
+    { { 0.171032, 0.198473 }, { 0.766849, 0.845761 }, { 0.123511, 0.521308 }, { 0.822991, 0.159976 },
+      { 0.513807, 0.181244 }, { 0.259456, 0.850787 }, { 0.850309, 0.531029 }, { 0.487437, 0.551540 } },
+    { 0, 1, 2, 3, 4, 5, 6, 0, 3, 1, 2, 3, 4, 5, 7, 0, 3, 5, 2, 3 },
+    { 27, 27, 18, 24, 23, 31, 23, 27 } },
+  { 8, 2, 5.071050, 2,
+    { { 0.117003, 0.162370 }, { 0.671885, 0.824963 }, { 0.222284, 0.528547 }, { 0.831070, 0.191944 },
+      { 0.539919, 0.135396 }, { 0.204313, 0.844631 }, { 0.773890, 0.549047 }, { 0.343952, 0.294249 } },
+    { 0, 1, 2, 3, 4, 5, 6, 7, 3, 1, 2, 3, 4, 5, 6, 7, 3, 1, 2, 3 },
+    { 21, 33, 26, 23, 20, 28, 33, 16 } },
+};
+
+static void
+test_lloyd_sklearn (void)
+{
+  g_autofree float *x = golden_points ();
+
+  for (guint c = 0; c < G_N_ELEMENTS (lloyd_cases); c++)
+    {
+      const LloydCase *lc = &lloyd_cases[c];
+      g_autoptr (GError) error = NULL;
+      g_autoptr (TsKMeans) km = ts_kmeans_lloyd (x, 200, 2, x, lc->k, lc->max_iter, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (km->iterations, ==, lc->n_iter);
+      g_assert_cmpfloat_with_epsilon (km->inertia, lc->inertia, 1e-4);
+      for (int j = 0; j < lc->k; j++)
+        {
+          g_assert_cmpfloat_with_epsilon (km->centroids[j * 2], lc->centres[j][0], 2e-6);
+          g_assert_cmpfloat_with_epsilon (km->centroids[j * 2 + 1], lc->centres[j][1], 2e-6);
+          g_assert_cmpint (km->sizes[j], ==, lc->sizes[j]);
+        }
+      for (int i = 0; i < 20; i++)
+        g_assert_cmpint (km->labels[i], ==, lc->labels[i]);
+    }
+}
+
+static int
+cmp_centre (gconstpointer a, gconstpointer b)
+{
+  const float *p = a, *q = b;
+  for (int j = 0; j < 3; j++)
+    if (p[j] != q[j])
+      return p[j] < q[j] ? -1 : 1;
+  return 0;
+}
+
+static void
+test_plusplus_blobs (void)
+{
+  /* KMeans(n_clusters=4, n_init=10, random_state=0): inertia 67.002083, centres sorted by x, y, z */
+  static const float expect[4][3] = { { -0.091667f, 5.008333f, 4.966667f },
+                                       { 0.008333f, -0.033334f, -0.075000f },
+                                       { 4.958333f, 5.058333f, 0.016667f },
+                                       { 5.000000f, -0.041667f, 5.058333f } };
+  g_autofree float *x = blobs ();
+
+  for (guint64 seed = 0; seed < 5; seed++)
+    {
+      TsKMeansOptions opt;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (TsKMeans) km = NULL;
+      ts_kmeans_options_init (&opt);
+      opt.seed = seed;
+      km = ts_kmeans (x, 60, 3, 4, &opt, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (km->converged);
+      g_assert_cmpfloat_with_epsilon (km->inertia, 67.002083, 1e-3);
+      qsort (km->centroids, 4, 3 * sizeof (float), cmp_centre);
+      for (int c = 0; c < 4; c++)
+        for (int j = 0; j < 3; j++)
+          g_assert_cmpfloat_with_epsilon (km->centroids[c * 3 + j], expect[c][j], 1e-5);
+      for (int c = 0; c < 4; c++)
+        g_assert_cmpint (km->sizes[c], ==, 15);
+    }
+}
+
+static void
+test_hand_1d (void)
+{
+  /* {0, 1} and {10, 11}: centres 0.5 and 10.5, inertia 4 x 0.25 = 1 */
+  const float x[] = { 0, 10, 1, 11 };
+  g_autoptr (TsKMeans) km = ts_kmeans (x, 4, 1, 2, NULL, NULL, NULL);
+  float lo, hi;
+
+  g_assert_nonnull (km);
+  lo = MIN (km->centroids[0], km->centroids[1]);
+  hi = MAX (km->centroids[0], km->centroids[1]);
+  g_assert_cmpfloat_with_epsilon (lo, 0.5, 1e-6);
+  g_assert_cmpfloat_with_epsilon (hi, 10.5, 1e-6);
+  g_assert_cmpfloat_with_epsilon (km->inertia, 1.0, 1e-5);
+  g_assert_cmpint (km->labels[0], ==, km->labels[2]);
+  g_assert_cmpint (km->labels[1], ==, km->labels[3]);
+  g_assert_cmpint (km->labels[0], !=, km->labels[1]);
+}
+
+static void
+test_assign_ties (void)
+{
+  /* 0.5 is equidistant from 0 and 1: the lower index wins */
+  const float x[] = { 0.5f, -3.0f, 4.0f };
+  const float c[] = { 1.0f, 0.0f };
+  int labels[3];
+  float d2[3];
+
+  g_assert_true (ts_kmeans_assign (x, 3, 1, c, 2, labels, d2, NULL, NULL));
+  g_assert_cmpint (labels[0], ==, 0);
+  g_assert_cmpint (labels[1], ==, 1);
+  g_assert_cmpint (labels[2], ==, 0);
+  g_assert_cmpfloat_with_epsilon (d2[0], 0.25, 1e-6);
+  g_assert_cmpfloat_with_epsilon (d2[1], 9.0, 1e-5);
+  g_assert_cmpfloat_with_epsilon (d2[2], 9.0, 1e-5);
+}
+
+static void
+test_k_equals_n_and_duplicates (void)
+{
+  g_autofree float *x = golden_points ();
+  g_autoptr (TsKMeans) all = ts_kmeans (x, 30, 2, 30, NULL, NULL, NULL);
+  /* 12 rows but only 3 distinct values; k = 5 */
+  float dup[12];
+  g_autoptr (TsKMeans) km = NULL;
+  int total = 0, nonempty = 0;
+
+  g_assert_nonnull (all);
+  g_assert_cmpfloat_with_epsilon (all->inertia, 0.0, 1e-9);
+  for (int c = 0; c < 30; c++)
+    g_assert_cmpint (all->sizes[c], ==, 1);
+  for (int i = 0; i < 12; i++)
+    dup[i] = (float) (i % 3);
+  km = ts_kmeans (dup, 12, 1, 5, NULL, NULL, NULL);
+  g_assert_nonnull (km);
+  g_assert_cmpfloat_with_epsilon (km->inertia, 0.0, 1e-9);
+  for (int c = 0; c < 5; c++)
+    {
+      total += km->sizes[c];
+      nonempty += km->sizes[c] > 0;
+    }
+  g_assert_cmpint (total, ==, 12);
+  g_assert_cmpint (nonempty, ==, 3);
+}
+
+static void
+test_determinism (void)
+{
+  g_autofree float *x = golden_points ();
+  TsKMeansOptions opt;
+  g_autoptr (TsKMeans) a = NULL;
+  g_autoptr (TsKMeans) b = NULL;
+  g_autoptr (TsKMeans) c = NULL;
+
+  ts_kmeans_options_init (&opt);
+  opt.seed = 12345678901ULL;
+  a = ts_kmeans (x, 200, 2, 16, &opt, NULL, NULL);
+  b = ts_kmeans (x, 200, 2, 16, &opt, NULL, NULL);
+  opt.seed = 7;
+  c = ts_kmeans (x, 200, 2, 16, &opt, NULL, NULL);
+  g_assert_cmpmem (a->centroids, 16 * 2 * sizeof (float), b->centroids, 16 * 2 * sizeof (float));
+  g_assert_cmpmem (a->labels, 200 * sizeof (int), b->labels, 200 * sizeof (int));
+  g_assert_nonnull (c);
+  /* seeding only: max_iter < 0 gives k-means++ centres that are data rows */
+  opt.max_iter = -1;
+  {
+    g_autoptr (TsKMeans) s = ts_kmeans (x, 200, 2, 16, &opt, NULL, NULL);
+    g_assert_cmpint (s->iterations, ==, 0);
+    for (int j = 0; j < 16; j++)
+      {
+        gboolean found = FALSE;
+        for (int i = 0; i < 200 && !found; i++)
+          found = x[i * 2] == s->centroids[j * 2] && x[i * 2 + 1] == s->centroids[j * 2 + 1];
+        g_assert_true (found);
+      }
+  }
+}
+
+static void
+test_bad_input (void)
+{
+  const float x[] = { 0, 1, 2, NAN };
+  const float ok[] = { 0, 1, 2, 3 };
+  int labels[4];
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  GError *error = NULL;
+
+  g_assert_null (ts_kmeans (ok, 4, 1, 0, NULL, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (ts_kmeans (ok, 4, 1, 5, NULL, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (ts_kmeans (NULL, 4, 1, 2, NULL, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (ts_kmeans (x, 4, 1, 2, NULL, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_BAD_DATA);
+  g_clear_error (&error);
+  g_assert_null (ts_kmeans_lloyd (ok, 4, 1, NULL, 2, 10, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (ts_kmeans_assign (ok, 4, 1, NULL, 2, labels, NULL, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_cancellable_cancel (cancel);
+  g_assert_null (ts_kmeans (ok, 4, 1, 2, NULL, cancel, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_CANCELLED);
+  g_clear_error (&error);
+  ts_kmeans_free (NULL);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/kmeans/lloyd-sklearn", test_lloyd_sklearn);
+  g_test_add_func ("/kmeans/plusplus-blobs", test_plusplus_blobs);
+  g_test_add_func ("/kmeans/hand-1d", test_hand_1d);
+  g_test_add_func ("/kmeans/assign-ties", test_assign_ties);
+  g_test_add_func ("/kmeans/k-equals-n-duplicates", test_k_equals_n_and_duplicates);
+  g_test_add_func ("/kmeans/determinism", test_determinism);
+  g_test_add_func ("/kmeans/bad-input", test_bad_input);
+  return g_test_run ();
+}

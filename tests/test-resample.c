@@ -1,0 +1,227 @@
+/* Cross-attention resampling: exact counts, row-stochastic mix, argmax groups, hand cases, determinism. */
+#include <math.h>
+
+#include "ts-test-util.h"
+
+static TsScene *
+gradient_scene (int size, int patch)
+{
+  g_autoptr (GError) error = NULL;
+  TsScene *scene = ts_scene_new (ts_test_noisy (ts_test_gradient (size, size), 5, 30), patch, TS_FEATURES_PIXEL,
+                                 NULL, &error);
+  g_assert_no_error (error);
+  return scene;
+}
+
+/* 16 tokens on a 4 x 4 grid, d = 8: the left half near e0, the right half near e1. */
+static TsScene *
+two_clusters (void)
+{
+  TsFeatures *f = ts_features_new (16, 8, NULL);
+  guint32 s = 17;
+
+  for (int i = 0; i < 16; i++)
+    {
+      int left = (i % 4) < 2;
+      for (int j = 0; j < 8; j++)
+        {
+          s = s * 1664525u + 1013904223u;
+          f->data[i * 8 + j] = (float) ((s >> 8) / 16777216.0 - 0.5) * 0.1f;
+        }
+      f->data[i * 8 + (left ? 0 : 1)] += 1.0f;
+    }
+  return ts_scene_new (ts_test_gradient (8, 8), 2, TS_FEATURES_NPY, f, NULL);
+}
+
+/* The invariants every resampling must keep. */
+static void
+check_resampling (const TsScene *scene, const TsAssignment *a, int K)
+{
+  int n = scene->grid.tokens;
+
+  g_assert_cmpint (a->n_out, ==, K);
+  g_assert_true (ts_assignment_validate (a, &scene->grid, NULL));
+  g_assert_nonnull (a->mix);
+  g_assert_cmpint (a->recon, ==, TS_RECON_MIX);
+  g_assert_cmpint (ts_assignment_kept (a), ==, n);
+  for (int q = 0; q < K; q++)
+    {
+      double sum = 0;
+      for (int j = 0; j < n; j++)
+        {
+          g_assert_cmpfloat (a->mix[(gsize) q * n + j], >=, 0.0f);
+          sum += a->mix[(gsize) q * n + j];
+        }
+      g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-4);
+    }
+  for (int j = 0; j < n; j++) /* each patch belongs to the query attending to it most */
+    for (int q = 0; q < K; q++)
+      g_assert_cmpfloat (a->mix[(gsize) q * n + j], <=, a->mix[(gsize) a->groups[j] * n + j]);
+}
+
+static void
+test_two_clusters (void)
+{
+  g_autoptr (TsScene) scene = two_clusters ();
+  g_autoptr (TsAssignment) a = ts_resample (scene, 2, 3, 0.1, 0, NULL, NULL);
+  const TsFeatures *f = scene->features;
+
+  check_resampling (scene, a, 2);
+  for (int i = 0; i < 16; i++)
+    g_assert_cmpint (a->groups[i], ==, (i % 4) < 2 ? 0 : 1); /* token 0 holds patch 0: the left half */
+  g_assert_cmpint (a->sizes[0], ==, 8);
+  g_assert_cmpint (a->sizes[1], ==, 8);
+  for (int q = 0; q < 2; q++)
+    {
+      float mean[8] = { 0 };
+      double other = 0;
+      for (int i = 0; i < 16; i++)
+        if (a->groups[i] == q)
+          for (int j = 0; j < 8; j++)
+            mean[j] += f->data[i * 8 + j] / 8;
+        else
+          other += a->mix[q * 16 + i];
+      g_assert_cmpfloat (other, <, 1e-6); /* a query does not read the other half */
+      g_assert_cmpfloat (ts_cosine (a->features + q * 8, mean, 8), >, 0.999);
+    }
+  g_assert_cmpfloat (ts_feature_retention (f, a), >, 0.99);
+}
+
+static void
+test_exact_counts (void)
+{
+  g_autoptr (TsScene) scene = gradient_scene (96, 4); /* 24 x 24 = 576 tokens, as LLaVA-1.5 */
+  const int ks[] = { 1, 2, 7, TS_RESAMPLE_QFORMER, TS_RESAMPLE_PERCEIVER, 144 };
+
+  g_assert_cmpint (TS_RESAMPLE_QFORMER, ==, 32);
+  g_assert_cmpint (TS_RESAMPLE_PERCEIVER, ==, 64);
+  for (guint i = 0; i < G_N_ELEMENTS (ks); i++)
+    {
+      TsMethodParams p;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (TsAssignment) a = NULL;
+      ts_method_params_init (&p);
+      p.tokens = ks[i];
+      a = ts_method_run (ts_method_find ("resample", NULL), scene, &p, NULL, &error);
+      g_assert_no_error (error);
+      check_resampling (scene, a, ks[i]);
+      g_assert_cmpstr (a->method, ==, "resample");
+    }
+}
+
+static void
+test_ratio_one (void)
+{
+  /* K = N: every token its own query; a soft mixer is not exactly the identity,
+   * but with distinct tokens each query reads almost only its own patch. */
+  g_autoptr (TsScene) scene = gradient_scene (48, 4);
+  TsMethodParams p;
+  g_autoptr (TsAssignment) a = NULL;
+  g_autoptr (TsImage) rec = NULL;
+
+  ts_method_params_init (&p);
+  p.ratio = 1.0;
+  a = ts_method_run (ts_method_find ("resample", NULL), scene, &p, NULL, NULL);
+  check_resampling (scene, a, 144);
+  rec = ts_reconstruct (scene->image, &scene->grid, a, p.fill, NULL);
+  g_assert_cmpfloat (ts_feature_retention (scene->features, a), >, 0.99);
+  g_assert_cmpfloat (ts_ssim (scene->image, rec), >, 0.95);
+}
+
+static void
+test_mix_reconstruction (void)
+{
+  /* K = 1: every patch is painted with the mix-weighted mean patch */
+  g_autoptr (TsScene) scene = gradient_scene (16, 4);
+  g_autoptr (TsAssignment) a = ts_resample (scene, 1, 2, 0.1, 0, NULL, NULL);
+  g_autoptr (TsImage) rec = ts_reconstruct (scene->image, &scene->grid, a, TS_DROP_FILL_GREY, NULL);
+
+  check_resampling (scene, a, 1);
+  for (int c = 0; c < 3; c++)
+    {
+      double v = 0;
+      for (int j = 0; j < 16; j++)
+        {
+          TsRect r = ts_grid_patch_rect (&scene->grid, j);
+          v += a->mix[j] * scene->image->data[((gsize) r.y * 16 + r.x) * 3 + c];
+        }
+      for (int j = 0; j < 16; j++)
+        {
+          TsRect r = ts_grid_patch_rect (&scene->grid, j);
+          g_assert_cmpint (abs (rec->data[((gsize) r.y * 16 + r.x) * 3 + c] - (int) lround (v)), <=, 1);
+        }
+    }
+}
+
+static double
+mean_row_entropy (const TsAssignment *a)
+{
+  double h = 0;
+
+  for (int q = 0; q < a->n_out; q++)
+    for (int j = 0; j < a->n_in; j++)
+      {
+        double p = a->mix[(gsize) q * a->n_in + j];
+        if (p > 0)
+          h -= p * log2 (p);
+      }
+  return h / a->n_out;
+}
+
+static void
+test_temperature_and_determinism (void)
+{
+  g_autoptr (TsScene) scene = gradient_scene (96, 8);
+  g_autoptr (TsAssignment) a = ts_resample (scene, 16, 3, 0.1, 42, NULL, NULL);
+  g_autoptr (TsAssignment) b = ts_resample (scene, 16, 3, 0.1, 42, NULL, NULL);
+  g_autoptr (TsAssignment) c = ts_resample (scene, 16, 3, 0.1, 43, NULL, NULL);
+  g_autoptr (TsAssignment) soft = ts_resample (scene, 16, 3, 2.0, 42, NULL, NULL);
+  g_autoptr (TsAssignment) one = ts_resample (scene, 16, 1, 0.1, 42, NULL, NULL);
+
+  g_assert_cmpmem (a->groups, 144 * sizeof (int), b->groups, 144 * sizeof (int));
+  g_assert_cmpmem (a->mix, 16 * 144 * sizeof (float), b->mix, 16 * 144 * sizeof (float));
+  g_assert_cmpmem (a->features, (gsize) 16 * a->d * sizeof (float), b->features, (gsize) 16 * b->d * sizeof (float));
+  check_resampling (scene, c, 16);
+  check_resampling (scene, one, 16);
+  /* a higher temperature spreads each query's attention: higher row entropy */
+  g_assert_cmpfloat (mean_row_entropy (soft), >, mean_row_entropy (a) + 1.0);
+}
+
+static void
+test_bad_input (void)
+{
+  g_autoptr (TsScene) scene = gradient_scene (16, 4);
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  GError *error = NULL;
+  struct {
+    int k, rounds;
+    double tau;
+  } bad[] = { { 0, 3, 0.1 }, { 17, 3, 0.1 }, { 4, 101, 0.1 }, { 4, -1, 0.1 }, { 4, 3, 0 }, { 4, 3, NAN } };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_null (ts_resample (scene, bad[i].k, bad[i].rounds, bad[i].tau, 0, NULL, &error));
+      g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+      g_clear_error (&error);
+    }
+  g_assert_null (ts_resample (NULL, 4, 3, 0.1, 0, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_cancellable_cancel (cancel);
+  g_assert_null (ts_resample (scene, 4, 3, 0.1, 0, cancel, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_CANCELLED);
+  g_clear_error (&error);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/resample/two-clusters", test_two_clusters);
+  g_test_add_func ("/resample/exact-counts", test_exact_counts);
+  g_test_add_func ("/resample/ratio-one", test_ratio_one);
+  g_test_add_func ("/resample/mix-reconstruction", test_mix_reconstruction);
+  g_test_add_func ("/resample/temperature-and-determinism", test_temperature_and_determinism);
+  g_test_add_func ("/resample/bad-input", test_bad_input);
+  return g_test_run ();
+}

@@ -1,0 +1,304 @@
+/* Resize policies: output sizes worked by hand, pad centring and mean colour,
+ * determinism, bad arguments. */
+#include "ts-test-util.h"
+
+#include <string.h>
+
+typedef struct {
+  const char *name;
+  TsResizePolicy policy;
+  int size, patch;
+  int w, h;        /* input */
+  int out_w, out_h; /* expected, worked by hand in the comment */
+} SizeCase;
+
+static const SizeCase size_cases[] = {
+  /* native: floor to whole patches; a side under one patch is padded to one patch */
+  { "native-exact", TS_RESIZE_NATIVE, 0, 14, 336, 336, 336, 336 },
+  { "native-crop", TS_RESIZE_NATIVE, 0, 14, 100, 50, 98, 42 },            /* 7 x 3 patches */
+  { "native-thin", TS_RESIZE_NATIVE, 0, 14, 10, 50, 14, 42 },             /* 10 < 14: one patch */
+  { "native-p16", TS_RESIZE_NATIVE, 0, 16, 1920, 1080, 1920, 1072 },     /* 120 x 67 patches */
+  /* fit S: longest side S (floored to patches), the other rounded to the nearest patch */
+  { "fit-landscape", TS_RESIZE_FIT, 336, 14, 1000, 500, 336, 168 },      /* 500*336/1000 = 168 = 12 P */
+  { "fit-portrait", TS_RESIZE_FIT, 336, 14, 500, 1000, 168, 336 },
+  { "fit-4-3", TS_RESIZE_FIT, 336, 14, 1024, 768, 336, 252 },            /* 252 = 18 P */
+  { "fit-round-down", TS_RESIZE_FIT, 1024, 16, 1000, 707, 1024, 720 },   /* 723.97 / 16 = 45.2 -> 45 */
+  { "fit-round-up", TS_RESIZE_FIT, 336, 14, 1000, 530, 336, 182 },       /* 178.08 / 14 = 12.7 -> 13 */
+  { "fit-sliver", TS_RESIZE_FIT, 336, 14, 1000, 10, 336, 14 },           /* 3.36 px -> at least 1 P */
+  { "fit-size-floored", TS_RESIZE_FIT, 340, 14, 800, 800, 336, 336 },    /* 340 -> 24 P = 336 */
+  { "fit-upscale", TS_RESIZE_FIT, 672, 14, 200, 100, 672, 336 },
+  /* square S: stretch */
+  { "square-336", TS_RESIZE_SQUARE, 336, 14, 1920, 1080, 336, 336 },
+  { "square-floored", TS_RESIZE_SQUARE, 500, 14, 64, 64, 490, 490 },     /* 35 P */
+  { "square-224-p16", TS_RESIZE_SQUARE, 224, 16, 300, 200, 224, 224 },
+  /* pad S: square first, then S x S */
+  { "pad-336", TS_RESIZE_PAD, 336, 14, 1024, 768, 336, 336 },
+  { "pad-672", TS_RESIZE_PAD, 672, 14, 100, 300, 672, 672 },
+};
+
+static void
+test_target_size (gconstpointer data)
+{
+  const SizeCase *c = data;
+  TsResize r = { c->policy, c->size };
+  int w = 0, h = 0;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (ts_resize_target_size (&r, c->w, c->h, c->patch, &w, &h, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (w, ==, c->out_w);
+  g_assert_cmpint (h, ==, c->out_h);
+  g_assert_cmpint (w % c->patch, ==, 0);
+  g_assert_cmpint (h % c->patch, ==, 0);
+}
+
+static void
+test_apply_matches_target (void)
+{
+  /* the resampled image has exactly the size the policy promises, for every case */
+  for (guint i = 0; i < G_N_ELEMENTS (size_cases); i++)
+    {
+      const SizeCase *c = &size_cases[i];
+      TsResize r = { c->policy, c->size };
+      g_autoptr (TsImage) image = NULL;
+      g_autoptr (TsImage) out = NULL;
+      if ((gint64) c->w * c->h > 2000000)
+        continue;
+      image = ts_test_gradient (c->w, c->h);
+      out = ts_resize_apply (image, &r, c->patch, NULL);
+      g_assert_nonnull (out);
+      g_assert_cmpint (out->width, ==, c->out_w);
+      g_assert_cmpint (out->height, ==, c->out_h);
+    }
+}
+
+static void
+test_native_keeps_pixels (void)
+{
+  g_autoptr (TsImage) image = ts_test_gradient (100, 50);
+  TsResize r = { TS_RESIZE_NATIVE, 0 };
+  g_autoptr (TsImage) out = ts_resize_apply (image, &r, 14, NULL);
+
+  /* a crop, not a resample: every kept pixel is the original's */
+  for (int y = 0; y < out->height; y++)
+    g_assert_cmpmem (out->data + (gsize) y * out->width * 3, out->width * 3, image->data + (gsize) y * 100 * 3,
+                     out->width * 3);
+}
+
+static void
+test_native_pads_with_mean (void)
+{
+  /* 10 x 28: the top half red 0, the bottom half red 255; green 100 and blue 200 everywhere */
+  g_autoptr (TsImage) image = ts_test_solid (10, 28, 0, 100, 200);
+  TsResize r = { TS_RESIZE_NATIVE, 0 };
+  g_autoptr (TsImage) out = NULL;
+
+  for (int y = 14; y < 28; y++)
+    for (int x = 0; x < 10; x++)
+      image->data[(y * 10 + x) * 3] = 255;
+  /* red: (140 * 255 + 140) / 280 = 128 (127.5 rounded half up); green 100, blue 200 */
+  out = ts_resize_apply (image, &r, 14, NULL);
+  g_assert_cmpint (out->width, ==, 14);
+  g_assert_cmpint (out->height, ==, 28);
+  for (int y = 0; y < 28; y++)
+    for (int x = 10; x < 14; x++)
+      {
+        const guint8 *p = out->data + (y * 14 + x) * 3;
+        g_assert_cmpint (p[0], ==, 128);
+        g_assert_cmpint (p[1], ==, 100);
+        g_assert_cmpint (p[2], ==, 200);
+      }
+}
+
+typedef struct {
+  const char *name;
+  int w, h;
+  int off_x, off_y; /* where the image lands in the square: (side - w) / 2, (side - h) / 2 */
+} PadCase;
+
+static const PadCase pad_cases[] = {
+  { "wide-even", 6, 2, 0, 2 },
+  { "wide-odd", 6, 3, 0, 1 }, /* 3 rows of padding: 1 above, 2 below, as LLaVA's expand2square */
+  { "tall", 2, 6, 2, 0 },
+  { "square", 6, 6, 0, 0 },
+};
+
+static void
+test_pad_centring (gconstpointer data)
+{
+  const PadCase *c = data;
+  g_autoptr (TsImage) image = ts_test_gradient (c->w, c->h);
+  TsResize r = { TS_RESIZE_PAD, 6 }; /* S = side: no resampling, the padding is visible as is */
+  g_autoptr (TsImage) out = ts_resize_apply (image, &r, 2, NULL);
+  guint8 mean[3];
+
+  ts_image_mean_color (image, mean);
+  g_assert_cmpint (out->width, ==, 6);
+  g_assert_cmpint (out->height, ==, 6);
+  for (int y = 0; y < 6; y++)
+    for (int x = 0; x < 6; x++)
+      {
+        int sx = x - c->off_x, sy = y - c->off_y;
+        const guint8 *o = out->data + (y * 6 + x) * 3;
+        if (sx >= 0 && sy >= 0 && sx < c->w && sy < c->h)
+          g_assert_cmpmem (o, 3, image->data + (sy * c->w + sx) * 3, 3);
+        else
+          g_assert_cmpmem (o, 3, mean, 3);
+      }
+}
+
+static void
+test_mean_color (void)
+{
+  /* three pixels: red 1, 2, 2 -> 5/3 = 1.67 -> 2; green 0, 0, 1 -> 0.33 -> 0; blue 255 x 3 */
+  g_autoptr (TsImage) image = ts_image_new (3, 1);
+  const guint8 px[9] = { 1, 0, 255, 2, 0, 255, 2, 1, 255 };
+  guint8 mean[3];
+
+  memcpy (image->data, px, 9);
+  ts_image_mean_color (image, mean);
+  g_assert_cmpint (mean[0], ==, 2);
+  g_assert_cmpint (mean[1], ==, 0);
+  g_assert_cmpint (mean[2], ==, 255);
+}
+
+static void
+test_solid_stays_solid (void)
+{
+  /* the filter's weights sum to one: a flat colour survives shrinking and enlarging exactly */
+  static const int sizes[][2] = { { 17, 11 }, { 140, 90 }, { 1, 1 }, { 50, 3 } };
+  g_autoptr (TsImage) image = ts_test_solid (50, 30, 37, 200, 90);
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr (TsImage) out = ts_image_resample (image, sizes[i][0], sizes[i][1]);
+      g_assert_nonnull (out);
+      for (int p = 0; p < out->width * out->height; p++)
+        {
+          g_assert_cmpint (out->data[p * 3], ==, 37);
+          g_assert_cmpint (out->data[p * 3 + 1], ==, 200);
+          g_assert_cmpint (out->data[p * 3 + 2], ==, 90);
+        }
+    }
+}
+
+static void
+test_deterministic (void)
+{
+  g_autoptr (TsImage) image = ts_test_noisy (ts_test_gradient (301, 207), 3, 30);
+  TsResize policies[] = { { TS_RESIZE_FIT, 336 }, { TS_RESIZE_SQUARE, 224 }, { TS_RESIZE_PAD, 336 } };
+
+  for (guint i = 0; i < G_N_ELEMENTS (policies); i++)
+    {
+      g_autoptr (TsImage) a = ts_resize_apply (image, &policies[i], 14, NULL);
+      g_autoptr (TsImage) b = ts_resize_apply (image, &policies[i], 14, NULL);
+      g_assert_true (ts_image_equal (a, b));
+    }
+}
+
+static void
+test_downscale_averages (void)
+{
+  /* one-pixel black and white stripes shrunk 4x turns mid grey: the filter antialiases */
+  g_autoptr (TsImage) image = ts_image_new (64, 64);
+  g_autoptr (TsImage) out = NULL;
+
+  for (int y = 0; y < 64; y++)
+    for (int x = 0; x < 64; x++)
+      memset (image->data + (y * 64 + x) * 3, (x & 1) ? 255 : 0, 3);
+  out = ts_image_resample (image, 16, 16);
+  for (int y = 2; y < 14; y++)
+    for (int x = 2; x < 14; x++)
+      g_assert_cmpint (ABS (out->data[(y * 16 + x) * 3] - 128), <=, 3);
+}
+
+static void
+test_policy_names (void)
+{
+  TsResizePolicy p;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (ts_resize_policy_parse ("native", &p, NULL));
+  g_assert_cmpint (p, ==, TS_RESIZE_NATIVE);
+  g_assert_true (ts_resize_policy_parse ("FIT", &p, NULL));
+  g_assert_cmpint (p, ==, TS_RESIZE_FIT);
+  g_assert_true (ts_resize_policy_parse ("Square", &p, NULL));
+  g_assert_cmpint (p, ==, TS_RESIZE_SQUARE);
+  g_assert_true (ts_resize_policy_parse ("pad", &p, NULL));
+  g_assert_cmpint (p, ==, TS_RESIZE_PAD);
+  g_assert_cmpstr (ts_resize_policy_name (TS_RESIZE_PAD), ==, "pad");
+  g_assert_cmpstr (ts_resize_policy_name ((TsResizePolicy) 42), ==, "unknown");
+  g_assert_false (ts_resize_policy_parse ("stretch", &p, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "stretch"));
+  g_clear_error (&error);
+  g_assert_false (ts_resize_policy_parse (NULL, &p, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+}
+
+typedef struct {
+  const char *name;
+  TsResizePolicy policy;
+  int size, patch, w, h;
+} BadCase;
+
+static const BadCase bad_cases[] = {
+  { "size-below-patch", TS_RESIZE_FIT, 10, 14, 100, 100 },
+  { "size-zero", TS_RESIZE_SQUARE, 0, 14, 100, 100 },
+  { "size-negative", TS_RESIZE_PAD, -336, 14, 100, 100 },
+  { "size-huge", TS_RESIZE_SQUARE, 100000, 14, 100, 100 },
+  { "patch-zero", TS_RESIZE_NATIVE, 0, 0, 100, 100 },
+  { "width-zero", TS_RESIZE_FIT, 336, 14, 0, 100 },
+  { "unknown-policy", (TsResizePolicy) 9, 336, 14, 100, 100 },
+};
+
+static void
+test_bad_args (gconstpointer data)
+{
+  const BadCase *c = data;
+  TsResize r = { c->policy, c->size };
+  int w = -1, h = -1;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (ts_resize_target_size (&r, c->w, c->h, c->patch, &w, &h, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  if (c->w > 0)
+    {
+      g_autoptr (TsImage) image = ts_test_solid (c->w, c->h, 1, 2, 3);
+      g_autoptr (GError) error2 = NULL;
+      g_autoptr (TsImage) out = ts_resize_apply (image, &r, c->patch, &error2);
+      g_assert_null (out);
+      g_assert_error (error2, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (size_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/resize/size/%s", size_cases[i].name);
+      g_test_add_data_func (path, &size_cases[i], test_target_size);
+    }
+  g_test_add_func ("/resize/apply-matches-target", test_apply_matches_target);
+  g_test_add_func ("/resize/native/keeps-pixels", test_native_keeps_pixels);
+  g_test_add_func ("/resize/native/pads-with-mean", test_native_pads_with_mean);
+  for (guint i = 0; i < G_N_ELEMENTS (pad_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/resize/pad/%s", pad_cases[i].name);
+      g_test_add_data_func (path, &pad_cases[i], test_pad_centring);
+    }
+  g_test_add_func ("/resize/mean-color", test_mean_color);
+  g_test_add_func ("/resize/solid-stays-solid", test_solid_stays_solid);
+  g_test_add_func ("/resize/deterministic", test_deterministic);
+  g_test_add_func ("/resize/downscale-averages", test_downscale_averages);
+  g_test_add_func ("/resize/policy-names", test_policy_names);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/resize/bad/%s", bad_cases[i].name);
+      g_test_add_data_func (path, &bad_cases[i], test_bad_args);
+    }
+  return g_test_run ();
+}
