@@ -86,6 +86,11 @@ main (int argc, char **argv)
     }
   ts_methods (&n_methods);
   printf ("openblas core: %s, threads available: %u\n", openblas_get_corename (), g_get_num_processors ());
+  {
+    g_autofree char *load = NULL;
+    if (g_file_get_contents ("/proc/loadavg", &load, NULL, NULL))
+      printf ("load average (a shared machine makes every figure slower): %s", load);
+  }
   printf ("image: %s, 672 x 672, patch 14, %d tokens, d %d\n", path ? path : "synthetic", scene->grid.tokens,
           scene->features->d);
 
@@ -106,7 +111,7 @@ main (int argc, char **argv)
             double total = 0;
             for (int i = 0; i < s->curves[m].n_points; i++)
               total += s->curves[m].points[i].seconds * 1e3;
-            printf ("  %-11s %7.1f ms cpu over %d points, optimal %gx\n", s->curves[m].method, total,
+            printf ("  %-11s %8.1f ms summed over its %d points (method + measurement), optimal %gx\n", s->curves[m].method, total,
                     s->curves[m].n_points, s->curves[m].optimal_ratio);
           }
     }
