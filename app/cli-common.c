@@ -134,7 +134,8 @@ ts_cli_image_options_init (TsCliImageOptions *o)
   memset (o, 0, sizeof *o);
   o->patch = s->patch;
   o->size = s->resize.size;
-  o->resize = g_strdup (ts_resize_policy_name (s->resize.policy));
+  /* o->resize stays NULL (= the settings' policy): GOption does not free a
+   * default string it replaces, so an allocated default would leak */
   o->max_megapixels = TS_DEFAULT_MAX_PIXELS / 1e6;
   o->max_frames = TS_DEFAULT_MAX_FRAMES;
 }
@@ -201,7 +202,7 @@ ts_cli_load_options (const TsCliImageOptions *o, TsLoadOptions *load, GError **e
 gboolean
 ts_cli_resize_options (const TsCliImageOptions *o, TsResize *resize, GError **error)
 {
-  resize->policy = TS_RESIZE_NATIVE;
+  resize->policy = ts_cli_settings ()->resize.policy;
   resize->size = o->size;
   if (o->resize != NULL && !ts_resize_policy_parse (o->resize, &resize->policy, error))
     return FALSE;
