@@ -134,7 +134,7 @@ ts_cli_image_options_init (TsCliImageOptions *o)
   memset (o, 0, sizeof *o);
   o->patch = s->patch;
   o->size = s->resize.size;
-  o->resize = g_strdup (ts_resize_policy_name (s->resize.policy));
+  o->resize = o->resize_default = g_strdup (ts_resize_policy_name (s->resize.policy));
   o->max_megapixels = TS_DEFAULT_MAX_PIXELS / 1e6;
   o->max_frames = TS_DEFAULT_MAX_FRAMES;
 }
@@ -142,6 +142,9 @@ ts_cli_image_options_init (TsCliImageOptions *o)
 void
 ts_cli_image_options_clear (TsCliImageOptions *o)
 {
+  if (o->resize_default != o->resize)
+    g_free (o->resize_default);
+  o->resize_default = NULL;
   g_clear_pointer (&o->resize, g_free);
   g_clear_pointer (&o->alpha, g_free);
 }

@@ -13,6 +13,7 @@ static const TsCliCommand commands[] = {
   { "quality", ts_cli_quality, "PSNR and SSIM of two same-size images" },
   { "report", ts_cli_report, "a short token report (the embedded sample without IMAGE)" },
   { "summarize", ts_cli_summarize, "merge dataset runs (shards) into summary.json, summary.csv" },
+  { "video", ts_cli_video, "temporal redundancy of a GIF or frame folder: tokens re-sent per frame, clip CR" },
   { "settings", ts_cli_settings_cmd, "write or check a settings file (--settings FILE on every command)" },
 };
 

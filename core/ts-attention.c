@@ -50,7 +50,10 @@ ts_attention_softmax_rows (const float *q, int m, const float *x, int n, int d, 
 {
   if (m <= 0 || n <= 0)
     return;
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, scale, q, d, x, d, 0.0f, out, n);
+  if (m == 1)
+    cblas_sgemv (CblasRowMajor, CblasNoTrans, n, d, scale, x, d, q, 1, 0.0f, out, 1);
+  else
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, scale, q, d, x, d, 0.0f, out, n);
   for (int i = 0; i < m; i++)
     softmax_inplace (out + (gsize) i * n, n);
 }

@@ -159,8 +159,11 @@ ts_colormap_overlay (const TsImage *image, const TsGrid *grid, const float *valu
         {
           guint8 *p = out->data + ((gsize) y * out->width + r.x) * 3;
           for (int x = 0; x < r.w; x++, p += 3)
-            for (int c = 0; c < 3; c++)
-              p[c] = (guint8) lround ((1 - alpha) * p[c] + alpha * rgb[c]);
+            {
+              double y = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+              for (int c = 0; c < 3; c++)
+                p[c] = (guint8) lround ((1 - alpha) * y + alpha * rgb[c]);
+            }
         }
     }
   return out;

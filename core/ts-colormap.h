@@ -23,8 +23,9 @@ gboolean ts_colormap_parse (const char *text, TsColormap *map, GError **error);
 /* The colour of @t in [0, 1] (clamped; NaN gives the lowest colour). */
 void ts_colormap_lookup (TsColormap map, double t, guint8 rgb[3]);
 
-/* A copy of @image with every grid patch blended with the colour of its value:
- * out = (1 - alpha) image + alpha colour((v - lo) / (hi - lo)). @values has
+/* A copy of @image with every grid patch blended with the colour of its value
+ * over the image's luma (grey, so the image's own colours do not mix with the
+ * map's): out = (1 - alpha) Y + alpha colour((v - lo) / (hi - lo)). @values has
  * grid->tokens floats (raster order); lo and hi are their min and max
  * (a constant map paints the middle colour). Pixels outside the grid are
  * copied. TS_ERROR_INVALID_ARGUMENT when the grid does not fit the image or

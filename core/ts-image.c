@@ -44,8 +44,9 @@ ts_image_new (int width, int height)
 
   if (width <= 0 || height <= 0)
     return NULL;
+  /* no real image comes near 2^39 bytes; refusing here keeps absurd sizes from the allocator */
   if (!g_size_checked_mul (&bytes, (gsize) width, (gsize) height) ||
-      !g_size_checked_mul (&bytes, bytes, 3))
+      !g_size_checked_mul (&bytes, bytes, 3) || bytes > ((gsize) 1 << 39))
     return NULL;
   image = g_new0 (TsImage, 1);
   image->width = width;
@@ -428,7 +429,13 @@ decode_gif (const guint8 *data, gsize len, const char *display, const TsLoadOpti
     }
   if (!check_pixels (display, (guint64) w, (guint64) h, (guint) frames, max_pixels, error))
     return NULL;
-  pixels = stbi_load_gif_from_memory (data, (int) len, &delays, &w, &h, &z, &ch, 4);
+  {
+    /* stb 2.27 reads before its frame buffer for "restore to previous"
+     * disposal from the third frame on: decode a copy where those frames
+     * restore to the background instead */
+    g_autofree guint8 *safe = ts_stb_guard_gif_copy (data, len);
+    pixels = stbi_load_gif_from_memory (safe, (int) len, &delays, &w, &h, &z, &ch, 4);
+  }
   if (pixels != NULL && cut && z > frames)
     z = frames; /* stb decodes the cut frame from zeros: drop it */
   if (pixels != NULL && z > frames) /* never expected: the count is exact */

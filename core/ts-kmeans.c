@@ -5,11 +5,12 @@
 #include <math.h>
 #include <string.h>
 
-/* Rows per distance block: keeps a block of distances near 4 MB. */
+/* Rows per distance block: at most 32 MB of distances, and few enough SGEMM calls
+ * that packing the centroids does not dominate. */
 static int
 block_rows (int k)
 {
-  return CLAMP ((1 << 20) / MAX (k, 1), 64, 8192);
+  return CLAMP ((1 << 23) / MAX (k, 1), 64, 8192);
 }
 
 static void
@@ -219,10 +220,11 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
 
 /* Lloyd iterations on km (centroids set); fills labels, sizes, inertia. */
 static gboolean
-lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter, GCancellable *cancellable,
-       GError **error)
+lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter, double tol,
+       GCancellable *cancellable, GError **error)
 {
   int k = km->k;
+  g_autofree float *old = g_new (float, (gsize) k * d);
   g_autofree int *prev = g_new (int, n);
   g_autofree float *dist2 = g_new (float, n);
   g_autofree double *sums = g_try_new (double, (gsize) k * d);
@@ -282,10 +284,22 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
             prev[far] = c;
           }
         }
+      memcpy (old, km->centroids, sizeof (float) * (gsize) k * d);
       for (int c = 0; c < k; c++)
         if (km->sizes[c] > 0)
           for (int j = 0; j < d; j++)
             km->centroids[(gsize) c * d + j] = (float) (sums[(gsize) c * d + j] / km->sizes[c]);
+      if (tol > 0)
+        {
+          double shift = 0;
+          for (gsize i = 0; i < (gsize) k * d; i++)
+            shift += ((double) km->centroids[i] - old[i]) * ((double) km->centroids[i] - old[i]);
+          if (shift <= tol)
+            {
+              km->converged = TRUE;
+              break;
+            }
+        }
     }
   /* Labels and inertia for the final centroids. */
   if (!ts_kmeans_assign (x, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
@@ -305,6 +319,28 @@ void
 ts_kmeans_options_init (TsKMeansOptions *options)
 {
   memset (options, 0, sizeof *options);
+  options->tol = 1e-4;
+}
+
+/* sklearn's _tolerance: tol times the mean per-column variance of x. */
+static double
+absolute_tol (const float *x, int n, int d, double tol)
+{
+  double total = 0;
+
+  if (!(tol > 0))
+    return 0;
+  for (int j = 0; j < d; j++)
+    {
+      double mean = 0, var = 0;
+      for (int i = 0; i < n; i++)
+        mean += x[(gsize) i * d + j];
+      mean /= n;
+      for (int i = 0; i < n; i++)
+        var += (x[(gsize) i * d + j] - mean) * (x[(gsize) i * d + j] - mean);
+      total += var / n;
+    }
+  return tol * total / d;
 }
 
 TsKMeans *
@@ -331,7 +367,7 @@ ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options, 
   row_norms (x, n, d, xn);
   if (!seed_plusplus (x, xn, n, d, k, trials, options->seed, km->centroids, cancellable, error))
     return NULL;
-  if (!lloyd (x, xn, n, d, km, MAX (max_iter, 0), cancellable, error))
+  if (!lloyd (x, xn, n, d, km, MAX (max_iter, 0), absolute_tol (x, n, d, options->tol), cancellable, error))
     return NULL;
   return g_steal_pointer (&km);
 }
@@ -355,7 +391,7 @@ ts_kmeans_lloyd (const float *x, int n, int d, const float *centroids, int k, in
   memcpy (km->centroids, centroids, sizeof (float) * (gsize) k * d);
   xn = g_new (float, n);
   row_norms (x, n, d, xn);
-  if (!lloyd (x, xn, n, d, km, max_iter, cancellable, error))
+  if (!lloyd (x, xn, n, d, km, max_iter, 0, cancellable, error))
     return NULL;
   return g_steal_pointer (&km);
 }

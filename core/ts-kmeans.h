@@ -11,7 +11,7 @@
  * every remaining D(x)^2 is 0 (fewer distinct rows than k) the lowest-index
  * unchosen row is taken. Lloyd then alternates assignment (nearest centre,
  * ties to the lower index) and update (mean of members) until no label
- * changes or max_iter is reached. An empty cluster is moved to the row
+ * changes, the centres move less than the tolerance, or max_iter is reached. An empty cluster is moved to the row
  * farthest from its current centre (sklearn's relocation); when every row
  * already sits on its centre, the empty centre stays where it is.
  *
@@ -29,6 +29,9 @@ typedef struct {
   int max_iter;       /* Lloyd iterations; 0 = 100; < 0 = seeding only */
   int n_local_trials; /* greedy k-means++ candidates per centre; 0 = 2 + floor(ln k) as sklearn */
   guint64 seed;
+  double tol;         /* stop when the squared centre shift summed over all centres is
+                         <= tol x the mean column variance of x (sklearn's tol);
+                         ts_kmeans_options_init sets 1e-4; 0 = until labels stop changing */
 } TsKMeansOptions;
 
 typedef struct {
@@ -38,12 +41,13 @@ typedef struct {
   int *sizes;       /* k, rows per centroid */
   double inertia;   /* sum of squared distances to the assigned centroid */
   int iterations;   /* Lloyd iterations run */
-  gboolean converged; /* labels stopped changing before max_iter */
+  gboolean converged; /* labels stopped changing or the tolerance was met before max_iter */
 } TsKMeans;
 
 void ts_kmeans_options_init (TsKMeansOptions *options);
 
-/* Clusters the n x d row-major @x into @k groups (1 <= k <= n).
+/* Clusters the n x d row-major @x into @k groups (1 <= k <= n); @options
+ * NULL means ts_kmeans_options_init's defaults.
  * TS_ERROR_INVALID_ARGUMENT for bad sizes, TS_ERROR_BAD_DATA for NaN or
  * infinite values, TS_ERROR_CANCELLED, TS_ERROR_TOO_LARGE when memory fails. */
 TsKMeans *ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options,

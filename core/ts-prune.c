@@ -114,7 +114,7 @@ nearest_target (const TsFeatures *x, const int *rows, int n_rows, const int *tar
                 GCancellable *cancellable, GError **error)
 {
   int d = x->d;
-  int bs = CLAMP ((1 << 20) / MAX (n_targets, 1), 16, 4096);
+  int bs = CLAMP ((1 << 22) / MAX (n_targets, 1), 16, 8192);
   g_autofree float *t = g_new (float, (gsize) n_targets * d);
   g_autofree float *r = g_new (float, (gsize) MIN (bs, n_rows) * d);
   g_autofree float *s = g_new (float, (gsize) MIN (bs, n_rows) * n_targets);

@@ -63,12 +63,27 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
   for (gsize i = 0; i < (gsize) n * d; i++)
     xt[i] = xn->data[i] * sqd;
 
-  /* 2. k-means queries */
-  ts_kmeans_options_init (&kopt);
-  kopt.seed = seed;
-  kopt.max_iter = TS_RESAMPLE_KMEANS_ITER;
-  if ((km = ts_kmeans (xt, n, d, K, &kopt, cancellable, error)) == NULL)
-    return NULL;
+  /* 2. k-means queries, within a compute budget */
+  {
+    double pass = (double) n * K * d; /* multiply-adds of one distance pass */
+    int iters = (int) CLAMP (TS_RESAMPLE_KMEANS_BUDGET / pass, 1, TS_RESAMPLE_KMEANS_ITER);
+    int trials = 2 + (int) floor (log (K));
+    ts_kmeans_options_init (&kopt);
+    kopt.seed = seed;
+    kopt.max_iter = iters;
+    if (pass * trials <= TS_RESAMPLE_KMEANS_BUDGET)
+      km = ts_kmeans (xt, n, d, K, &kopt, cancellable, error);
+    else
+      {
+        /* k-means++ would cost more than the budget: start from evenly strided tokens */
+        g_autofree float *init = g_new (float, (gsize) K * d);
+        for (int j = 0; j < K; j++)
+          memcpy (init + (gsize) j * d, xt + (gsize) ((gint64) j * n / K) * d, sizeof (float) * d);
+        km = ts_kmeans_lloyd (xt, n, d, init, K, iters, cancellable, error);
+      }
+    if (km == NULL)
+      return NULL;
+  }
   q = g_steal_pointer (&km->centroids);
   qnext = g_new (float, (gsize) K * d);
 
@@ -81,7 +96,7 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
       keep_mix = a->mix != NULL;
     }
   a->recon = keep_mix ? TS_RECON_MIX : TS_RECON_GROUP_MEAN;
-  bs = CLAMP ((1 << 22) / n, 1, K);
+  bs = CLAMP ((1 << 24) / n, 1, K);
   if (!keep_mix)
     block = g_try_new (float, (gsize) bs * n);
   colmax = g_new (float, n);

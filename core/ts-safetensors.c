@@ -6,6 +6,8 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 struct _TsSafetensors {
   char *name;
@@ -16,6 +18,7 @@ struct _TsSafetensors {
   guint n_tensors;
   GHashTable *index;    /* name -> TsTensorInfo* */
   GHashTable *metadata; /* string -> string */
+  gboolean mapped;      /* bytes come from a read-only file mapping */
 };
 
 static const struct {
@@ -419,7 +422,12 @@ ts_safetensors_open (const char *path, GError **error)
       return NULL;
     }
   bytes = g_mapped_file_get_bytes (mapped);
-  return ts_safetensors_parse (bytes, name, error);
+  {
+    TsSafetensors *st = ts_safetensors_parse (bytes, name, error);
+    if (st != NULL)
+      st->mapped = TRUE;
+    return st;
+  }
 }
 
 void
@@ -527,4 +535,21 @@ ts_safetensors_read_f32 (const TsSafetensors *st, const TsTensorInfo *info, GErr
     }
   ts_safetensors_convert (st, info, out);
   return out;
+}
+
+void
+ts_safetensors_evict (const TsSafetensors *st, const TsTensorInfo *info)
+{
+#ifdef MADV_DONTNEED
+  long page = sysconf (_SC_PAGESIZE);
+  guintptr start, end;
+
+  if (!st->mapped || page <= 0 || info->end <= info->begin)
+    return;
+  /* only whole pages inside the tensor: neighbours may still be needed */
+  start = ((guintptr) (st->data + info->begin) + (guintptr) page - 1) & ~((guintptr) page - 1);
+  end = ((guintptr) (st->data + info->end)) & ~((guintptr) page - 1);
+  if (end > start)
+    madvise ((void *) start, end - start, MADV_DONTNEED);
+#endif
 }

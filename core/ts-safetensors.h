@@ -67,6 +67,12 @@ float *ts_safetensors_read_f32 (const TsSafetensors *st, const TsTensorInfo *inf
 /* Converts into @dest, which has room for info->numel floats. */
 void ts_safetensors_convert (const TsSafetensors *st, const TsTensorInfo *info, float *dest);
 
+/* Tells the kernel the tensor's pages of a memory-mapped file are no longer
+ * needed (they are read again from the file if touched), so converting a
+ * large model does not hold the file and its float32 copy in memory at once.
+ * No effect on files parsed from memory. */
+void ts_safetensors_evict (const TsSafetensors *st, const TsTensorInfo *info);
+
 const char *ts_dtype_name (TsDtype dtype);
 /* IEEE half and bfloat16 bit patterns to float. */
 float ts_f16_to_f32 (guint16 h);

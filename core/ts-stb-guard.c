@@ -282,3 +282,45 @@ ts_stb_guard_header_size (const guint8 *d, gsize n, const char *format, guint64 
     return jpeg_size (d, n, width, height);
   return FALSE;
 }
+
+guint8 *
+ts_stb_guard_gif_copy (const guint8 *data, gsize n)
+{
+  guint8 *d = g_memdup2 (data, n);
+  gsize p = 13;
+
+  if (n < 13)
+    return d;
+  if (d[10] & 0x80)
+    p += (gsize) 3 << ((d[10] & 7) + 1);
+  /* the block structure as stbi__gif_load_next walks it */
+  while (p < n)
+    {
+      guint8 tag = d[p++];
+      if (tag == 0x21)
+        {
+          if (p >= n)
+            break;
+          if (d[p] == 0xF9 && p + 2 < n && d[p + 1] == 4 && ((d[p + 2] >> 2) & 7) == 3)
+            d[p + 2] = (guint8) ((d[p + 2] & ~0x1C) | (2 << 2));
+          p++;
+        }
+      else if (tag == 0x2C)
+        {
+          guint8 flags;
+          if (p + 9 > n)
+            break;
+          flags = d[p + 8];
+          p += 9;
+          if (flags & 0x80)
+            p += (gsize) 3 << ((flags & 7) + 1);
+          p++;
+        }
+      else
+        break;
+      while (p < n && d[p] != 0)
+        p += (gsize) d[p] + 1;
+      p++;
+    }
+  return d;
+}

@@ -18,6 +18,13 @@ G_BEGIN_DECLS
 gboolean ts_stb_guard_check (const guint8 *data, gsize len, const char *format, const char *name,
                              GError **error);
 
+/* A copy of the GIF @data (@len bytes) in which every graphic control
+ * extension's "restore to previous" disposal (3) reads "restore to background"
+ * (2): stbi__load_gif_main (2.27) points its previous-frame buffer before the
+ * start of its allocation from the third frame on (heap read out of bounds).
+ * Free with g_free. */
+guint8 *ts_stb_guard_gif_copy (const guint8 *data, gsize len);
+
 /* The width and height the header of a PNG, JPEG, GIF, BMP, PNM or TGA file
  * claims, read without stb (which refuses images over 2^30 bytes with only
  * "unknown image type"), so that a huge claim is reported as over the pixel

@@ -187,6 +187,7 @@ take_into (const Loader *L, float *dest, gint64 numel, gboolean required, const 
       return FALSE;
     }
   ts_safetensors_convert (L->st, t, dest);
+  ts_safetensors_evict (L->st, t);
   L->vit->info.parameters += numel;
   return TRUE;
 }

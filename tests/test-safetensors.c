@@ -123,6 +123,22 @@ test_golden_files (void)
     }
 }
 
+/* Evicting a mapped tensor's pages must not change what a later read sees. */
+static void
+test_evict (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "models", "dinov2.safetensors", NULL);
+  g_autoptr (TsSafetensors) st = ts_safetensors_open (path, NULL);
+  const TsTensorInfo *t = ts_safetensors_find (st, "encoder.layer.0.mlp.fc1.weight");
+  g_autofree float *a = ts_safetensors_read_f32 (st, t, NULL);
+  g_autofree float *b = NULL;
+
+  g_assert_cmpint (t->numel, ==, 128 * 64);
+  ts_safetensors_evict (st, t);
+  b = ts_safetensors_read_f32 (st, t, NULL);
+  g_assert_cmpmem (a, t->numel * 4, b, t->numel * 4);
+}
+
 typedef struct {
   const char *what;
   const char *header; /* NULL: raw bytes below */
@@ -272,6 +288,7 @@ main (int argc, char **argv)
   g_test_add_func ("/safetensors/half-conversions", test_half_conversions);
   g_test_add_func ("/safetensors/read-dtypes", test_read_dtypes);
   g_test_add_func ("/safetensors/golden-files", test_golden_files);
+  g_test_add_func ("/safetensors/evict", test_evict);
   g_test_add_func ("/safetensors/hostile", test_hostile);
   g_test_add_func ("/safetensors/hostile-header-length", test_hostile_header_length);
   g_test_add_func ("/safetensors/files", test_files);

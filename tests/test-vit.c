@@ -3,6 +3,7 @@
  * in F32, F16 and BF16), attention maps, rollout, ToMe inside the model. */
 #include <math.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "ts-test-util.h"
@@ -554,6 +555,138 @@ test_siglip_mean_query (void)
   g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-5); /* a mean of stochastic rows is stochastic */
 }
 
+static char *
+golden_png (const char *name, int w, int h)
+{
+  g_autoptr (TsImage) image = ts_test_gradient (w, h);
+  char *path = ts_test_path (name);
+
+  g_assert_true (ts_image_save_png (image, path, NULL));
+  return path;
+}
+
+static JsonObject *
+parse_json (JsonParser *parser, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static void
+test_cli_info (void)
+{
+  g_autofree char *model = fixture ("siglip", ".safetensors");
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o;
+
+  g_assert_cmpint (ts_test_cli (&out, &err, "model", "info", model, "--heads", "4", "--json", "-", NULL), ==, 0);
+  o = parse_json (parser, out);
+  g_assert_cmpstr (json_object_get_string_member (o, "family"), ==, "siglip");
+  g_assert_cmpint (json_object_get_int_member (o, "patch"), ==, 8);
+  g_assert_cmpint (json_object_get_int_member (o, "width"), ==, 64);
+  g_assert_cmpint (json_object_get_int_member (o, "depth"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (o, "heads"), ==, 4);
+  g_assert_false (json_object_get_boolean_member (o, "cls"));
+  g_assert_cmpint (json_array_get_length (json_object_get_array_member (o, "tensors")), >, 30);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (ts_test_cli (&out, &err, "model", "info", model, "--tensors", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "vision_model.head.probe"));
+  g_assert_nonnull (strstr (out, "BF16"));
+}
+
+static void
+test_cli_features (void)
+{
+  g_autofree char *model = fixture ("timm", ".safetensors");
+  g_autofree char *png = golden_png ("golden-56x40.png", 56, 40);
+  g_autofree char *npy = ts_test_path ("timm-features.npy");
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (TsNpyArray) tokens = fixture_npy ("timm", "tokens");
+  g_autoptr (TsNpyArray) got = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (ts_test_cli (&out, &err, "model", "features", png, "--model", model, "--heads", "4", "--resize",
+                                "native", "--layer", "-2", "--export-features", npy, NULL), ==, 0);
+  got = ts_npy_read (npy, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (got->ndim, ==, 2);
+  g_assert_cmpint (got->shape[0], ==, 35);
+  g_assert_cmpint (got->shape[1], ==, 64);
+  /* the fixture's tokens after CLS and 2 registers */
+  assert_close ("CLI features", got->data, tokens->data + 3 * 64, 35 * 64, 1e-4);
+}
+
+static void
+test_cli_attention (void)
+{
+  g_autofree char *model = fixture ("dinov2", ".safetensors");
+  g_autofree char *siglip = fixture ("siglip", ".safetensors");
+  g_autofree char *png = golden_png ("golden-56.png", 56, 56);
+  g_autofree char *overlay = ts_test_path ("overlay.png");
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (TsImage) shown = NULL;
+  JsonObject *o;
+  JsonArray *rows;
+  double mx = 0;
+
+  g_assert_cmpint (ts_test_cli (&out, &err, "model", "attention", png, "--model", model, "--heads", "4", "--layer", "-1",
+                                "--resize", "native", "--head-fusion", "max", "--png", overlay, "--json", "-", NULL), ==, 0);
+  o = parse_json (parser, out);
+  g_assert_cmpstr (json_object_get_string_member (o, "kind"), ==, "attention");
+  g_assert_cmpstr (json_object_get_string_member (o, "query"), ==, "cls");
+  g_assert_cmpint (json_object_get_int_member (o, "layer"), ==, 1);
+  rows = json_object_get_array_member (o, "map");
+  g_assert_cmpint (json_array_get_length (rows), ==, 7);
+  for (guint r = 0; r < 7; r++)
+    for (guint c = 0; c < 7; c++)
+      mx = MAX (mx, json_array_get_double_element (json_array_get_array_element (rows, r), c));
+  g_assert_cmpfloat_with_epsilon (mx, 1.0, 1e-9);
+  shown = ts_image_load (overlay, NULL, NULL);
+  g_assert_nonnull (shown);
+  g_assert_cmpint (shown->width, ==, 56);
+
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ts_test_cli (&out, &err, "model", "attention", png, "--model", siglip, "--heads", "4", "--rollout",
+                                "--json", "-", NULL), ==, 0);
+  g_assert_nonnull (strstr (err, "no CLS token"));
+  g_assert_nonnull (strstr (out, "\"query\" : \"mean\""));
+
+  /* usage and input errors */
+  g_assert_cmpint (ts_test_cli (NULL, NULL, "model", "attention", png, "--model", model, "--rollout", "--layer", "1", NULL),
+                   ==, 1);
+  g_assert_cmpint (ts_test_cli (NULL, NULL, "model", "attention", png, "--rollout", NULL), ==, 1);
+  g_assert_cmpint (ts_test_cli (NULL, NULL, "model", "attention", png, "--model", model, "--layer", "9", NULL), ==, 1);
+  g_assert_cmpint (ts_test_cli (NULL, NULL, "model", "attention", png, "--model", png, "--layer", "0", NULL), ==, 2);
+  g_assert_cmpint (ts_test_cli (NULL, NULL, "model", "frobnicate", NULL), ==, 1);
+}
+
+static void
+test_cli_tome (void)
+{
+  g_autofree char *model = fixture ("timm", ".safetensors");
+  g_autofree char *png = golden_png ("golden-56x40.png", 56, 40);
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (TsNpyArray) emb = fixture_npy ("timm", "embedding");
+  g_autoptr (TsNpyArray) temb = fixture_npy ("timm", "tome_embedding");
+  JsonObject *o;
+
+  g_assert_cmpint (ts_test_cli (&out, &err, "model", "tome", png, "--model", model, "--heads", "4", "--resize", "native",
+                                "--r", "8", "--json", "-", NULL), ==, 0);
+  o = parse_json (parser, out);
+  g_assert_cmpint (json_object_get_int_member (o, "tokens_in"), ==, 35);
+  g_assert_cmpint (json_object_get_int_member (o, "tokens_out"), ==, 19); /* 38 - 16 tokens, 3 of them prefix */
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (o, "model_fidelity"),
+                                  ts_cosine (emb->data, temb->data, 64), 1e-4);
+  g_assert_cmpint (ts_test_cli (NULL, NULL, "model", "tome", png, "--model", model, NULL), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -581,5 +714,9 @@ main (int argc, char **argv)
   g_test_add_func ("/model-attention/rollout-by-hand", test_rollout_hand);
   g_test_add_func ("/model-attention/query-maps", test_query_maps);
   g_test_add_func ("/model-attention/siglip-mean-query", test_siglip_mean_query);
+  g_test_add_func ("/vit/cli/info", test_cli_info);
+  g_test_add_func ("/vit/cli/features", test_cli_features);
+  g_test_add_func ("/vit/cli/attention", test_cli_attention);
+  g_test_add_func ("/vit/cli/tome", test_cli_tome);
   return g_test_run ();
 }

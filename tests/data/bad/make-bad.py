@@ -102,12 +102,12 @@ put("jpeg-garbage.jpg", b"\xff\xd8\xff" + bytes((i * 37 + 11) % 256 for i in ran
     "JPEG signature followed by noise")
 
 # ---- GIF -------------------------------------------------------------------
-def gif(w, h, frames, frame_w=1, frame_h=1, palette=True, code_size=2, trailer=True):
+def gif(w, h, frames, frame_w=1, frame_h=1, palette=True, code_size=2, trailer=True, gce=0x00):
     out = b"GIF89a" + struct.pack("<HHBBB", w, h, 0x80 if palette else 0x00, 0, 0)
     if palette:
         out += b"\x00\x00\x00\xff\xff\xff"
     for _ in range(frames):
-        out += b"\x21\xf9\x04\x00\x02\x00\x00\x00"                      # graphic control, 20 ms
+        out += b"\x21\xf9\x04" + bytes([gce]) + b"\x02\x00\x00\x00"         # graphic control, 20 ms
         out += b"\x2c" + struct.pack("<HHHHB", 0, 0, frame_w, frame_h, 0)
         out += bytes([code_size]) + b"\x02\x44\x01\x00"             # clear, 0, end (1 px)
     return out + (b"\x3b" if trailer else b"")
@@ -124,6 +124,10 @@ put("gif-bad-code-size.gif", gif(2, 2, 1, code_size=13), "BAD_DATA", 2, "LZW min
 put("gif-truncated-frame.gif", gif(2, 2, 2)[:-5], "ok", 0,
     "second frame cut short: the complete first frame loads")
 put("gif-no-trailer.gif", gif(2, 2, 2, trailer=False), "ok", 0, "missing trailer after complete frames")
+put("gif-dispose-previous.gif", gif(2, 2, 4, gce=0x0C), "ok", 0,
+    "4 frames with 'restore to previous' disposal (stb 2.27 reads before its buffer; decoded as restore to background)")
+put("gif-cut-descriptor.gif", gif(2, 2, 2, trailer=False)[:-9], "ok", 0,
+    "second image descriptor cut short (stb decodes it from zeros: counted as a frame)")
 put("gif-1x1.gif", gif(1, 1, 1), "ok", 0, "1 x 1 GIF")
 
 # ---- BMP -------------------------------------------------------------------

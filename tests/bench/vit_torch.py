@@ -1,0 +1,79 @@
+#!/usr/bin/python3
+"""PyTorch side of tests/bench/bench-vit.c: the same ViT-B/16 at 224 (random
+weights, fp32, timm-style pre-LN blocks, GELU), forward time with 1 and 2
+threads (torch.set_num_threads), median of N runs after one warm-up.
+
+  /usr/bin/python3 tests/bench/vit_torch.py [runs] [--large]
+--large: one ViT-L/14 forward at 336 (for /usr/bin/time -v peak RSS)."""
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, d, heads, mlp):
+        super().__init__()
+        self.heads = heads
+        self.norm1, self.norm2 = nn.LayerNorm(d, eps=1e-6), nn.LayerNorm(d, eps=1e-6)
+        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.fc1, self.fc2 = nn.Linear(d, mlp), nn.Linear(mlp, d)
+
+    def forward(self, x):
+        n, d = x.shape[1], x.shape[2]
+        q, k, v = self.qkv(self.norm1(x)).reshape(1, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        a = (q @ k.transpose(-2, -1) * (d // self.heads) ** -0.5).softmax(-1)
+        x = x + self.proj((a @ v).transpose(1, 2).reshape(1, n, d))
+        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
+
+
+class ViT(nn.Module):
+    def __init__(self, patch, d, depth, heads, mlp, grid):
+        super().__init__()
+        self.patch = nn.Conv2d(3, d, patch, patch)
+        self.cls = nn.Parameter(torch.randn(1, 1, d) * 0.02)
+        self.pos = nn.Parameter(torch.randn(1, grid * grid + 1, d) * 0.02)
+        self.blocks = nn.ModuleList(Block(d, heads, mlp) for _ in range(depth))
+        self.norm = nn.LayerNorm(d, eps=1e-6)
+
+    def forward(self, img):
+        x = self.patch(img).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls, x], 1) + self.pos
+        for b in self.blocks:
+            x = b(x)
+        return self.norm(x)[:, 0]
+
+
+def median_ms(model, img, runs):
+    times = []
+    with torch.inference_mode():
+        model(img)
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            model(img)
+            times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def main():
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 7
+    torch.manual_seed(0)
+    print(f"# torch {torch.__version__}, {torch.__config__.parallel_info().splitlines()[0]}")
+    if "--large" in sys.argv:
+        torch.set_num_threads(2)
+        model = ViT(14, 1024, 24, 16, 4096, 24).eval()
+        print(f"ViT-L/14 @ 336, 2 threads: {median_ms(model, torch.rand(1, 3, 336, 336), 1):.1f} ms")
+        return
+    model = ViT(16, 768, 12, 12, 3072, 14).eval()
+    img = torch.rand(1, 3, 224, 224)
+    print(f"# ViT-B/16 @ 224, fp32, median of {runs} runs")
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        print(f"torch ViT-B/16 @ 224, {threads} thread{'s' if threads > 1 else ''}: {median_ms(model, img, runs):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,422 @@
+/* test-document.c: the GUI's view-model without a display.
+ *
+ * Loads a deterministic picture, drives the settings the way the controls
+ * do, waits for the worker results through the main loop and checks them
+ * against the core functions called directly. */
+#include <json-glib/json-glib.h>
+#include <math.h>
+
+#include "ts-document.h"
+#include "ts-test-util.h"
+
+typedef struct {
+  guint what;       /* TsDocumentChanged bits seen since the last reset */
+  guint quality_count;
+  char *notice;
+} Seen;
+
+static void
+changed_cb (TsDocument *doc, guint what, Seen *seen)
+{
+  seen->what |= what;
+  if (what & TS_DOCUMENT_CHANGED_QUALITY)
+    seen->quality_count++;
+}
+
+static void
+notice_cb (TsDocument *doc, const char *message, Seen *seen)
+{
+  g_free (seen->notice);
+  seen->notice = g_strdup (message);
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Iterates the main loop until @what was emitted and the document is idle. */
+static void
+wait_for (TsDocument *doc, Seen *seen, guint what)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (60, timeout_cb, &timed_out);
+
+  while (!timed_out && !((seen->what & what) == what && !ts_document_get_busy (doc)))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (id);
+}
+
+static void
+load_done_cb (GObject *source, GAsyncResult *res, gpointer data)
+{
+  GError **error = data;
+  ts_document_load_finish (TS_DOCUMENT (source), res, error);
+  if (*error == NULL)
+    *error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_EXISTS, "ok");
+}
+
+/* Loads synchronously; returns the error or NULL. */
+static GError *
+load (TsDocument *doc, const char *path)
+{
+  GError *error = NULL;
+
+  ts_document_load_file_async (doc, path, NULL, load_done_cb, &error);
+  while (error == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+    g_clear_error (&error);
+  return error;
+}
+
+static char *
+write_picture (void)
+{
+  g_autoptr (TsImage) img = ts_test_gradient (672, 504);
+  g_autofree char *path = ts_test_path ("doc-gradient.png");
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (ts_image_save_png (img, path, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&path);
+}
+
+/* The document may outlive the test (its curve task holds a reference): stop
+ * it from writing into this test's stack afterwards. */
+static void
+done (TsDocument *doc, Seen *seen)
+{
+  g_signal_handlers_disconnect_by_data (doc, seen);
+  g_free (seen->notice);
+}
+
+static TsDocument *
+new_loaded (Seen *seen)
+{
+  TsDocument *doc = ts_document_new ();
+  g_autofree char *path = write_picture ();
+  g_autoptr (GError) error = NULL;
+
+  g_signal_connect (doc, "changed", G_CALLBACK (changed_cb), seen);
+  g_signal_connect (doc, "notice", G_CALLBACK (notice_cb), seen);
+  ts_document_set_resize (doc, TS_RESIZE_FIT, 336);
+  error = load (doc, path);
+  g_assert_no_error (error);
+  wait_for (doc, seen, TS_DOCUMENT_CHANGED_QUALITY);
+  return doc;
+}
+
+/* fit 336 (the tests' setting), patch 14, pool 2 x 2 (the default ratio 4):
+ * 672 x 504 -> 336 x 252: 24 x 18 = 432 patches, pooled 12 x 9 = 108. */
+static void
+test_document_default (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  const TsScene *scene = ts_document_get_scene (doc);
+  g_autoptr (TsAssignment) direct = NULL;
+  g_autoptr (TsImage) recon = NULL;
+  TsMethodParams params;
+
+  g_assert_nonnull (scene);
+  g_assert_cmpint (scene->grid.cols, ==, 24);
+  g_assert_cmpint (scene->grid.rows, ==, 18);
+  g_assert_cmpint (ts_document_get_tokens_in (doc), ==, 432);
+  g_assert_cmpint (ts_document_get_tokens_out (doc), ==, 108);
+  g_assert_cmpstr (ts_document_get_method (doc)->name, ==, "pool");
+  g_assert_cmpfloat_with_epsilon (ts_document_get_tpm (doc), 432e6 / (336.0 * 252.0), 1e-6);
+
+  /* the same numbers as the core computes directly */
+  ts_method_params_init (&params);
+  direct = ts_method_run (ts_method_find ("pool", NULL), scene, &params, NULL, NULL);
+  recon = ts_reconstruct (scene->image, &scene->grid, direct, params.fill, NULL);
+  g_assert_cmpfloat_with_epsilon (ts_document_get_ssim (doc), ts_ssim (scene->image, recon), 1e-12);
+  g_assert_cmpfloat_with_epsilon (ts_document_get_psnr (doc), ts_psnr (scene->image, recon), 1e-12);
+  g_assert_cmpfloat_with_epsilon (ts_document_get_retention (doc),
+                                  ts_feature_retention (scene->features, direct), 1e-12);
+  g_assert_true (ts_image_equal (recon, ts_document_get_reconstruction (doc)));
+  g_assert_cmpfloat (ts_document_get_ssim (doc), >, 0.0);
+  g_assert_cmpfloat (ts_document_get_ssim (doc), <, 1.0);
+  done (doc, &seen);
+}
+
+/* Ratio 16 -> target 27; k = 4 gives 6 x 5 = 30 > 27, so k = 5: 5 x 4 = 20 tokens.
+ * Asking for 20 tokens sets the ratio 432 / 20 and gives the same. */
+static void
+test_document_ratio (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  double ssim4 = ts_document_get_ssim (doc);
+
+  seen.what = 0;
+  ts_document_set_ratio (doc, 16.0);
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_QUALITY);
+  g_assert_cmpint (ts_document_get_tokens_out (doc), ==, 20);
+  g_assert_cmpfloat (ts_document_get_ssim (doc), <, ssim4);
+
+  seen.what = 0;
+  ts_document_set_ratio (doc, 4.0);
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_QUALITY);
+  g_assert_cmpint (ts_document_get_tokens_out (doc), ==, 108);
+
+  seen.what = 0;
+  ts_document_set_target_tokens (doc, 20);
+  g_assert_cmpfloat_with_epsilon (ts_document_get_ratio (doc), 432.0 / 20, 1e-12);
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_QUALITY);
+  g_assert_cmpint (ts_document_get_tokens_out (doc), ==, 20);
+  done (doc, &seen);
+}
+
+/* A burst of changes (a slider drag) ends with the last setting applied once. */
+static void
+test_document_burst (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+
+  seen.what = 0;
+  seen.quality_count = 0;
+  for (int i = 0; i <= 40; i++)
+    {
+      ts_document_set_ratio (doc, 1.0 + i * (63.0 / 40));
+      /* let some requests start so that cancellation really happens */
+      if (i % 8 == 0)
+        g_main_context_iteration (NULL, FALSE);
+    }
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_QUALITY);
+  /* ratio 64 -> target round(432 / 64) = 7; pool k = 8 gives 3 x 3 = 9 > 7,
+   * k = 9 gives ceil(24/9) x ceil(18/9) = 3 x 2 = 6 */
+  g_assert_cmpfloat_with_epsilon (ts_document_get_ratio (doc), 64.0, 1e-9);
+  g_assert_cmpint (ts_document_get_tokens_out (doc), ==, 6);
+  g_assert_cmpuint (seen.quality_count, <=, 6);
+  g_assert_null (seen.notice);
+}
+
+/* A file that is not an image: an error, and the previous picture stays. */
+static void
+test_document_bad_file (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  g_autofree char *bad = ts_test_write ("doc-bad.png", "this is not a PNG", 17);
+  g_autofree char *empty = ts_test_write ("doc-empty.png", "", 0);
+  g_autofree char *missing = ts_test_path ("doc-missing.png");
+  g_autoptr (GError) error = NULL;
+
+  error = load (doc, bad);
+  g_assert_error (error, TS_ERROR, TS_ERROR_BAD_DATA);
+  g_clear_error (&error);
+  error = load (doc, empty);
+  g_assert_error (error, TS_ERROR, TS_ERROR_BAD_DATA);
+  g_clear_error (&error);
+  error = load (doc, missing);
+  g_assert_error (error, TS_ERROR, TS_ERROR_IO);
+  g_assert_cmpstr (ts_document_get_name (doc), ==, "doc-gradient.png");
+  g_assert_cmpint (ts_document_get_tokens_in (doc), ==, 432);
+  g_assert_cmpint (ts_document_get_tokens_out (doc), ==, 108);
+  done (doc, &seen);
+}
+
+/* Feature attention: a patch's own row peaks at itself (cos = 1 is the maximum). */
+static void
+test_document_attention (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  const float *att;
+  int q = 9 * 24 + 13;
+  float max = 0;
+
+  g_assert_nonnull (ts_document_get_attention (doc));
+  seen.what = 0;
+  ts_document_set_tau (doc, 0.01);
+  ts_document_set_query (doc, q);
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_ATTENTION);
+  att = ts_document_get_attention (doc);
+  for (int i = 0; i < 432; i++)
+    max = MAX (max, att[i]);
+  g_assert_cmpfloat (att[q], ==, 1.0f);
+  g_assert_cmpfloat (max, ==, 1.0f);
+  /* out of range falls back to the mean token */
+  ts_document_set_query (doc, 100000);
+  g_assert_cmpint (ts_document_get_query (doc), ==, -1);
+  done (doc, &seen);
+}
+
+/* Curves: one per registered method, starting at 1x with quality 1, ratios increasing. */
+static void
+test_document_curves (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  guint n_methods, n = 0;
+  const TsCurve *curves;
+  gboolean timed_out = FALSE;
+  guint id;
+
+  ts_methods (&n_methods);
+  id = g_timeout_add_seconds (120, timeout_cb, &timed_out);
+  while (!timed_out && (ts_document_get_curves (doc, &n), n < n_methods))
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (id);
+  g_assert_false (timed_out);
+  curves = ts_document_get_curves (doc, &n);
+  for (guint i = 0; i < n; i++)
+    {
+      const TsCurve *c = &curves[i];
+      g_assert_cmpuint (c->n_points, >=, 3);
+      g_assert_cmpfloat (c->points[0].ratio, ==, 1.0);
+      g_assert_cmpfloat (c->points[0].values[TS_METRIC_SSIM], ==, 1.0);
+      for (guint j = 1; j < c->n_points; j++)
+        {
+          g_assert_cmpfloat (c->points[j].ratio, >, c->points[j - 1].ratio);
+          g_assert_cmpint (c->points[j].tokens, <, c->points[j - 1].tokens);
+          g_assert_cmpfloat (c->points[j].values[TS_METRIC_SSIM], <=, 1.0);
+        }
+    }
+  /* pool is quantised: ratios 2 and 4 both give k = 2 (108 tokens), kept once,
+   * with the live view's quality; then 8 -> k = 3 (8 x 6 = 48) */
+  for (guint i = 0; i < n; i++)
+    if (g_str_equal (curves[i].method->name, "pool"))
+      {
+        g_assert_cmpint (curves[i].points[1].tokens, ==, 108);
+        g_assert_cmpfloat_with_epsilon (curves[i].points[1].values[TS_METRIC_SSIM], ts_document_get_ssim (doc),
+                                        1e-12);
+        g_assert_cmpint (curves[i].points[2].tokens, ==, 48);
+      }
+  done (doc, &seen);
+}
+
+static void
+test_document_unknown_method (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+
+  ts_document_set_method (doc, "no-such-method");
+  g_assert_nonnull (seen.notice);
+  g_assert_nonnull (strstr (seen.notice, "no-such-method"));
+  g_assert_cmpstr (ts_document_get_method (doc)->name, ==, "pool");
+  done (doc, &seen);
+}
+
+static void
+test_document_exports (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  g_autofree char *cmd = ts_document_dup_command (doc);
+  g_autofree char *json = ts_document_dup_numbers_json (doc);
+  g_autofree char *csv = ts_document_dup_numbers_csv (doc);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) lines = NULL;
+  JsonObject *o;
+
+  g_assert_nonnull (strstr (cmd, "tokenscope-cli compress "));
+  g_assert_nonnull (strstr (cmd, "doc-gradient.png"));
+  g_assert_nonnull (strstr (cmd, "--resize fit --size 336 --patch 14 --features pixel --method pool --tokens 108"));
+
+  g_assert_true (json_parser_load_from_data (parser, json, -1, &error));
+  o = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (json_object_get_int_member (o, "tokens_in"), ==, 432);
+  g_assert_cmpint (json_object_get_int_member (o, "tokens_out"), ==, 108);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (o, "cr"), 4.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (o, "ssim"), ts_document_get_ssim (doc), 1e-12);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (o, "efficiency"), 4.0 * ts_document_get_ssim (doc),
+                                  1e-9);
+
+  lines = g_strsplit (csv, "\n", -1);
+  g_assert_true (g_str_has_prefix (lines[0], "image,method,tokens_in,tokens_out,cr"));
+  g_assert_true (g_str_has_prefix (lines[1], "doc-gradient.png,pool,432,108,4,"));
+  done (doc, &seen);
+}
+
+/* Settings round trip through a key file; bad values keep the defaults. */
+static void
+test_document_settings (void)
+{
+  g_autoptr (TsDocument) a = ts_document_new ();
+  g_autoptr (TsDocument) b = ts_document_new ();
+  g_autoptr (TsDocument) c = ts_document_new ();
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GKeyFile) bad = g_key_file_new ();
+  g_autofree char *data = NULL;
+
+  ts_document_set_resize (a, TS_RESIZE_SQUARE, 448);
+  ts_document_set_patch (a, 16);
+  ts_document_set_features (a, TS_FEATURES_DESCRIPTOR, NULL);
+  ts_document_set_ratio (a, 9.5);
+  ts_document_set_tau (a, 0.05);
+  ts_document_set_pool_mode (a, TS_POOL_MAX);
+  ts_document_set_fill (a, TS_DROP_FILL_GREY);
+  ts_document_save_settings (a, kf);
+  data = g_key_file_to_data (kf, NULL, NULL);
+  g_assert_nonnull (strstr (data, "resize=square"));
+
+  ts_document_load_settings (b, kf);
+  g_assert_cmpint (ts_document_get_resize_policy (b), ==, TS_RESIZE_SQUARE);
+  g_assert_cmpint (ts_document_get_resize_size (b), ==, 448);
+  g_assert_cmpint (ts_document_get_patch (b), ==, 16);
+  g_assert_cmpint (ts_document_get_feature_kind (b), ==, TS_FEATURES_DESCRIPTOR);
+  g_assert_cmpfloat (ts_document_get_ratio (b), ==, 9.5);
+  g_assert_cmpfloat (ts_document_get_params (b)->tau, ==, 0.05);
+  g_assert_cmpint (ts_document_get_params (b)->pool_mode, ==, TS_POOL_MAX);
+  g_assert_cmpint (ts_document_get_params (b)->fill, ==, TS_DROP_FILL_GREY);
+
+  g_assert_true (g_key_file_load_from_data (bad,
+                                            "[document]\nresize=sideways\nsize=banana\npatch=999\nmethod=nope\n"
+                                            "ratio=-3\nfeatures=npy\nnpy=/nonexistent.npy\ntau=nan\n",
+                                            -1, G_KEY_FILE_NONE, NULL));
+  ts_document_load_settings (c, bad);
+  g_assert_cmpint (ts_document_get_resize_policy (c), ==, TS_RESIZE_FIT);
+  g_assert_cmpint (ts_document_get_resize_size (c), ==, 672);
+  g_assert_cmpint (ts_document_get_patch (c), ==, TS_PATCH_MAX); /* clamped */
+  g_assert_cmpstr (ts_document_get_method (c)->name, ==, "pool");
+  g_assert_cmpfloat (ts_document_get_ratio (c), ==, 1.0);         /* clamped to >= 1 */
+  g_assert_cmpint (ts_document_get_feature_kind (c), ==, TS_FEATURES_PIXEL);
+  g_assert_cmpfloat (ts_document_get_params (c)->tau, ==, 0.1);
+}
+
+/* A scene setting that cannot be met (npy without a file) reports and keeps the old result. */
+static void
+test_document_bad_setting (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  g_autofree char *npy = ts_test_write ("doc-wrong.npy", "\x93NUMPY", 6);
+  gboolean timed_out = FALSE;
+  guint id;
+
+  ts_document_set_features (doc, TS_FEATURES_NPY, npy);
+  id = g_timeout_add_seconds (30, timeout_cb, &timed_out);
+  while (!timed_out && seen.notice == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (id);
+  g_assert_nonnull (seen.notice);
+  g_assert_cmpint (ts_document_get_tokens_out (doc), ==, 108);
+  g_assert_cmpint (ts_document_get_scene (doc)->kind, ==, TS_FEATURES_PIXEL);
+  done (doc, &seen);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/document/default", test_document_default);
+  g_test_add_func ("/document/ratio", test_document_ratio);
+  g_test_add_func ("/document/burst", test_document_burst);
+  g_test_add_func ("/document/bad-file", test_document_bad_file);
+  g_test_add_func ("/document/attention", test_document_attention);
+  g_test_add_func ("/document/curves", test_document_curves);
+  g_test_add_func ("/document/unknown-method", test_document_unknown_method);
+  g_test_add_func ("/document/exports", test_document_exports);
+  g_test_add_func ("/document/settings", test_document_settings);
+  g_test_add_func ("/document/bad-setting", test_document_bad_setting);
+  return g_test_run ();
+}

@@ -1,0 +1,227 @@
+/* test-overlay-render.c: the Cairo-only overlay drawing shared by GUI and CLI. */
+#include <math.h>
+
+#include "ts-overlay-render.h"
+#include "ts-test-util.h"
+
+/* A 4 x 4-patch solid grey scene (P = 8) pooled 2 x 2: four tokens. */
+static TsScene *
+grey_scene (void)
+{
+  g_autoptr (GError) error = NULL;
+  TsScene *scene = ts_scene_new (ts_test_solid (32, 32, 100, 100, 100), 8, TS_FEATURES_PIXEL, NULL, &error);
+
+  g_assert_no_error (error);
+  return scene;
+}
+
+static guint32
+pixel_at (cairo_surface_t *s, int x, int y)
+{
+  return ((guint32 *) (gpointer) (cairo_image_surface_get_data (s) + y * cairo_image_surface_get_stride (s)))[x]
+         & 0xffffff;
+}
+
+static cairo_surface_t *
+render (const TsScene *scene, const TsOverlay *o, const TsOverlayOptions *opts)
+{
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, scene->image->width, scene->image->height);
+  cairo_surface_t *img = ts_image_to_surface (scene->image);
+  cairo_t *cr = cairo_create (s);
+
+  cairo_set_source_surface (cr, img, 0, 0);
+  cairo_paint (cr);
+  ts_overlay_draw (o, cr, opts);
+  cairo_destroy (cr);
+  cairo_surface_destroy (img);
+  cairo_surface_flush (s);
+  return s;
+}
+
+/* Borders lie exactly on token boundaries: x = 16 is one, x = 8 is not. */
+static void
+test_overlay_borders (void)
+{
+  g_autoptr (TsScene) scene = grey_scene ();
+  g_autoptr (TsAssignment) a = ts_pool (scene, 2, TS_POOL_AVG, NULL);
+  g_autoptr (TsOverlay) o = ts_overlay_new (&scene->grid, a, NULL, NULL);
+  TsOverlayOptions opts;
+  cairo_surface_t *s;
+
+  ts_overlay_options_init (&opts);
+  opts.grid = FALSE;
+  opts.fill = TS_GROUP_FILL_NONE;
+  s = render (scene, o, &opts);
+  g_assert_cmpuint (pixel_at (s, 16, 4) & 0xff, >=, 0xf0); /* the light line on the border */
+  g_assert_cmpuint (pixel_at (s, 8, 4), ==, 0x646464);     /* untouched inside a token */
+  g_assert_cmpuint (pixel_at (s, 4, 16) & 0xff, >=, 0xf0);
+  g_assert_cmpuint (pixel_at (s, 14, 4) & 0xff, <, 0x64);   /* the dark halo beside it */
+  g_assert_cmpuint (pixel_at (s, 28, 28), ==, 0x646464);
+  cairo_surface_destroy (s);
+}
+
+/* Colour per group: the four pooled tokens get four different colours. */
+static void
+test_overlay_group_colors (void)
+{
+  g_autoptr (TsScene) scene = grey_scene ();
+  g_autoptr (TsAssignment) a = ts_pool (scene, 2, TS_POOL_AVG, NULL);
+  g_autoptr (TsOverlay) o = ts_overlay_new (&scene->grid, a, NULL, NULL);
+  TsOverlayOptions opts;
+  cairo_surface_t *s;
+  guint32 c[4];
+
+  ts_overlay_options_init (&opts);
+  opts.grid = opts.borders = FALSE;
+  opts.fill = TS_GROUP_FILL_COLOR;
+  opts.fill_opacity = 1.0;
+  s = render (scene, o, &opts);
+  c[0] = pixel_at (s, 4, 4);
+  c[1] = pixel_at (s, 20, 4);
+  c[2] = pixel_at (s, 4, 20);
+  c[3] = pixel_at (s, 20, 20);
+  g_assert_cmpuint (pixel_at (s, 12, 12), ==, c[0]); /* the same token, the same colour */
+  for (int i = 0; i < 4; i++)
+    for (int j = i + 1; j < 4; j++)
+      g_assert_cmpuint (c[i], !=, c[j]);
+  cairo_surface_destroy (s);
+}
+
+/* The heat map paints patch t with ts_heat_color (heat[t]). */
+static void
+test_overlay_heatmap (void)
+{
+  g_autoptr (TsScene) scene = grey_scene ();
+  float heat[16] = { 0 };
+  g_autoptr (TsOverlay) o = NULL;
+  TsOverlayOptions opts;
+  cairo_surface_t *s;
+  double rgb[3];
+  guint32 want;
+
+  heat[5] = 1.0f;
+  o = ts_overlay_new (&scene->grid, NULL, NULL, heat);
+  ts_overlay_options_init (&opts);
+  opts.grid = FALSE;
+  opts.heatmap = TRUE;
+  opts.heat_opacity = 1.0;
+  s = render (scene, o, &opts);
+  ts_heat_color (1.0, rgb);
+  want = (guint32) (rgb[0] * 255) << 16 | (guint32) (rgb[1] * 255) << 8 | (guint32) (rgb[2] * 255);
+  g_assert_cmpuint (pixel_at (s, 12, 12), ==, want);   /* patch 5 = row 1, col 1 */
+  ts_heat_color (0.0, rgb);
+  want = (guint32) (rgb[0] * 255) << 16 | (guint32) (rgb[1] * 255) << 8 | (guint32) (rgb[2] * 255);
+  g_assert_cmpuint (pixel_at (s, 28, 28), ==, want);
+  cairo_surface_destroy (s);
+}
+
+/* Dropped patches are darkened, kept ones are not. */
+static void
+test_overlay_dropped (void)
+{
+  g_autoptr (TsScene) scene = grey_scene ();
+  g_autoptr (TsAssignment) a = ts_assignment_identity (scene->features, NULL);
+  g_autoptr (TsOverlay) o = NULL;
+  TsOverlayOptions opts;
+  cairo_surface_t *s;
+
+  /* drop patch 0 by hand: groups -1, renumber the rest */
+  a->groups[0] = -1;
+  for (int i = 1; i < 16; i++)
+    a->groups[i] = i - 1;
+  a->n_out = 15;
+  o = ts_overlay_new (&scene->grid, a, NULL, NULL);
+  ts_overlay_options_init (&opts);
+  opts.grid = opts.borders = FALSE;
+  opts.fill = TS_GROUP_FILL_NONE;
+  s = render (scene, o, &opts);
+  g_assert_cmpuint (pixel_at (s, 4, 4) & 0xff, <, 0x30);
+  g_assert_cmpuint (pixel_at (s, 12, 4), ==, 0x646464);
+  cairo_surface_destroy (s);
+}
+
+static void
+test_overlay_files (void)
+{
+  g_autoptr (TsScene) scene = grey_scene ();
+  g_autoptr (TsAssignment) a = ts_pool (scene, 2, TS_POOL_AVG, NULL);
+  g_autoptr (TsOverlay) o = ts_overlay_new (&scene->grid, a, scene->image, NULL);
+  static const struct { const char *name; const char *magic; } files[] = {
+    { "ov.png", "\x89PNG" }, { "ov.svg", "<?xml" }, { "ov.pdf", "%PDF" }, { "OV.PNG", "\x89PNG" },
+  };
+  TsOverlayOptions opts;
+
+  ts_overlay_options_init (&opts);
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = ts_test_path (files[i].name);
+      g_autofree char *data = NULL;
+      g_autoptr (GError) error = NULL;
+      gsize len;
+
+      g_assert_true (ts_overlay_render_file (scene->image, o, &opts, path, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+      g_assert_true (g_str_has_prefix (data, files[i].magic));
+    }
+  {
+    g_autofree char *path = ts_test_path ("ov.png");
+    g_autoptr (TsImage) back = ts_image_load (path, NULL, NULL);
+    g_assert_nonnull (back);
+    g_assert_cmpint (back->width, ==, 32);
+    g_assert_cmpint (back->height, ==, 32);
+  }
+}
+
+static void
+test_overlay_bad_input (void)
+{
+  g_autoptr (TsScene) scene = grey_scene ();
+  g_autoptr (TsOverlay) o = ts_overlay_new (&scene->grid, NULL, NULL, NULL);
+  g_autofree char *path = ts_test_path ("ov.bmp");
+  g_autofree char *nodir = ts_test_path ("no/such/dir/ov.png");
+  g_autoptr (GError) error = NULL;
+  TsOverlayOptions opts;
+
+  ts_overlay_options_init (&opts);
+  g_assert_false (ts_overlay_render_file (scene->image, o, &opts, path, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (ts_overlay_render_file (NULL, o, &opts, path, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (ts_overlay_render_file (scene->image, o, &opts, nodir, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_IO);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_overlay_colormap (void)
+{
+  double lo[3], hi[3], mid[3];
+
+  ts_heat_color (0, lo);
+  ts_heat_color (1, hi);
+  ts_heat_color (0.5, mid);
+  /* dark to light, monotone in luminance */
+  g_assert_cmpfloat (lo[0] + lo[1] + lo[2], <, mid[0] + mid[1] + mid[2]);
+  g_assert_cmpfloat (mid[0] + mid[1] + mid[2], <, hi[0] + hi[1] + hi[2]);
+  ts_heat_color (NAN, mid);
+  g_assert_cmpfloat (mid[0], ==, lo[0]);
+  ts_heat_color (7, mid);
+  g_assert_cmpfloat (mid[2], ==, hi[2]);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/overlay/borders", test_overlay_borders);
+  g_test_add_func ("/overlay/group-colors", test_overlay_group_colors);
+  g_test_add_func ("/overlay/heatmap", test_overlay_heatmap);
+  g_test_add_func ("/overlay/dropped", test_overlay_dropped);
+  g_test_add_func ("/overlay/files", test_overlay_files);
+  g_test_add_func ("/overlay/bad-input", test_overlay_bad_input);
+  g_test_add_func ("/overlay/colormap", test_overlay_colormap);
+  return g_test_run ();
+}

@@ -1,0 +1,1298 @@
+/* ts-document.c: settings in, computed scene / assignment / quality out,
+ * all heavy work in GTask threads. See ts-document.h. */
+#include "ts-document.h"
+
+#include <cblas.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+/* Immutable shared data, reference counted so a worker can keep using a
+ * scene the main thread has already replaced. */
+typedef struct {
+  TsMedia *media;
+} MediaBox;
+
+typedef struct {
+  TsResizePolicy policy;
+  int size;
+  int patch;
+  TsFeatureKind kind;
+  char *npy_path;
+} SceneKey;
+
+/* A scene and what it was built from, so a request can tell whether it may reuse it. */
+typedef struct {
+  TsScene *scene;
+  SceneKey key;
+  MediaBox *media;  /* held, so its address cannot be reused while this scene lives */
+  guint frame;
+} SceneBox;
+
+/* One recomputation request: a snapshot of everything the worker reads. */
+typedef struct {
+  TsDocument *self;          /* strong ref */
+  GMainContext *context;
+  guint64 serial;
+  MediaBox *media;
+  guint frame;
+  SceneKey key;
+  SceneBox *scene;           /* reused, or NULL: the worker builds it */
+  const TsMethod *method;
+  TsMethodParams params;
+  int query;
+  double tau;
+  gint64 change_time;
+} Job;
+
+/* What a worker hands back. The partial result (groups and reconstruction)
+ * is posted as soon as it exists so the canvas redraws before quality is known. */
+typedef struct {
+  TsDocument *self;          /* strong ref */
+  guint64 serial;
+  SceneBox *scene;
+  gboolean new_scene;
+  TsAssignment *assignment;
+  TsImage *recon;
+  float *attention;
+  double psnr, ssim, retention;
+  gint64 change_time;
+} Result;
+
+typedef struct {
+  TsDocument *self;
+  guint64 serial;
+  SceneBox *scene;
+  TsMethodParams params;
+} CurvesJob;
+
+typedef struct {
+  TsDocument *self;
+  guint64 serial;
+  TsCurve curve;
+} CurveUpdate;
+
+struct _TsDocument {
+  GObject parent_instance;
+
+  /* Inputs */
+  MediaBox *media;
+  char *name;
+  char *path;
+  guint frame;
+  SceneKey key;
+  const TsMethod *method;
+  TsMethodParams params;
+  int query;
+  guint debounce_ms;
+
+  /* Results */
+  SceneBox *scene;
+  TsAssignment *assignment;
+  TsImage *recon;
+  float *attention;
+  double psnr, ssim, retention;
+  gint64 change_time;      /* of the results shown */
+  GArray *curves;          /* TsCurve */
+
+  /* Scheduling */
+  guint64 serial;          /* of the newest request */
+  guint64 curves_serial;
+  GCancellable *cancellable;
+  GCancellable *curves_cancellable;
+  guint debounce_source;
+  gint64 pending_since;    /* first change not yet answered */
+  gboolean running;
+  gboolean pending_attention_only;
+};
+
+G_DEFINE_FINAL_TYPE (TsDocument, ts_document, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_RESIZE_POLICY,
+  PROP_RESIZE_SIZE,
+  PROP_PATCH,
+  PROP_FEATURE_KIND,
+  PROP_NPY_PATH,
+  PROP_METHOD,
+  PROP_RATIO,
+  PROP_POOL_MODE,
+  PROP_TAU,
+  PROP_QUERY,
+  PROP_FILL,
+  PROP_BUSY,
+  PROP_TOKENS_IN,
+  PROP_TOKENS_OUT,
+  N_PROPS
+};
+
+enum {
+  CHANGED,
+  NOTICE,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static const double curve_ratios[] = { 1, 2, 4, 8, 16, 32, 64 };
+
+static void schedule (TsDocument *self);
+
+/* ------------------------------------------------------------------ boxes */
+
+static void
+media_box_clear (gpointer data)
+{
+  MediaBox *box = data;
+  ts_media_free (box->media);
+}
+
+static MediaBox *
+media_box_new (TsMedia *media)
+{
+  MediaBox *box = g_atomic_rc_box_new0 (MediaBox);
+  box->media = media;
+  return box;
+}
+
+static void
+media_box_unref (MediaBox *box)
+{
+  if (box)
+    g_atomic_rc_box_release_full (box, media_box_clear);
+}
+
+static void
+scene_box_clear (gpointer data)
+{
+  SceneBox *box = data;
+  ts_scene_free (box->scene);
+  g_free (box->key.npy_path);
+  media_box_unref (box->media);
+}
+
+static void scene_key_copy (SceneKey *dst, const SceneKey *src);
+
+static SceneBox *
+scene_box_new (TsScene *scene, const SceneKey *key, MediaBox *media, guint frame)
+{
+  SceneBox *box = g_atomic_rc_box_new0 (SceneBox);
+  box->scene = scene;
+  scene_key_copy (&box->key, key);
+  box->media = g_atomic_rc_box_acquire (media);
+  box->frame = frame;
+  return box;
+}
+
+static void
+scene_box_unref (SceneBox *box)
+{
+  if (box)
+    g_atomic_rc_box_release_full (box, scene_box_clear);
+}
+
+static SceneBox *
+scene_box_ref (SceneBox *box)
+{
+  return box ? g_atomic_rc_box_acquire (box) : NULL;
+}
+
+static void
+scene_key_copy (SceneKey *dst, const SceneKey *src)
+{
+  *dst = *src;
+  dst->npy_path = g_strdup (src->npy_path);
+}
+
+static void
+job_free (gpointer data)
+{
+  Job *job = data;
+  g_object_unref (job->self);
+  g_main_context_unref (job->context);
+  media_box_unref (job->media);
+  g_free (job->key.npy_path);
+  scene_box_unref (job->scene);
+  g_free (job);
+}
+
+static void
+result_free (gpointer data)
+{
+  Result *r = data;
+  if (r == NULL)
+    return;
+  g_clear_object (&r->self);
+  scene_box_unref (r->scene);
+  ts_assignment_free (r->assignment);
+  ts_image_free (r->recon);
+  g_free (r->attention);
+  g_free (r);
+}
+
+/* ---------------------------------------------------------------- workers */
+
+static TsScene *
+build_scene (const TsImage *frame, const SceneKey *key, GError **error)
+{
+  TsResize resize = { key->policy, key->size };
+  g_autoptr (TsImage) image = NULL;
+  g_autoptr (TsFeatures) features = NULL;
+  TsGrid grid;
+
+  image = ts_resize_apply (frame, &resize, key->patch, error);
+  if (image == NULL || !ts_grid_init (&grid, image->width, image->height, key->patch, error))
+    return NULL;
+  switch (key->kind)
+    {
+    case TS_FEATURES_DESCRIPTOR:
+      features = ts_features_descriptor (image, &grid, error);
+      break;
+    case TS_FEATURES_NPY:
+      if (key->npy_path == NULL)
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                       "choose a .npy file with the features first");
+          return NULL;
+        }
+      features = ts_features_load_npy (key->npy_path, &grid, TS_NPY_CLS_AUTO, error);
+      break;
+    case TS_FEATURES_PIXEL:
+    case TS_FEATURES_MODEL:
+    default:
+      features = ts_features_pixel (image, &grid, error);
+      break;
+    }
+  if (features == NULL)
+    return NULL;
+  return ts_scene_new (g_steal_pointer (&image), key->patch, key->kind, g_steal_pointer (&features),
+                       error);
+}
+
+/* Feature attention A = softmax(q X^T / tau) for one query over the
+ * L2-normalised features (REFERENCE 4): the query is a token's row, or the
+ * normalised mean token. Scaled to max 1 for display. */
+static float *
+feature_attention (const TsScene *scene, int query, double tau)
+{
+  const TsFeatures *x = scene->normalized;
+  g_autofree float *q = g_new0 (float, MAX (x->d, 1));
+  float *a = g_new (float, x->n);
+  double max = -INFINITY, norm = 0, sum = 0;
+
+  if (query >= 0 && query < x->n)
+    memcpy (q, x->data + (gsize) query * x->d, sizeof (float) * x->d);
+  else
+    {
+      for (int i = 0; i < x->n; i++)
+        cblas_saxpy (x->d, 1.0f, x->data + (gsize) i * x->d, 1, q, 1);
+      norm = cblas_snrm2 (x->d, q, 1);
+      if (norm > 0)
+        cblas_sscal (x->d, (float) (1.0 / norm), q, 1);
+    }
+  cblas_sgemv (CblasRowMajor, CblasNoTrans, x->n, x->d, 1.0f, x->data, x->d, q, 1, 0.0f, a, 1);
+  tau = tau > 1e-6 ? tau : 1e-6;
+  for (int i = 0; i < x->n; i++)
+    max = MAX (max, a[i] / tau);
+  for (int i = 0; i < x->n; i++)
+    {
+      double e = exp (a[i] / tau - max);
+      a[i] = (float) e;
+      sum += e;
+    }
+  /* softmax, then scaled so the strongest patch is 1 */
+  max = 0;
+  for (int i = 0; i < x->n; i++)
+    {
+      a[i] = (float) (a[i] / sum);
+      max = MAX (max, a[i]);
+    }
+  for (int i = 0; i < x->n && max > 0; i++)
+    a[i] = (float) (a[i] / max);
+  return a;
+}
+
+static gboolean
+apply_partial_cb (gpointer data);
+
+/* Hands a copy of what @r holds so far to the main thread. */
+static void
+post_partial (Job *job, const Result *r, gboolean with_recon)
+{
+  Result *partial = g_new0 (Result, 1);
+  int n = r->scene->scene->grid.tokens;
+
+  partial->self = g_object_ref (job->self);
+  partial->serial = r->serial;
+  partial->change_time = r->change_time;
+  partial->scene = scene_box_ref (r->scene);
+  partial->new_scene = r->new_scene;
+  partial->assignment = with_recon ? NULL : ts_assignment_copy (r->assignment);
+  partial->recon = with_recon ? ts_image_copy (r->recon) : NULL;
+  partial->attention = with_recon ? NULL : g_memdup2 (r->attention, sizeof (float) * n);
+  partial->psnr = partial->ssim = partial->retention = NAN;
+  g_main_context_invoke_full (job->context, G_PRIORITY_DEFAULT, apply_partial_cb, partial, result_free);
+}
+
+static void
+compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Job *job = task_data;
+  Result *r = g_new0 (Result, 1);
+  GError *error = NULL;
+  const TsScene *scene;
+  const TsImage *frame;
+
+  r->serial = job->serial;
+  r->change_time = job->change_time;
+  r->psnr = r->ssim = r->retention = NAN;
+  if (job->scene == NULL)
+    {
+      frame = job->media->media->frames[MIN (job->frame, job->media->media->n_frames - 1)];
+      TsScene *built = build_scene (frame, &job->key, &error);
+      if (built == NULL)
+        goto fail;
+      r->scene = scene_box_new (built, &job->key, job->media, job->frame);
+      r->new_scene = TRUE;
+    }
+  else
+    r->scene = scene_box_ref (job->scene);
+  scene = r->scene->scene;
+  if (ts_check_cancelled (cancellable, &error))
+    goto fail;
+
+  r->attention = feature_attention (scene, job->query, job->tau);
+  r->assignment = ts_method_run (job->method, scene, &job->params, cancellable, &error);
+  if (r->assignment == NULL)
+    goto fail;
+  /* The groups are drawn at once; the reconstruction and quality follow. */
+  post_partial (job, r, FALSE);
+  r->recon = ts_reconstruct (scene->image, &scene->grid, r->assignment, job->params.fill, &error);
+  if (r->recon == NULL || ts_check_cancelled (cancellable, &error))
+    goto fail;
+
+  /* Post the picture now; quality follows. */
+  post_partial (job, r, TRUE);
+  r->psnr = ts_psnr (scene->image, r->recon);
+  if (ts_check_cancelled (cancellable, &error))
+    goto fail;
+  r->ssim = ts_ssim (scene->image, r->recon);
+  if (r->assignment->d == scene->features->d)
+    r->retention = ts_feature_retention (scene->features, r->assignment);
+  /* the pictures went ahead in the partial results */
+  g_clear_pointer (&r->assignment, ts_assignment_free);
+  g_clear_pointer (&r->recon, ts_image_free);
+  g_clear_pointer (&r->attention, g_free);
+  g_task_return_pointer (task, r, result_free);
+  return;
+
+fail:
+  result_free (r);
+  g_task_return_error (task, error);
+}
+
+static gboolean
+curve_update_cb (gpointer data)
+{
+  CurveUpdate *u = data;
+  TsDocument *self = u->self;
+  gboolean found = FALSE;
+
+  if (u->serial != self->curves_serial)
+    return G_SOURCE_REMOVE;
+  for (guint i = 0; i < self->curves->len; i++)
+    {
+      TsCurve *c = &g_array_index (self->curves, TsCurve, i);
+      if (c->method == u->curve.method)
+        {
+          *c = u->curve;
+          found = TRUE;
+        }
+    }
+  if (!found)
+    g_array_append_val (self->curves, u->curve);
+  g_signal_emit (self, signals[CHANGED], 0, TS_DOCUMENT_CHANGED_CURVES);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+curve_update_free (gpointer data)
+{
+  CurveUpdate *u = data;
+  g_object_unref (u->self);
+  g_free (u);
+}
+
+static void
+curves_job_free (gpointer data)
+{
+  CurvesJob *job = data;
+  g_object_unref (job->self);
+  scene_box_unref (job->scene);
+  g_free (job);
+}
+
+/* Quality at a ladder of ratios for every registered method; each curve is
+ * posted to the main thread when it is complete. */
+static void
+curves_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  CurvesJob *job = task_data;
+  const TsScene *scene = job->scene->scene;
+  const TsMethod *const *methods;
+  guint n_methods;
+  GMainContext *context = g_task_get_context (task);
+
+  methods = ts_methods (&n_methods);
+  for (guint m = 0; m < n_methods; m++)
+    {
+      CurveUpdate *u = g_new0 (CurveUpdate, 1);
+      int last_tokens = -1;
+
+      u->self = g_object_ref (job->self);
+      u->serial = job->serial;
+      u->curve.method = methods[m];
+      u->curve.baseline = g_str_equal (methods[m]->name, "downsample");
+      for (guint i = 0; i < G_N_ELEMENTS (curve_ratios) && u->curve.n_points < TS_CURVE_MAX_POINTS; i++)
+        {
+          TsMethodParams params = job->params;
+          g_autoptr (TsAssignment) a = NULL;
+          g_autoptr (TsImage) recon = NULL;
+          TsCurvePoint *p;
+
+          if (g_cancellable_is_cancelled (cancellable))
+            {
+              curve_update_free (u);
+              g_task_return_boolean (task, FALSE);
+              return;
+            }
+          params.tokens = 0;
+          params.ratio = curve_ratios[i];
+          a = ts_method_run (methods[m], scene, &params, cancellable, NULL);
+          if (a == NULL || a->n_out == last_tokens || a->n_out < 1)
+            continue;
+          last_tokens = a->n_out;
+          if (a->n_out == a->n_in && ts_assignment_kept (a) == a->n_in)
+            {
+              /* every patch its own token: nothing lost (SSIM 1, PSNR shown as the 99 dB cap) */
+              p = &u->curve.points[u->curve.n_points++];
+              p->tokens = a->n_out;
+              p->ratio = 1.0;
+              p->values[TS_METRIC_SSIM] = 1.0;
+              p->values[TS_METRIC_PSNR] = 99.0;
+              p->values[TS_METRIC_RETENTION] = 1.0;
+              continue;
+            }
+          recon = ts_reconstruct (scene->image, &scene->grid, a, params.fill, NULL);
+          if (recon == NULL)
+            continue;
+          p = &u->curve.points[u->curve.n_points++];
+          p->tokens = a->n_out;
+          p->ratio = ts_assignment_ratio (a);
+          p->values[TS_METRIC_SSIM] = ts_ssim (scene->image, recon);
+          p->values[TS_METRIC_PSNR] = MIN (ts_psnr (scene->image, recon), 99.0);
+          p->values[TS_METRIC_RETENTION] =
+            a->d == scene->features->d ? ts_feature_retention (scene->features, a) : NAN;
+        }
+      g_main_context_invoke_full (context, G_PRIORITY_DEFAULT_IDLE, curve_update_cb, u, curve_update_free);
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+/* -------------------------------------------------------------- main side */
+
+static void
+start_curves (TsDocument *self)
+{
+  g_autoptr (GTask) task = NULL;
+  CurvesJob *job;
+
+  g_cancellable_cancel (self->curves_cancellable);
+  g_clear_object (&self->curves_cancellable);
+  g_array_set_size (self->curves, 0);
+  if (self->scene == NULL)
+    return;
+  self->curves_cancellable = g_cancellable_new ();
+  job = g_new0 (CurvesJob, 1);
+  job->self = g_object_ref (self);
+  job->serial = ++self->curves_serial;
+  job->scene = scene_box_ref (self->scene);
+  job->params = self->params;
+  task = g_task_new (self, self->curves_cancellable, NULL, NULL);
+  g_task_set_source_tag (task, start_curves);
+  g_task_set_task_data (task, job, curves_job_free);
+  g_task_set_priority (task, G_PRIORITY_LOW);
+  g_task_run_in_thread (task, curves_thread);
+}
+
+static guint
+apply_result (TsDocument *self, Result *r)
+{
+  guint what = 0;
+  int old_out = self->assignment ? self->assignment->n_out : 0;
+  int old_in = self->scene ? self->scene->scene->grid.tokens : 0;
+
+  if (r->scene != self->scene)
+    {
+      scene_box_unref (self->scene);
+      self->scene = scene_box_ref (r->scene);
+      what |= TS_DOCUMENT_CHANGED_SCENE;
+    }
+  if (r->assignment)
+    {
+      ts_assignment_free (self->assignment);
+      self->assignment = g_steal_pointer (&r->assignment);
+      what |= TS_DOCUMENT_CHANGED_ASSIGNMENT;
+      self->change_time = r->change_time;
+    }
+  if (r->recon)
+    {
+      ts_image_free (self->recon);
+      self->recon = g_steal_pointer (&r->recon);
+      what |= TS_DOCUMENT_CHANGED_RECONSTRUCTION;
+    }
+  if (r->attention)
+    {
+      g_free (self->attention);
+      self->attention = g_steal_pointer (&r->attention);
+      what |= TS_DOCUMENT_CHANGED_ATTENTION;
+    }
+  self->psnr = r->psnr;
+  self->ssim = r->ssim;
+  self->retention = r->retention;
+  if (!isnan (r->ssim))
+    what |= TS_DOCUMENT_CHANGED_QUALITY;
+  if (old_in != ts_document_get_tokens_in (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOKENS_IN]);
+  if (old_out != ts_document_get_tokens_out (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOKENS_OUT]);
+  return what;
+}
+
+static gboolean
+apply_partial_cb (gpointer data)
+{
+  Result *r = data;
+  TsDocument *self = r->self;
+  guint what;
+
+  if (r->serial != self->serial)
+    return G_SOURCE_REMOVE;
+  what = apply_result (self, r);
+  g_signal_emit (self, signals[CHANGED], 0, what);
+  if (what & TS_DOCUMENT_CHANGED_SCENE)
+    start_curves (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+set_running (TsDocument *self, gboolean running)
+{
+  if (self->running == running)
+    return;
+  self->running = running;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+}
+
+static void
+compute_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  TsDocument *self = TS_DOCUMENT (source);
+  Job *job = g_task_get_task_data (G_TASK (res));
+  g_autoptr (GError) error = NULL;
+  Result *r;
+  guint what;
+
+  r = g_task_propagate_pointer (G_TASK (res), &error);
+  if (job->serial != self->serial)
+    {
+      result_free (r);
+      return;
+    }
+  set_running (self, FALSE);
+  if (r == NULL)
+    {
+      if (!g_error_matches (error, TS_ERROR, TS_ERROR_CANCELLED)
+          && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_signal_emit (self, signals[NOTICE], 0, error->message);
+      return;
+    }
+  what = apply_result (self, r);
+  self->pending_since = 0;
+  g_signal_emit (self, signals[CHANGED], 0, what);
+  if (what & TS_DOCUMENT_CHANGED_SCENE)
+    start_curves (self);
+  result_free (r);
+}
+
+static gboolean
+scene_key_equal (const SceneKey *a, const SceneKey *b)
+{
+  return a->policy == b->policy && a->size == b->size && a->patch == b->patch && a->kind == b->kind
+         && g_strcmp0 (a->npy_path, b->npy_path) == 0;
+}
+
+static gboolean
+start_job_cb (gpointer data)
+{
+  TsDocument *self = data;
+  g_autoptr (GTask) task = NULL;
+  Job *job;
+
+  self->debounce_source = 0;
+  if (self->media == NULL || self->method == NULL)
+    return G_SOURCE_REMOVE;
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+
+  job = g_new0 (Job, 1);
+  job->self = g_object_ref (self);
+  job->context = g_main_context_ref_thread_default ();
+  job->serial = ++self->serial;
+  job->media = g_atomic_rc_box_acquire (self->media);
+  job->frame = self->frame;
+  scene_key_copy (&job->key, &self->key);
+  if (self->scene && self->scene->media == self->media && self->scene->frame == self->frame
+      && scene_key_equal (&self->key, &self->scene->key))
+    job->scene = scene_box_ref (self->scene);
+  job->method = self->method;
+  job->params = self->params;
+  job->query = self->query;
+  job->tau = self->params.tau;
+  job->change_time = self->pending_since ? self->pending_since : g_get_monotonic_time ();
+
+  task = g_task_new (self, self->cancellable, compute_done_cb, NULL);
+  g_task_set_source_tag (task, start_job_cb);
+  g_task_set_task_data (task, job, job_free);
+  g_task_set_return_on_cancel (task, FALSE);
+  set_running (self, TRUE);
+  g_task_run_in_thread (task, compute_thread);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule (TsDocument *self)
+{
+  if (self->pending_since == 0)
+    self->pending_since = g_get_monotonic_time ();
+  if (self->debounce_source != 0)
+    return;
+  if (self->debounce_ms == 0)
+    self->debounce_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, start_job_cb, self, NULL);
+  else
+    self->debounce_source = g_timeout_add (self->debounce_ms, start_job_cb, self);
+}
+
+
+/* ---------------------------------------------------------------- loading */
+
+typedef struct {
+  char *path;
+  GBytes *bytes;
+  char *name;
+} LoadData;
+
+static void
+load_data_free (gpointer data)
+{
+  LoadData *d = data;
+  g_free (d->path);
+  g_clear_pointer (&d->bytes, g_bytes_unref);
+  g_free (d->name);
+  g_free (d);
+}
+
+static void
+load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  LoadData *d = task_data;
+  TsLoadOptions opts = { 0 };
+  GError *error = NULL;
+  TsMedia *media;
+
+  if (d->bytes)
+    media = ts_media_load_from_memory (g_bytes_get_data (d->bytes, NULL), g_bytes_get_size (d->bytes),
+                                       d->name, &opts, &error);
+  else
+    media = ts_media_load_any (d->path, &opts, &error);
+  if (media == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, media, (GDestroyNotify) ts_media_free);
+}
+
+static void
+load_async (TsDocument *self, LoadData *d, GCancellable *cancellable, GAsyncReadyCallback callback,
+            gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, load_async);
+  g_task_set_task_data (task, d, load_data_free);
+  g_task_run_in_thread (task, load_thread);
+}
+
+void
+ts_document_load_file_async (TsDocument *self, const char *path, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data)
+{
+  LoadData *d = g_new0 (LoadData, 1);
+
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  d->path = g_strdup (path);
+  d->name = ts_display_name (path);
+  load_async (self, d, cancellable, callback, user_data);
+}
+
+void
+ts_document_load_bytes_async (TsDocument *self, GBytes *bytes, const char *name,
+                              GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  LoadData *d = g_new0 (LoadData, 1);
+
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  d->bytes = g_bytes_ref (bytes);
+  d->name = g_strdup (name);
+  load_async (self, d, cancellable, callback, user_data);
+}
+
+gboolean
+ts_document_load_finish (TsDocument *self, GAsyncResult *result, GError **error)
+{
+  LoadData *d = g_task_get_task_data (G_TASK (result));
+  TsMedia *media = g_task_propagate_pointer (G_TASK (result), error);
+
+  if (media == NULL)
+    return FALSE;
+  media_box_unref (self->media);
+  self->media = media_box_new (media);
+  g_free (self->name);
+  self->name = g_strdup (d->name);
+  g_free (self->path);
+  self->path = g_strdup (d->path);
+  self->frame = 0;
+  self->query = -1;
+  g_signal_emit (self, signals[CHANGED], 0, TS_DOCUMENT_CHANGED_MEDIA);
+  schedule (self);
+  return TRUE;
+}
+
+/* --------------------------------------------------------------- GObject */
+
+static void
+ts_document_finalize (GObject *object)
+{
+  TsDocument *self = TS_DOCUMENT (object);
+
+  g_clear_handle_id (&self->debounce_source, g_source_remove);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_cancellable_cancel (self->curves_cancellable);
+  g_clear_object (&self->curves_cancellable);
+  media_box_unref (self->media);
+  scene_box_unref (self->scene);
+  g_free (self->name);
+  g_free (self->path);
+  g_free (self->key.npy_path);
+  ts_assignment_free (self->assignment);
+  ts_image_free (self->recon);
+  g_free (self->attention);
+  g_array_unref (self->curves);
+  G_OBJECT_CLASS (ts_document_parent_class)->finalize (object);
+}
+
+static void
+ts_document_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  TsDocument *self = TS_DOCUMENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_RESIZE_POLICY: g_value_set_int (value, self->key.policy); break;
+    case PROP_RESIZE_SIZE: g_value_set_int (value, self->key.size); break;
+    case PROP_PATCH: g_value_set_int (value, self->key.patch); break;
+    case PROP_FEATURE_KIND: g_value_set_int (value, self->key.kind); break;
+    case PROP_NPY_PATH: g_value_set_string (value, self->key.npy_path); break;
+    case PROP_METHOD: g_value_set_string (value, self->method ? self->method->name : NULL); break;
+    case PROP_RATIO: g_value_set_double (value, self->params.ratio); break;
+    case PROP_POOL_MODE: g_value_set_int (value, self->params.pool_mode); break;
+    case PROP_TAU: g_value_set_double (value, self->params.tau); break;
+    case PROP_QUERY: g_value_set_int (value, self->query); break;
+    case PROP_FILL: g_value_set_int (value, self->params.fill); break;
+    case PROP_BUSY: g_value_set_boolean (value, self->running); break;
+    case PROP_TOKENS_IN: g_value_set_int (value, ts_document_get_tokens_in (self)); break;
+    case PROP_TOKENS_OUT: g_value_set_int (value, ts_document_get_tokens_out (self)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ts_document_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  TsDocument *self = TS_DOCUMENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_RESIZE_POLICY: ts_document_set_resize (self, g_value_get_int (value), self->key.size); break;
+    case PROP_RESIZE_SIZE: ts_document_set_resize (self, self->key.policy, g_value_get_int (value)); break;
+    case PROP_PATCH: ts_document_set_patch (self, g_value_get_int (value)); break;
+    case PROP_FEATURE_KIND: ts_document_set_features (self, g_value_get_int (value), self->key.npy_path); break;
+    case PROP_NPY_PATH: ts_document_set_features (self, self->key.kind, g_value_get_string (value)); break;
+    case PROP_METHOD: ts_document_set_method (self, g_value_get_string (value)); break;
+    case PROP_RATIO: ts_document_set_ratio (self, g_value_get_double (value)); break;
+    case PROP_POOL_MODE: ts_document_set_pool_mode (self, g_value_get_int (value)); break;
+    case PROP_TAU: ts_document_set_tau (self, g_value_get_double (value)); break;
+    case PROP_QUERY: ts_document_set_query (self, g_value_get_int (value)); break;
+    case PROP_FILL: ts_document_set_fill (self, g_value_get_int (value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ts_document_class_init (TsDocumentClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+
+  object_class->finalize = ts_document_finalize;
+  object_class->get_property = ts_document_get_property;
+  object_class->set_property = ts_document_set_property;
+
+  properties[PROP_RESIZE_POLICY] = g_param_spec_int ("resize-policy", NULL, NULL, TS_RESIZE_NATIVE,
+                                                     TS_RESIZE_PAD, TS_RESIZE_FIT, rw);
+  properties[PROP_RESIZE_SIZE] = g_param_spec_int ("resize-size", NULL, NULL, 2, 8192, 672, rw);
+  properties[PROP_PATCH] = g_param_spec_int ("patch", NULL, NULL, TS_PATCH_MIN, TS_PATCH_MAX, 14, rw);
+  properties[PROP_FEATURE_KIND] = g_param_spec_int ("feature-kind", NULL, NULL, TS_FEATURES_PIXEL,
+                                                    TS_FEATURES_NPY, TS_FEATURES_PIXEL, rw);
+  properties[PROP_NPY_PATH] = g_param_spec_string ("npy-path", NULL, NULL, NULL, rw);
+  properties[PROP_METHOD] = g_param_spec_string ("method", NULL, NULL, NULL, rw);
+  properties[PROP_RATIO] = g_param_spec_double ("ratio", NULL, NULL, 1.0, 4096.0, 4.0, rw);
+  properties[PROP_POOL_MODE] = g_param_spec_int ("pool-mode", NULL, NULL, TS_POOL_AVG, TS_POOL_MAX,
+                                                 TS_POOL_AVG, rw);
+  properties[PROP_TAU] = g_param_spec_double ("tau", NULL, NULL, 0.001, 10.0, 0.1, rw);
+  properties[PROP_QUERY] = g_param_spec_int ("query", NULL, NULL, -1, G_MAXINT, -1, rw);
+  properties[PROP_FILL] = g_param_spec_int ("fill", NULL, NULL, TS_DROP_FILL_GREY, TS_DROP_FILL_NEAREST,
+                                            TS_DROP_FILL_NEAREST, rw);
+  properties[PROP_BUSY] = g_param_spec_boolean ("busy", NULL, NULL, FALSE, ro);
+  properties[PROP_TOKENS_IN] = g_param_spec_int ("tokens-in", NULL, NULL, 0, G_MAXINT, 0, ro);
+  properties[PROP_TOKENS_OUT] = g_param_spec_int ("tokens-out", NULL, NULL, 0, G_MAXINT, 0, ro);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* changed (guint what): TsDocumentChanged bits */
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                   NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+  /* notice (const char *message): something the user should read (a failed computation) */
+  signals[NOTICE] = g_signal_new ("notice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                  NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+ts_document_init (TsDocument *self)
+{
+  guint n;
+
+  self->key.policy = TS_RESIZE_FIT;
+  self->key.size = 672;
+  self->key.patch = 14;
+  self->key.kind = TS_FEATURES_PIXEL;
+  ts_method_params_init (&self->params);
+  self->method = ts_methods (&n)[0];
+  self->query = -1;
+  self->debounce_ms = 0;
+  self->psnr = self->ssim = self->retention = NAN;
+  self->curves = g_array_new (FALSE, TRUE, sizeof (TsCurve));
+}
+
+/* ------------------------------------------------------------- public API */
+
+TsDocument *
+ts_document_new (void)
+{
+  return g_object_new (TS_TYPE_DOCUMENT, NULL);
+}
+
+void
+ts_document_set_resize (TsDocument *self, TsResizePolicy policy, int size)
+{
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  policy = CLAMP (policy, TS_RESIZE_NATIVE, TS_RESIZE_PAD);
+  size = CLAMP (size, 2, 8192);
+  if (policy == self->key.policy && size == self->key.size)
+    return;
+  if (policy != self->key.policy)
+    {
+      self->key.policy = policy;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RESIZE_POLICY]);
+    }
+  if (size != self->key.size)
+    {
+      self->key.size = size;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RESIZE_SIZE]);
+    }
+  self->query = -1;
+  schedule (self);
+}
+
+void
+ts_document_set_patch (TsDocument *self, int patch)
+{
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  patch = CLAMP (patch, TS_PATCH_MIN, TS_PATCH_MAX);
+  if (patch == self->key.patch)
+    return;
+  self->key.patch = patch;
+  self->query = -1;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PATCH]);
+  schedule (self);
+}
+
+void
+ts_document_set_features (TsDocument *self, TsFeatureKind kind, const char *npy_path)
+{
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  if (kind != TS_FEATURES_DESCRIPTOR && kind != TS_FEATURES_NPY)
+    kind = TS_FEATURES_PIXEL;
+  if (kind == self->key.kind && g_strcmp0 (npy_path, self->key.npy_path) == 0)
+    return;
+  if (kind != self->key.kind)
+    {
+      self->key.kind = kind;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FEATURE_KIND]);
+    }
+  if (g_strcmp0 (npy_path, self->key.npy_path) != 0)
+    {
+      g_free (self->key.npy_path);
+      self->key.npy_path = g_strdup (npy_path);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NPY_PATH]);
+    }
+  schedule (self);
+}
+
+void
+ts_document_set_method (TsDocument *self, const char *name)
+{
+  const TsMethod *method;
+  g_autoptr (GError) error = NULL;
+
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  method = ts_method_find (name, &error);
+  if (method == NULL)
+    {
+      g_signal_emit (self, signals[NOTICE], 0, error->message);
+      return;
+    }
+  if (method == self->method)
+    return;
+  self->method = method;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_METHOD]);
+  schedule (self);
+}
+
+void
+ts_document_set_ratio (TsDocument *self, double ratio)
+{
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  if (!(ratio >= 1.0))
+    ratio = 1.0;
+  ratio = MIN (ratio, 4096.0);
+  if (ratio == self->params.ratio)
+    return;
+  self->params.ratio = ratio;
+  self->params.tokens = 0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RATIO]);
+  schedule (self);
+}
+
+void
+ts_document_set_target_tokens (TsDocument *self, int tokens)
+{
+  int n = ts_document_get_tokens_in (self);
+
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  if (n <= 0 || tokens <= 0)
+    return;
+  ts_document_set_ratio (self, (double) n / CLAMP (tokens, 1, n));
+}
+
+void
+ts_document_set_pool_mode (TsDocument *self, TsPoolMode mode)
+{
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  mode = mode == TS_POOL_MAX ? TS_POOL_MAX : TS_POOL_AVG;
+  if (mode == self->params.pool_mode)
+    return;
+  self->params.pool_mode = mode;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POOL_MODE]);
+  schedule (self);
+}
+
+void
+ts_document_set_tau (TsDocument *self, double tau)
+{
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  tau = CLAMP (tau, 0.001, 10.0);
+  if (tau == self->params.tau)
+    return;
+  self->params.tau = tau;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TAU]);
+  schedule (self);
+}
+
+void
+ts_document_set_query (TsDocument *self, int token)
+{
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  if (token < -1 || (self->scene && token >= self->scene->scene->grid.tokens))
+    token = -1;
+  if (token == self->query)
+    return;
+  self->query = token;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_QUERY]);
+  schedule (self);
+}
+
+void
+ts_document_set_fill (TsDocument *self, TsDropFill fill)
+{
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  fill = fill == TS_DROP_FILL_GREY ? TS_DROP_FILL_GREY : TS_DROP_FILL_NEAREST;
+  if (fill == self->params.fill)
+    return;
+  self->params.fill = fill;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILL]);
+  schedule (self);
+}
+
+void
+ts_document_set_debounce (TsDocument *self, guint ms)
+{
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  self->debounce_ms = MIN (ms, 1000);
+}
+
+TsResizePolicy ts_document_get_resize_policy (TsDocument *self) { return self->key.policy; }
+int ts_document_get_resize_size (TsDocument *self) { return self->key.size; }
+int ts_document_get_patch (TsDocument *self) { return self->key.patch; }
+TsFeatureKind ts_document_get_feature_kind (TsDocument *self) { return self->key.kind; }
+const char *ts_document_get_npy_path (TsDocument *self) { return self->key.npy_path; }
+const TsMethod *ts_document_get_method (TsDocument *self) { return self->method; }
+double ts_document_get_ratio (TsDocument *self) { return self->params.ratio; }
+const TsMethodParams *ts_document_get_params (TsDocument *self) { return &self->params; }
+int ts_document_get_query (TsDocument *self) { return self->query; }
+const char *ts_document_get_name (TsDocument *self) { return self->name; }
+const char *ts_document_get_path (TsDocument *self) { return self->path; }
+const TsMedia *ts_document_get_media (TsDocument *self) { return self->media ? self->media->media : NULL; }
+const TsScene *ts_document_get_scene (TsDocument *self) { return self->scene ? self->scene->scene : NULL; }
+const TsAssignment *ts_document_get_assignment (TsDocument *self) { return self->assignment; }
+const TsImage *ts_document_get_reconstruction (TsDocument *self) { return self->recon; }
+const float *ts_document_get_attention (TsDocument *self) { return self->attention; }
+double ts_document_get_psnr (TsDocument *self) { return self->psnr; }
+double ts_document_get_ssim (TsDocument *self) { return self->ssim; }
+double ts_document_get_retention (TsDocument *self) { return self->retention; }
+gboolean ts_document_get_busy (TsDocument *self) { return self->running; }
+gint64 ts_document_get_change_time (TsDocument *self) { return self->change_time; }
+
+int
+ts_document_get_tokens_in (TsDocument *self)
+{
+  return self->scene ? self->scene->scene->grid.tokens : 0;
+}
+
+int
+ts_document_get_tokens_out (TsDocument *self)
+{
+  return self->assignment ? self->assignment->n_out : 0;
+}
+
+double
+ts_document_get_tpm (TsDocument *self)
+{
+  return self->scene ? ts_grid_tpm (&self->scene->scene->grid) : NAN;
+}
+
+const TsCurve *
+ts_document_get_curves (TsDocument *self, guint *n)
+{
+  *n = self->curves->len;
+  return (const TsCurve *) (gpointer) self->curves->data;
+}
+
+char *
+ts_document_dup_command (TsDocument *self)
+{
+  GString *s = g_string_new ("tokenscope-cli compress ");
+  g_autofree char *quoted = g_shell_quote (self->path ? self->path : (self->name ? self->name : "IMAGE"));
+
+  g_string_append (s, quoted);
+  g_string_append_printf (s, " --resize %s", ts_resize_policy_name (self->key.policy));
+  if (self->key.policy != TS_RESIZE_NATIVE)
+    g_string_append_printf (s, " --size %d", self->key.size);
+  g_string_append_printf (s, " --patch %d --features %s", self->key.patch, ts_feature_kind_name (self->key.kind));
+  if (self->key.kind == TS_FEATURES_NPY && self->key.npy_path)
+    {
+      g_autofree char *npy = g_shell_quote (self->key.npy_path);
+      g_string_append_printf (s, " --npy %s", npy);
+    }
+  g_string_append_printf (s, " --method %s", self->method->name);
+  if (self->assignment)
+    g_string_append_printf (s, " --tokens %d", self->assignment->n_out);
+  else
+    g_string_append_printf (s, " --ratio %.4g", self->params.ratio);
+  if (g_str_equal (self->method->name, "pool") && self->params.pool_mode == TS_POOL_MAX)
+    g_string_append (s, " --pool-mode max");
+  if (self->params.fill == TS_DROP_FILL_GREY)
+    g_string_append (s, " --fill grey");
+  return g_string_free (s, FALSE);
+}
+
+static double
+efficiency (TsDocument *self)
+{
+  if (self->assignment == NULL || isnan (self->ssim))
+    return NAN;
+  return ts_assignment_ratio (self->assignment) * self->ssim;
+}
+
+char *
+ts_document_dup_numbers_json (TsDocument *self)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  const TsScene *scene = ts_document_get_scene (self);
+  struct { const char *key; double v; } nums[] = {
+    { "cr", self->assignment ? ts_assignment_ratio (self->assignment) : NAN },
+    { "tpm", ts_document_get_tpm (self) },
+    { "psnr", self->psnr },
+    { "ssim", self->ssim },
+    { "feature_retention", self->retention },
+    { "efficiency", efficiency (self) },
+  };
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "image");
+  json_builder_add_string_value (b, self->name ? self->name : "");
+  if (scene)
+    {
+      json_builder_set_member_name (b, "width");
+      json_builder_add_int_value (b, scene->grid.width);
+      json_builder_set_member_name (b, "height");
+      json_builder_add_int_value (b, scene->grid.height);
+      json_builder_set_member_name (b, "patch");
+      json_builder_add_int_value (b, scene->grid.patch);
+    }
+  json_builder_set_member_name (b, "method");
+  json_builder_add_string_value (b, self->method->name);
+  json_builder_set_member_name (b, "tokens_in");
+  json_builder_add_int_value (b, ts_document_get_tokens_in (self));
+  json_builder_set_member_name (b, "tokens_out");
+  json_builder_add_int_value (b, ts_document_get_tokens_out (self));
+  for (guint i = 0; i < G_N_ELEMENTS (nums); i++)
+    {
+      json_builder_set_member_name (b, nums[i].key);
+      if (isfinite (nums[i].v))
+        json_builder_add_double_value (b, nums[i].v);
+      else if (isinf (nums[i].v))
+        json_builder_add_string_value (b, "inf");
+      else
+        json_builder_add_null_value (b);
+    }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  return json_generator_to_data (gen, NULL);
+}
+
+char *
+ts_document_dup_numbers_csv (TsDocument *self)
+{
+  GString *s = g_string_new ("image,method,tokens_in,tokens_out,cr,tpm,psnr,ssim,feature_retention,efficiency\n");
+  double v[] = { self->assignment ? ts_assignment_ratio (self->assignment) : NAN, ts_document_get_tpm (self),
+                 self->psnr, self->ssim, self->retention, efficiency (self) };
+  g_autofree char *name = g_strdup (self->name ? self->name : "");
+
+  g_strdelimit (name, ",\"\n", '_');
+  g_string_append_printf (s, "%s,%s,%d,%d", name, self->method->name, ts_document_get_tokens_in (self),
+                          ts_document_get_tokens_out (self));
+  for (guint i = 0; i < G_N_ELEMENTS (v); i++)
+    {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      g_string_append_c (s, ',');
+      if (!isnan (v[i]))
+        g_string_append (s, g_ascii_formatd (buf, sizeof buf, "%.6g", v[i]));
+    }
+  g_string_append_c (s, '\n');
+  return g_string_free (s, FALSE);
+}
+
+#define GROUP "document"
+
+void
+ts_document_save_settings (TsDocument *self, GKeyFile *kf)
+{
+  g_key_file_set_string (kf, GROUP, "resize", ts_resize_policy_name (self->key.policy));
+  g_key_file_set_integer (kf, GROUP, "size", self->key.size);
+  g_key_file_set_integer (kf, GROUP, "patch", self->key.patch);
+  g_key_file_set_string (kf, GROUP, "features", ts_feature_kind_name (self->key.kind));
+  if (self->key.npy_path)
+    g_key_file_set_string (kf, GROUP, "npy", self->key.npy_path);
+  g_key_file_set_string (kf, GROUP, "method", self->method->name);
+  g_key_file_set_double (kf, GROUP, "ratio", self->params.ratio);
+  g_key_file_set_string (kf, GROUP, "pool-mode", self->params.pool_mode == TS_POOL_MAX ? "max" : "avg");
+  g_key_file_set_double (kf, GROUP, "tau", self->params.tau);
+  g_key_file_set_string (kf, GROUP, "fill", self->params.fill == TS_DROP_FILL_GREY ? "grey" : "nearest");
+}
+
+/* Each key is read on its own: a missing or bad one keeps its default. */
+void
+ts_document_load_settings (TsDocument *self, GKeyFile *kf)
+{
+  g_autofree char *resize = g_key_file_get_string (kf, GROUP, "resize", NULL);
+  g_autofree char *features = g_key_file_get_string (kf, GROUP, "features", NULL);
+  g_autofree char *npy = g_key_file_get_string (kf, GROUP, "npy", NULL);
+  g_autofree char *method = g_key_file_get_string (kf, GROUP, "method", NULL);
+  g_autofree char *pool_mode = g_key_file_get_string (kf, GROUP, "pool-mode", NULL);
+  g_autofree char *fill = g_key_file_get_string (kf, GROUP, "fill", NULL);
+  g_autoptr (GError) error = NULL;
+  TsResizePolicy policy = self->key.policy;
+  TsFeatureKind kind = self->key.kind;
+  int size, patch;
+  double ratio, tau;
+
+  if (resize)
+    ts_resize_policy_parse (resize, &policy, NULL);
+  size = g_key_file_get_integer (kf, GROUP, "size", &error);
+  if (error || size < 2)
+    size = self->key.size;
+  g_clear_error (&error);
+  ts_document_set_resize (self, policy, size);
+  patch = g_key_file_get_integer (kf, GROUP, "patch", &error);
+  if (!error)
+    ts_document_set_patch (self, patch);
+  g_clear_error (&error);
+  if (features && ts_feature_kind_parse (features, &kind, NULL))
+    {
+      if (kind == TS_FEATURES_NPY && (npy == NULL || !g_file_test (npy, G_FILE_TEST_IS_REGULAR)))
+        kind = TS_FEATURES_PIXEL;
+      ts_document_set_features (self, kind, kind == TS_FEATURES_NPY ? npy : NULL);
+    }
+  if (method && ts_method_find (method, NULL))
+    ts_document_set_method (self, method);
+  ratio = g_key_file_get_double (kf, GROUP, "ratio", &error);
+  if (!error && isfinite (ratio))
+    ts_document_set_ratio (self, ratio);
+  g_clear_error (&error);
+  tau = g_key_file_get_double (kf, GROUP, "tau", &error);
+  if (!error && isfinite (tau))
+    ts_document_set_tau (self, tau);
+  g_clear_error (&error);
+  if (pool_mode)
+    ts_document_set_pool_mode (self, g_str_equal (pool_mode, "max") ? TS_POOL_MAX : TS_POOL_AVG);
+  if (fill)
+    ts_document_set_fill (self, g_str_equal (fill, "grey") ? TS_DROP_FILL_GREY : TS_DROP_FILL_NEAREST);
+}

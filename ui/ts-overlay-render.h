@@ -1,0 +1,70 @@
+/* ts-overlay-render.h: drawing token overlays with Cairo only (no GTK).
+ *
+ * The GUI canvas and the CLI's --overlay export share this code. A TsOverlay
+ * is prepared once per result (group colour and heat-map surfaces, group
+ * border segments) by ts_overlay_new; ts_overlay_draw then only paints, in
+ * working-image pixel coordinates, onto any cairo_t (screen, PNG, SVG, PDF).
+ * A TsOverlay is immutable after creation and may be drawn from any thread,
+ * but one cairo_t must not be shared between threads. */
+#pragma once
+
+#include <cairo.h>
+
+#include "core.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  TS_GROUP_FILL_NONE,
+  TS_GROUP_FILL_MEAN,  /* each patch painted with its token's reconstruction (ToMe-vis style) */
+  TS_GROUP_FILL_COLOR, /* a distinct colour per output token */
+} TsGroupFill;
+
+typedef struct {
+  gboolean grid;          /* the patch grid */
+  gboolean borders;       /* outlines between different output tokens */
+  TsGroupFill fill;
+  double fill_opacity;    /* 0..1 */
+  gboolean regions;       /* variable-size regions (pooling, adaptive) */
+  gboolean heatmap;       /* the importance / attention map */
+  double heat_opacity;    /* 0..1 */
+  gboolean dim_dropped;   /* darken patches that lost their token */
+  int highlight;          /* a patch whose whole group is outlined; -1 none */
+  int query;              /* the attention query patch, marked with a ring; -1 none */
+  double pixel;           /* working-image pixels per device pixel (line widths); 1 for files */
+} TsOverlayOptions;
+
+typedef struct _TsOverlay TsOverlay;
+
+void ts_overlay_options_init (TsOverlayOptions *opts);
+
+/* Prepares the drawing data. @a, @recon and @heat (grid->tokens values in
+ * [0,1]) may each be NULL; what they feed is then not drawn. */
+TsOverlay *ts_overlay_new (const TsGrid *grid, const TsAssignment *a, const TsImage *recon,
+                           const float *heat);
+void ts_overlay_free (TsOverlay *overlay);
+const TsGrid *ts_overlay_get_grid (const TsOverlay *overlay);
+
+/* Paints the overlays enabled in @opts; @cr's user space is working-image pixels. */
+void ts_overlay_draw (const TsOverlay *overlay, cairo_t *cr, const TsOverlayOptions *opts);
+
+/* A vertical colour bar of the heat colormap (0 bottom, 1 top) with a label. */
+void ts_overlay_draw_colorbar (cairo_t *cr, double x, double y, double w, double h, const char *label);
+
+/* The heat colormap (inferno-like), @t in [0,1], components in [0,1]. */
+void ts_heat_color (double t, double rgb[3]);
+/* A distinct colour for output token @id. */
+void ts_group_color (int id, double rgb[3]);
+
+/* An RGB24 surface with @image's pixels (caller destroys it). */
+cairo_surface_t *ts_image_to_surface (const TsImage *image);
+
+/* Draws @base, the overlays and (with a heat map) a colour bar into @path;
+ * the format follows the extension: .png, .svg or .pdf. Written atomically.
+ * TS_ERROR_INVALID_ARGUMENT for another extension, TS_ERROR_IO on failure. */
+gboolean ts_overlay_render_file (const TsImage *base, const TsOverlay *overlay, const TsOverlayOptions *opts,
+                                 const char *path, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsOverlay, ts_overlay_free)
+
+G_END_DECLS
