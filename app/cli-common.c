@@ -116,7 +116,7 @@ ts_cli_add_method_options (GOptionContext *context, TsSettings *s)
     { "detail", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "adaptive: blur (default), entropy or gradient", "SCORE" },
     { "entropy-threshold", 0, 0, G_OPTION_ARG_DOUBLE, &p->entropy_threshold,
       "adaptive: split while entropy exceeds this many bits (threshold mode)", "BITS" },
-    { "fill", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "dropped patches: nearest (default) or grey", "FILL" },
+    { "fill", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "dropped patches: grey (default: no information) or nearest (copy the nearest kept patch)", "FILL" },
     { "seed", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "seed for anything random (default 0)", "SEED" },
     G_OPTION_ENTRY_NULL
   };
@@ -134,7 +134,7 @@ ts_cli_image_options_init (TsCliImageOptions *o)
   memset (o, 0, sizeof *o);
   o->patch = s->patch;
   o->size = s->resize.size;
-  o->resize = o->resize_default = g_strdup (ts_resize_policy_name (s->resize.policy));
+  o->resize = NULL; /* NULL: the settings' policy (GOption replaces without freeing) */
   o->max_megapixels = TS_DEFAULT_MAX_PIXELS / 1e6;
   o->max_frames = TS_DEFAULT_MAX_FRAMES;
 }
@@ -142,9 +142,6 @@ ts_cli_image_options_init (TsCliImageOptions *o)
 void
 ts_cli_image_options_clear (TsCliImageOptions *o)
 {
-  if (o->resize_default != o->resize)
-    g_free (o->resize_default);
-  o->resize_default = NULL;
   g_clear_pointer (&o->resize, g_free);
   g_clear_pointer (&o->alpha, g_free);
 }
@@ -204,7 +201,7 @@ ts_cli_load_options (const TsCliImageOptions *o, TsLoadOptions *load, GError **e
 gboolean
 ts_cli_resize_options (const TsCliImageOptions *o, TsResize *resize, GError **error)
 {
-  resize->policy = TS_RESIZE_NATIVE;
+  resize->policy = ts_cli_settings ()->resize.policy;
   resize->size = o->size;
   if (o->resize != NULL && !ts_resize_policy_parse (o->resize, &resize->policy, error))
     return FALSE;

@@ -34,7 +34,6 @@ typedef struct {
   double max_megapixels;
   int max_frames;        /* animations and frame folders */
   char *alpha;           /* white | checker */
-  char *resize_default;  /* the initial --resize string (GOption does not free a default it replaces) */
 } TsCliImageOptions;
 
 void ts_cli_image_options_init (TsCliImageOptions *o);
@@ -86,6 +85,7 @@ int ts_cli_quality (int argc, char **argv);
 int ts_cli_report (int argc, char **argv);
 int ts_cli_settings_cmd (int argc, char **argv);
 int ts_cli_summarize (int argc, char **argv);
+int ts_cli_dataset (int argc, char **argv);
 int ts_cli_video (int argc, char **argv);
 
 G_END_DECLS

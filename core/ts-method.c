@@ -116,7 +116,7 @@ ts_method_params_init (TsMethodParams *params)
   params->rounds = 3;
   params->tau = 0.1;
   params->detail = TS_DETAIL_BLUR_ERROR;
-  params->fill = TS_DROP_FILL_NEAREST;
+  params->fill = TS_DROP_FILL_GREY;
 }
 
 const TsMethod *const *

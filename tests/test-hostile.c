@@ -122,6 +122,43 @@ test_core (gconstpointer data)
       return;
     }
 
+  if (g_str_has_suffix (e->file, ".json"))
+    {
+      g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+      TsSettings settings;
+      gboolean ok;
+
+      ts_settings_init (&settings);
+      ok = ts_settings_load (&settings, e->path, warnings, &error);
+      ts_settings_clear (&settings);
+      if (strcmp (e->outcome, "ok") == 0)
+        {
+          g_assert_no_error (error);
+          g_assert_true (ok);
+          /* unknown members are reported, never silently dropped */
+          if (strstr (e->file, "unknown") != NULL)
+            g_assert_cmpuint (warnings->len, >=, 2);
+        }
+      else
+        {
+          g_assert_false (ok);
+          check_refusal (e, error);
+        }
+      return;
+    }
+  if (g_str_has_suffix (e->file, ".safetensors"))
+    {
+      g_autoptr (TsSafetensors) st = ts_safetensors_open (e->path, &error);
+      if (strcmp (e->outcome, "ok") == 0)
+        g_assert_no_error (error);
+      else
+        {
+          g_assert_null (st);
+          check_refusal (e, error);
+        }
+      return;
+    }
+
   {
     g_autoptr (TsMedia) media = ts_media_load_any (e->path, NULL, &error);
     if (strcmp (e->outcome, "ok") == 0)
@@ -175,7 +212,9 @@ check_cli (const Entry *e, const char *command)
   g_autofree char *err = NULL;
   /* report also gets string options, so that a leak on an early exit shows
    * up under LeakSanitizer in the sanitizer build */
-  int status = strcmp (command, "report") == 0
+  int status = strcmp (command, "settings") == 0 ? ts_test_cli (&out, &err, "settings", "check", e->path, NULL)
+               : strcmp (command, "model") == 0  ? ts_test_cli (&out, &err, "model", "info", e->path, NULL)
+               : strcmp (command, "report") == 0
                  ? ts_test_cli (&out, &err, command, e->path, "--resize", "pad", "--alpha", "checker", NULL)
                  : ts_test_cli (&out, &err, command, e->path, NULL);
 
@@ -201,6 +240,14 @@ static void
 test_cli_report (gconstpointer data)
 {
   check_cli (data, "report");
+}
+
+static void
+test_cli_file (gconstpointer data)
+{
+  const Entry *e = data;
+
+  check_cli (e, g_str_has_suffix (e->file, ".json") ? "settings" : "model");
 }
 
 static void
@@ -503,13 +550,21 @@ main (int argc, char **argv)
     {
       Entry *e = entries->pdata[i];
       g_autofree char *core = g_strdup_printf ("/hostile/core/%s", e->file);
+      gboolean image = !g_str_has_suffix (e->file, ".npy") && !g_str_has_suffix (e->file, ".json") &&
+                       !g_str_has_suffix (e->file, ".safetensors");
       g_test_add_data_func (core, e, test_core);
-      if (!g_str_has_suffix (e->file, ".npy"))
+      if (image)
         {
           g_autofree char *mem = g_strdup_printf ("/hostile/memory/%s", e->file);
           g_test_add_data_func (mem, e, test_core_memory);
         }
-      if (e->exit_code >= 0)
+      if (e->exit_code >= 0 && !image)
+        {
+          g_autofree char *cli = g_strdup_printf ("/hostile/cli-%s/%s",
+                                                  g_str_has_suffix (e->file, ".json") ? "settings" : "model", e->file);
+          g_test_add_data_func (cli, e, test_cli_file);
+        }
+      else if (e->exit_code >= 0)
         {
           g_autofree char *grid = g_strdup_printf ("/hostile/cli-grid/%s", e->file);
           g_autofree char *report = g_strdup_printf ("/hostile/cli-report/%s", e->file);

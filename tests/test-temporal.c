@@ -431,6 +431,31 @@ test_cli_video (void)
     /* 64 + 2 + 2 + 64 */
     g_assert_nonnull (strstr (out, "132 sent of 256"));
   }
+  /* --recon writes the decoder's view: with top-1 frame 1 is stale except one patch */
+  {
+    g_autofree char *rdir = ts_test_path ("decoded");
+    g_autofree char *f1 = g_build_filename (rdir, "frame-00001.png", NULL);
+    g_autofree char *f3 = g_build_filename (rdir, "frame-00003.png", NULL);
+    g_autoptr (TsImage) view1 = NULL;
+    g_autoptr (TsImage) view3 = NULL;
+    int changed = 0;
+    g_assert_cmpint (ts_test_cli (NULL, NULL, "video", dir, "--patch", "8", "--topk", "1", "--recon", rdir, NULL), ==, 0);
+    view1 = ts_image_load (f1, NULL, NULL);
+    view3 = ts_image_load (f3, NULL, NULL);
+    g_assert_nonnull (view1);
+    g_assert_nonnull (view3);
+    /* frame 1's view differs from frame 0 in exactly one 8 x 8 patch */
+    for (int t = 0; t < 64; t++)
+      {
+        int r = t / 8, c = t % 8, differs = 0;
+        for (int y = r * 8; y < r * 8 + 8; y++)
+          differs |= memcmp (view1->data + ((gsize) y * SIDE + c * 8) * 3,
+                             ((TsImage *) frames->pdata[0])->data + ((gsize) y * SIDE + c * 8) * 3, 8 * 3) != 0;
+        changed += differs;
+      }
+    g_assert_cmpint (changed, ==, 1);
+    g_assert_false (ts_image_equal (view3, frames->pdata[3]));
+  }
   /* usage and input errors */
   g_assert_cmpint (ts_test_cli (NULL, NULL, "video", dir, "--threshold", "0.1", "--topk", "3", NULL), ==, 1);
   g_assert_cmpint (ts_test_cli (NULL, NULL, "video", dir, "--threshold", "5", NULL), ==, 1);

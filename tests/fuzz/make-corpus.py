@@ -86,3 +86,27 @@ save("npy", "v2-3d.npy", npy(np.ones((1, 2, 3), np.float32), version=2))
 save("npy", "v3-1d.npy", npy(np.linspace(-1, 1, 5).astype(np.float32), version=3))
 save("npy", "4d.npy", npy(np.zeros((1, 1, 2, 2), np.float32)))
 save("npy", "subnormal.npy", npy(np.array([1e-7, -6e-8, 65504, np.inf], np.float16)))
+
+
+# safetensors: an 8-byte little-endian header length, a JSON header, the data
+def safetensors(tensors, metadata=None):
+    import json
+    header, blob = {}, b""
+    if metadata:
+        header["__metadata__"] = metadata
+    for name, (dtype, shape, raw) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [len(blob), len(blob) + len(raw)]}
+        blob += raw
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    return struct.pack("<Q", len(h)) + h + blob
+
+
+w = np.arange(6, dtype=np.float32) / 3
+save("safetensors", "f32.safetensors", safetensors({"w": ("F32", [2, 3], w.tobytes())}, {"format": "pt"}))
+save("safetensors", "mixed.safetensors", safetensors({
+    "a.weight": ("F16", [3], w[:3].astype(np.float16).tobytes()),
+    "b.bias": ("BF16", [2], (w[:2].view(np.uint32) >> 16).astype(np.uint16).tobytes()),
+    "scalar": ("F32", [], np.float32(2.5).tobytes()),
+}))
+save("safetensors", "empty.safetensors", safetensors({}))

@@ -9,9 +9,10 @@ MANIFEST columns (tab-separated):
   file      name in this folder
   outcome   ok | BAD_DATA | TOO_LARGE | UNSUPPORTED | IO : what the core loader
             returns (images: ts_media_load_any with default limits; .npy:
-            ts_npy_read; .json: the settings reader)
-  exit      tokenscope-cli exit status of `grid FILE` and `report FILE`
-            (0 ok, 2 input error), or - when no CLI command reads the file
+            ts_npy_read; .json: ts_settings_load; .safetensors: ts_safetensors_open)
+  exit      tokenscope-cli exit status (0 ok, 2 input error) of `grid FILE` and
+            `report FILE` (images), `settings check FILE` (.json), `model info
+            FILE` (.safetensors), or - when no CLI command reads the file alone
   what      the hostile feature
 """
 import os
@@ -143,8 +144,8 @@ put("bmp-truncated-header.bmp", bmp(4, 4)[:20], "BAD_DATA", 2, "BMP cut inside i
 put("bmp-huge.bmp", bmp(100000, 100000, pixels=b"\x00" * 16), "TOO_LARGE", 2, "BMP claims 100000 x 100000")
 put("bmp-bad-bpp.bmp", bmp(4, 4, bpp=7), "BAD_DATA", 2, "7 bits per pixel")
 put("bmp-zero-width.bmp", bmp(0, 4, pixels=b""), "BAD_DATA", 2, "width 0")
-put("bmp-truncated-pixels.bmp", bmp(8, 8)[:70], "ok", 0,
-    "pixel data cut short (stb fills the rest with black; documented stb behaviour)")
+put("bmp-truncated-pixels.bmp", bmp(8, 8)[:70], "BAD_DATA", 2,
+    "pixel data cut short (refused before stb, which would fill the rest with black)")
 put("bmp-top-down-1x1.bmp", bmp(1, -1), "ok", 0, "1 x 1 top-down BMP (negative height)")
 
 # ---- TGA (no signature) ----------------------------------------------------
@@ -221,6 +222,53 @@ put("npy-bad-fortran.npy", npy("{'descr': '<f4', 'fortran_order': maybe, 'shape'
     "-", "fortran_order neither True nor False")
 put("npy-v2-lying-header-len.npy", b"\x93NUMPY\x02\x00\xff\xff\xff\x7f{'descr': '<f4'}", "BAD_DATA", "-",
     "version 2 header length 2 GB")
+
+# ---- settings JSON -----------------------------------------------------------
+put("settings-empty.json", b"", "BAD_DATA", 2, "empty settings file")
+put("settings-not-json.json", b"resize = pad\npatch = 14\n", "BAD_DATA", 2, "INI text, not JSON")
+put("settings-array.json", b"[1, 2, 3]\n", "BAD_DATA", 2, "a JSON array instead of an object")
+put("settings-truncated.json", b'{"tokenscope_settings": 1, "resize": {"policy": "pad", "si', "BAD_DATA", 2,
+    "JSON cut mid-object")
+put("settings-wrong-type-patch.json", b'{"tokenscope_settings": 1, "patch": "fourteen"}\n', "BAD_DATA", 2,
+    "patch is a string")
+put("settings-wrong-type-resize.json", b'{"tokenscope_settings": 1, "resize": 336}\n', "BAD_DATA", 2,
+    "resize is a number, not an object")
+put("settings-patch-range.json", b'{"tokenscope_settings": 1, "patch": 100000}\n', "BAD_DATA", 2,
+    "patch 100000, outside 2..64")
+put("settings-nan.json", b'{"tokenscope_settings": 1, "analysis": {"threshold": 1e999}}\n', "BAD_DATA", 2,
+    "threshold 1e999 (infinity)")
+put("settings-unknown-method.json", b'{"tokenscope_settings": 1, "method": "rm -rf /"}\n', "BAD_DATA", 2,
+    "unknown method name")
+put("settings-unknown-keys.json", b'{"tokenscope_settings": 1, "colour": "blue", "resize": {"policy": "pad", "size": 336, "dpi": 300}}\n',
+    "ok", 0, "unknown members: warned about and ignored")
+put("settings-missing-fields.json", b'{"tokenscope_settings": 1}\n', "ok", 0, "no members at all: the defaults")
+put("settings-deep.json", b"[" * 5000 + b"]" * 5000, "BAD_DATA", 2, "5000 nested arrays")
+put("settings-binary.json", bytes(range(256)), "BAD_DATA", 2, "binary garbage")
+
+
+# ---- safetensors -------------------------------------------------------------
+def st(header, data=b"", length=None):
+    h = header.encode()
+    return struct.pack("<Q", len(h) if length is None else length) + h + data
+
+
+put("st-empty.safetensors", b"", "BAD_DATA", 2, "0-byte weights file")
+put("st-short.safetensors", b"\x10\x00\x00", "BAD_DATA", 2, "shorter than the 8-byte header length")
+put("st-huge-header-len.safetensors", st('{}', length=1 << 62), "BAD_DATA", 2, "header length 2^62")
+put("st-header-past-end.safetensors", st('{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}', length=4096),
+    "BAD_DATA", 2, "header length past the end of the file")
+put("st-not-json.safetensors", st("this is not json"), "BAD_DATA", 2, "header that is not JSON")
+put("st-offsets-past-end.safetensors", st('{"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}', b"\0" * 8),
+    "BAD_DATA", 2, "tensor data past the end of the file")
+put("st-shape-mismatch.safetensors", st('{"w": {"dtype": "F32", "shape": [3, 3], "data_offsets": [0, 8]}}', b"\0" * 8),
+    "BAD_DATA", 2, "shape 3 x 3 for 8 bytes")
+put("st-shape-overflow.safetensors", st('{"w": {"dtype": "F32", "shape": [4294967296, 4294967296, 4294967296], "data_offsets": [0, 4]}}', b"\0" * 4),
+    "BAD_DATA", 2, "shape whose element count overflows")
+put("st-negative-offsets.safetensors", st('{"w": {"dtype": "F32", "shape": [1], "data_offsets": [8, 4]}}', b"\0" * 8),
+    "BAD_DATA", 2, "end offset before begin")
+put("st-int-dtype.safetensors", st('{"w": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}}', b"\0" * 8),
+    "UNSUPPORTED", 2, "int64 tensor")
+
 
 with open(os.path.join(here, "MANIFEST"), "w") as f:
     f.write("# file\toutcome\texit\twhat  (written by make-bad.py; see its docstring)\n")
