@@ -190,13 +190,9 @@ ts_cli_attention (int argc, char **argv)
 
   ts_cli_image_options_init (&io);
   {
-    /* defaults from --settings FILE; flags override them */
+    /* tau from --settings FILE; flags override it (features: after parsing) */
     const TsSettings *st = ts_cli_settings ();
     o.tau = st->params.tau > 0 ? st->params.tau : TS_ATTENTION_DEFAULT_TAU;
-    if (st->features == TS_FEATURES_DESCRIPTOR)
-      o.features = g_strdup ("descriptor");
-    else if (st->features == TS_FEATURES_NPY && st->features_file != NULL)
-      o.features = g_strconcat ("npy:", st->features_file, NULL);
   }
   context = ts_cli_context (
     "attention", "IMAGE (--query ROW,COL | --global | --distinct | --received)",
@@ -245,6 +241,14 @@ ts_cli_attention (int argc, char **argv)
     {
       status = ts_cli_fail (error);
       goto out;
+    }
+  if (o.features == NULL)
+    {
+      const TsSettings *st = ts_cli_settings ();
+      if (st->features == TS_FEATURES_DESCRIPTOR)
+        o.features = g_strdup ("descriptor");
+      else if (st->features == TS_FEATURES_NPY && st->features_file != NULL)
+        o.features = g_strconcat ("npy:", st->features_file, NULL);
     }
   if ((image = ts_cli_load_image (argv[1], &io, &grid, &error)) == NULL)
     {

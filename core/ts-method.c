@@ -59,7 +59,8 @@ static const TsMethod methods[] = {
     "Pruning keeps the k tokens with the highest importance s_i and drops the others: "
     "kept = argtop-k_i s_i. With a ViT, s_i is the [CLS] attention to patch i (FasterVLM) or the attention "
     "a token receives in an early LLM layer (FastV); without a model TokenScope uses feature "
-    "distinctiveness s_i = 1 - mean_j cos(x_i, x_j), the tokens least like the rest. Kept tokens are "
+    "distinctiveness as an attention distribution, s_i = softmax_i((1 - mean_j cos(x_i, x_j)) / tau), "
+    "the tokens least like the rest. Kept tokens are "
     "unchanged; dropped patches carry no information (the reconstruction fills them from the nearest kept "
     "patch or grey). Published points on LLaVA-1.5: FasterVLM keeps ~90% of performance with 5% of tokens.",
     TS_METHOD_DROPS, ts_prune_run },
