@@ -98,7 +98,8 @@ static const TsMethod methods[] = {
     "4, ...) on a quadtree, each one token: its pixels resampled to P x P. Start from the coarsest "
     "squares that tile the image, then repeatedly split the region with the highest detail score into "
     "its 4 children (+3 tokens) while the budget allows, so counts go n0, n0 + 3, ... and the result is "
-    "the largest of them within the budget. Detail scores: pixel-blur error MSE(R, up(down(R))) (what "
+    "the largest of them within the budget (a budget below the coarsest tiling, e.g. 6 tokens on a "
+    "48 x 48 grid, gets the coarsest tiling). Detail scores: pixel-blur error MSE(R, up(down(R))) (what "
     "one token would lose), luma entropy H = -sum p log2 p (bits), or mean gradient energy |grad Y|^2. "
     "APT-style threshold mode instead splits every region whose entropy exceeds a threshold, so the "
     "image chooses the count. Sky becomes a few large tokens and faces and text keep full resolution.",
