@@ -57,7 +57,7 @@ void
 ts_method_color (guint index, GdkRGBA *rgba)
 {
   static const char *palette[] = {
-    "#3584e4", "#e66100", "#2ec27e", "#c061cb", "#f5c211", "#1c71d8", "#ed333b", "#865e3c", "#26a269", "#9141ac",
+    "#3584e4", "#e66100", "#2ec27e", "#9141ac", "#c64600", "#e01b24", "#f5c211", "#865e3c", "#00a0a0", "#ff77cc",
   };
   gdk_rgba_parse (rgba, palette[index % G_N_ELEMENTS (palette)]);
 }
