@@ -169,7 +169,11 @@ sweep_json (const char *path, const TsSweep *s)
           ts_json_add_double (b, "feature_retention", p->feature_retention);
           ts_json_add_double (b, "efficiency", p->efficiency);
           if (p->error)
-            add_string (b, "error", p->error);
+            {
+              add_string (b, "error", p->error);
+              json_builder_set_member_name (b, "unreachable");
+              json_builder_add_boolean_value (b, p->unreachable);
+            }
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
@@ -228,7 +232,7 @@ print_sweep (const TsSweep *s)
       for (int i = 0; i < c->n_points; i++)
         {
           if (c->points[i].error)
-            printf (" %8s", "error");
+            printf (" %8s", c->points[i].unreachable ? "-" : "error");
           else
             printf (" %8.4f", c->points[i].q);
         }
@@ -241,8 +245,8 @@ print_sweep (const TsSweep *s)
   for (int m = 0; m < s->n_curves; m++)
     for (int i = 0; i < s->curves[m].n_points; i++)
       if (s->curves[m].points[i].error)
-        fprintf (stderr, "tokenscope-cli: %s at %gx: %s\n", s->curves[m].method, s->curves[m].points[i].ratio,
-                 s->curves[m].points[i].error);
+        fprintf (stderr, "tokenscope-cli: %s at %gx %s: %s\n", s->curves[m].method, s->curves[m].points[i].ratio,
+                 s->curves[m].points[i].unreachable ? "not reachable" : "failed", s->curves[m].points[i].error);
 }
 
 int
@@ -404,9 +408,10 @@ ts_cli_sweep (int argc, char **argv)
     }
   if ((json == NULL || strcmp (json, "-") != 0) && (csv == NULL || strcmp (csv, "-") != 0))
     print_sweep (sweep);
+  /* Unreachable targets (a preset's smallest mode) are reported, not failures. */
   for (int m = 0; m < sweep->n_curves; m++)
     for (int i = 0; i < sweep->curves[m].n_points; i++)
-      if (sweep->curves[m].points[i].error)
+      if (sweep->curves[m].points[i].error && !sweep->curves[m].points[i].unreachable)
         status = TS_EXIT_PARTIAL;
 out:
   ts_cli_image_options_clear (&io);
