@@ -134,7 +134,8 @@ ts_cli_image_options_init (TsCliImageOptions *o)
   memset (o, 0, sizeof *o);
   o->patch = s->patch;
   o->size = s->resize.size;
-  o->resize = NULL; /* NULL: the settings' policy (GOption replaces without freeing) */
+  /* o->resize stays NULL (= the settings' policy): GOption does not free a
+   * default string it replaces, so an allocated default would leak */
   o->max_megapixels = TS_DEFAULT_MAX_PIXELS / 1e6;
   o->max_frames = TS_DEFAULT_MAX_FRAMES;
 }

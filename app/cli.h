@@ -79,6 +79,10 @@ void ts_json_add_double (JsonBuilder *b, const char *key, double v);
 /* Subcommands. */
 int ts_cli_compress (int argc, char **argv);
 int ts_cli_attention (int argc, char **argv);
+int ts_cli_budget (int argc, char **argv);
+int ts_cli_entropy (int argc, char **argv);
+int ts_cli_sweep (int argc, char **argv);
+int ts_cli_vlm_tokens (int argc, char **argv);
 int ts_cli_grid (int argc, char **argv);
 int ts_cli_model (int argc, char **argv);
 int ts_cli_quality (int argc, char **argv);
