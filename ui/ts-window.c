@@ -306,7 +306,9 @@ update_canvas (TsWindow *self, guint what)
 
   if (scene == NULL)
     return;
-  ts_canvas_set_images (self->canvas, scene->image, ts_document_get_reconstruction (self->document));
+  /* textures only when the pictures changed; new groups alone just swap the overlay */
+  if (what & (TS_DOCUMENT_CHANGED_SCENE | TS_DOCUMENT_CHANGED_RECONSTRUCTION | TS_DOCUMENT_CHANGED_MEDIA))
+    ts_canvas_set_images (self->canvas, scene->image, ts_document_get_reconstruction (self->document));
   /* the canvas blends the reconstruction itself, as a texture */
   ts_canvas_set_overlay (self->canvas,
                          ts_overlay_new (&scene->grid, ts_document_get_assignment (self->document), NULL,
