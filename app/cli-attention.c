@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ts-overlay-render.h"
 
 typedef struct {
   char *query;
@@ -14,6 +15,7 @@ typedef struct {
   char *features;
   char *json;
   char *png;
+  char *overlay;
   char *colormap;
   double alpha;
 } AttentionOptions;
@@ -25,6 +27,7 @@ attention_options_clear (AttentionOptions *o)
   g_free (o->features);
   g_free (o->json);
   g_free (o->png);
+  g_free (o->overlay);
   g_free (o->colormap);
 }
 
@@ -183,6 +186,8 @@ ts_cli_attention (int argc, char **argv)
       "Token features: pixel (default), descriptor or npy:FILE", "KIND" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &o.json, "Write JSON to FILE (- for standard output)", "FILE" },
     { "png", 0, 0, G_OPTION_ARG_FILENAME, &o.png, "Write the map as a heatmap over the image", "OUT" },
+    { "overlay", 0, 0, G_OPTION_ARG_FILENAME, &o.overlay,
+      "Publication figure: image, patch grid, heatmap and colorbar (.png, .svg or .pdf)", "OUT" },
     { "colormap", 0, 0, G_OPTION_ARG_STRING, &o.colormap, "Heatmap colours: viridis (default) or magma", "MAP" },
     { "opacity", 0, 0, G_OPTION_ARG_DOUBLE, &o.alpha, "Heatmap opacity over the image, 0..1 (default 0.6)", "A" },
     G_OPTION_ENTRY_NULL
@@ -190,13 +195,9 @@ ts_cli_attention (int argc, char **argv)
 
   ts_cli_image_options_init (&io);
   {
-    /* defaults from --settings FILE; flags override them */
+    /* tau from --settings FILE; flags override it (features: after parsing) */
     const TsSettings *st = ts_cli_settings ();
     o.tau = st->params.tau > 0 ? st->params.tau : TS_ATTENTION_DEFAULT_TAU;
-    if (st->features == TS_FEATURES_DESCRIPTOR)
-      o.features = g_strdup ("descriptor");
-    else if (st->features == TS_FEATURES_NPY && st->features_file != NULL)
-      o.features = g_strconcat ("npy:", st->features_file, NULL);
   }
   context = ts_cli_context (
     "attention", "IMAGE (--query ROW,COL | --global | --distinct | --received)",
@@ -246,6 +247,14 @@ ts_cli_attention (int argc, char **argv)
       status = ts_cli_fail (error);
       goto out;
     }
+  if (o.features == NULL)
+    {
+      const TsSettings *st = ts_cli_settings ();
+      if (st->features == TS_FEATURES_DESCRIPTOR)
+        o.features = g_strdup ("descriptor");
+      else if (st->features == TS_FEATURES_NPY && st->features_file != NULL)
+        o.features = g_strconcat ("npy:", st->features_file, NULL);
+    }
   if ((image = ts_cli_load_image (argv[1], &io, &grid, &error)) == NULL)
     {
       status = ts_cli_fail (error);
@@ -284,6 +293,31 @@ ts_cli_attention (int argc, char **argv)
         if (heat != NULL && mode == TS_ATTENTION_QUERY)
           mark_patch (heat, &scene->grid, qrow * scene->grid.cols + qcol);
         if (heat == NULL || !ts_image_save_png (heat, o.png, &error))
+          {
+            status = ts_cli_fail (error);
+            goto out;
+          }
+      }
+    if (o.overlay != NULL)
+      {
+        /* the figure shows the map scaled to its maximum (the colorbar reads 0..1 of the max) */
+        g_autofree float *scaled = g_memdup2 (map, sizeof (float) * scene->grid.tokens);
+        g_autoptr (TsOverlay) overlay = NULL;
+        TsOverlayOptions oo;
+        float lo = G_MAXFLOAT, hi = -G_MAXFLOAT;
+        for (int i = 0; i < scene->grid.tokens; i++)
+          lo = MIN (lo, scaled[i]), hi = MAX (hi, scaled[i]);
+        for (int i = 0; i < scene->grid.tokens; i++)
+          scaled[i] = hi > lo ? (scaled[i] - lo) / (hi - lo) : 0.0f;
+        overlay = ts_overlay_new (&scene->grid, NULL, NULL, scaled);
+        ts_overlay_options_init (&oo);
+        oo.grid = TRUE;
+        oo.heatmap = TRUE;
+        oo.heat_opacity = o.alpha;
+        oo.fill = TS_GROUP_FILL_NONE;
+        oo.borders = FALSE;
+        oo.query = mode == TS_ATTENTION_QUERY ? qrow * scene->grid.cols + qcol : -1;
+        if (!ts_overlay_render_file (scene->image, overlay, &oo, o.overlay, &error))
           {
             status = ts_cli_fail (error);
             goto out;

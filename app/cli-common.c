@@ -116,7 +116,7 @@ ts_cli_add_method_options (GOptionContext *context, TsSettings *s)
     { "detail", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "adaptive: blur (default), entropy or gradient", "SCORE" },
     { "entropy-threshold", 0, 0, G_OPTION_ARG_DOUBLE, &p->entropy_threshold,
       "adaptive: split while entropy exceeds this many bits (threshold mode)", "BITS" },
-    { "fill", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "dropped patches: nearest (default) or grey", "FILL" },
+    { "fill", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "dropped patches: grey (default: no information) or nearest (copy the nearest kept patch)", "FILL" },
     { "seed", 0, 0, G_OPTION_ARG_CALLBACK, parse_enum_option, "seed for anything random (default 0)", "SEED" },
     G_OPTION_ENTRY_NULL
   };
@@ -134,8 +134,7 @@ ts_cli_image_options_init (TsCliImageOptions *o)
   memset (o, 0, sizeof *o);
   o->patch = s->patch;
   o->size = s->resize.size;
-  /* o->resize stays NULL (= the settings' policy): GOption does not free a
-   * default string it replaces, so an allocated default would leak */
+  o->resize = NULL; /* NULL: the settings' policy (GOption replaces without freeing) */
   o->max_megapixels = TS_DEFAULT_MAX_PIXELS / 1e6;
   o->max_frames = TS_DEFAULT_MAX_FRAMES;
 }

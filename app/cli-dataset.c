@@ -108,3 +108,265 @@ ts_cli_summarize (int argc, char **argv)
   }
   return TS_EXIT_OK;
 }
+
+/* ---- dataset --------------------------------------------------------------- */
+
+typedef struct {
+  TsCliImageOptions io;
+  TsFeatureKind features;
+  TsSweepOptions sweep;
+  char **methods;        /* NULL-terminated or NULL */
+  double ratios[TS_SWEEP_MAX_RATIOS];
+  int n_ratios;
+  TsEntropyOptions entropy;
+  gboolean tty;
+  gint64 last_print;
+} DatasetJob;
+
+static JsonNode *
+analyse_image (const char *path, gpointer data, GCancellable *cancellable, GError **error)
+{
+  DatasetJob *job = data;
+  TsLoadOptions load;
+  TsResize resize;
+  g_autoptr (TsImage) image = NULL;
+  g_autoptr (TsImage) resized = NULL;
+  g_autoptr (TsScene) scene = NULL;
+  g_autoptr (TsSweep) sweep = NULL;
+  g_autoptr (TsEntropy) entropy = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (GTimer) timer = g_timer_new ();
+  TsFeatures *features = NULL;
+  TsGrid grid;
+
+  if (!ts_cli_load_options (&job->io, &load, error) || !ts_cli_resize_options (&job->io, &resize, error))
+    return NULL;
+  if ((image = ts_image_load (path, &load, error)) == NULL ||
+      (resized = ts_resize_apply (image, &resize, job->io.patch, error)) == NULL ||
+      !ts_grid_init (&grid, resized->width, resized->height, job->io.patch, error))
+    return NULL;
+  if (job->features == TS_FEATURES_DESCRIPTOR && (features = ts_features_descriptor (resized, &grid, error)) == NULL)
+    return NULL;
+  scene = ts_scene_new (g_steal_pointer (&resized), job->io.patch, job->features, features, error);
+  if (scene == NULL)
+    return NULL;
+  if ((sweep = ts_sweep_run (scene, &job->sweep, cancellable, error)) == NULL ||
+      (entropy = ts_entropy_compute (scene, &job->entropy, cancellable, error)) == NULL)
+    return NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "source_width");
+  json_builder_add_int_value (b, image->width);
+  json_builder_set_member_name (b, "source_height");
+  json_builder_add_int_value (b, image->height);
+  ts_report_add_sweep (b, sweep);
+  json_builder_set_member_name (b, "entropy");
+  json_builder_begin_object (b);
+  ts_report_add_entropy (b, entropy);
+  json_builder_end_object (b);
+  ts_report_add_double (b, "seconds", g_timer_elapsed (timer, NULL));
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static void
+format_duration (double s, char *buf, gsize len)
+{
+  if (!isfinite (s) || s < 0)
+    g_strlcpy (buf, "--", len);
+  else if (s < 60)
+    g_snprintf (buf, len, "%.0fs", s);
+  else if (s < 3600)
+    g_snprintf (buf, len, "%dm%02ds", (int) s / 60, (int) s % 60);
+  else
+    g_snprintf (buf, len, "%dh%02dm", (int) s / 3600, ((int) s % 3600) / 60);
+}
+
+static void
+print_progress (const TsDatasetProgress *p, gpointer data)
+{
+  DatasetJob *job = data;
+  double rate = p->elapsed > 0 ? p->done / p->elapsed : 0;
+  double eta = rate > 0 ? (p->total - p->done) / rate : NAN;
+  char eta_s[32];
+
+  format_duration (eta, eta_s, sizeof eta_s);
+  if (job->tty)
+    {
+      const int width = 30;
+      int fill = p->total > 0 ? (int) ((double) width * p->done / p->total) : width;
+      gint64 now = g_get_monotonic_time ();
+      if (p->done < p->total && now - job->last_print < 100000)
+        return; /* 10 redraws a second are plenty */
+      job->last_print = now;
+      fprintf (stderr, "\r[");
+      for (int i = 0; i < width; i++)
+        fputc (i < fill ? '#' : '.', stderr);
+      fprintf (stderr, "] %d/%d images  %.2f img/s  ETA %s", p->done, p->total, rate, eta_s);
+      if (p->failed)
+        fprintf (stderr, "  %d failed", p->failed);
+      fprintf (stderr, "\033[K");
+      if (p->done == p->total)
+        fputc ('\n', stderr);
+    }
+  else if (p->last != NULL)
+    fprintf (stderr, "%d/%d %s (%.2f img/s, ETA %s)\n", p->done, p->total, p->last, rate, eta_s);
+  fflush (stderr);
+}
+
+static gboolean
+parse_ratio_list (const char *text, double *ratios, int *n, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+
+  *n = 0;
+  for (int i = 0; parts[i]; i++)
+    {
+      char *end;
+      double v = g_ascii_strtod (g_strstrip (parts[i]), &end);
+      if (*parts[i] == '\0' || *end != '\0' || !(v >= 1) || *n == TS_SWEEP_MAX_RATIOS)
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                       "--ratios must be a comma-separated list of up to %d numbers >= 1, not '%s'",
+                       TS_SWEEP_MAX_RATIOS, text);
+          return FALSE;
+        }
+      ratios[(*n)++] = v;
+    }
+  return TRUE;
+}
+
+int
+ts_cli_dataset (int argc, char **argv)
+{
+  TsSettings *s = ts_cli_settings ();
+  DatasetJob job = { 0 };
+  g_autofree char *methods = NULL;
+  g_autofree char *ratios = NULL;
+  g_autofree char *metric = NULL;
+  g_autofree char *features = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *shard = NULL;
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TsDatasetList) list = NULL;
+  g_auto (GStrv) method_list = NULL;
+  double threshold = s->threshold;
+  gboolean resume = FALSE;
+  int jobs = 1, shard_i = 0, shard_n = 1, k = 0;
+  TsDatasetOptions dopt;
+  TsDatasetProgress final;
+  GOptionEntry entries[] = {
+    { "methods", 0, 0, G_OPTION_ARG_STRING, &methods, "Comma-separated methods (default: all)", "LIST" },
+    { "ratios", 0, 0, G_OPTION_ARG_STRING, &ratios, "Comma-separated ratios (default 1,2,4,8,16,32)", "LIST" },
+    { "metric", 0, 0, G_OPTION_ARG_STRING, &metric, "Quality Q: ssim (default) or feature", "Q" },
+    { "threshold", 't', 0, G_OPTION_ARG_DOUBLE, &threshold, "Optimal ratio: the highest with Q >= this (0.95)", "Q" },
+    { "features", 0, 0, G_OPTION_ARG_STRING, &features, "Token features: pixel (default) or descriptor", "KIND" },
+    { "k", 0, 0, G_OPTION_ARG_INT, &k, "k-means clusters for the token entropy (default 256)", "K" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Images analysed at once (default 1)", "N" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output folder (default tokenscope-dataset)", "DIR" },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &shard, "Only shard I of N (0-based), e.g. $SLURM_ARRAY_TASK_ID/4", "I/N" },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue a run: skip images already in OUT/images.jsonl", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  int status;
+
+  ts_cli_image_options_init (&job.io);
+  context = ts_cli_context (
+    "dataset", "DIR|LISTFILE",
+    "Sweep every image of a dataset (a folder, recursively, or a list file with one path per line):\n"
+    "all methods x ratios with SSIM, PSNR, feature retention and efficiency, plus the token entropy.\n"
+    "One JSON line per image is appended to OUT/images.jsonl as soon as it finishes, so an\n"
+    "interrupted run loses at most the images in flight; --resume continues it. Unreadable images\n"
+    "are recorded with their error. Then run 'tokenscope-cli summarize OUT'.",
+    "Examples:\n"
+    "  tokenscope-cli dataset ~/photos --out runs/photos --jobs 2\n"
+    "  tokenscope-cli dataset ~/photos --out runs/photos --resume\n"
+    "  tokenscope-cli dataset list.txt --methods pool,tome --ratios 1,4,16 --resize pad --size 336\n"
+    "  tokenscope-cli dataset /data/coco --shard $SLURM_ARRAY_TASK_ID/8 --out runs/coco-$SLURM_ARRAY_TASK_ID\n"
+    "Exit status: 0 all images analysed, 3 some images failed (see their \"error\"), 2 the run could not\n"
+    "proceed, 1 usage error.\n");
+  g_option_context_add_main_entries (context, entries, NULL);
+  ts_cli_add_image_options (context, &job.io);
+  if (!ts_cli_parse (context, &argc, &argv))
+    {
+      ts_cli_image_options_clear (&job.io);
+      return TS_EXIT_USAGE;
+    }
+
+  ts_sweep_options_init (&job.sweep);
+  ts_entropy_options_init (&job.entropy);
+  job.sweep.params = s->params;
+  job.sweep.threshold = threshold;
+  job.features = TS_FEATURES_PIXEL;
+  status = TS_EXIT_OK;
+  if (argc != 2)
+    status = ts_cli_usage ("dataset", "expects one DIR or LISTFILE");
+  else if (jobs < 1 || jobs > 256)
+    status = ts_cli_usage ("dataset", "--jobs must be between 1 and 256");
+  else if (k < 0)
+    status = ts_cli_usage ("dataset", "--k must be positive");
+  else if ((metric && !ts_sweep_metric_parse (metric, &job.sweep.metric, &error)) ||
+           (ratios && !parse_ratio_list (ratios, job.ratios, &job.n_ratios, &error)) ||
+           (shard && !ts_dataset_parse_shard (shard, &shard_i, &shard_n, &error)) ||
+           (features && !ts_feature_kind_parse (features, &job.features, &error)))
+    status = ts_cli_fail (error);
+  else if (job.features != TS_FEATURES_PIXEL && job.features != TS_FEATURES_DESCRIPTOR)
+    status = ts_cli_usage ("dataset", "--features must be pixel or descriptor for a dataset");
+  if (status == TS_EXIT_OK && methods)
+    {
+      method_list = g_strsplit (methods, ",", -1);
+      for (int i = 0; method_list[i] && status == TS_EXIT_OK; i++)
+        if (ts_method_find (g_strstrip (method_list[i]), &error) == NULL)
+          status = ts_cli_fail (error);
+      job.sweep.methods = (const char *const *) method_list;
+    }
+  else if (status == TS_EXIT_OK && s->methods->len > 0)
+    {
+      method_list = g_new0 (char *, s->methods->len + 1);
+      for (guint i = 0; i < s->methods->len; i++)
+        method_list[i] = g_strdup (s->methods->pdata[i]);
+      job.sweep.methods = (const char *const *) method_list;
+    }
+  if (status == TS_EXIT_OK && ratios == NULL && s->ratios->len > 0)
+    {
+      job.n_ratios = (int) MIN (s->ratios->len, TS_SWEEP_MAX_RATIOS);
+      memcpy (job.ratios, s->ratios->data, sizeof (double) * job.n_ratios);
+    }
+  if (status != TS_EXIT_OK)
+    {
+      ts_cli_image_options_clear (&job.io);
+      return status;
+    }
+  job.sweep.ratios = job.ratios;
+  job.sweep.n_ratios = job.n_ratios;
+  job.sweep.threads = jobs > 1 ? 1 : 0; /* parallel over images, or over points */
+  if (k > 0)
+    job.entropy.k = k;
+  job.tty = isatty (STDERR_FILENO);
+
+  list = ts_dataset_list (argv[1], NULL, &error);
+  if (list == NULL || !ts_dataset_list_shard (list, shard_i, shard_n, &error))
+    {
+      ts_cli_image_options_clear (&job.io);
+      return ts_cli_fail (error);
+    }
+  fprintf (stderr, "%u images%s", list->keys->len, shard ? " in this shard" : "");
+  if (list->skipped)
+    fprintf (stderr, " (%d other files skipped)", list->skipped);
+  fprintf (stderr, "\n");
+
+  dopt.out_dir = out ? out : "tokenscope-dataset";
+  dopt.jobs = jobs;
+  dopt.resume = resume;
+  if (!ts_dataset_run (list, &dopt, analyse_image, &job, print_progress, &job, NULL, &final, &error))
+    status = ts_cli_fail (error);
+  else
+    {
+      fprintf (stderr, "%d analysed, %d failed, %d already done; results in %s/images.jsonl (%.1f s)\n",
+               final.done - final.failed, final.failed, final.resumed, dopt.out_dir, final.elapsed);
+      status = final.failed > 0 ? TS_EXIT_PARTIAL : TS_EXIT_OK;
+    }
+  ts_cli_image_options_clear (&job.io);
+  return status;
+}

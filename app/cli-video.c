@@ -135,8 +135,8 @@ ts_cli_video (int argc, char **argv)
   g_autoptr (GPtrArray) frames = NULL;
   g_autoptr (TsTemporalResult) result = NULL;
   double threshold = -1;
-  int topk = 0, max_frames = 0;
-  TsLoadOptions load = { 0 };
+  int topk = 0;
+  TsLoadOptions load;
   TsResize resize;
   gint64 start;
   int status = TS_EXIT_OK;
@@ -152,7 +152,6 @@ ts_cli_video (int argc, char **argv)
         "Resend every token every K frames (default 0: only frame 0)", "K" },
       { "features", 'f', 0, G_OPTION_ARG_STRING, &features, "What tokens are compared on: pixel (default) or descriptor",
         "KIND" },
-      { "max-frames", 0, 0, G_OPTION_ARG_INT, &max_frames, "Refuse clips with more frames (default 2000)", "N" },
       { "json", 0, 0, G_OPTION_ARG_FILENAME, &json, "Write JSON to FILE (- for standard output)", "FILE" },
       { "recon", 0, 0, G_OPTION_ARG_FILENAME, &recon,
         "Write the decoder's view of every frame to DIR/frame-NNNNN.png", "DIR" },
@@ -177,8 +176,8 @@ ts_cli_video (int argc, char **argv)
     status = ts_cli_usage ("video", "expects one animated GIF or a folder of frames");
   else if (threshold >= 0 && topk != 0)
     status = ts_cli_usage ("video", "--threshold and --topk are two modes: give one of them");
-  else if (topk < 0 || max_frames < 0)
-    status = ts_cli_usage ("video", "--topk and --max-frames must be positive");
+  else if (topk < 0)
+    status = ts_cli_usage ("video", "--topk must be positive");
   if (status != TS_EXIT_OK)
     goto out;
 
@@ -197,23 +196,9 @@ ts_cli_video (int argc, char **argv)
       status = ts_cli_fail (error);
       goto out;
     }
-  resize.size = io.size;
-  if (!ts_resize_policy_parse (io.resize ? io.resize : "native", &resize.policy, &error))
+  if (!ts_cli_load_options (&io, &load, &error) || !ts_cli_resize_options (&io, &resize, &error))
     {
       status = ts_cli_fail (error);
-      goto out;
-    }
-  if (io.patch < TS_PATCH_MIN || io.patch > TS_PATCH_MAX || io.max_megapixels <= 0)
-    {
-      status = ts_cli_usage ("video", "--patch must be 2..64 and --max-megapixels positive");
-      goto out;
-    }
-  load.max_pixels = (guint64) (io.max_megapixels * 1e6);
-  load.max_frames = (guint) max_frames;
-  load.alpha = io.alpha != NULL && strcmp (io.alpha, "checker") == 0 ? TS_ALPHA_OVER_CHECKER : TS_ALPHA_OVER_WHITE;
-  if (io.alpha != NULL && strcmp (io.alpha, "checker") != 0 && strcmp (io.alpha, "white") != 0)
-    {
-      status = ts_cli_usage ("video", "--alpha must be white or checker");
       goto out;
     }
 

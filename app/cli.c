@@ -12,6 +12,7 @@ static const TsCliCommand commands[] = {
   { "model", ts_cli_model, "a ViT from .safetensors weights: info, features, attention maps, ToMe" },
   { "quality", ts_cli_quality, "PSNR and SSIM of two same-size images" },
   { "report", ts_cli_report, "a short token report (the embedded sample without IMAGE)" },
+  { "dataset", ts_cli_dataset, "sweep every image of a folder or list: JSONL per image, shards, resume" },
   { "summarize", ts_cli_summarize, "merge dataset runs (shards) into summary.json, summary.csv" },
   { "video", ts_cli_video, "temporal redundancy of a GIF or frame folder: tokens re-sent per frame, clip CR" },
   { "settings", ts_cli_settings_cmd, "write or check a settings file (--settings FILE on every command)" },

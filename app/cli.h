@@ -85,6 +85,7 @@ int ts_cli_quality (int argc, char **argv);
 int ts_cli_report (int argc, char **argv);
 int ts_cli_settings_cmd (int argc, char **argv);
 int ts_cli_summarize (int argc, char **argv);
+int ts_cli_dataset (int argc, char **argv);
 int ts_cli_video (int argc, char **argv);
 
 G_END_DECLS

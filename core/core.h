@@ -24,6 +24,7 @@
 #include "ts-prune.h"
 #include "ts-quality.h"
 #include "ts-resample.h"
+#include "ts-report.h"
 #include "ts-resize.h"
 #include "ts-safetensors.h"
 #include "ts-scene.h"

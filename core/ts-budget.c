@@ -111,7 +111,7 @@ measure_method (const TsScene *scene, const char *name, const TsMethodParams *ba
   const TsMethod *m = ts_method_find (name, error);
   TsMethodParams params = *base;
   g_autoptr (TsAssignment) a = NULL;
-  TsSweepPoint pt;
+  TsSweepPoint pt = { 0 };
 
   if (m == NULL)
     return FALSE;
@@ -119,7 +119,7 @@ measure_method (const TsScene *scene, const char *name, const TsMethodParams *ba
   a = ts_method_run (m, scene, &params, cancellable, error);
   if (a == NULL)
     return FALSE;
-  if (!ts_sweep_measure (scene, a, NULL, params.fill, &pt, error))
+  if (!ts_sweep_measure (scene, a, params.fill, &pt, error))
     return FALSE;
   o->method = g_strdup (m->name);
   o->available = TRUE;

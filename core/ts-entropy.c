@@ -52,6 +52,74 @@ ts_entropy_suggest (double bits, double *lo, double *hi)
   return table[G_N_ELEMENTS (table) - 1].reading;
 }
 
+typedef struct {
+  const float *x;
+  int d;
+  const guint64 *hash;
+} RowOrder;
+
+static int
+row_cmp (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const RowOrder *o = data;
+  int i = *(const int *) a, j = *(const int *) b;
+
+  if (o->hash[i] != o->hash[j])
+    return o->hash[i] < o->hash[j] ? -1 : 1;
+  return memcmp (o->x + (gsize) i * o->d, o->x + (gsize) j * o->d, sizeof (float) * o->d);
+}
+
+/* When the rows hold at most @k distinct values, k-means quantisation is exact:
+ * every distinct row is its own cluster (numbered by first appearance). Returns
+ * the distinct count and fills @labels, or returns -1 when there are more than k. */
+static int
+exact_clusters (const float *x, int n, int d, int k, int *labels)
+{
+  g_autofree guint64 *hash = g_new (guint64, n);
+  g_autofree int *order = g_new (int, n);
+  g_autofree int *first = g_new (int, n);
+  RowOrder o = { x, d, hash };
+  int distinct = 0, next = 0;
+
+  for (int i = 0; i < n; i++)
+    {
+      const guint8 *b = (const guint8 *) (x + (gsize) i * d);
+      guint64 h = 1469598103934665603ull;
+      for (gsize j = 0; j < sizeof (float) * (gsize) d; j++)
+        h = (h ^ b[j]) * 1099511628211ull;
+      hash[i] = h;
+      order[i] = i;
+    }
+  g_qsort_with_data (order, n, sizeof (int), row_cmp, &o);
+  for (int i = 0; i < n; i++)
+    {
+      if (i == 0 || row_cmp (&order[i - 1], &order[i], &o) != 0)
+        {
+          if (++distinct > k)
+            return -1;
+        }
+      first[order[i]] = i == 0 || row_cmp (&order[i - 1], &order[i], &o) != 0 ? order[i] : first[order[i - 1]];
+    }
+  /* Representative = smallest index of the run; relabel by first appearance. */
+  for (int i = 0; i < n; i++)
+    labels[i] = -1;
+  {
+    g_autofree int *rep_min = g_new (int, n);
+    for (int i = 0; i < n; i++)
+      rep_min[i] = G_MAXINT;
+    for (int i = 0; i < n; i++)
+      rep_min[first[i]] = MIN (rep_min[first[i]], i);
+    for (int i = 0; i < n; i++)
+      {
+        int r = rep_min[first[i]];
+        if (labels[r] < 0)
+          labels[r] = next++;
+        labels[i] = labels[r];
+      }
+  }
+  return distinct;
+}
+
 TsEntropy *
 ts_entropy_compute (const TsScene *scene, const TsEntropyOptions *options, GCancellable *cancellable,
                     GError **error)
@@ -60,6 +128,7 @@ ts_entropy_compute (const TsScene *scene, const TsEntropyOptions *options, GCanc
   TsKMeansOptions km_options;
   g_autoptr (TsKMeans) km = NULL;
   g_autoptr (TsEntropy) e = NULL;
+  g_autofree int *sizes = NULL;
   const TsGrid *g;
   const TsFeatures *f;
   int k, region;
@@ -86,25 +155,33 @@ ts_entropy_compute (const TsScene *scene, const TsEntropyOptions *options, GCanc
   k = MIN (options->k > 0 ? options->k : TS_ENTROPY_DEFAULT_K, f->n);
   region = options->region > 0 ? options->region : TS_ENTROPY_DEFAULT_REGION;
 
-  ts_kmeans_options_init (&km_options);
-  km_options.seed = options->seed;
-  km_options.max_iter = options->iterations > 0 ? options->iterations : TS_ENTROPY_DEFAULT_ITERATIONS;
-  km = ts_kmeans (f->data, f->n, f->d, k, &km_options, cancellable, error);
-  if (km == NULL)
+  if (ts_check_cancelled (cancellable, error))
     return NULL;
-
   e = g_new0 (TsEntropy, 1);
   e->n = f->n;
   e->k = k;
+  e->labels = g_new (int, f->n);
+  sizes = g_new0 (int, k);
+  if (exact_clusters (f->data, f->n, f->d, k, e->labels) < 0)
+    {
+      ts_kmeans_options_init (&km_options);
+      km_options.seed = options->seed;
+      km_options.max_iter = options->iterations > 0 ? options->iterations : TS_ENTROPY_DEFAULT_ITERATIONS;
+      km = ts_kmeans (f->data, f->n, f->d, k, &km_options, cancellable, error);
+      if (km == NULL)
+        return NULL;
+      memcpy (e->labels, km->labels, sizeof (int) * f->n);
+      e->inertia = km->inertia;
+      e->iterations = km->iterations;
+    }
+  for (int i = 0; i < f->n; i++)
+    sizes[e->labels[i]]++;
   for (int c = 0; c < k; c++)
-    e->clusters += km->sizes[c] > 0;
-  e->bits_per_token = ts_entropy_bits (km->sizes, k);
+    e->clusters += sizes[c] > 0;
+  e->bits_per_token = ts_entropy_bits (sizes, k);
   e->effective_tokens = exp2 (e->bits_per_token);
   e->redundancy_ratio = f->n / e->effective_tokens;
   e->reading = ts_entropy_suggest (e->bits_per_token, &e->suggested_lo, &e->suggested_hi);
-  e->inertia = km->inertia;
-  e->iterations = km->iterations;
-  e->labels = g_steal_pointer (&km->labels);
 
   /* Region map: entropy of the labels inside each region x region block. */
   e->region = region;

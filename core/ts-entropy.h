@@ -8,7 +8,9 @@
  * The seed's reading becomes a suggested ratio range:
  *   H >= 7: [1, 2] low redundancy; 4 <= H < 7: [2, 4] moderate;
  *   3 <= H < 4: [4, 8]; 1 <= H < 3: [8, 16] high; H < 1: [16, 32] extreme.
- * (H can never exceed log2 k: with 256 clusters, 8 bits.)
+ * (H can never exceed log2 k: with 256 clusters, 8 bits.) When the tokens hold
+ * at most k distinct vectors the quantisation is exact (each its own cluster)
+ * and k-means is skipped.
  * The region map is H of the cluster labels inside each R x R block of tokens
  * (edge blocks hold what exists): where the image repeats itself.
  * Ownership: a new TsEntropy freed with ts_entropy_free. Reentrant. */

@@ -22,9 +22,20 @@ typedef struct {
   int *slot_of;   /* by id, -1 once merged */
   int *parent;    /* by id */
   GArray **nbr;   /* adjacent mode, by slot: neighbour ids */
-  float *row;     /* n scratch */
+  float *row;     /* n scratch: the cosines (or their bounds) of one group with all */
+  /* Projection bound (global mode, large d): B is an r x d orthonormal basis,
+   * proj = B u and resid = |u - B^T B u|, so u . v <= proj_u . proj_v +
+   * resid_u resid_v (+ a rounding margin): an r-dim scan finds the few
+   * groups whose exact d-dim cosine can matter. */
+  int r;
+  float *basis;   /* r x d */
+  float *proj;    /* n x r, by slot */
+  float *resid;   /* n, by slot */
   int next_id;
 } Greedy;
+
+#define BOUND_MARGIN 1e-4f
+#define GREEDY_AUTO_DIMS 32
 
 static void
 greedy_clear (Greedy *g)
@@ -40,6 +51,9 @@ greedy_clear (Greedy *g)
   g_free (g->slot_of);
   g_free (g->parent);
   g_free (g->row);
+  g_free (g->basis);
+  g_free (g->proj);
+  g_free (g->resid);
   if (g->nbr)
     for (int s = 0; s < g->n; s++)
       if (g->nbr[s])
@@ -71,6 +85,64 @@ better (const Greedy *g, float v, int c, float bv, int bs)
   return v > bv || (v == bv && bs >= 0 && g->key[c] < g->key[bs]);
 }
 
+/* g->row[c] = the cosine of slot @s with every slot (plain), or an upper
+ * bound of it (projection mode). */
+static void
+row_bounds (Greedy *g, int s)
+{
+  if (g->r > 0)
+    {
+      /* a plain loop: at r = 32 a threaded sgemv spends more on thread hand-offs than on arithmetic */
+      const float *ps = g->proj + (gsize) s * g->r;
+      float es = g->resid[s];
+      int r = g->r;
+      for (int c = 0; c < g->n; c++)
+        {
+          const float *pc = g->proj + (gsize) c * r;
+          float acc = 0;
+          for (int j = 0; j < r; j++)
+            acc += ps[j] * pc[j];
+          g->row[c] = acc + es * g->resid[c] + BOUND_MARGIN;
+        }
+    }
+  else
+    cblas_sgemv (CblasRowMajor, CblasNoTrans, g->n, g->d, 1.0f, g->unit, g->d, g->unit + (gsize) s * g->d, 1,
+                 0.0f, g->row, 1);
+}
+
+/* The exact cosine of slots @s and @c given @s's row from row_bounds. */
+static inline float
+exact_cos (const Greedy *g, int s, int c, const float *row)
+{
+  if (g->r > 0)
+    return cblas_sdot (g->d, g->unit + (gsize) s * g->d, 1, g->unit + (gsize) c * g->d, 1);
+  return row[c];
+}
+
+/* The best partner of slot @s from its bound row: exact cosines only where the
+ * bound reaches the best found so far (seeded with the highest bound). */
+static void
+pick_best (Greedy *g, int s, const float *row, float *out_v, int *out_s)
+{
+  float bv = -INFINITY;
+  int bs = -1, seed = -1;
+
+  for (int c = 0; c < g->n; c++)
+    if (c != s && (seed < 0 || row[c] > row[seed]))
+      seed = c;
+  if (seed >= 0)
+    bv = exact_cos (g, s, seed, row), bs = seed;
+  for (int c = 0; c < g->n; c++)
+    if (c != s && c != seed && row[c] >= bv)
+      {
+        float v = exact_cos (g, s, c, row);
+        if (better (g, v, c, bv, bs))
+          bv = v, bs = c;
+      }
+  *out_v = bv;
+  *out_s = bs;
+}
+
 /* Exact best partner of slot @s over all live slots or its neighbours. */
 static void
 compute_best (Greedy *g, int s)
@@ -91,11 +163,8 @@ compute_best (Greedy *g, int s)
     }
   else
     {
-      cblas_sgemv (CblasRowMajor, CblasNoTrans, g->n, g->d, 1.0f, g->unit, g->d, g->unit + (gsize) s * g->d, 1,
-                   0.0f, g->row, 1);
-      for (int c = 0; c < g->n; c++)
-        if (c != s && (bs < 0 || better (g, g->row[c], c, bv, bs)))
-          bv = g->row[c], bs = c;
+      row_bounds (g, s);
+      pick_best (g, s, g->row, &bv, &bs);
     }
   g->best[s] = bs >= 0 ? bv : -INFINITY;
   g->partner[s] = bs >= 0 ? g->id[bs] : -1;
@@ -116,6 +185,86 @@ offer (Greedy *g, int t, int k, float v)
     g->best[t] = v, g->partner[t] = g->id[k], g->exact[t] = 1;
 }
 
+/* proj and resid of slot @s from its unit vector. */
+static void
+project (Greedy *g, int s)
+{
+  const float *u = g->unit + (gsize) s * g->d;
+  float *p = g->proj + (gsize) s * g->r;
+  double uu = 0, pp = 0;
+
+  for (int k = 0; k < g->r; k++)
+    {
+      const float *b = g->basis + (gsize) k * g->d;
+      float acc = 0;
+      for (int j = 0; j < g->d; j++)
+        acc += b[j] * u[j];
+      p[k] = acc;
+    }
+  for (int j = 0; j < g->d; j++)
+    uu += (double) u[j] * u[j];
+  for (int j = 0; j < g->r; j++)
+    pp += (double) p[j] * p[j];
+  g->resid[s] = (float) sqrt (MAX (0.0, uu - pp));
+}
+
+/* An r-dim orthonormal basis of the leading principal directions of the unit
+ * rows (subspace iteration on a sample's Gram matrix). Its quality only
+ * affects speed: the bound holds for any orthonormal basis. */
+static gboolean
+build_basis (Greedy *g, int r)
+{
+  int d = g->d, step = MAX (1, g->n / 8192), m = (g->n + step - 1) / step;
+  g_autofree float *sample = g_try_new (float, (gsize) m * d);
+  g_autofree float *gram = g_try_new (float, (gsize) d * d);
+  g_autofree float *q = g_new (float, (gsize) d * r);
+  g_autofree float *z = g_new (float, (gsize) d * r);
+  guint32 seed = 12345;
+
+  if (sample == NULL || gram == NULL)
+    return FALSE;
+  for (int i = 0; i < m; i++)
+    memcpy (sample + (gsize) i * d, g->unit + (gsize) i * step * d, sizeof (float) * d);
+  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, d, d, m, 1.0f, sample, d, sample, d, 0.0f, gram, d);
+  for (gsize i = 0; i < (gsize) d * r; i++)
+    {
+      seed = seed * 1103515245u + 12345u;
+      q[i] = (float) ((seed >> 8) / (double) (1 << 24) - 0.5);
+    }
+  for (int it = 0; it < 8; it++)
+    {
+      /* z = gram q, then orthonormalise z's columns (modified Gram-Schmidt, double) into q */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, d, r, d, 1.0f, gram, d, q, r, 0.0f, z, r);
+      for (int c = 0; c < r; c++)
+        {
+          double norm = 0;
+          for (int k = 0; k < c; k++)
+            {
+              double dot = 0;
+              for (int j = 0; j < d; j++)
+                dot += (double) z[(gsize) j * r + c] * q[(gsize) j * r + k];
+              for (int j = 0; j < d; j++)
+                z[(gsize) j * r + c] -= (float) (dot * q[(gsize) j * r + k]);
+            }
+          for (int j = 0; j < d; j++)
+            norm += (double) z[(gsize) j * r + c] * z[(gsize) j * r + c];
+          norm = sqrt (norm);
+          for (int j = 0; j < d; j++)
+            q[(gsize) j * r + c] = norm > 1e-20 ? (float) (z[(gsize) j * r + c] / norm) : 0.0f;
+        }
+    }
+  g->r = r;
+  g->basis = g_new (float, (gsize) r * d);
+  for (int c = 0; c < r; c++)
+    for (int j = 0; j < d; j++)
+      g->basis[(gsize) c * d + j] = q[(gsize) j * r + c];
+  g->proj = g_new (float, (gsize) g->n * r);
+  g->resid = g_new (float, g->n);
+  for (int s = 0; s < g->n; s++)
+    project (g, s);
+  return TRUE;
+}
+
 /* Moves slot @from into slot @to (the old @to is already gone). */
 static void
 move_slot (Greedy *g, int from, int to)
@@ -131,6 +280,11 @@ move_slot (Greedy *g, int from, int to)
   g->partner[to] = g->partner[from];
   g->exact[to] = g->exact[from];
   g->slot_of[g->id[to]] = to;
+  if (g->r > 0)
+    {
+      memcpy (g->proj + (gsize) to * g->r, g->proj + (gsize) from * g->r, sizeof (float) * g->r);
+      g->resid[to] = g->resid[from];
+    }
   if (g->nbr)
     {
       g->nbr[to] = g->nbr[from];
@@ -180,6 +334,8 @@ merge (Greedy *g, int s, int t)
   for (int j = 0; j < d; j++)
     mk[j] = (ws * ms[j] + wt * mt[j]) * inv;
   unit_row (mk, g->unit + (gsize) lo * d, d);
+  if (g->r > 0)
+    project (g, lo);
   g->size[lo] = g->size[s] + g->size[t];
   g->key[lo] = MIN (g->key[s], g->key[t]);
   g->id[lo] = k;
@@ -228,10 +384,10 @@ merge (Greedy *g, int s, int t)
     }
   else
     {
-      compute_best (g, lo); /* fills g->row with the new group's cosines */
+      compute_best (g, lo); /* leaves the new group's cosines (or bounds) in g->row */
       for (int c = 0; c < g->n; c++)
-        if (c != lo)
-          offer (g, c, lo, g->row[c]);
+        if (c != lo && (g->partner[c] < 0 || g->row[c] >= g->best[c]))
+          offer (g, c, lo, exact_cos (g, lo, c, g->row));
     }
 }
 
@@ -261,16 +417,20 @@ initial_best (Greedy *g, GCancellable *cancellable, GError **error)
       int m = MIN (block, n - i0);
       if (ts_check_cancelled (cancellable, error))
         return FALSE;
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, 1.0f, g->unit + (gsize) i0 * d, d, g->unit,
-                   d, 0.0f, c, n);
+      if (g->r > 0)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, n, g->r, 1.0f, g->proj + (gsize) i0 * g->r, g->r,
+                     g->proj, g->r, 0.0f, c, n);
+      else
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, 1.0f, g->unit + (gsize) i0 * d, d, g->unit,
+                     d, 0.0f, c, n);
       for (int i = 0; i < m; i++)
         {
-          const float *row = c + (gsize) i * n;
-          float bv = -INFINITY;
-          int bs = -1, s = i0 + i;
-          for (int j = 0; j < n; j++) /* slots are in key order here: first maximum wins ties */
-            if (j != s && (bs < 0 || row[j] > bv))
-              bv = row[j], bs = j;
+          float *row = c + (gsize) i * n, bv;
+          int bs, s = i0 + i;
+          if (g->r > 0)
+            for (int j = 0; j < n; j++)
+              row[j] += g->resid[s] * g->resid[j] + BOUND_MARGIN;
+          pick_best (g, s, row, &bv, &bs);
           g->best[s] = bs >= 0 ? bv : -INFINITY;
           g->partner[s] = bs >= 0 ? g->id[bs] : -1;
           g->exact[s] = 1;
@@ -310,6 +470,13 @@ order_cmp (const void *pa, const void *pb)
 TsAssignment *
 ts_greedy (const TsScene *scene, int target, gboolean adjacent_only, int n_protected, GCancellable *cancellable,
            GError **error)
+{
+  return ts_greedy_full (scene, target, adjacent_only, n_protected, -1, cancellable, error);
+}
+
+TsAssignment *
+ts_greedy_full (const TsScene *scene, int target, gboolean adjacent_only, int n_protected, int bound_dims,
+                GCancellable *cancellable, GError **error)
 {
   const TsGrid *grid = &scene->grid;
   int N = grid->tokens, d = scene->features->d, p = n_protected, iter = 0, m = 0;
@@ -376,6 +543,13 @@ ts_greedy (const TsScene *scene, int target, gboolean adjacent_only, int n_prote
             if (nb[k] >= p)
               g_array_append_val (g.nbr[s], nb[k]);
         }
+    }
+  if (bound_dims < 0)
+    bound_dims = !adjacent_only && d >= 4 * GREEDY_AUTO_DIMS && g.n >= 1024 ? GREEDY_AUTO_DIMS : 0;
+  if (!adjacent_only && bound_dims > 0 && bound_dims < d && !build_basis (&g, bound_dims))
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for greedy merging of %d tokens", N);
+      goto out;
     }
   if (!initial_best (&g, cancellable, error))
     goto out;

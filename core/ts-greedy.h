@@ -13,7 +13,11 @@
  * new group's row (one sgemv, or its neighbours) updates every group's best,
  * and groups whose partner was merged keep their old score as an upper bound
  * and are recomputed lazily only when they reach the top. Steps cost
- * O(N d) (global) or O(degree d) (adjacent), so 85k tokens finish.
+ * O(N d) (global) or O(degree d) (adjacent). For large N and d the global
+ * scans first go through a 32-dim orthonormal projection (the leading
+ * principal directions) with the exact bound u.v <= Pu.Pv + |Qu||Qv|, and
+ * compute full cosines only where that bound reaches the current best: the
+ * same merges, several times less memory traffic, so 85k tokens finish.
  *
  * Functions are reentrant; the scene is only read. */
 #pragma once
@@ -26,6 +30,13 @@ G_BEGIN_DECLS
  * tokens are ordered by their smallest patch, features are group means. */
 TsAssignment *ts_greedy (const TsScene *scene, int target, gboolean adjacent_only, int n_protected,
                          GCancellable *cancellable, GError **error);
+
+/* The same with the bound's dimension chosen: 0 scans full cosines, r > 0
+ * scans an r-dim projection bound first, -1 picks (32 when d >= 128 and
+ * N >= 1024, global mode). The result is the same either way (up to float
+ * rounding in exact ties); only the speed differs. */
+TsAssignment *ts_greedy_full (const TsScene *scene, int target, gboolean adjacent_only, int n_protected,
+                              int bound_dims, GCancellable *cancellable, GError **error);
 
 /* Registry entry: params->tokens / ratio, adjacent_only, n_protected. */
 TsAssignment *ts_greedy_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable,

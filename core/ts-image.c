@@ -244,18 +244,6 @@ le32 (const guint8 *d)
   return d[0] | (guint32) d[1] << 8 | (guint32) d[2] << 16 | (guint32) d[3] << 24;
 }
 
-static guint32
-be16 (const guint8 *d)
-{
-  return (guint32) d[0] << 8 | d[1];
-}
-
-static guint32
-be32 (const guint8 *d)
-{
-  return (guint32) d[0] << 24 | (guint32) d[1] << 16 | (guint32) d[2] << 8 | d[3];
-}
-
 /* Reads the next decimal number of a PNM header, skipping blanks and # comments. */
 static gboolean
 pnm_number (const guint8 *d, gsize n, gsize *p, guint64 *value)
@@ -296,86 +284,16 @@ pnm_header (const guint8 *d, gsize n, guint64 *w, guint64 *h, guint64 *maxval)
   return p + 1;
 }
 
-/* The size a file's header claims, read without stb (which refuses huge
- * sizes with a generic failure, and whose failure reason after stbi_info is
- * that of the last format it tried). FALSE when the header is unreadable. */
-static gboolean
-header_size (const char *format, const guint8 *d, gsize n, guint64 *w, guint64 *h)
+/* stb's reason for the last failure, in words, unless it is left over from a
+ * format stb merely tested for ("bad png sig" on a damaged JPEG). */
+static const char *
+stb_reason (void)
 {
-  if (format == NULL)
-    return FALSE;
-  if (strcmp (format, "png") == 0)
-    {
-      if (n < 24 || memcmp (d + 12, "IHDR", 4) != 0)
-        return FALSE;
-      *w = be32 (d + 16), *h = be32 (d + 20);
-      return TRUE;
-    }
-  if (strcmp (format, "gif") == 0)
-    {
-      if (n < 10)
-        return FALSE;
-      *w = le16 (d + 6), *h = le16 (d + 8);
-      return TRUE;
-    }
-  if (strcmp (format, "bmp") == 0)
-    {
-      if (n < 26)
-        return FALSE;
-      if (le32 (d + 14) == 12)
-        *w = le16 (d + 18), *h = le16 (d + 20);
-      else
-        {
-          gint32 sw = (gint32) le32 (d + 18), sh = (gint32) le32 (d + 22);
-          *w = (guint64) ABS ((gint64) sw), *h = (guint64) ABS ((gint64) sh);
-        }
-      return TRUE;
-    }
-  if (strcmp (format, "pnm") == 0)
-    {
-      guint64 maxval;
-      return pnm_header (d, n, w, h, &maxval) > 0;
-    }
-  if (strcmp (format, "jpeg") == 0)
-    {
-      gsize p = 2;
-      while (p + 4 <= n)
-        {
-          guint8 m;
-          if (d[p] != 0xFF)
-            return FALSE;
-          m = d[p + 1];
-          if (m == 0xFF)
-            {
-              p++;
-              continue;
-            }
-          if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7))
-            {
-              p += 2;
-              continue;
-            }
-          if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC)
-            {
-              if (p + 9 > n)
-                return FALSE;
-              *h = be16 (d + p + 5), *w = be16 (d + p + 7);
-              return TRUE;
-            }
-          if (m == 0xDA || m == 0xD9)
-            return FALSE;
-          p += 2 + be16 (d + p + 2);
-        }
-      return FALSE;
-    }
-  if (strcmp (format, "tga") == 0)
-    {
-      if (n < 18)
-        return FALSE;
-      *w = le16 (d + 12), *h = le16 (d + 14);
-      return TRUE;
-    }
-  return FALSE;
+  const char *r = stbi_failure_reason ();
+
+  if (r == NULL || strcmp (r, "bad png sig") == 0 || strcmp (r, "unknown image type") == 0)
+    return "the data is damaged or ends early";
+  return r;
 }
 
 static gboolean
@@ -529,7 +447,7 @@ decode_gif (const guint8 *data, gsize len, const char *display, const TsLoadOpti
   if (pixels == NULL || z <= 0)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: corrupt GIF (%s)", display,
-                   pixels ? "no frames" : stbi_failure_reason ());
+                   pixels ? "no frames" : stb_reason ());
       stbi_image_free (pixels);
       stbi_image_free (delays);
       return NULL;
@@ -584,9 +502,8 @@ ts_media_load_from_memory (const guint8 *data, gsize len, const char *name, cons
       return NULL;
     }
   format = sniff_format (data, len);
-  /* the size limit first, from our own reading of the header */
-  if (header_size (format, data, len, &hw, &hh) && hw * hh > max_pixels)
-    return check_pixels (display, hw, hh, 1, max_pixels, error), NULL;
+  /* the size limit first, from our own reading of the header (stb refuses huge claims
+   * with a generic failure, and its reason after stbi_info is the last format it tried) */
   if (ts_stb_guard_header_size (data, len, format, &hw, &hh) && hw * hh > max_pixels)
     return check_pixels (display, hw, hh, 1, max_pixels, error), NULL;
   if (!ts_stb_guard_check (data, len, format, display, error))
@@ -617,7 +534,7 @@ ts_media_load_from_memory (const guint8 *data, gsize len, const char *name, cons
   if (pixels == NULL)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "%s: corrupt or truncated %s (%s)", display, format,
-                   stbi_failure_reason ());
+                   stb_reason ());
       return NULL;
     }
   media = media_new (display, format, 1);

@@ -60,7 +60,8 @@ TsImage *ts_image_crop (const TsImage *image, int x, int y, int w, int h, const 
  * (empty, truncated, corrupt or not an image), TS_ERROR_TOO_LARGE (the size
  * the header claims is over the limit: nothing is decoded). Truncation is
  * caught for every format, including those stb would silently pad with black
- * (BMP, TGA, PNM) and GIFs that end inside a frame. */
+ * (BMP, TGA, PNM); a GIF cut inside a later frame keeps its complete frames,
+ * as browsers show it, and one cut inside its first frame is refused. */
 TsMedia *ts_media_load (const char *path, const TsLoadOptions *options, GError **error);
 /* The same from memory; @name is used in messages. */
 TsMedia *ts_media_load_from_memory (const guint8 *data, gsize len, const char *name,

@@ -36,7 +36,12 @@ block_dist (const float *x, const float *xn, int nb, int d, const float *c, cons
     {
       float *o = out + (gsize) i * k;
       for (int j = 0; j < k; j++)
-        o[j] = MAX (o[j] + xn[i] + cn[j], 0.0f);
+        {
+          /* Below float resolution of the norms the expansion is only rounding noise
+           * (different SGEMM paths round differently): a row on its centre is at 0. */
+          float v = o[j] + xn[i] + cn[j];
+          o[j] = v > 1e-6f * (xn[i] + cn[j]) ? v : 0.0f;
+        }
     }
 }
 
@@ -304,12 +309,16 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
   /* Labels and inertia for the final centroids. */
   if (!ts_kmeans_assign (x, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
     return FALSE;
+  /* Inertia summed directly, sum (x - c)^2 in double, as sklearn's _inertia:
+   * the sgemm expansion is only accurate to the float resolution of the norms. */
   memset (km->sizes, 0, sizeof (int) * k);
   km->inertia = 0;
   for (int i = 0; i < n; i++)
     {
+      const float *r = x + (gsize) i * d, *c = km->centroids + (gsize) km->labels[i] * d;
       km->sizes[km->labels[i]]++;
-      km->inertia += dist2[i];
+      for (int j = 0; j < d; j++)
+        km->inertia += ((double) r[j] - c[j]) * ((double) r[j] - c[j]);
     }
   (void) xn;
   return TRUE;

@@ -254,89 +254,90 @@ reflect (int i, int n)
 }
 
 #define SSIM_RADIUS 5 /* int(3.5 * 1.5 + 0.5) */
+#define SSIM_TAPS (2 * SSIM_RADIUS + 1)
+#define SSIM_RING 16    /* >= SSIM_TAPS rows of horizontally filtered planes */
 
-/* Separable Gaussian filter of five planes at once: in[k] -> out[k]. */
+/* Horizontal 11-tap Gaussian of the five SSIM planes (x, y, x^2, y^2, xy) of
+ * one image row, reflect-padded; @pad holds 5 rows of w + 10 values. The
+ * kernel is symmetric, so pairs of taps share a multiply. */
 static void
-gauss5 (const double *const in[5], double *const out[5], int w, int h, const double *k)
+ssim_row (const double *x, const double *y, int w, const double *k, double *pad, double *out)
 {
-  g_autofree double *tmp = g_new (double, (gsize) w * h * 5);
-  g_autofree int *xi = g_new (int, (gsize) w * (2 * SSIM_RADIUS + 1));
+  int pw = w + 2 * SSIM_RADIUS;
+  double *px = pad, *py = pad + pw, *pxx = pad + 2 * pw, *pyy = pad + 3 * pw, *pxy = pad + 4 * pw;
 
-  for (int x = 0; x < w; x++)
-    for (int t = -SSIM_RADIUS; t <= SSIM_RADIUS; t++)
-      xi[x * (2 * SSIM_RADIUS + 1) + t + SSIM_RADIUS] = reflect (x + t, w);
-  /* rows */
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      {
-        double acc[5] = { 0 };
-        const int *ix = xi + x * (2 * SSIM_RADIUS + 1);
-        for (int t = 0; t <= 2 * SSIM_RADIUS; t++)
-          {
-            gsize idx = (gsize) y * w + ix[t];
-            for (int p = 0; p < 5; p++)
-              acc[p] += k[t] * in[p][idx];
-          }
-        for (int p = 0; p < 5; p++)
-          tmp[((gsize) y * w + x) * 5 + p] = acc[p];
-      }
-  /* columns */
-  for (int y = 0; y < h; y++)
+  for (int i = 0; i < pw; i++)
     {
-      int iy[2 * SSIM_RADIUS + 1];
-      for (int t = -SSIM_RADIUS; t <= SSIM_RADIUS; t++)
-        iy[t + SSIM_RADIUS] = reflect (y + t, h);
-      for (int x = 0; x < w; x++)
+      int j = reflect (i - SSIM_RADIUS, w);
+      double a = x[j], b = y[j];
+      px[i] = a, py[i] = b, pxx[i] = a * a, pyy[i] = b * b, pxy[i] = a * b;
+    }
+  for (int p = 0; p < 5; p++)
+    {
+      const double *src = pad + (gsize) p * pw + SSIM_RADIUS;
+      double *dst = out + (gsize) p * w;
+      for (int i = 0; i < w; i++)
         {
-          double acc[5] = { 0 };
-          for (int t = 0; t <= 2 * SSIM_RADIUS; t++)
-            {
-              const double *s = tmp + ((gsize) iy[t] * w + x) * 5;
-              for (int p = 0; p < 5; p++)
-                acc[p] += k[t] * s[p];
-            }
-          for (int p = 0; p < 5; p++)
-            out[p][(gsize) y * w + x] = acc[p];
+          double acc = k[SSIM_RADIUS] * src[i];
+          for (int t = 1; t <= SSIM_RADIUS; t++)
+            acc += k[SSIM_RADIUS + t] * (src[i - t] + src[i + t]);
+          dst[i] = acc;
         }
     }
 }
 
+/* Streams the image once: a ring of horizontally filtered rows feeds the
+ * vertical filter, so memory is O(w) whatever the height (a 4096^2 image
+ * needs no image-sized temporaries). Equal to skimage's separable
+ * gaussian_filter up to rounding (about 1e-13). */
 double
 ts_ssim_luma (const double *x, const double *y, int w, int h, double *map)
 {
   const double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
-  gsize n = (gsize) w * h;
-  g_autofree double *buf = g_new (double, n * 8);
-  double *xx = buf, *yy = buf + n, *xy = buf + 2 * n;
-  double *f[5] = { buf + 3 * n, buf + 4 * n, buf + 5 * n, buf + 6 * n, buf + 7 * n };
-  double k[2 * SSIM_RADIUS + 1], ksum = 0, total = 0;
+  g_autofree double *ring = g_new (double, (gsize) SSIM_RING * 5 * w);
+  g_autofree double *pad = g_new (double, (gsize) 5 * (w + 2 * SSIM_RADIUS));
+  g_autofree double *acc = g_new (double, (gsize) 5 * w);
+  double k[SSIM_TAPS], ksum = 0, total = 0;
   int x0 = SSIM_RADIUS, y0 = SSIM_RADIUS, x1 = w - SSIM_RADIUS, y1 = h - SSIM_RADIUS;
+  int filtered = 0; /* rows 0..filtered-1 have been filtered into the ring */
   gsize count = 0;
 
   for (int t = -SSIM_RADIUS; t <= SSIM_RADIUS; t++)
     ksum += k[t + SSIM_RADIUS] = exp (-0.5 * t * t / (1.5 * 1.5));
-  for (int t = 0; t <= 2 * SSIM_RADIUS; t++)
+  for (int t = 0; t < SSIM_TAPS; t++)
     k[t] /= ksum;
-  for (gsize i = 0; i < n; i++)
-    xx[i] = x[i] * x[i], yy[i] = y[i] * y[i], xy[i] = x[i] * y[i];
-  {
-    const double *in[5] = { x, y, xx, yy, xy };
-    gauss5 (in, f, w, h, k);
-  }
   if (x1 <= x0 || y1 <= y0)
     x0 = y0 = 0, x1 = w, y1 = h;
+
   for (int j = 0; j < h; j++)
-    for (int i = 0; i < w; i++)
-      {
-        gsize p = (gsize) j * w + i;
-        double ux = f[0][p], uy = f[1][p];
-        double vx = f[2][p] - ux * ux, vy = f[3][p] - uy * uy, vxy = f[4][p] - ux * uy;
-        double s = ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
-        if (map)
-          map[p] = s;
-        if (i >= x0 && i < x1 && j >= y0 && j < y1)
-          total += s, count++;
-      }
+    {
+      int last = MIN (h - 1, j + SSIM_RADIUS);
+      const double *mu[5];
+      for (; filtered <= last; filtered++)
+        ssim_row (x + (gsize) filtered * w, y + (gsize) filtered * w, w, k, pad,
+                  ring + (gsize) (filtered % SSIM_RING) * 5 * w);
+      /* vertical taps: rows reflect(j + t), all within [j - 5, j + 5] clipped, so in the ring */
+      memset (acc, 0, sizeof (double) * 5 * w);
+      for (int t = -SSIM_RADIUS; t <= SSIM_RADIUS; t++)
+        {
+          const double *row = ring + (gsize) (reflect (j + t, h) % SSIM_RING) * 5 * w;
+          double kt = k[t + SSIM_RADIUS];
+          for (gsize i = 0; i < (gsize) 5 * w; i++)
+            acc[i] += kt * row[i];
+        }
+      for (int p = 0; p < 5; p++)
+        mu[p] = acc + (gsize) p * w;
+      for (int i = 0; i < w; i++)
+        {
+          double ux = mu[0][i], uy = mu[1][i];
+          double vx = mu[2][i] - ux * ux, vy = mu[3][i] - uy * uy, vxy = mu[4][i] - ux * uy;
+          double s = ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
+          if (map)
+            map[(gsize) j * w + i] = s;
+          if (i >= x0 && i < x1 && j >= y0 && j < y1)
+            total += s, count++;
+        }
+    }
   return total / count;
 }
 

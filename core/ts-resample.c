@@ -8,8 +8,8 @@
 #include <string.h>
 
 TsAssignment *
-ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 seed, GCancellable *cancellable,
-             GError **error)
+ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 seed, gint64 max_mix,
+             GCancellable *cancellable, GError **error)
 {
   const TsFeatures *xn;
   int n, d, K, bs;
@@ -89,7 +89,7 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
 
   if ((a = ts_assignment_new (n, K, scene->features->d, error)) == NULL)
     return NULL;
-  keep_mix = (gint64) K * n <= TS_RESAMPLE_MAX_MIX;
+  keep_mix = (gint64) K * n <= (max_mix > 0 ? max_mix : TS_RESAMPLE_MAX_MIX);
   if (keep_mix)
     {
       a->mix = g_try_new (float, (gsize) K * n);
@@ -147,5 +147,5 @@ TsAssignment *
 ts_resample_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable, GError **error)
 {
   return ts_resample (scene, ts_method_target (params, scene->grid.tokens), params->rounds, params->tau,
-                      params->seed, cancellable, error);
+                      params->seed, 0, cancellable, error);
 }

@@ -40,8 +40,9 @@ G_BEGIN_DECLS
 #define TS_RESAMPLE_KMEANS_BUDGET 2e10 /* multiply-adds, about a second of SGEMM on a laptop core */
 #define TS_RESAMPLE_MAX_MIX ((gint64) 1 << 26) /* 64 M weights = 256 MB */
 
+/* @max_mix: the largest K x N mix kept; 0 = TS_RESAMPLE_MAX_MIX. */
 TsAssignment *ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 seed,
-                           GCancellable *cancellable, GError **error);
+                           gint64 max_mix, GCancellable *cancellable, GError **error);
 
 /* Registry entry point: K = the target (ts_method_target). */
 TsAssignment *ts_resample_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable,

@@ -1,3 +1,6 @@
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize ("O3") /* the SSIM filters below vectorise at O3 */
+#endif
 #include "ts-sweep.h"
 #include "ts-error.h"
 #include "ts-quality.h"
@@ -7,9 +10,168 @@
 
 static const double default_ratios[] = { 1, 2, 4, 8, 16, 32 };
 
+/* ---- SSIM against one fixed original, the original's half done once ----
+ * The same statistic as ts_ssim (Gaussian sigma 1.5, radius 5, K1 0.01,
+ * K2 0.03, population moments, mean over the image without its 5-pixel
+ * border): inside that border no window reaches the edge, so no padding is
+ * needed and only the inner pixels are filtered. The original's mean and
+ * second moment are filtered once per sweep; each point filters three planes
+ * in float (second moments of luma - 128, which keeps float precise). */
+
+#define R 5
+#define TAPS (2 * R + 1)
+
+typedef struct {
+  int w, h;
+  float k[TAPS];
+  float *xc;    /* luma - 128 */
+  float *mu_x;  /* filtered luma, inner region (w x h layout) */
+  float *sxx;   /* filtered (luma - 128)^2 */
+  double *luma; /* double luma for the small-image fallback */
+} SsimRef;
+
+static float *
+luma_centered (const TsImage *im)
+{
+  gsize n = (gsize) im->width * im->height;
+  float *y = g_new (float, n);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      const guint8 *p = im->data + 3 * i;
+      y[i] = (float) (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2] - 128.0);
+    }
+  return y;
+}
+
+/* out = Gaussian(in) on the inner region; @tmp holds w x h floats. */
+static void
+filter_inner (const float *restrict in, int w, int h, const float *k, float *restrict tmp, float *restrict out)
+{
+  for (int j = 0; j < h; j++)
+    {
+      const float *row = in + (gsize) j * w;
+      float *t = tmp + (gsize) j * w;
+      for (int i = R; i < w - R; i++)
+        t[i] = 0;
+      for (int q = 0; q < TAPS; q++)
+        {
+          const float kq = k[q];
+          const float *src = row + q - R;
+          for (int i = R; i < w - R; i++)
+            t[i] += kq * src[i];
+        }
+    }
+  for (int j = R; j < h - R; j++)
+    {
+      float *o = out + (gsize) j * w;
+      for (int i = R; i < w - R; i++)
+        o[i] = 0;
+      for (int q = 0; q < TAPS; q++)
+        {
+          const float kq = k[q];
+          const float *src = tmp + (gsize) (j + q - R) * w;
+          for (int i = R; i < w - R; i++)
+            o[i] += kq * src[i];
+        }
+    }
+}
+
+static SsimRef *
+ssim_ref_new (const TsImage *image)
+{
+  SsimRef *r = g_new0 (SsimRef, 1);
+  gsize n = (gsize) image->width * image->height;
+  double ksum = 0;
+
+  r->w = image->width;
+  r->h = image->height;
+  if (r->w <= 2 * R || r->h <= 2 * R)
+    {
+      r->luma = ts_image_luma (image);
+      return r;
+    }
+  {
+    double kd[TAPS];
+    for (int t = -R; t <= R; t++)
+      ksum += kd[t + R] = exp (-0.5 * t * t / (1.5 * 1.5));
+    for (int t = 0; t < TAPS; t++)
+      r->k[t] = (float) (kd[t] / ksum);
+  }
+  r->xc = luma_centered (image);
+  r->mu_x = g_new (float, n);
+  r->sxx = g_new (float, n);
+  {
+    g_autofree float *tmp = g_new (float, n);
+    g_autofree float *sq = g_new (float, n);
+    for (gsize i = 0; i < n; i++)
+      sq[i] = r->xc[i] * r->xc[i];
+    filter_inner (r->xc, r->w, r->h, r->k, tmp, r->mu_x); /* centred mean: add 128 back below */
+    filter_inner (sq, r->w, r->h, r->k, tmp, r->sxx);
+  }
+  return r;
+}
+
+static void
+ssim_ref_free (SsimRef *r)
+{
+  if (r == NULL)
+    return;
+  g_free (r->xc);
+  g_free (r->mu_x);
+  g_free (r->sxx);
+  g_free (r->luma);
+  g_free (r);
+}
+
+static double
+ssim_against (const SsimRef *r, const TsImage *image)
+{
+  const double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
+  gsize n = (gsize) r->w * r->h;
+  g_autofree float *yc = NULL;
+  g_autofree float *buf = NULL;
+  float *tmp, *mu_y, *syy, *sxy, *sq;
+  double total = 0;
+
+  if (r->luma != NULL)
+    {
+      g_autofree double *y = ts_image_luma (image);
+      return ts_ssim_luma (r->luma, y, r->w, r->h, NULL);
+    }
+  yc = luma_centered (image);
+  buf = g_new (float, n * 5);
+  tmp = buf;
+  mu_y = buf + n;
+  syy = buf + 2 * n;
+  sxy = buf + 3 * n;
+  sq = buf + 4 * n;
+  filter_inner (yc, r->w, r->h, r->k, tmp, mu_y);
+  for (gsize i = 0; i < n; i++)
+    sq[i] = yc[i] * yc[i];
+  filter_inner (sq, r->w, r->h, r->k, tmp, syy);
+  for (gsize i = 0; i < n; i++)
+    sq[i] = r->xc[i] * yc[i];
+  filter_inner (sq, r->w, r->h, r->k, tmp, sxy);
+  for (int j = R; j < r->h - R; j++)
+    {
+      double row = 0;
+      for (int i = R; i < r->w - R; i++)
+        {
+          gsize p = (gsize) j * r->w + i;
+          double mxc = r->mu_x[p], myc = mu_y[p];
+          double ux = mxc + 128.0, uy = myc + 128.0;
+          double vx = r->sxx[p] - mxc * mxc, vy = syy[p] - myc * myc, vxy = sxy[p] - mxc * myc;
+          row += ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
+        }
+      total += row;
+    }
+  return total / ((double) (r->w - 2 * R) * (r->h - 2 * R));
+}
+
 typedef struct {
   const TsScene *scene;
-  const double *luma;
+  const SsimRef *ref;
   const TsMethodParams *params;
   TsSweepMetric metric;
   GCancellable *cancellable;
@@ -66,21 +228,16 @@ ts_sweep_optimal_ratio (const double *ratios, const double *q, int n, double thr
   return best;
 }
 
-gboolean
-ts_sweep_measure (const TsScene *scene, const TsAssignment *a, const double *original_luma, TsDropFill fill,
-                  TsSweepPoint *point, GError **error)
+static gboolean
+measure (const TsScene *scene, const TsAssignment *a, const SsimRef *ref, TsDropFill fill, TsSweepPoint *point,
+         GError **error)
 {
   g_autoptr (TsImage) recon = ts_reconstruct (scene->image, &scene->grid, a, fill, error);
-  g_autofree double *own = NULL;
-  g_autofree double *luma = NULL;
 
   if (recon == NULL)
     return FALSE;
-  if (original_luma == NULL)
-    original_luma = own = ts_image_luma (scene->image);
-  luma = ts_image_luma (recon);
   point->tokens = a->n_out;
-  point->ssim = ts_ssim_luma (original_luma, luma, recon->width, recon->height, NULL);
+  point->ssim = ssim_against (ref, recon);
   point->psnr = ts_psnr (scene->image, recon);
   point->feature_retention = ts_feature_retention (scene->features, a);
   point->q = point->ssim;
@@ -88,6 +245,30 @@ ts_sweep_measure (const TsScene *scene, const TsAssignment *a, const double *ori
   if (point->ratio == 0)
     point->ratio = (double) a->n_in / MAX (1, a->n_out);
   return TRUE;
+}
+
+gboolean
+ts_sweep_measure (const TsScene *scene, const TsAssignment *a, TsDropFill fill, TsSweepPoint *point, GError **error)
+{
+  SsimRef *ref = ssim_ref_new (scene->image);
+  gboolean ok = measure (scene, a, ref, fill, point, error);
+
+  ssim_ref_free (ref);
+  return ok;
+}
+
+double
+ts_sweep_ssim (const TsImage *a, const TsImage *b)
+{
+  SsimRef *ref;
+  double v;
+
+  if (a->width != b->width || a->height != b->height)
+    return NAN;
+  ref = ssim_ref_new (a);
+  v = ssim_against (ref, b);
+  ssim_ref_free (ref);
+  return v;
 }
 
 static void
@@ -121,7 +302,7 @@ job_run (gpointer data, gpointer user_data)
       params.tokens = 0;
       params.ratio = ratio;
       a = ts_method_run (job->method, sh->scene, &params, sh->cancellable, &error);
-      if (a == NULL || !ts_sweep_measure (sh->scene, a, sh->luma, params.fill, p, &error))
+      if (a == NULL || !measure (sh->scene, a, sh->ref, params.fill, p, &error))
         p->error = g_strdup (error->message);
       p->ratio = ratio;
     }
@@ -153,7 +334,7 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
   TsSweepOptions defaults;
   g_autoptr (GPtrArray) methods = g_ptr_array_new ();
   g_autoptr (TsSweep) sweep = NULL;
-  g_autofree double *luma = NULL;
+  SsimRef *ref = NULL;
   g_autofree SweepJob *jobs = NULL;
   g_autoptr (GAsyncQueue) done = NULL;
   const double *ratios;
@@ -237,9 +418,9 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
         c->points[r].ratio = ratios[r];
     }
 
-  luma = ts_image_luma (scene->image);
+  ref = ssim_ref_new (scene->image);
   done = g_async_queue_new ();
-  shared = (SweepShared){ scene, luma, &options->params, options->metric, cancellable, done };
+  shared = (SweepShared){ scene, ref, &options->params, options->metric, cancellable, done };
   total = (int) methods->len * n_ratios;
   jobs = g_new0 (SweepJob, total);
   threads = options->threads > 0 ? options->threads : (int) g_get_num_processors ();
@@ -261,6 +442,7 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
         options->progress (i + 1, total, job->method->name, job->point->ratio, options->progress_data);
     }
   g_thread_pool_free (pool, FALSE, TRUE);
+  ssim_ref_free (ref);
   if (ts_check_cancelled (cancellable, error))
     return NULL;
 

@@ -92,13 +92,16 @@ void ts_sweep_free (TsSweep *sweep);
  * (NaN never qualifies); 0 when none. */
 double ts_sweep_optimal_ratio (const double *ratios, const double *q, int n, double threshold);
 
-/* Measures one assignment on @scene: reconstruction (dropped patches per @fill),
- * SSIM and PSNR against the scene's image, feature retention. @original_luma
- * (optional) is ts_image_luma (scene->image), passed to save recomputing it.
- * Fills ratio (N / n_out), tokens, ssim, psnr, feature_retention; q and
+/* Measures one assignment on @scene: reconstruction (dropped patches per
+ * @fill), SSIM and PSNR against the scene's image, feature retention. Fills
+ * ratio (N / n_out) when 0, tokens, ssim, psnr, feature_retention; q and
  * efficiency use SSIM. */
-gboolean ts_sweep_measure (const TsScene *scene, const TsAssignment *a, const double *original_luma, TsDropFill fill,
-                           TsSweepPoint *point, GError **error);
+gboolean ts_sweep_measure (const TsScene *scene, const TsAssignment *a, TsDropFill fill, TsSweepPoint *point,
+                           GError **error);
+
+/* ts_ssim computed the sweep's way (float, inner region only, the reference's
+ * half once per sweep): agrees with ts_ssim to 1e-5. NAN on a size mismatch. */
+double ts_sweep_ssim (const TsImage *a, const TsImage *b);
 
 /* The curve of @method, or NULL. */
 const TsSweepCurve *ts_sweep_find (const TsSweep *sweep, const char *method);

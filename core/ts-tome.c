@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Scores per sgemm block: 4M floats (16 MB) whatever N is. */
-#define TOME_BLOCK_FLOATS (4u << 20)
+/* Scores per sgemm block: about 1 MB, so the argmax reads a cache-hot block,
+ * but at least 64 rows so the sgemm stays efficient at large N. */
+#define TOME_BLOCK_FLOATS (256u << 10)
+#define TOME_BLOCK_MIN_ROWS 64
 
 typedef struct {
   float score;
@@ -44,50 +46,119 @@ normalize_row (const float *src, float *dst, int d)
     memset (dst, 0, sizeof (float) * d);
 }
 
+/* Buffers reused across steps (fresh multi-megabyte allocations per step
+ * cost more in page faults than the arithmetic). */
+typedef struct {
+  float *ab;   /* n x d: A rows then B rows, unit length */
+  float *c;    /* block x nb scores */
+  Edge *edges; /* na */
+  int *best;   /* na */
+} Work;
+
+static void
+work_clear (Work *w)
+{
+  g_free (w->ab);
+  g_free (w->c);
+  g_free (w->edges);
+  g_free (w->best);
+}
+
+static int
+block_rows (int na, int nb)
+{
+  return MAX (1, MIN (na, MAX (TOME_BLOCK_MIN_ROWS, (int) (TOME_BLOCK_FLOATS / (gsize) MAX (nb, 1)))));
+}
+
+static gboolean
+work_init (Work *w, int n, int d, GError **error)
+{
+  int na = (n + 1) / 2, nb = MAX (n / 2, 1);
+
+  memset (w, 0, sizeof *w);
+  w->ab = g_try_new (float, (gsize) n * d);
+  /* enough for every later, smaller step too: block rows * nb <= max(block floats, 64 nb) */
+  w->c = g_try_new (float, MAX ((gsize) TOME_BLOCK_FLOATS, (gsize) TOME_BLOCK_MIN_ROWS * nb));
+  w->edges = g_try_new (Edge, na);
+  w->best = g_try_new (int, na);
+  if (w->ab == NULL || w->c == NULL || w->edges == NULL || w->best == NULL)
+    {
+      work_clear (w);
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for ToMe on %d tokens of %d values", n, d);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* For every A row, its best B column (skipping the first @b_skip columns) and
  * score, by blocked A x B^T. */
 static gboolean
-best_partners (const float *a, int na, const float *b, int nb, int d, int b_skip, Edge *edges, int *best,
-               GCancellable *cancellable, GError **error)
+best_partners (Work *w, int na, int nb, int d, int b_skip, GCancellable *cancellable, GError **error)
 {
-  int block = (int) MAX (1, MIN ((gsize) na, TOME_BLOCK_FLOATS / (gsize) nb));
-  g_autofree float *c = g_try_new (float, (gsize) block * nb);
+  const float *a = w->ab, *b = w->ab + (gsize) na * d;
+  int block = block_rows (na, nb);
 
-  if (c == NULL)
-    {
-      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for a %d x %d score block", block, nb);
-      return FALSE;
-    }
   for (int i0 = 0; i0 < na; i0 += block)
     {
       int m = MIN (block, na - i0);
       if (ts_check_cancelled (cancellable, error))
         return FALSE;
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, nb, d, 1.0f, a + (gsize) i0 * d, d, b, d, 0.0f,
-                   c, nb);
+                   w->c, nb);
       for (int i = 0; i < m; i++)
         {
-          const float *row = c + (gsize) i * nb;
+          const float *row = w->c + (gsize) i * nb;
           float s = -INFINITY;
           int arg = b_skip;
           for (int j = b_skip; j < nb; j++)
             if (row[j] > s)
               s = row[j], arg = j;
-          edges[i0 + i] = (Edge){ s, i0 + i };
-          best[i0 + i] = arg;
+          w->edges[i0 + i] = (Edge){ s, i0 + i };
+          w->best[i0 + i] = arg;
         }
     }
   return TRUE;
+}
+
+/* ts_tome_match with caller-owned buffers sized for at least @n tokens. */
+static int
+match (Work *w, const float *x, int n, int d, int r, int n_protected, int *dst, GCancellable *cancellable,
+       GError **error)
+{
+  int na, nb, a_skip;
+
+  for (int i = 0; i < n; i++)
+    dst[i] = i;
+  r = MIN (r, (n - n_protected) / 2);
+  if (r <= 0)
+    return 0;
+  /* A = even positions, B = odd positions, each L2-normalised and contiguous. */
+  na = (n + 1) / 2;
+  nb = n / 2;
+  a_skip = (n_protected + 1) / 2; /* protected A rows: positions 0, 2, ... < n_protected */
+  for (int i = 0; i < n; i++)
+    normalize_row (x + (gsize) i * d, w->ab + ((gsize) (i % 2 ? na + i / 2 : i / 2)) * d, d);
+  /* protected B columns: positions 1, 3, ... < n_protected */
+  if (!best_partners (w, na, nb, d, n_protected / 2, cancellable, error))
+    return -1;
+  for (int i = 0; i < na; i++)
+    if (i < a_skip || isnan (w->edges[i].score))
+      w->edges[i].score = -INFINITY;
+  qsort (w->edges, na, sizeof (Edge), edge_cmp);
+  for (int e = 0; e < r; e++)
+    {
+      int i = w->edges[e].index;
+      dst[2 * i] = 2 * w->best[i] + 1;
+    }
+  return r;
 }
 
 int
 ts_tome_match (const float *x, int n, int d, int r, int n_protected, int *dst, GCancellable *cancellable,
                GError **error)
 {
-  int na, nb, a_skip, b_skip;
-  g_autofree float *ab = NULL;
-  g_autofree Edge *edges = NULL;
-  g_autofree int *best = NULL;
+  Work w;
+  int merged;
 
   if (x == NULL || dst == NULL || n < 1 || d < 1 || r < 0 || n_protected < 0 || n_protected > n)
     {
@@ -96,39 +167,17 @@ ts_tome_match (const float *x, int n, int d, int r, int n_protected, int *dst, G
                    "(got n %d, d %d, r %d, protected %d)", n, d, r, n_protected);
       return -1;
     }
-  for (int i = 0; i < n; i++)
-    dst[i] = i;
-  r = MIN (r, (n - n_protected) / 2);
-  if (r <= 0)
-    return 0;
-
-  /* A = even positions, B = odd positions, each L2-normalised and contiguous. */
-  na = (n + 1) / 2;
-  nb = n / 2;
-  a_skip = (n_protected + 1) / 2; /* protected A rows: positions 0, 2, ... < n_protected */
-  b_skip = n_protected / 2;       /* protected B columns: positions 1, 3, ... < n_protected */
-  ab = g_try_new (float, (gsize) n * d);
-  edges = g_try_new (Edge, na);
-  best = g_try_new (int, na);
-  if (ab == NULL || edges == NULL || best == NULL)
+  if (MIN (r, (n - n_protected) / 2) <= 0)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for ToMe on %d tokens of %d values", n, d);
-      return -1;
+      for (int i = 0; i < n; i++)
+        dst[i] = i;
+      return 0;
     }
-  for (int i = 0; i < n; i++)
-    normalize_row (x + (gsize) i * d, ab + ((gsize) (i % 2 ? na + i / 2 : i / 2)) * d, d);
-  if (!best_partners (ab, na, ab + (gsize) na * d, nb, d, b_skip, edges, best, cancellable, error))
+  if (!work_init (&w, n, d, error))
     return -1;
-  for (int i = 0; i < na; i++)
-    if (i < a_skip || isnan (edges[i].score))
-      edges[i].score = -INFINITY;
-  qsort (edges, na, sizeof (Edge), edge_cmp);
-  for (int e = 0; e < r; e++)
-    {
-      int i = edges[e].index;
-      dst[2 * i] = 2 * best[i] + 1;
-    }
-  return r;
+  merged = match (&w, x, n, d, r, n_protected, dst, cancellable, error);
+  work_clear (&w);
+  return merged;
 }
 
 typedef struct {
@@ -155,6 +204,7 @@ ts_tome (const TsScene *scene, int target, int r, int n_protected, GCancellable 
   g_autofree int *dst = g_new (int, N);
   g_autofree int *map = g_new (int, N);
   g_autofree Order *order = g_new (Order, N);
+  Work w = { 0 };
   TsAssignment *a;
 
   if (target < 1 || target > N || r < 0 || n_protected < 0 || n_protected > N)
@@ -172,9 +222,10 @@ ts_tome (const TsScene *scene, int target, int r, int n_protected, GCancellable 
       return NULL;
     }
   cur = g_try_new (float, (gsize) N * d);
-  if (cur == NULL)
+  if (cur == NULL || (N > 1 && !work_init (&w, N, d, error)))
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for ToMe on %d tokens of %d values", N, d);
+      if (cur == NULL)
+        g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for ToMe on %d tokens of %d values", N, d);
       return NULL;
     }
   memcpy (cur, scene->features->data, sizeof (float) * (gsize) N * d);
@@ -184,12 +235,14 @@ ts_tome (const TsScene *scene, int target, int r, int n_protected, GCancellable 
   while (n > target)
     {
       int step = r > 0 ? MIN (r, n - target) : n - target, merged, m = 0;
-      g_autofree float *next = NULL;
 
       step = MIN (step, (n - n_protected) / 2);
-      merged = ts_tome_match (cur, n, d, step, n_protected, dst, cancellable, error);
+      merged = match (&w, cur, n, d, step, n_protected, dst, cancellable, error);
       if (merged < 0)
-        return NULL;
+        {
+          work_clear (&w);
+          return NULL;
+        }
       if (merged == 0)
         break;
       /* Size-weighted merge: receivers become sums, sources add in, then divide. */
@@ -216,35 +269,27 @@ ts_tome (const TsScene *scene, int target, int r, int n_protected, GCancellable 
         if (dst[i] == i)
           order[m++] = (Order){ minp[i], i };
       qsort (order, m, sizeof (Order), order_cmp);
-      next = g_try_new (float, (gsize) m * d);
-      if (next == NULL)
-        {
-          g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for ToMe on %d tokens", n);
-          return NULL;
-        }
       for (int k = 0; k < m; k++)
-        {
-          int i = order[k].index;
-          memcpy (next + (gsize) k * d, cur + (gsize) i * d, sizeof (float) * d);
-          map[i] = k;
-        }
+        map[order[k].index] = k;
       for (int i = 0; i < n; i++)
         if (dst[i] != i)
           map[i] = map[dst[i]];
+      for (int p = 0; p < N; p++)
+        tok[p] = map[tok[p]];
+      /* Compact: row order[k].index moves to row k. Sources of rows only
+       * come from later or equal positions in order, but not monotonically,
+       * so gather through the (now free) normalised buffer. */
       for (int k = 0; k < m; k++)
-        {
-          int i = order[k].index;
-          dst[k] = size[i]; /* reuse dst as scratch for the new sizes */
-        }
+        memcpy (w.ab + (gsize) k * d, cur + (gsize) order[k].index * d, sizeof (float) * d);
+      memcpy (cur, w.ab, sizeof (float) * (gsize) m * d);
+      for (int k = 0; k < m; k++)
+        dst[k] = size[order[k].index]; /* dst is scratch here */
       memcpy (size, dst, sizeof (int) * m);
       for (int k = 0; k < m; k++)
         minp[k] = order[k].key;
-      for (int p = 0; p < N; p++)
-        tok[p] = map[tok[p]];
-      g_free (cur);
-      cur = g_steal_pointer (&next);
       n = m;
     }
+  work_clear (&w);
 
   a = ts_assignment_new (N, n, d, error);
   if (a == NULL)

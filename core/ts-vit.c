@@ -1843,10 +1843,10 @@ ts_vit_scene_new (const TsVit *vit, const TsImage *image, const TsResize *resize
   TsScene *scene;
   int resolved;
 
-  g_return_val_if_fail (vit != NULL && image != NULL && resize != NULL, NULL);
+  g_return_val_if_fail (vit != NULL && image != NULL, NULL);
   if (!ts_vit_resolve_layer (vit, layer, &resolved, error))
     return NULL;
-  work = ts_resize_apply (image, resize, vit->info.patch, error);
+  work = resize != NULL ? ts_resize_apply (image, resize, vit->info.patch, error) : ts_image_copy (image);
   if (work == NULL)
     return NULL;
   ts_vit_run_options_init (&opt);

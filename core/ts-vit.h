@@ -199,9 +199,12 @@ typedef enum {
 } TsVitImportance;
 
 /* The one-liner for CLIs and the GUI: resizes @image with @resize at the
- * model's patch, runs the model, and returns a scene whose features are the
- * patch tokens of @layer (TS_FEATURES_MODEL) and whose importance is set as
- * asked (with its source in words). */
+ * model's patch (NULL: @image is used as it is, e.g. from ts_cli_load_image
+ * with --patch set to the model's patch; its grid is the top-left area),
+ * runs the model, and returns a scene whose features are the patch tokens of
+ * @layer (TS_FEATURES_MODEL) and whose importance is set as asked (with its
+ * source in words; QUERY needs @layer >= 1). @image is not taken. Example:
+ *   scene = ts_vit_scene_new (vit, image, NULL, -2, TS_VIT_IMPORTANCE_QUERY, cancellable, error); */
 TsScene *ts_vit_scene_new (const TsVit *vit, const TsImage *image, const TsResize *resize, int layer,
                            TsVitImportance importance, GCancellable *cancellable, GError **error);
 

@@ -94,6 +94,8 @@ done (TsDocument *doc, Seen *seen)
   g_free (seen->notice);
 }
 
+static const char *const pool_only[] = { "pool", NULL };
+
 static TsDocument *
 new_loaded (Seen *seen)
 {
@@ -104,6 +106,7 @@ new_loaded (Seen *seen)
   g_signal_connect (doc, "changed", G_CALLBACK (changed_cb), seen);
   g_signal_connect (doc, "notice", G_CALLBACK (notice_cb), seen);
   ts_document_set_resize (doc, TS_RESIZE_FIT, 336);
+  ts_document_set_curve_methods (doc, pool_only);
   error = load (doc, path);
   g_assert_no_error (error);
   wait_for (doc, seen, TS_DOCUMENT_CHANGED_QUALITY);
@@ -259,7 +262,10 @@ test_document_curves (void)
   gboolean timed_out = FALSE;
   guint id;
 
-  ts_methods (&n_methods);
+  /* three methods keep the test short; the GUI measures every registered one */
+  static const char *const names[] = { "pool", "tome", "downsample", NULL };
+  ts_document_set_curve_methods (doc, names);
+  n_methods = 3;
   id = g_timeout_add_seconds (120, timeout_cb, &timed_out);
   while (!timed_out && (ts_document_get_curves (doc, &n), n < n_methods))
     g_main_context_iteration (NULL, TRUE);
@@ -320,7 +326,25 @@ test_document_exports (void)
 
   g_assert_nonnull (strstr (cmd, "tokenscope-cli compress "));
   g_assert_nonnull (strstr (cmd, "doc-gradient.png"));
-  g_assert_nonnull (strstr (cmd, "--resize fit --size 336 --patch 14 --features pixel --method pool --tokens 108"));
+  g_assert_nonnull (strstr (cmd, " --method pool --ratio 4 --resize fit --size 336"));
+  {
+    /* the settings file the CLI reads back */
+    g_autofree char *path = ts_test_path ("doc-settings.json");
+    TsSettings st;
+    g_assert_true (ts_document_export_settings (doc, path, &error));
+    g_assert_no_error (error);
+    ts_settings_init (&st);
+    g_assert_true (ts_settings_load (&st, path, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (st.method, ==, "pool");
+    g_assert_cmpint (st.resize.policy, ==, TS_RESIZE_FIT);
+    g_assert_cmpint (st.resize.size, ==, 336);
+    g_assert_cmpfloat (st.params.ratio, ==, 4.0);
+    ts_settings_clear (&st);
+    g_assert_false (ts_document_export_settings (doc, "/nonexistent-dir/x.json", &error));
+    g_assert_error (error, TS_ERROR, TS_ERROR_IO);
+    g_clear_error (&error);
+  }
 
   g_assert_true (json_parser_load_from_data (parser, json, -1, &error));
   o = json_node_get_object (json_parser_get_root (parser));

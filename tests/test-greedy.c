@@ -128,14 +128,22 @@ test_naive (void)
       g_autoptr (TsScene) scene = feature_scene (nc->rows, nc->cols, nc->d, x);
       g_autoptr (GError) error = NULL;
       g_autoptr (TsAssignment) a = ts_greedy (scene, nc->target, nc->adjacent, nc->prot, NULL, &error);
+      /* the projection-bound path (global mode) must give the same merges */
+      g_autoptr (TsAssignment) b = ts_greedy_full (scene, nc->target, nc->adjacent, nc->prot, MAX (1, nc->d / 2),
+                                                   NULL, &error);
       g_autofree int *expect = naive_greedy (x, nc->rows, nc->cols, nc->d, nc->target, nc->adjacent, nc->prot);
 
       g_assert_no_error (error);
       g_assert_true (ts_assignment_validate (a, &scene->grid, NULL));
       g_assert_cmpint (a->n_out, ==, nc->target);
       for (int i = 0; i < n; i++)
-        if (a->groups[i] != expect[i])
-          g_error ("case %u: patch %d in token %d, the naive definition says %d", c, i, a->groups[i], expect[i]);
+        {
+          if (a->groups[i] != expect[i])
+            g_error ("case %u: patch %d in token %d, the naive definition says %d", c, i, a->groups[i], expect[i]);
+          if (b->groups[i] != expect[i])
+            g_error ("case %u (bound): patch %d in token %d, the naive definition says %d", c, i, b->groups[i],
+                     expect[i]);
+        }
     }
 }
 
@@ -247,6 +255,27 @@ test_counts_and_identity (void)
       }
 }
 
+/* 1200 tokens of 48-d pixel features: full scans and 8-d projection bounds merge alike. */
+static void
+test_bound_equals_plain (void)
+{
+  g_autoptr (TsImage) base = ts_test_gradient (160, 120);
+  TsImage *img = ts_test_noisy (base, 21, 30);
+  g_autoptr (TsScene) scene = ts_scene_new (img, 4, TS_FEATURES_PIXEL, NULL, NULL);
+  g_autoptr (TsAssignment) a = ts_greedy_full (scene, 300, FALSE, 0, 0, NULL, NULL);
+  g_autoptr (TsAssignment) b = ts_greedy_full (scene, 300, FALSE, 0, 8, NULL, NULL);
+  g_autoptr (TsAssignment) c = ts_greedy_full (scene, 300, FALSE, 0, -1, NULL, NULL);
+  int differ = 0;
+
+  g_assert_cmpint (scene->grid.tokens, ==, 1200);
+  for (int i = 0; i < 1200; i++)
+    {
+      differ += a->groups[i] != b->groups[i];
+      g_assert_cmpint (a->groups[i], ==, c->groups[i]);
+    }
+  g_assert_cmpint (differ, ==, 0);
+}
+
 static void
 test_bad_input (void)
 {
@@ -286,6 +315,7 @@ main (int argc, char **argv)
   g_test_add_func ("/greedy/adjacent", test_adjacent);
   g_test_add_func ("/greedy/connected", test_connected);
   g_test_add_func ("/greedy/counts", test_counts_and_identity);
+  g_test_add_func ("/greedy/bound-equals-plain", test_bound_equals_plain);
   g_test_add_func ("/greedy/bad-input", test_bad_input);
   return g_test_run ();
 }

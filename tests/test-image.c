@@ -346,6 +346,47 @@ test_gif_count (gconstpointer data)
   g_assert_cmpint (ts_gif_count_frames (gif->data, gc->append ? gif->len : len), ==, gc->expect);
 }
 
+typedef struct {
+  const char *name;
+  gsize keep;  /* bytes kept of the 110-byte three-frame GIF (header 25, 28 per frame, trailer 1) */
+  int frames;  /* frames loaded, or -1 for TS_ERROR_BAD_DATA */
+} GifCutCase;
+
+static const GifCutCase gif_cut_cases[] = {
+  { "no-trailer", 109, 3 },
+  { "cut-in-frame-3", 104, 2 },  /* the complete frames stay, as browsers show them */
+  { "cut-after-frame-2", 81, 2 },
+  { "cut-in-frame-1", 47, -1 },
+  { "cut-in-palette", 20, -1 },
+};
+
+static void
+test_gif_cut (gconstpointer data)
+{
+  const GifCutCase *c = data;
+  g_autoptr (GByteArray) gif = three_frame_gif ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TsMedia) media = NULL;
+
+  g_assert_cmpuint (gif->len, ==, 110);
+  media = ts_media_load_from_memory (gif->data, c->keep, "cut.gif", NULL, &error);
+  if (c->frames < 0)
+    {
+      g_assert_null (media);
+      g_assert_error (error, TS_ERROR, TS_ERROR_BAD_DATA);
+      g_assert_nonnull (strstr (error->message, "cut.gif"));
+      return;
+    }
+  g_assert_no_error (error);
+  g_assert_cmpuint (media->n_frames, ==, (guint) c->frames);
+  for (int f = 0; f < c->frames; f++)
+    {
+      g_assert_cmpint (media->delays_ms[f], ==, gif_delays[f] * 10);
+      for (int i = 0; i < 8; i++)
+        g_assert_cmpmem (media->frames[f]->data + i * 3, 3, gif_palette[gif_frames[f][i]], 3);
+    }
+}
+
 static void
 test_gif_count_not_gif (void)
 {
@@ -760,6 +801,11 @@ main (int argc, char **argv)
       g_test_add_data_func (path, &gif_count_cases[i], test_gif_count);
     }
   g_test_add_func ("/image/gif/count/not-a-gif", test_gif_count_not_gif);
+  for (guint i = 0; i < G_N_ELEMENTS (gif_cut_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/image/gif/cut/%s", gif_cut_cases[i].name);
+      g_test_add_data_func (path, &gif_cut_cases[i], test_gif_cut);
+    }
   g_test_add_func ("/image/gif/max-frames", test_gif_max_frames);
   g_test_add_func ("/image/gif/sample", test_gif_sample);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)

@@ -63,7 +63,7 @@ static void
 test_two_clusters (void)
 {
   g_autoptr (TsScene) scene = two_clusters ();
-  g_autoptr (TsAssignment) a = ts_resample (scene, 2, 3, 0.1, 0, NULL, NULL);
+  g_autoptr (TsAssignment) a = ts_resample (scene, 2, 3, 0.1, 0, 0, NULL, NULL);
   const TsFeatures *f = scene->features;
 
   check_resampling (scene, a, 2);
@@ -133,7 +133,7 @@ test_mix_reconstruction (void)
 {
   /* K = 1: every patch is painted with the mix-weighted mean patch */
   g_autoptr (TsScene) scene = gradient_scene (16, 4);
-  g_autoptr (TsAssignment) a = ts_resample (scene, 1, 2, 0.1, 0, NULL, NULL);
+  g_autoptr (TsAssignment) a = ts_resample (scene, 1, 2, 0.1, 0, 0, NULL, NULL);
   g_autoptr (TsImage) rec = ts_reconstruct (scene->image, &scene->grid, a, TS_DROP_FILL_GREY, NULL);
 
   check_resampling (scene, a, 1);
@@ -172,11 +172,11 @@ static void
 test_temperature_and_determinism (void)
 {
   g_autoptr (TsScene) scene = gradient_scene (96, 8);
-  g_autoptr (TsAssignment) a = ts_resample (scene, 16, 3, 0.1, 42, NULL, NULL);
-  g_autoptr (TsAssignment) b = ts_resample (scene, 16, 3, 0.1, 42, NULL, NULL);
-  g_autoptr (TsAssignment) c = ts_resample (scene, 16, 3, 0.1, 43, NULL, NULL);
-  g_autoptr (TsAssignment) soft = ts_resample (scene, 16, 3, 2.0, 42, NULL, NULL);
-  g_autoptr (TsAssignment) one = ts_resample (scene, 16, 1, 0.1, 42, NULL, NULL);
+  g_autoptr (TsAssignment) a = ts_resample (scene, 16, 3, 0.1, 42, 0, NULL, NULL);
+  g_autoptr (TsAssignment) b = ts_resample (scene, 16, 3, 0.1, 42, 0, NULL, NULL);
+  g_autoptr (TsAssignment) c = ts_resample (scene, 16, 3, 0.1, 43, 0, NULL, NULL);
+  g_autoptr (TsAssignment) soft = ts_resample (scene, 16, 3, 2.0, 42, 0, NULL, NULL);
+  g_autoptr (TsAssignment) one = ts_resample (scene, 16, 1, 0.1, 42, 0, NULL, NULL);
 
   g_assert_cmpmem (a->groups, 144 * sizeof (int), b->groups, 144 * sizeof (int));
   g_assert_cmpmem (a->mix, 16 * 144 * sizeof (float), b->mix, 16 * 144 * sizeof (float));
@@ -185,6 +185,26 @@ test_temperature_and_determinism (void)
   check_resampling (scene, one, 16);
   /* a higher temperature spreads each query's attention: higher row entropy */
   g_assert_cmpfloat (mean_row_entropy (soft), >, mean_row_entropy (a) + 1.0);
+}
+
+static void
+test_without_mix (void)
+{
+  /* over the mix limit the attention runs in blocks, no mix is kept, and the
+   * reconstruction uses the hard groups' mean; groups and tokens are unchanged */
+  g_autoptr (TsScene) scene = gradient_scene (96, 8);
+  g_autoptr (TsAssignment) full = ts_resample (scene, 16, 3, 0.1, 7, 0, NULL, NULL);
+  g_autoptr (TsAssignment) blocked = ts_resample (scene, 16, 3, 0.1, 7, 1, NULL, NULL);
+  g_autoptr (TsImage) rec = NULL;
+
+  g_assert_null (blocked->mix);
+  g_assert_cmpint (blocked->recon, ==, TS_RECON_GROUP_MEAN);
+  g_assert_true (ts_assignment_validate (blocked, &scene->grid, NULL));
+  g_assert_cmpmem (full->groups, 144 * sizeof (int), blocked->groups, 144 * sizeof (int));
+  for (gsize i = 0; i < (gsize) 16 * full->d; i++)
+    g_assert_cmpfloat_with_epsilon (full->features[i], blocked->features[i], 1e-5);
+  rec = ts_reconstruct (scene->image, &scene->grid, blocked, TS_DROP_FILL_GREY, NULL);
+  g_assert_nonnull (rec);
 }
 
 static void
@@ -200,15 +220,15 @@ test_bad_input (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_assert_null (ts_resample (scene, bad[i].k, bad[i].rounds, bad[i].tau, 0, NULL, &error));
+      g_assert_null (ts_resample (scene, bad[i].k, bad[i].rounds, bad[i].tau, 0, 0, NULL, &error));
       g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
       g_clear_error (&error);
     }
-  g_assert_null (ts_resample (NULL, 4, 3, 0.1, 0, NULL, &error));
+  g_assert_null (ts_resample (NULL, 4, 3, 0.1, 0, 0, NULL, &error));
   g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
   g_cancellable_cancel (cancel);
-  g_assert_null (ts_resample (scene, 4, 3, 0.1, 0, cancel, &error));
+  g_assert_null (ts_resample (scene, 4, 3, 0.1, 0, 0, cancel, &error));
   g_assert_error (error, TS_ERROR, TS_ERROR_CANCELLED);
   g_clear_error (&error);
 }
@@ -222,6 +242,7 @@ main (int argc, char **argv)
   g_test_add_func ("/resample/ratio-one", test_ratio_one);
   g_test_add_func ("/resample/mix-reconstruction", test_mix_reconstruction);
   g_test_add_func ("/resample/temperature-and-determinism", test_temperature_and_determinism);
+  g_test_add_func ("/resample/without-mix", test_without_mix);
   g_test_add_func ("/resample/bad-input", test_bad_input);
   return g_test_run ();
 }

@@ -275,6 +275,54 @@ test_progress_and_reconstruct (void)
     }
 }
 
+/* Per-frame SSIM is computed only around stale patches: it must equal the
+ * whole-image ts_ssim of the decoder's view, wherever the stale patches are
+ * (middle, edges, corners) and whatever the frame size. */
+static void
+test_ssim_matches_whole_image (void)
+{
+  static const int sizes[][2] = { { 96, 80 }, { 160, 48 }, { 24, 24 } };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      int w = sizes[s][0], h = sizes[s][1];
+      g_autoptr (GPtrArray) frames = g_ptr_array_new_with_free_func ((GDestroyNotify) ts_image_free);
+      g_autoptr (TsImage) base = ts_test_gradient (w, h);
+      g_autoptr (TsTemporalResult) r = NULL;
+      g_autoptr (GError) error = NULL;
+      TsTemporalOptions o;
+      guint32 state = 17 + s;
+
+      for (int t = 0; t < 8; t++)
+        {
+          TsImage *f = ts_test_noisy (base, 5, 10);
+          /* paint 3 random 8 x 8 patches a frame */
+          for (int k = 0; k < 3 * t; k++)
+            {
+              int px, py;
+              state = state * 1664525u + 1013904223u;
+              px = (int) ((state >> 8) % (guint32) (w / 8)) * 8;
+              py = (int) ((state >> 20) % (guint32) (h / 8)) * 8;
+              for (int y = py; y < py + 8; y++)
+                memset (f->data + ((gsize) y * w + px) * 3, (int) (state & 255), 8 * 3);
+            }
+          g_ptr_array_add (frames, f);
+        }
+      ts_temporal_options_init (&o);
+      o.mode = TS_TEMPORAL_TOPK;
+      o.topk = 2;
+      r = ts_temporal_run ((TsImage *const *) frames->pdata, frames->len, 8, &o, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      for (guint t = 0; t < frames->len; t++)
+        {
+          g_autoptr (TsImage) view = ts_temporal_reconstruct (r, (TsImage *const *) frames->pdata, frames->len, t,
+                                                              &error);
+          g_assert_no_error (error);
+          g_assert_cmpfloat_with_epsilon (r->frames[t].ssim, ts_ssim (view, frames->pdata[t]), 1e-12);
+        }
+    }
+}
+
 /* Descriptor features and prepare() from a TsMedia-like source. */
 static void
 test_descriptor_and_prepare (void)
@@ -431,6 +479,31 @@ test_cli_video (void)
     /* 64 + 2 + 2 + 64 */
     g_assert_nonnull (strstr (out, "132 sent of 256"));
   }
+  /* --recon writes the decoder's view: with top-1 frame 1 is stale except one patch */
+  {
+    g_autofree char *rdir = ts_test_path ("decoded");
+    g_autofree char *f1 = g_build_filename (rdir, "frame-00001.png", NULL);
+    g_autofree char *f3 = g_build_filename (rdir, "frame-00003.png", NULL);
+    g_autoptr (TsImage) view1 = NULL;
+    g_autoptr (TsImage) view3 = NULL;
+    int changed = 0;
+    g_assert_cmpint (ts_test_cli (NULL, NULL, "video", dir, "--patch", "8", "--topk", "1", "--recon", rdir, NULL), ==, 0);
+    view1 = ts_image_load (f1, NULL, NULL);
+    view3 = ts_image_load (f3, NULL, NULL);
+    g_assert_nonnull (view1);
+    g_assert_nonnull (view3);
+    /* frame 1's view differs from frame 0 in exactly one 8 x 8 patch */
+    for (int t = 0; t < 64; t++)
+      {
+        int r = t / 8, c = t % 8, differs = 0;
+        for (int y = r * 8; y < r * 8 + 8; y++)
+          differs |= memcmp (view1->data + ((gsize) y * SIDE + c * 8) * 3,
+                             ((TsImage *) frames->pdata[0])->data + ((gsize) y * SIDE + c * 8) * 3, 8 * 3) != 0;
+        changed += differs;
+      }
+    g_assert_cmpint (changed, ==, 1);
+    g_assert_false (ts_image_equal (view3, frames->pdata[3]));
+  }
   /* usage and input errors */
   g_assert_cmpint (ts_test_cli (NULL, NULL, "video", dir, "--threshold", "0.1", "--topk", "3", NULL), ==, 1);
   g_assert_cmpint (ts_test_cli (NULL, NULL, "video", dir, "--threshold", "5", NULL), ==, 1);
@@ -449,6 +522,7 @@ main (int argc, char **argv)
   g_test_add_func ("/temporal/topk", test_topk);
   g_test_add_func ("/temporal/reference-is-last-sent", test_reference_is_last_sent);
   g_test_add_func ("/temporal/progress-and-reconstruct", test_progress_and_reconstruct);
+  g_test_add_func ("/temporal/ssim-matches-whole-image", test_ssim_matches_whole_image);
   g_test_add_func ("/temporal/descriptor-and-prepare", test_descriptor_and_prepare);
   g_test_add_func ("/temporal/bad-input", test_bad_input);
   g_test_add_func ("/temporal/cli-video", test_cli_video);

@@ -19,14 +19,17 @@ typedef struct {
   double discard;
   int tome_r;
   double tome_inflect;
+  gboolean layer_scale;
 } Golden;
 
 /* As in make_vit_golden.py's model table. */
 static const Golden goldens[] = {
-  { "timm", TS_VIT_FAMILY_TIMM, 8, 56, 40, TRUE, 2, 6, TS_HEAD_FUSION_MAX, 0.5, 8, 0.0 },
-  { "clip", TS_VIT_FAMILY_CLIP, 14, 56, 56, TRUE, 0, 4, TS_HEAD_FUSION_MEAN, 0.0, 0, 0.0 },
-  { "siglip", TS_VIT_FAMILY_SIGLIP, 8, 56, 56, FALSE, 0, 7, TS_HEAD_FUSION_MEAN, 0.0, 6, -0.5 },
-  { "dinov2", TS_VIT_FAMILY_DINOV2, 8, 56, 56, TRUE, 0, 6, TS_HEAD_FUSION_MIN, 0.2, 0, 0.0 },
+  { "timm", TS_VIT_FAMILY_TIMM, 8, 56, 40, TRUE, 2, 6, TS_HEAD_FUSION_MAX, 0.5, 8, 0.0, TRUE },
+  { "clip", TS_VIT_FAMILY_CLIP, 14, 56, 56, TRUE, 0, 4, TS_HEAD_FUSION_MEAN, 0.0, 0, 0.0, FALSE },
+  { "siglip", TS_VIT_FAMILY_SIGLIP, 8, 56, 56, FALSE, 0, 7, TS_HEAD_FUSION_MEAN, 0.0, 6, -0.5, FALSE },
+  { "dinov2", TS_VIT_FAMILY_DINOV2, 8, 56, 56, TRUE, 0, 6, TS_HEAD_FUSION_MIN, 0.2, 0, 0.0, TRUE },
+  /* timm without CLS: norm_pre, fc_norm average pooling, 7x7 positions resampled to 8 rows x 6 cols */
+  { "timm_avg", TS_VIT_FAMILY_TIMM, 8, 48, 64, FALSE, 0, 7, TS_HEAD_FUSION_MEAN, 0.1, 5, 0.0, FALSE },
 };
 
 static char *
@@ -101,7 +104,7 @@ test_detect (gconstpointer data)
   g_assert_cmpint (in->n_registers, ==, g->registers);
   g_assert_cmpint (in->pos_rows, ==, g->pos_grid);
   g_assert_cmpstr (in->heads_source, ==, "option");
-  g_assert_cmpint (in->layer_scale, ==, g->family == TS_VIT_FAMILY_TIMM || g->family == TS_VIT_FAMILY_DINOV2);
+  g_assert_cmpint (in->layer_scale, ==, g->layer_scale);
   g_assert_cmpint (in->pooling_head, ==, g->family == TS_VIT_FAMILY_SIGLIP);
   g_assert_cmpint (in->act, ==,
                    g->family == TS_VIT_FAMILY_CLIP     ? TS_VIT_ACT_QUICK_GELU
@@ -417,6 +420,13 @@ test_scene (void)
     g_assert_nonnull (strstr (scene->importance_source, "rollout"));
     ts_scene_free (scene);
   }
+  /* already sized: used as it is (100 x 70 at patch 14 -> 5 x 7 grid, position embeddings interpolated) */
+  scene = ts_vit_scene_new (vit, image, NULL, -1, TS_VIT_IMPORTANCE_NONE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (scene->grid.rows, ==, 5);
+  g_assert_cmpint (scene->grid.cols, ==, 7);
+  g_assert_null (scene->importance);
+  ts_scene_free (scene);
   scene = ts_vit_scene_new (vit, image, &resize, 7, TS_VIT_IMPORTANCE_NONE, NULL, &error);
   g_assert_null (scene);
   g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);

@@ -2,7 +2,6 @@
  * all heavy work in GTask threads. See ts-document.h. */
 #include "ts-document.h"
 
-#include <cblas.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -29,9 +28,15 @@ typedef struct {
   guint frame;
 } SceneBox;
 
+/* How work in flight finds its document: the document clears `doc` when it
+ * is disposed, so late results are dropped. Only the main thread reads `doc`. */
+typedef struct {
+  TsDocument *doc;
+} Link;
+
 /* One recomputation request: a snapshot of everything the worker reads. */
 typedef struct {
-  TsDocument *self;          /* strong ref */
+  Link *link;
   GMainContext *context;
   guint64 serial;
   MediaBox *media;
@@ -48,7 +53,7 @@ typedef struct {
 /* What a worker hands back. The partial result (groups and reconstruction)
  * is posted as soon as it exists so the canvas redraws before quality is known. */
 typedef struct {
-  TsDocument *self;          /* strong ref */
+  Link *link;
   guint64 serial;
   SceneBox *scene;
   gboolean new_scene;
@@ -60,14 +65,15 @@ typedef struct {
 } Result;
 
 typedef struct {
-  TsDocument *self;
+  Link *link;
   guint64 serial;
   SceneBox *scene;
   TsMethodParams params;
+  GPtrArray *methods;        /* const TsMethod * */
 } CurvesJob;
 
 typedef struct {
-  TsDocument *self;
+  Link *link;
   guint64 serial;
   TsCurve curve;
 } CurveUpdate;
@@ -96,6 +102,8 @@ struct _TsDocument {
   GArray *curves;          /* TsCurve */
 
   /* Scheduling */
+  Link *link;
+  GStrv curve_methods;     /* NULL: every registered method */
   guint64 serial;          /* of the newest request */
   guint64 curves_serial;
   GCancellable *cancellable;
@@ -206,11 +214,24 @@ scene_key_copy (SceneKey *dst, const SceneKey *src)
   dst->npy_path = g_strdup (src->npy_path);
 }
 
+static Link *
+link_ref (Link *link)
+{
+  return g_atomic_rc_box_acquire (link);
+}
+
+static void
+link_unref (Link *link)
+{
+  if (link)
+    g_atomic_rc_box_release (link);
+}
+
 static void
 job_free (gpointer data)
 {
   Job *job = data;
-  g_object_unref (job->self);
+  link_unref (job->link);
   g_main_context_unref (job->context);
   media_box_unref (job->media);
   g_free (job->key.npy_path);
@@ -224,7 +245,7 @@ result_free (gpointer data)
   Result *r = data;
   if (r == NULL)
     return;
-  g_clear_object (&r->self);
+  link_unref (r->link);
   scene_box_unref (r->scene);
   ts_assignment_free (r->assignment);
   ts_image_free (r->recon);
@@ -271,47 +292,22 @@ build_scene (const TsImage *frame, const SceneKey *key, GError **error)
                        error);
 }
 
-/* Feature attention A = softmax(q X^T / tau) for one query over the
- * L2-normalised features (REFERENCE 4): the query is a token's row, or the
- * normalised mean token. Scaled to max 1 for display. */
+/* Feature attention (core/ts-attention.h): row @query of softmax(X X^T / tau),
+ * or the mean-token view when @query is -1; scaled to max 1 for display. */
 static float *
-feature_attention (const TsScene *scene, int query, double tau)
+feature_attention (const TsScene *scene, int query, double tau, GError **error)
 {
   const TsFeatures *x = scene->normalized;
-  g_autofree float *q = g_new0 (float, MAX (x->d, 1));
-  float *a = g_new (float, x->n);
-  double max = -INFINITY, norm = 0, sum = 0;
+  g_autofree float *a = g_new (float, x->n);
+  float max = 0;
 
-  if (query >= 0 && query < x->n)
-    memcpy (q, x->data + (gsize) query * x->d, sizeof (float) * x->d);
-  else
-    {
-      for (int i = 0; i < x->n; i++)
-        cblas_saxpy (x->d, 1.0f, x->data + (gsize) i * x->d, 1, q, 1);
-      norm = cblas_snrm2 (x->d, q, 1);
-      if (norm > 0)
-        cblas_sscal (x->d, (float) (1.0 / norm), q, 1);
-    }
-  cblas_sgemv (CblasRowMajor, CblasNoTrans, x->n, x->d, 1.0f, x->data, x->d, q, 1, 0.0f, a, 1);
-  tau = tau > 1e-6 ? tau : 1e-6;
+  if (!ts_attention_map (x, query >= 0 ? TS_ATTENTION_QUERY : TS_ATTENTION_GLOBAL, query, tau, a, NULL, error))
+    return NULL;
   for (int i = 0; i < x->n; i++)
-    max = MAX (max, a[i] / tau);
-  for (int i = 0; i < x->n; i++)
-    {
-      double e = exp (a[i] / tau - max);
-      a[i] = (float) e;
-      sum += e;
-    }
-  /* softmax, then scaled so the strongest patch is 1 */
-  max = 0;
-  for (int i = 0; i < x->n; i++)
-    {
-      a[i] = (float) (a[i] / sum);
-      max = MAX (max, a[i]);
-    }
+    max = MAX (max, a[i]);
   for (int i = 0; i < x->n && max > 0; i++)
-    a[i] = (float) (a[i] / max);
-  return a;
+    a[i] /= max;
+  return g_steal_pointer (&a);
 }
 
 static gboolean
@@ -324,7 +320,7 @@ post_partial (Job *job, const Result *r, gboolean with_recon)
   Result *partial = g_new0 (Result, 1);
   int n = r->scene->scene->grid.tokens;
 
-  partial->self = g_object_ref (job->self);
+  partial->link = link_ref (job->link);
   partial->serial = r->serial;
   partial->change_time = r->change_time;
   partial->scene = scene_box_ref (r->scene);
@@ -363,7 +359,9 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   if (ts_check_cancelled (cancellable, &error))
     goto fail;
 
-  r->attention = feature_attention (scene, job->query, job->tau);
+  r->attention = feature_attention (scene, job->query, job->tau, &error);
+  if (r->attention == NULL)
+    goto fail;
   r->assignment = ts_method_run (job->method, scene, &job->params, cancellable, &error);
   if (r->assignment == NULL)
     goto fail;
@@ -397,10 +395,10 @@ static gboolean
 curve_update_cb (gpointer data)
 {
   CurveUpdate *u = data;
-  TsDocument *self = u->self;
+  TsDocument *self = u->link->doc;
   gboolean found = FALSE;
 
-  if (u->serial != self->curves_serial)
+  if (self == NULL || u->serial != self->curves_serial)
     return G_SOURCE_REMOVE;
   for (guint i = 0; i < self->curves->len; i++)
     {
@@ -421,7 +419,7 @@ static void
 curve_update_free (gpointer data)
 {
   CurveUpdate *u = data;
-  g_object_unref (u->self);
+  link_unref (u->link);
   g_free (u);
 }
 
@@ -429,7 +427,8 @@ static void
 curves_job_free (gpointer data)
 {
   CurvesJob *job = data;
-  g_object_unref (job->self);
+  link_unref (job->link);
+  g_ptr_array_unref (job->methods);
   scene_box_unref (job->scene);
   g_free (job);
 }
@@ -445,13 +444,14 @@ curves_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   guint n_methods;
   GMainContext *context = g_task_get_context (task);
 
-  methods = ts_methods (&n_methods);
+  methods = (const TsMethod *const *) job->methods->pdata;
+  n_methods = job->methods->len;
   for (guint m = 0; m < n_methods; m++)
     {
       CurveUpdate *u = g_new0 (CurveUpdate, 1);
       int last_tokens = -1;
 
-      u->self = g_object_ref (job->self);
+      u->link = link_ref (job->link);
       u->serial = job->serial;
       u->curve.method = methods[m];
       u->curve.baseline = g_str_equal (methods[m]->name, "downsample");
@@ -516,11 +516,19 @@ start_curves (TsDocument *self)
     return;
   self->curves_cancellable = g_cancellable_new ();
   job = g_new0 (CurvesJob, 1);
-  job->self = g_object_ref (self);
+  job->link = link_ref (self->link);
   job->serial = ++self->curves_serial;
   job->scene = scene_box_ref (self->scene);
   job->params = self->params;
-  task = g_task_new (self, self->curves_cancellable, NULL, NULL);
+  job->methods = g_ptr_array_new ();
+  {
+    guint n;
+    const TsMethod *const *all = ts_methods (&n);
+    for (guint i = 0; i < n; i++)
+      if (self->curve_methods == NULL || g_strv_contains ((const char *const *) self->curve_methods, all[i]->name))
+        g_ptr_array_add (job->methods, (gpointer) all[i]);
+  }
+  task = g_task_new (NULL, self->curves_cancellable, NULL, NULL);
   g_task_set_source_tag (task, start_curves);
   g_task_set_task_data (task, job, curves_job_free);
   g_task_set_priority (task, G_PRIORITY_LOW);
@@ -575,10 +583,10 @@ static gboolean
 apply_partial_cb (gpointer data)
 {
   Result *r = data;
-  TsDocument *self = r->self;
+  TsDocument *self = r->link->doc;
   guint what;
 
-  if (r->serial != self->serial)
+  if (self == NULL || r->serial != self->serial)
     return G_SOURCE_REMOVE;
   what = apply_result (self, r);
   g_signal_emit (self, signals[CHANGED], 0, what);
@@ -599,14 +607,14 @@ set_running (TsDocument *self, gboolean running)
 static void
 compute_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  TsDocument *self = TS_DOCUMENT (source);
   Job *job = g_task_get_task_data (G_TASK (res));
+  TsDocument *self = job->link->doc;
   g_autoptr (GError) error = NULL;
   Result *r;
   guint what;
 
   r = g_task_propagate_pointer (G_TASK (res), &error);
-  if (job->serial != self->serial)
+  if (self == NULL || job->serial != self->serial)
     {
       result_free (r);
       return;
@@ -649,7 +657,7 @@ start_job_cb (gpointer data)
   self->cancellable = g_cancellable_new ();
 
   job = g_new0 (Job, 1);
-  job->self = g_object_ref (self);
+  job->link = link_ref (self->link);
   job->context = g_main_context_ref_thread_default ();
   job->serial = ++self->serial;
   job->media = g_atomic_rc_box_acquire (self->media);
@@ -664,7 +672,7 @@ start_job_cb (gpointer data)
   job->tau = self->params.tau;
   job->change_time = self->pending_since ? self->pending_since : g_get_monotonic_time ();
 
-  task = g_task_new (self, self->cancellable, compute_done_cb, NULL);
+  task = g_task_new (NULL, self->cancellable, compute_done_cb, NULL);
   g_task_set_source_tag (task, start_job_cb);
   g_task_set_task_data (task, job, job_free);
   g_task_set_return_on_cancel (task, FALSE);
@@ -788,6 +796,9 @@ ts_document_finalize (GObject *object)
   TsDocument *self = TS_DOCUMENT (object);
 
   g_clear_handle_id (&self->debounce_source, g_source_remove);
+  self->link->doc = NULL;
+  link_unref (self->link);
+  g_strfreev (self->curve_methods);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_cancellable_cancel (self->curves_cancellable);
@@ -905,6 +916,8 @@ ts_document_init (TsDocument *self)
   self->debounce_ms = 0;
   self->psnr = self->ssim = self->retention = NAN;
   self->curves = g_array_new (FALSE, TRUE, sizeof (TsCurve));
+  self->link = g_atomic_rc_box_new0 (Link);
+  self->link->doc = self;
 }
 
 /* ------------------------------------------------------------- public API */
@@ -1068,6 +1081,16 @@ ts_document_set_fill (TsDocument *self, TsDropFill fill)
 }
 
 void
+ts_document_set_curve_methods (TsDocument *self, const char *const *names)
+{
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  g_strfreev (self->curve_methods);
+  self->curve_methods = g_strdupv ((char **) names);
+  if (self->scene)
+    start_curves (self);
+}
+
+void
 ts_document_set_debounce (TsDocument *self, guint ms)
 {
   g_return_if_fail (TS_IS_DOCUMENT (self));
@@ -1121,32 +1144,43 @@ ts_document_get_curves (TsDocument *self, guint *n)
   return (const TsCurve *) (gpointer) self->curves->data;
 }
 
+/* The current choices as the settings the CLI reads (core/ts-settings.h). */
+static void
+fill_settings (TsDocument *self, TsSettings *s)
+{
+  ts_settings_init (s);
+  s->resize.policy = self->key.policy;
+  s->resize.size = self->key.size;
+  s->patch = self->key.patch;
+  s->features = self->key.kind;
+  s->features_file = g_strdup (self->key.npy_path);
+  g_free (s->method);
+  s->method = g_strdup (self->method->name);
+  s->params = self->params;
+}
+
 char *
 ts_document_dup_command (TsDocument *self)
 {
-  GString *s = g_string_new ("tokenscope-cli compress ");
-  g_autofree char *quoted = g_shell_quote (self->path ? self->path : (self->name ? self->name : "IMAGE"));
+  TsSettings s;
+  char *cmd;
 
-  g_string_append (s, quoted);
-  g_string_append_printf (s, " --resize %s", ts_resize_policy_name (self->key.policy));
-  if (self->key.policy != TS_RESIZE_NATIVE)
-    g_string_append_printf (s, " --size %d", self->key.size);
-  g_string_append_printf (s, " --patch %d --features %s", self->key.patch, ts_feature_kind_name (self->key.kind));
-  if (self->key.kind == TS_FEATURES_NPY && self->key.npy_path)
-    {
-      g_autofree char *npy = g_shell_quote (self->key.npy_path);
-      g_string_append_printf (s, " --npy %s", npy);
-    }
-  g_string_append_printf (s, " --method %s", self->method->name);
-  if (self->assignment)
-    g_string_append_printf (s, " --tokens %d", self->assignment->n_out);
-  else
-    g_string_append_printf (s, " --ratio %.4g", self->params.ratio);
-  if (g_str_equal (self->method->name, "pool") && self->params.pool_mode == TS_POOL_MAX)
-    g_string_append (s, " --pool-mode max");
-  if (self->params.fill == TS_DROP_FILL_GREY)
-    g_string_append (s, " --fill grey");
-  return g_string_free (s, FALSE);
+  fill_settings (self, &s);
+  cmd = ts_settings_to_command (&s, self->path ? self->path : self->name);
+  ts_settings_clear (&s);
+  return cmd;
+}
+
+gboolean
+ts_document_export_settings (TsDocument *self, const char *path, GError **error)
+{
+  TsSettings s;
+  gboolean ok;
+
+  fill_settings (self, &s);
+  ok = ts_settings_save (&s, path, error);
+  ts_settings_clear (&s);
+  return ok;
 }
 
 static double

@@ -83,6 +83,8 @@ void ts_document_set_tau (TsDocument *self, double tau);
 void ts_document_set_query (TsDocument *self, int token); /* -1: the mean token */
 void ts_document_set_fill (TsDocument *self, TsDropFill fill);
 void ts_document_set_debounce (TsDocument *self, guint ms);
+/* The methods the curves measure (NULL: every registered method). */
+void ts_document_set_curve_methods (TsDocument *self, const char *const *names);
 
 TsResizePolicy ts_document_get_resize_policy (TsDocument *self);
 int ts_document_get_resize_size (TsDocument *self);
@@ -120,6 +122,8 @@ gint64 ts_document_get_change_time (TsDocument *self);
 
 /* The tokenscope-cli line that reproduces the current settings. */
 char *ts_document_dup_command (TsDocument *self);
+/* Writes the settings file the CLI reads with --settings (core/ts-settings.h). */
+gboolean ts_document_export_settings (TsDocument *self, const char *path, GError **error);
 /* The numbers panel as JSON / CSV text. */
 char *ts_document_dup_numbers_json (TsDocument *self);
 char *ts_document_dup_numbers_csv (TsDocument *self);

@@ -39,22 +39,11 @@ ts_overlay_options_init (TsOverlayOptions *opts)
 void
 ts_heat_color (double t, double rgb[3])
 {
-  /* inferno, sampled at 0, .25, .5, .75, 1 */
-  static const double stops[5][3] = {
-    { 0.001, 0.000, 0.014 }, { 0.341, 0.062, 0.429 }, { 0.735, 0.216, 0.330 },
-    { 0.978, 0.557, 0.035 }, { 0.988, 1.000, 0.645 },
-  };
-  double x;
-  int i;
+  guint8 c[3];
 
-  if (!(t >= 0))
-    t = 0;
-  t = MIN (t, 1.0);
-  x = t * 4;
-  i = MIN ((int) x, 3);
-  x -= i;
-  for (int c = 0; c < 3; c++)
-    rgb[c] = stops[i][c] + (stops[i + 1][c] - stops[i][c]) * x;
+  ts_colormap_lookup (TS_COLORMAP_MAGMA, t, c);
+  for (int i = 0; i < 3; i++)
+    rgb[i] = c[i] / 255.0;
 }
 
 void

@@ -51,7 +51,7 @@ void ts_overlay_draw (const TsOverlay *overlay, cairo_t *cr, const TsOverlayOpti
 /* A vertical colour bar of the heat colormap (0 bottom, 1 top) with a label. */
 void ts_overlay_draw_colorbar (cairo_t *cr, double x, double y, double w, double h, const char *label);
 
-/* The heat colormap (inferno-like), @t in [0,1], components in [0,1]. */
+/* The heat colormap (magma, core/ts-colormap.h), @t in [0,1] (NaN: 0), components in [0,1]. */
 void ts_heat_color (double t, double rgb[3]);
 /* A distinct colour for output token @id. */
 void ts_group_color (int id, double rgb[3]);

@@ -8,7 +8,8 @@ little-endian header length, JSON header, raw little-endian data), runs a
 straightforward float64 PyTorch forward of each, and saves the outputs as
 .npy into tests/data/models/:
 
-  NAME.safetensors         weights (timm F32, clip F16, siglip BF16, dinov2 F32)
+  NAME.safetensors         weights (timm F32, clip F16, siglip BF16, dinov2 F32,
+                           timm_avg F16: no CLS, norm_pre, fc_norm average pooling)
   NAME_tokens.npy          hidden_states[-2] (all tokens, prefix first)
   NAME_embedding.npy       the final CLS / pooled embedding
   NAME_attn.npy            attention probabilities [depth, heads, n, n]
@@ -210,6 +211,10 @@ def pool(p, cfg, x, sizes, n_prefix):
     ln = lambda v, w, b: F.layer_norm(v, (D,), T(w), T(b), eps)
     if cfg["pooling"] == "cls":
         return ln(x[0], p["norm_w"], p["norm_b"])
+    if cfg["pooling"] == "avg":  # timm global_pool='avg': mean of the patch tokens, then fc_norm
+        w = torch.ones(x.shape[0]) if sizes is None else sizes
+        w = w[n_prefix:]
+        return ln((x[n_prefix:] * w[:, None]).sum(0) / w.sum(), p["norm_w"], p["norm_b"])
     # SigLIP: post_layernorm then the attention-pooling head (nn.MultiheadAttention)
     y = ln(x, p["norm_w"], p["norm_b"])
     hp = p["head"]
@@ -319,6 +324,15 @@ def names_timm(p):
     return t
 
 
+def names_timm_avg(p):
+    """timm without a class token: norm_pre (as timm's CLIP ports), fc_norm and average pooling."""
+    t = names_timm(p)
+    del t["norm.weight"], t["norm.bias"]
+    t["fc_norm.weight"], t["fc_norm.bias"] = p["norm_w"], p["norm_b"]
+    t["norm_pre.weight"], t["norm_pre.bias"] = p["pre_w"], p["pre_b"]
+    return t
+
+
 def split_qkv(t, pre, b, names):
     for k, nm in enumerate(names):
         t[pre + nm + ".weight"] = b["qkv_w"][k * D:(k + 1) * D]
@@ -400,6 +414,10 @@ def main():
              cfg=dict(mean=IMAGENET_MEAN, std=IMAGENET_STD, eps=1e-6, act="gelu", pre=False, dinov2=True,
                       pooling="cls"),
              rollout=("min", 0.2), tome=None, naming=names_dinov2),
+        dict(name="timm_avg", dtype="F16", patch=8, grid=7, img=(48, 64), cls=False, reg=0, ls=False, pos_prefix=0,
+             cfg=dict(mean=IMAGENET_MEAN, std=IMAGENET_STD, eps=1e-6, act="gelu", pre=True, dinov2=False,
+                      pooling="avg"),
+             rollout=("mean", 0.1), tome=(5, 0.0), naming=names_timm_avg),
     ]
     for m in models:
         n_pos = m["grid"] ** 2 + m["pos_prefix"]

@@ -1,0 +1,152 @@
+/* bench-analysis: the speed targets of the analysis issue.
+ *   1. a sweep of every registered method x ratios 1 2 4 8 16 32 with all metrics
+ *      on a 672 x 672 image at patch 14 (2304 tokens): target <= 320 ms on 2 cores;
+ *   2. k-means token entropy, k 256, fixed iterations, on the same tokens (compare
+ *      with tests/bench/kmeans_sklearn.py, which runs sklearn's KMeans on the same
+ *      features exported here as .npy).
+ * Usage: bench-analysis [IMAGE] [--repeat N] [--iterations I] [--export-npy FILE]
+ * Without IMAGE a deterministic photo-like test picture is used. Reports the
+ * median and min of N runs (a shared machine: medians, not best cases). */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+static TsImage *
+synthetic (int size)
+{
+  TsImage *im = ts_image_new (size, size);
+  guint32 s = 12345;
+
+  for (int y = 0; y < size; y++)
+    for (int x = 0; x < size; x++)
+      {
+        guint8 *p = im->data + 3 * ((gsize) y * size + x);
+        s = s * 1664525u + 1013904223u;
+        p[0] = (guint8) CLAMP (128 + 100 * sin (x / 37.0) * cos (y / 23.0) + (int) (s >> 28) - 8, 0, 255);
+        p[1] = (guint8) CLAMP ((x * y) / 1800 + (int) ((s >> 20) & 15), 0, 255);
+        p[2] = (guint8) CLAMP (((x / 42 + y / 42) % 2) * 160 + 40 + (int) ((s >> 12) & 15), 0, 255);
+      }
+  return im;
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *path = NULL, *npy = NULL;
+  int repeat = 7, iterations = 20;
+  g_autoptr (TsImage) image = NULL;
+  g_autoptr (TsScene) scene = NULL;
+  g_autoptr (GError) error = NULL;
+  double *times;
+  TsSweepOptions o;
+  guint n_methods;
+
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--repeat") == 0 && i + 1 < argc)
+        repeat = atoi (argv[++i]);
+      else if (strcmp (argv[i], "--iterations") == 0 && i + 1 < argc)
+        iterations = atoi (argv[++i]);
+      else if (strcmp (argv[i], "--export-npy") == 0 && i + 1 < argc)
+        npy = argv[++i];
+      else
+        path = argv[i];
+    }
+  repeat = MAX (1, repeat);
+  iterations = MAX (1, iterations);
+  if (path != NULL)
+    {
+      TsResize r = { TS_RESIZE_SQUARE, 672 };
+      g_autoptr (TsImage) loaded = ts_image_load (path, NULL, &error);
+      if (loaded == NULL || (image = ts_resize_apply (loaded, &r, 14, &error)) == NULL)
+        {
+          fprintf (stderr, "bench-analysis: %s\n", error->message);
+          return 2;
+        }
+    }
+  else
+    image = synthetic (672);
+  scene = ts_scene_new (ts_image_copy (image), 14, TS_FEATURES_PIXEL, NULL, &error);
+  if (scene == NULL)
+    {
+      fprintf (stderr, "bench-analysis: %s\n", error->message);
+      return 2;
+    }
+  ts_methods (&n_methods);
+  printf ("openblas core: %s, threads available: %u\n", openblas_get_corename (), g_get_num_processors ());
+  printf ("image: %s, 672 x 672, patch 14, %d tokens, d %d\n", path ? path : "synthetic", scene->grid.tokens,
+          scene->features->d);
+
+  times = g_new (double, repeat);
+  ts_sweep_options_init (&o);
+  for (int r = 0; r < repeat; r++)
+    {
+      g_autoptr (TsSweep) s = ts_sweep_run (scene, &o, NULL, &error);
+      if (s == NULL)
+        {
+          fprintf (stderr, "bench-analysis: %s\n", error->message);
+          return 2;
+        }
+      times[r] = s->seconds * 1e3;
+      if (r == repeat - 1)
+        for (int m = 0; m < s->n_curves; m++)
+          {
+            double total = 0;
+            for (int i = 0; i < s->curves[m].n_points; i++)
+              total += s->curves[m].points[i].seconds * 1e3;
+            printf ("  %-11s %7.1f ms cpu over %d points, optimal %gx\n", s->curves[m].method, total,
+                    s->curves[m].n_points, s->curves[m].optimal_ratio);
+          }
+    }
+  qsort (times, repeat, sizeof (double), cmp_double);
+  printf ("sweep: %u methods x 6 ratios, all metrics: median %.1f ms, min %.1f ms over %d runs (target <= 320 ms)\n",
+          n_methods, times[repeat / 2], times[0], repeat);
+
+  for (int r = 0; r < repeat; r++)
+    {
+      TsEntropyOptions eo;
+      gint64 t0;
+      g_autoptr (TsEntropy) e = NULL;
+      ts_entropy_options_init (&eo);
+      eo.k = 256;
+      eo.iterations = iterations;
+      t0 = g_get_monotonic_time ();
+      e = ts_entropy_compute (scene, &eo, NULL, &error);
+      times[r] = (g_get_monotonic_time () - t0) / 1e3;
+      if (e == NULL)
+        {
+          fprintf (stderr, "bench-analysis: %s\n", error->message);
+          return 2;
+        }
+      if (r == 0)
+        printf ("entropy: %.3f bits/token, %d clusters, %d Lloyd iterations\n", e->bits_per_token, e->clusters,
+                e->iterations);
+    }
+  qsort (times, repeat, sizeof (double), cmp_double);
+  printf ("k-means entropy k 256, max %d iterations: median %.1f ms, min %.1f ms over %d runs\n", iterations,
+          times[repeat / 2], times[0], repeat);
+  if (npy != NULL)
+    {
+      gint64 shape[2] = { scene->normalized->n, scene->normalized->d };
+      if (!ts_npy_write (npy, scene->normalized->data, 2, shape, &error))
+        {
+          fprintf (stderr, "bench-analysis: %s\n", error->message);
+          return 2;
+        }
+      printf ("features written to %s for kmeans_sklearn.py\n", npy);
+    }
+  g_free (times);
+  return 0;
+}

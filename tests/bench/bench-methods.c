@@ -1,0 +1,277 @@
+/* bench-methods: speed of the compression methods and SSIM (issue 3).
+ *
+ *   bench-methods [--repeat K] [--export DIR] [IMAGE]
+ *       672 x 672 at P 14 (2304 tokens, pixel features D 588): ToMe and greedy
+ *       to 576, every registered method at ratio 4, SSIM of 672^2, and the
+ *       cblas_sgemm calls of ToMe's own shapes for scale. Medians of K runs
+ *       (default 7). --export writes features.npy, image.png and recon.png
+ *       for tests/bench/tome_torch.py.
+ *   bench-methods --large [--method NAME] [--adjacent-only] [IMAGE]
+ *       4096 x 4096 at P 14 (85264 tokens): every method (or one) at ratio 4,
+ *       once, with seconds and the peak RSS so far. For a per-method peak run
+ *       one method per process under /usr/bin/time -v.
+ * Without IMAGE a deterministic synthetic picture is used. The machine is
+ * shared: read medians, not single runs. */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "ts-test-util.h"
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+now (void)
+{
+  return g_get_monotonic_time () / 1e6;
+}
+
+static double
+median (double *v, int n)
+{
+  qsort (v, n, sizeof (double), cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static long
+peak_rss_mb (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024;
+}
+
+static TsImage *
+bench_image (const char *path, int side)
+{
+  g_autoptr (TsImage) src = NULL;
+
+  if (path != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      src = ts_image_load (path, NULL, &error);
+      if (src == NULL)
+        {
+          fprintf (stderr, "bench-methods: %s\n", error->message);
+          exit (2);
+        }
+    }
+  else
+    {
+      g_autoptr (TsImage) base = ts_test_gradient (side, side);
+      src = ts_test_noisy (base, 1, 40);
+    }
+  return ts_image_resample (src, side, side);
+}
+
+typedef TsAssignment *(*RunFunc) (const TsScene *scene, gpointer data);
+
+static TsAssignment *
+run_tome (const TsScene *scene, gpointer data)
+{
+  return ts_tome (scene, 576, 0, 0, NULL, NULL);
+}
+
+static TsAssignment *
+run_greedy (const TsScene *scene, gpointer data)
+{
+  return ts_greedy (scene, 576, GPOINTER_TO_INT (data), 0, NULL, NULL);
+}
+
+static gboolean adjacent_only;
+
+static TsAssignment *
+run_method (const TsScene *scene, gpointer data)
+{
+  TsMethodParams p;
+  g_autoptr (GError) error = NULL;
+  TsAssignment *a;
+
+  ts_method_params_init (&p);
+  p.ratio = 4;
+  p.adjacent_only = adjacent_only;
+  a = ts_method_run (data, scene, &p, NULL, &error);
+  if (a == NULL)
+    fprintf (stderr, "  %s: %s\n", ((const TsMethod *) data)->name, error->message);
+  return a;
+}
+
+static double
+time_it (const char *label, RunFunc f, const TsScene *scene, gpointer data, int repeat)
+{
+  g_autofree double *t = g_new (double, repeat);
+  int out = -1;
+  double m;
+
+  for (int k = 0; k < repeat; k++)
+    {
+      double t0 = now ();
+      g_autoptr (TsAssignment) a = f (scene, data);
+      t[k] = now () - t0;
+      if (a == NULL)
+        return NAN;
+      out = a->n_out;
+    }
+  m = median (t, repeat);
+  printf ("%-34s %9.2f ms   (%d -> %d tokens, median of %d)\n", label, m * 1e3, scene->grid.tokens, out, repeat);
+  return m;
+}
+
+/* ToMe's sgemm shapes on 2304 tokens to 576: 1152 x 1152 x d, then 576 x 576 x d. */
+static double
+time_sgemm (int d, int repeat, double *flops)
+{
+  const int shapes[2] = { 1152, 576 };
+  g_autofree float *a = g_new (float, (gsize) 1152 * d);
+  g_autofree float *c = g_new (float, (gsize) 1152 * 1152);
+  g_autofree double *t = g_new (double, repeat);
+
+  for (gsize i = 0; i < (gsize) 1152 * d; i++)
+    a[i] = (float) sin ((double) i);
+  *flops = 0;
+  for (int s = 0; s < 2; s++)
+    *flops += 2.0 * shapes[s] * shapes[s] * d;
+  for (int k = 0; k < repeat; k++)
+    {
+      double t0 = now ();
+      for (int s = 0; s < 2; s++)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, shapes[s], shapes[s], d, 1.0f, a, d, a, d, 0.0f, c,
+                     shapes[s]);
+      t[k] = now () - t0;
+    }
+  return median (t, repeat);
+}
+
+static int
+bench_672 (const char *path, int repeat, const char *export_dir)
+{
+  g_autoptr (GError) error = NULL;
+  TsImage *img = bench_image (path, 672);
+  g_autoptr (TsScene) scene = ts_scene_new (img, 14, TS_FEATURES_PIXEL, NULL, &error);
+  guint n;
+  const TsMethod *const *methods = ts_methods (&n);
+  double tome, sgemm, flops, ssim_t;
+
+  if (scene == NULL)
+    {
+      fprintf (stderr, "bench-methods: %s\n", error->message);
+      return 2;
+    }
+  printf ("672 x 672 at patch 14: %d tokens, D %d (pixel features)%s\n\n", scene->grid.tokens, scene->features->d,
+          path ? "" : ", synthetic image");
+  sgemm = time_sgemm (scene->features->d, repeat, &flops);
+  printf ("%-34s %9.2f ms   (%.2f GFLOP, %.1f GFLOP/s)\n", "sgemm, ToMe's shapes", sgemm * 1e3, flops / 1e9,
+          flops / sgemm / 1e9);
+  tome = time_it ("tome 2304 -> 576", run_tome, scene, NULL, repeat);
+  printf ("%-34s %9.2f x\n", "  tome / sgemm", tome / sgemm);
+  time_it ("greedy 2304 -> 576", run_greedy, scene, GINT_TO_POINTER (0), repeat);
+  time_it ("greedy adjacent 2304 -> 576", run_greedy, scene, GINT_TO_POINTER (1), repeat);
+  printf ("\nevery registered method at ratio 4:\n");
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *label = g_strdup_printf ("  %s", methods[i]->name);
+      time_it (label, run_method, scene, (gpointer) methods[i], repeat);
+    }
+  {
+    g_autoptr (TsAssignment) a = ts_tome (scene, 576, 0, 0, NULL, NULL);
+    g_autoptr (TsImage) recon = ts_reconstruct (scene->image, &scene->grid, a, TS_DROP_FILL_GREY, NULL);
+    g_autofree double *t = g_new (double, repeat);
+    g_autofree double *x = ts_image_luma (scene->image);
+    g_autofree double *y = ts_image_luma (recon);
+    double s = 0;
+    for (int k = 0; k < repeat; k++)
+      {
+        double t0 = now ();
+        s = ts_ssim_luma (x, y, 672, 672, NULL);
+        t[k] = now () - t0;
+      }
+    ssim_t = median (t, repeat);
+    printf ("\n%-34s %9.2f ms   (SSIM %.6f of the ToMe reconstruction, luma given)\n", "ssim 672 x 672", ssim_t * 1e3,
+            s);
+    if (export_dir != NULL)
+      {
+        g_autofree char *f = g_build_filename (export_dir, "features.npy", NULL);
+        g_autofree char *i1 = g_build_filename (export_dir, "image.png", NULL);
+        g_autofree char *i2 = g_build_filename (export_dir, "recon.png", NULL);
+        g_mkdir_with_parents (export_dir, 0755);
+        if (!ts_features_save_npy (scene->features, f, &error) || !ts_image_save_png (scene->image, i1, &error) ||
+            !ts_image_save_png (recon, i2, &error))
+          {
+            fprintf (stderr, "bench-methods: %s\n", error->message);
+            return 2;
+          }
+        printf ("exported %s, %s, %s\n", f, i1, i2);
+      }
+  }
+  return 0;
+}
+
+static int
+bench_large (const char *path, const char *only)
+{
+  g_autoptr (GError) error = NULL;
+  double t0 = now ();
+  TsImage *img = bench_image (path, 4096);
+  g_autoptr (TsScene) scene = ts_scene_new (img, 14, TS_FEATURES_PIXEL, NULL, &error);
+  guint n;
+  const TsMethod *const *methods = ts_methods (&n);
+
+  if (scene == NULL)
+    {
+      fprintf (stderr, "bench-methods: %s\n", error->message);
+      return 2;
+    }
+  printf ("4096 x 4096 at patch 14: %d tokens, D %d; scene ready in %.1f s, peak RSS %ld MB\n", scene->grid.tokens,
+          scene->features->d, now () - t0, peak_rss_mb ());
+  for (guint i = 0; i < n; i++)
+    {
+      double t1;
+      g_autoptr (TsAssignment) a = NULL;
+      if (only != NULL && strcmp (only, methods[i]->name) != 0)
+        continue;
+      t1 = now ();
+      a = run_method (scene, (gpointer) methods[i]);
+      printf ("  %-12s %10.2f s   %s %d tokens, peak RSS so far %ld MB\n", methods[i]->name, now () - t1,
+              a ? "->" : "FAILED", a ? a->n_out : 0, peak_rss_mb ());
+      fflush (stdout);
+    }
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  gboolean large = FALSE;
+  int repeat = 7;
+  g_autofree char *only = NULL;
+  g_autofree char *export_dir = NULL;
+  g_autoptr (GOptionContext) context = g_option_context_new ("[IMAGE]");
+  g_autoptr (GError) error = NULL;
+  GOptionEntry entries[] = {
+    { "large", 0, 0, G_OPTION_ARG_NONE, &large, "4096 x 4096 at P 14 (85264 tokens)", NULL },
+    { "method", 0, 0, G_OPTION_ARG_STRING, &only, "--large: only this method", "NAME" },
+    { "adjacent-only", 0, 0, G_OPTION_ARG_NONE, &adjacent_only, "--large: greedy merges adjacent groups only", NULL },
+    { "repeat", 0, 0, G_OPTION_ARG_INT, &repeat, "Runs per median (default 7)", "K" },
+    { "export", 0, 0, G_OPTION_ARG_FILENAME, &export_dir, "Write features.npy, image.png, recon.png here", "DIR" },
+    G_OPTION_ENTRY_NULL
+  };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) || argc > 2 || repeat < 1)
+    {
+      fprintf (stderr, "bench-methods: %s\n", error ? error->message : "bad arguments");
+      return 1;
+    }
+  printf ("OpenBLAS core: %s, %d threads\n", openblas_get_corename (), openblas_get_num_threads ());
+  return large ? bench_large (argc > 1 ? argv[1] : NULL, only) : bench_672 (argc > 1 ? argv[1] : NULL, repeat, export_dir);
+}
