@@ -9,15 +9,22 @@
 
 /* ---- Shared ------------------------------------------------------------ */
 
-/* The scene of @path: image options and pixel / descriptor / npy:FILE features. */
+/* The scene of @path: image options and pixel / descriptor / npy:FILE features,
+ * or the tokens of the user's ViT with --model. */
 static TsScene *
-load_scene (const char *path, const TsCliImageOptions *io, const char *features, GError **error)
+load_scene (const char *path, const TsCliImageOptions *io, const TsCliModelOptions *mo, const char *features,
+            GError **error)
 {
   g_autoptr (TsImage) image = NULL;
   g_autoptr (TsFeatures) f = NULL;
   TsFeatureKind kind = TS_FEATURES_PIXEL;
   TsGrid grid;
 
+  if (mo->file != NULL)
+    {
+      g_autoptr (TsVit) vit = ts_cli_load_model (mo, error);
+      return vit ? ts_cli_model_scene (vit, mo, path, io, NULL, error) : NULL;
+    }
   if (features != NULL && g_str_has_prefix (features, "npy:"))
     kind = TS_FEATURES_NPY;
   else if (features != NULL && !ts_feature_kind_parse (features, &kind, error))
@@ -254,6 +261,7 @@ ts_cli_sweep (int argc, char **argv)
 {
   const TsSettings *settings = ts_cli_settings ();
   TsCliImageOptions io;
+  TsCliModelOptions mo = { 0 };
   g_autofree char *methods = NULL, *ratios = NULL, *metric = NULL, *json = NULL, *csv = NULL, *plot = NULL;
   g_autofree char *features = NULL, *plot_size = NULL, *title = NULL;
   double threshold = settings->threshold;
@@ -301,6 +309,8 @@ ts_cli_sweep (int argc, char **argv)
     "Ratio 1 is no compression (Q = 1). PSNR of a perfect reconstruction is null (infinite).\n");
   g_option_context_add_main_entries (context, entries, NULL);
   ts_cli_add_image_options (context, &io);
+  ts_cli_model_options_init (&mo);
+  ts_cli_add_model_options (context, &mo);
   if (!ts_cli_parse (context, &argc, &argv))
     {
       status = TS_EXIT_USAGE;
@@ -360,7 +370,7 @@ ts_cli_sweep (int argc, char **argv)
     }
   if (!quiet && isatty (STDERR_FILENO))
     o.progress = progress_cb;
-  if ((scene = load_scene (argv[1], &io, features, &error)) == NULL ||
+  if ((scene = load_scene (argv[1], &io, &mo, features, &error)) == NULL ||
       (sweep = ts_sweep_run (scene, &o, NULL, &error)) == NULL)
     {
       status = ts_cli_fail (error);
@@ -415,6 +425,7 @@ ts_cli_sweep (int argc, char **argv)
         status = TS_EXIT_PARTIAL;
 out:
   ts_cli_image_options_clear (&io);
+  ts_cli_model_options_clear (&mo);
   return status;
 }
 
@@ -424,6 +435,7 @@ int
 ts_cli_entropy (int argc, char **argv)
 {
   TsCliImageOptions io;
+  TsCliModelOptions mo = { 0 };
   TsEntropyOptions eo;
   g_autofree char *json = NULL, *features = NULL;
   gint64 seed = 0;
@@ -457,6 +469,8 @@ ts_cli_entropy (int argc, char **argv)
     "tokens, k, reading, map {region, rows, cols, bits [rows * cols, raster order]}.\n");
   g_option_context_add_main_entries (context, entries, NULL);
   ts_cli_add_image_options (context, &io);
+  ts_cli_model_options_init (&mo);
+  ts_cli_add_model_options (context, &mo);
   if (!ts_cli_parse (context, &argc, &argv))
     {
       status = TS_EXIT_USAGE;
@@ -468,7 +482,7 @@ ts_cli_entropy (int argc, char **argv)
       goto out;
     }
   eo.seed = (guint64) seed;
-  if ((scene = load_scene (argv[1], &io, features, &error)) == NULL ||
+  if ((scene = load_scene (argv[1], &io, &mo, features, &error)) == NULL ||
       (e = ts_entropy_compute (scene, &eo, NULL, &error)) == NULL)
     {
       status = ts_cli_fail (error);
@@ -515,6 +529,7 @@ ts_cli_entropy (int argc, char **argv)
             e->suggested_hi, e->reading);
 out:
   ts_cli_image_options_clear (&io);
+  ts_cli_model_options_clear (&mo);
   return status;
 }
 
@@ -550,6 +565,7 @@ ts_cli_budget (int argc, char **argv)
 {
   const TsSettings *settings = ts_cli_settings ();
   TsCliImageOptions io;
+  TsCliModelOptions mo = { 0 };
   int context_limit = 0, text = -1, layers = 0, kv_heads = 0, head_dim = 0, bytes = 0, max_tokens = 0;
   int vit_layers = 0, vit_width = 0, vit_mlp = 0;
   double complexity = NAN;
@@ -600,6 +616,8 @@ ts_cli_budget (int argc, char **argv)
     "  tokenscope-cli budget page.png --context 8192 --text 2000 --task document --vit siglip-so400m\n");
   g_option_context_add_main_entries (context, entries, NULL);
   ts_cli_add_image_options (context, &io);
+  ts_cli_model_options_init (&mo);
+  ts_cli_add_model_options (context, &mo);
   if (!ts_cli_parse (context, &argc, &argv))
     {
       status = TS_EXIT_USAGE;
@@ -634,7 +652,7 @@ ts_cli_budget (int argc, char **argv)
   vit.layers = vit_layers ? vit_layers : vit.layers;
   vit.width = vit_width ? vit_width : vit.width;
   vit.mlp_dim = vit_mlp ? vit_mlp : (vit_width ? 4 * vit_width : vit.mlp_dim);
-  if ((scene = load_scene (argv[1], &io, features, &error)) == NULL ||
+  if ((scene = load_scene (argv[1], &io, &mo, features, &error)) == NULL ||
       (f = ts_budget_fixed (scene, context_limit, text, method, &settings->params, NULL, &error)) == NULL)
     {
       status = ts_cli_fail (error);
@@ -795,6 +813,7 @@ out:
       g_array_unref (rows);
     }
   ts_cli_image_options_clear (&io);
+  ts_cli_model_options_clear (&mo);
   return status;
 }
 
