@@ -62,7 +62,7 @@ run_asan_tests() {
       -Db_lundef=false -Dgui=disabled >/dev/null
   fi
   meson compile -C "$asan_build" >/dev/null
-  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1:strict_string_checks=1 \
+  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1:allocator_may_return_null=1 \
   LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp":print_suppressions=0 \
   UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
   OPENBLAS_NUM_THREADS=1 \

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ts-overlay-render.h"
 
 typedef struct {
   char *query;
@@ -14,6 +15,7 @@ typedef struct {
   char *features;
   char *json;
   char *png;
+  char *overlay;
   char *colormap;
   double alpha;
 } AttentionOptions;
@@ -25,6 +27,7 @@ attention_options_clear (AttentionOptions *o)
   g_free (o->features);
   g_free (o->json);
   g_free (o->png);
+  g_free (o->overlay);
   g_free (o->colormap);
 }
 
@@ -158,6 +161,8 @@ int
 ts_cli_attention (int argc, char **argv)
 {
   TsCliImageOptions io;
+  TsCliModelOptions mo = { 0 };
+  g_autoptr (TsVit) vit = NULL;
   AttentionOptions o = { .tau = TS_ATTENTION_DEFAULT_TAU, .alpha = 0.6 };
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
@@ -183,6 +188,8 @@ ts_cli_attention (int argc, char **argv)
       "Token features: pixel (default), descriptor or npy:FILE", "KIND" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &o.json, "Write JSON to FILE (- for standard output)", "FILE" },
     { "png", 0, 0, G_OPTION_ARG_FILENAME, &o.png, "Write the map as a heatmap over the image", "OUT" },
+    { "overlay", 0, 0, G_OPTION_ARG_FILENAME, &o.overlay,
+      "Publication figure: image, patch grid, heatmap and colorbar (.png, .svg or .pdf)", "OUT" },
     { "colormap", 0, 0, G_OPTION_ARG_STRING, &o.colormap, "Heatmap colours: viridis (default) or magma", "MAP" },
     { "opacity", 0, 0, G_OPTION_ARG_DOUBLE, &o.alpha, "Heatmap opacity over the image, 0..1 (default 0.6)", "A" },
     G_OPTION_ENTRY_NULL
@@ -190,13 +197,9 @@ ts_cli_attention (int argc, char **argv)
 
   ts_cli_image_options_init (&io);
   {
-    /* defaults from --settings FILE; flags override them */
+    /* tau from --settings FILE; flags override it (features: after parsing) */
     const TsSettings *st = ts_cli_settings ();
     o.tau = st->params.tau > 0 ? st->params.tau : TS_ATTENTION_DEFAULT_TAU;
-    if (st->features == TS_FEATURES_DESCRIPTOR)
-      o.features = g_strdup ("descriptor");
-    else if (st->features == TS_FEATURES_NPY && st->features_file != NULL)
-      o.features = g_strconcat ("npy:", st->features_file, NULL);
   }
   context = ts_cli_context (
     "attention", "IMAGE (--query ROW,COL | --global | --distinct | --received)",
@@ -213,6 +216,8 @@ ts_cli_attention (int argc, char **argv)
     "--png distinct.png --colormap magma\n");
   g_option_context_add_main_entries (context, entries, NULL);
   ts_cli_add_image_options (context, &io);
+  ts_cli_model_options_init (&mo);
+  ts_cli_add_model_options (context, &mo);
   if (!ts_cli_parse (context, &argc, &argv))
     {
       status = TS_EXIT_USAGE;
@@ -246,27 +251,49 @@ ts_cli_attention (int argc, char **argv)
       status = ts_cli_fail (error);
       goto out;
     }
-  if ((image = ts_cli_load_image (argv[1], &io, &grid, &error)) == NULL)
+  if (o.features == NULL)
     {
-      status = ts_cli_fail (error);
-      goto out;
+      const TsSettings *st = ts_cli_settings ();
+      if (st->features == TS_FEATURES_DESCRIPTOR)
+        o.features = g_strdup ("descriptor");
+      else if (st->features == TS_FEATURES_NPY && st->features_file != NULL)
+        o.features = g_strconcat ("npy:", st->features_file, NULL);
     }
-  if (o.query != NULL && !parse_query (o.query, &grid, &qrow, &qcol, &error))
+  if (mo.file != NULL)
     {
-      ts_image_free (image);
-      status = ts_cli_fail (error);
-      goto out;
+      /* token features from the user's ViT; the map is computed on them */
+      if ((vit = ts_cli_load_model (&mo, &error)) == NULL ||
+          (scene = ts_cli_model_scene (vit, &mo, argv[1], &io, NULL, &error)) == NULL ||
+          (o.query != NULL && !parse_query (o.query, &scene->grid, &qrow, &qcol, &error)))
+        {
+          status = ts_cli_fail (error);
+          goto out;
+        }
     }
-  if ((features = load_features (o.features, image, &grid, &kind, &error)) == NULL)
+  else
     {
-      ts_image_free (image);
-      status = ts_cli_fail (error);
-      goto out;
-    }
-  if ((scene = ts_scene_new (image, io.patch, kind, features, &error)) == NULL)
-    {
-      status = ts_cli_fail (error);
-      goto out;
+      if ((image = ts_cli_load_image (argv[1], &io, &grid, &error)) == NULL)
+        {
+          status = ts_cli_fail (error);
+          goto out;
+        }
+      if (o.query != NULL && !parse_query (o.query, &grid, &qrow, &qcol, &error))
+        {
+          ts_image_free (image);
+          status = ts_cli_fail (error);
+          goto out;
+        }
+      if ((features = load_features (o.features, image, &grid, &kind, &error)) == NULL)
+        {
+          ts_image_free (image);
+          status = ts_cli_fail (error);
+          goto out;
+        }
+      if ((scene = ts_scene_new (image, io.patch, kind, features, &error)) == NULL)
+        {
+          status = ts_cli_fail (error);
+          goto out;
+        }
     }
   map = g_new (float, scene->grid.tokens);
   if (!ts_attention_map (scene->normalized, mode, qrow * scene->grid.cols + qcol, o.tau, map, NULL, &error))
@@ -277,13 +304,39 @@ ts_cli_attention (int argc, char **argv)
 
   {
     g_autofree char *name = g_path_get_basename (argv[1]);
-    const char *fname = o.features ? (g_str_has_prefix (o.features, "npy:") ? "npy" : o.features) : "pixel";
+    const char *fname = mo.file ? "model"
+                        : o.features ? (g_str_has_prefix (o.features, "npy:") ? "npy" : o.features) : "pixel";
     if (o.png != NULL)
       {
         g_autoptr (TsImage) heat = ts_colormap_overlay (scene->image, &scene->grid, map, cmap, o.alpha, &error);
         if (heat != NULL && mode == TS_ATTENTION_QUERY)
           mark_patch (heat, &scene->grid, qrow * scene->grid.cols + qcol);
         if (heat == NULL || !ts_image_save_png (heat, o.png, &error))
+          {
+            status = ts_cli_fail (error);
+            goto out;
+          }
+      }
+    if (o.overlay != NULL)
+      {
+        /* the figure shows the map scaled to its maximum (the colorbar reads 0..1 of the max) */
+        g_autofree float *scaled = g_memdup2 (map, sizeof (float) * scene->grid.tokens);
+        g_autoptr (TsOverlay) overlay = NULL;
+        TsOverlayOptions oo;
+        float lo = G_MAXFLOAT, hi = -G_MAXFLOAT;
+        for (int i = 0; i < scene->grid.tokens; i++)
+          lo = MIN (lo, scaled[i]), hi = MAX (hi, scaled[i]);
+        for (int i = 0; i < scene->grid.tokens; i++)
+          scaled[i] = hi > lo ? (scaled[i] - lo) / (hi - lo) : 0.0f;
+        overlay = ts_overlay_new (&scene->grid, NULL, NULL, scaled);
+        ts_overlay_options_init (&oo);
+        oo.grid = TRUE;
+        oo.heatmap = TRUE;
+        oo.heat_opacity = o.alpha;
+        oo.fill = TS_GROUP_FILL_NONE;
+        oo.borders = FALSE;
+        oo.query = mode == TS_ATTENTION_QUERY ? qrow * scene->grid.cols + qcol : -1;
+        if (!ts_overlay_render_file (scene->image, overlay, &oo, o.overlay, &error))
           {
             status = ts_cli_fail (error);
             goto out;
@@ -304,6 +357,7 @@ ts_cli_attention (int argc, char **argv)
 
 out:
   attention_options_clear (&o);
+  ts_cli_model_options_clear (&mo);
   ts_cli_image_options_clear (&io);
   return status;
 }

@@ -59,7 +59,8 @@ static const TsMethod methods[] = {
     "Pruning keeps the k tokens with the highest importance s_i and drops the others: "
     "kept = argtop-k_i s_i. With a ViT, s_i is the [CLS] attention to patch i (FasterVLM) or the attention "
     "a token receives in an early LLM layer (FastV); without a model TokenScope uses feature "
-    "distinctiveness s_i = 1 - mean_j cos(x_i, x_j), the tokens least like the rest. Kept tokens are "
+    "distinctiveness as an attention distribution, s_i = softmax_i((1 - mean_j cos(x_i, x_j)) / tau), "
+    "the tokens least like the rest. Kept tokens are "
     "unchanged; dropped patches carry no information (the reconstruction fills them from the nearest kept "
     "patch or grey). Published points on LLaVA-1.5: FasterVLM keeps ~90% of performance with 5% of tokens.",
     TS_METHOD_DROPS, ts_prune_run },
@@ -97,7 +98,8 @@ static const TsMethod methods[] = {
     "4, ...) on a quadtree, each one token: its pixels resampled to P x P. Start from the coarsest "
     "squares that tile the image, then repeatedly split the region with the highest detail score into "
     "its 4 children (+3 tokens) while the budget allows, so counts go n0, n0 + 3, ... and the result is "
-    "the largest of them within the budget. Detail scores: pixel-blur error MSE(R, up(down(R))) (what "
+    "the largest of them within the budget (a budget below the coarsest tiling, e.g. 6 tokens on a "
+    "48 x 48 grid, gets the coarsest tiling). Detail scores: pixel-blur error MSE(R, up(down(R))) (what "
     "one token would lose), luma entropy H = -sum p log2 p (bits), or mean gradient energy |grad Y|^2. "
     "APT-style threshold mode instead splits every region whose entropy exceeds a threshold, so the "
     "image chooses the count. Sky becomes a few large tokens and faces and text keep full resolution.",
@@ -116,7 +118,7 @@ ts_method_params_init (TsMethodParams *params)
   params->rounds = 3;
   params->tau = 0.1;
   params->detail = TS_DETAIL_BLUR_ERROR;
-  params->fill = TS_DROP_FILL_NEAREST;
+  params->fill = TS_DROP_FILL_GREY;
 }
 
 const TsMethod *const *

@@ -42,7 +42,7 @@ typedef struct {
   double tau;                 /* resample and feature attention temperature (default 0.1) */
   TsDetailScore detail;       /* adaptive: detail score (default blur error) */
   double entropy_threshold;   /* adaptive entropy mode: split while entropy > threshold bits; 0 = budget mode */
-  TsDropFill fill;            /* how reconstruction fills dropped patches (default nearest) */
+  TsDropFill fill;            /* how reconstruction fills dropped patches (default grey: a dropped patch carries no information) */
 } TsMethodParams;
 
 typedef enum {

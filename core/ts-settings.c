@@ -577,7 +577,7 @@ ts_settings_to_command (const TsSettings *s, const char *image)
     g_string_append_printf (cmd, " --detail %s", ts_detail_name (p->detail));
   if (p->entropy_threshold > 0)
     g_string_append_printf (cmd, " --entropy-threshold %s", g_ascii_dtostr (num, sizeof num, p->entropy_threshold));
-  if (p->fill != TS_DROP_FILL_NEAREST)
+  if (p->fill != TS_DROP_FILL_GREY)
     g_string_append_printf (cmd, " --fill %s", ts_drop_fill_name (p->fill));
   if (p->seed)
     g_string_append_printf (cmd, " --seed %" G_GUINT64_FORMAT, p->seed);

@@ -121,6 +121,75 @@ copy_patch (TsImage *dst, const TsImage *src, TsRect r)
             (gsize) r.w * 3);
 }
 
+static gboolean
+patch_equal (const TsImage *a, const TsImage *b, TsRect r)
+{
+  for (int y = r.y; y < r.y + r.h; y++)
+    if (memcmp (a->data + ((gsize) y * a->width + r.x) * 3, b->data + ((gsize) y * b->width + r.x) * 3,
+                (gsize) r.w * 3) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* Luma of the w x h rectangle at (x, y) of @image. */
+static double *
+luma_crop (const TsImage *image, int x, int y, int w, int h)
+{
+  double *l = g_new (double, (gsize) w * h);
+
+  for (int j = 0; j < h; j++)
+    {
+      const guint8 *p = image->data + ((gsize) (y + j) * image->width + x) * 3;
+      for (int i = 0; i < w; i++, p += 3)
+        l[(gsize) j * w + i] = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+    }
+  return l;
+}
+
+/* ts_ssim (view, truth) when they differ only inside the patches marked
+ * @stale (patches whose pixels differ): the local SSIM of a pixel whose 11 x 11 window sees identical
+ * pixels is exactly 1, so only the stale patches' bounding box, grown by
+ * the window radius, is computed (on a crop grown by twice the radius, so
+ * the values there equal the whole image's). */
+static double
+frame_ssim (const TsImage *view, const TsImage *truth, const TsGrid *g, const guint8 *stale)
+{
+  const int R = 5; /* ts_ssim's window radius */
+  int W = view->width, H = view->height;
+  int bx0 = W, by0 = H, bx1 = 0, by1 = 0;
+  int ix0, iy0, ix1, iy1, cx0, cy0, cx1, cy1, vx0, vy0, vx1, vy1;
+  double sum = 0;
+  gint64 inside = 0, valid;
+
+  for (int i = 0; i < g->tokens; i++)
+    if (stale[i])
+      {
+        TsRect r = ts_grid_patch_rect (g, i);
+        bx0 = MIN (bx0, r.x), by0 = MIN (by0, r.y);
+        bx1 = MAX (bx1, r.x + r.w), by1 = MAX (by1, r.y + r.h);
+      }
+  if (bx1 <= bx0)
+    return 1.0;
+  ix0 = MAX (0, bx0 - R), iy0 = MAX (0, by0 - R), ix1 = MIN (W, bx1 + R), iy1 = MIN (H, by1 + R);
+  cx0 = MAX (0, bx0 - 2 * R), cy0 = MAX (0, by0 - 2 * R), cx1 = MIN (W, bx1 + 2 * R), cy1 = MIN (H, by1 + 2 * R);
+  if (W <= 2 * R || H <= 2 * R || (cx0 == 0 && cy0 == 0 && cx1 == W && cy1 == H))
+    return ts_ssim (view, truth);
+  {
+    int cw = cx1 - cx0, ch = cy1 - cy0;
+    g_autofree double *a = luma_crop (view, cx0, cy0, cw, ch);
+    g_autofree double *b = luma_crop (truth, cx0, cy0, cw, ch);
+    g_autofree double *map = g_new (double, (gsize) cw * ch);
+    ts_ssim_luma (a, b, cw, ch, map);
+    /* the mean runs over the image without its R-pixel border */
+    vx0 = MAX (ix0, R), vy0 = MAX (iy0, R), vx1 = MIN (ix1, W - R), vy1 = MIN (iy1, H - R);
+    for (int y = vy0; y < vy1; y++)
+      for (int x = vx0; x < vx1; x++)
+        sum += map[(gsize) (y - cy0) * cw + (x - cx0)], inside++;
+  }
+  valid = (gint64) (W - 2 * R) * (H - 2 * R);
+  return (sum + (double) (valid - inside)) / valid;
+}
+
 void
 ts_temporal_result_free (TsTemporalResult *result)
 {
@@ -144,6 +213,7 @@ ts_temporal_run (TsImage *const *frames, guint n_frames, int patch, const TsTemp
   g_autoptr (TsFeatures) ref = NULL;
   g_autoptr (TsImage) view = NULL;
   g_autoptr (GArray) ranked = NULL;
+  g_autofree guint8 *stale = NULL;
   TsGrid grid;
   int n, d;
 
@@ -170,6 +240,7 @@ ts_temporal_run (TsImage *const *frames, guint n_frames, int patch, const TsTemp
   res->options = *options;
   res->frames = g_new0 (TsTemporalFrame, n_frames);
   ranked = g_array_sized_new (FALSE, FALSE, sizeof (Ranked), n);
+  stale = g_new (guint8, n);
 
   for (guint t = 0; t < n_frames; t++)
     {
@@ -249,8 +320,10 @@ ts_temporal_run (TsImage *const *frames, guint n_frames, int patch, const TsTemp
         fr->psnr = INFINITY, fr->ssim = 1.0;
       else
         {
+          for (int i = 0; i < n; i++)
+            stale[i] = fr->source[i] != (int) t && !patch_equal (view, frames[t], ts_grid_patch_rect (&grid, i));
           fr->psnr = ts_psnr (view, frames[t]);
-          fr->ssim = ts_ssim (view, frames[t]);
+          fr->ssim = frame_ssim (view, frames[t], &grid, stale);
         }
       if (progress)
         progress (t + 1, n_frames, user_data);

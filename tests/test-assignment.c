@@ -279,7 +279,7 @@ static TsScene *
 scene_of (int w, int h, int patch)
 {
   g_autoptr (GError) error = NULL;
-  TsScene *scene = ts_scene_new (ts_test_noisy (ts_test_gradient (w, h), 5, 20), patch, TS_FEATURES_PIXEL, NULL, &error);
+  TsScene *scene = ts_scene_new (ts_test_noisy_gradient (w, h, 5, 20), patch, TS_FEATURES_PIXEL, NULL, &error);
 
   g_assert_no_error (error);
   return scene;

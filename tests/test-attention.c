@@ -400,10 +400,45 @@ test_cli (void)
     g_assert_cmpint (h->width, ==, 96);
     g_assert_cmpint (h->height, ==, 96);
   }
+  /* received: column means of a row-stochastic A also sum to 1 */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (ts_test_cli (&out, NULL, "attention", png, "--patch", "8", "--received", "--colormap", "magma",
+                                "--png", heat, "--json", "-", NULL), ==, 0);
+  {
+    g_autoptr (JsonParser) p2 = json_parser_new ();
+    JsonArray *m2;
+    g_assert_true (json_parser_load_from_data (p2, out, -1, NULL));
+    o = json_node_get_object (json_parser_get_root (p2));
+    g_assert_cmpstr (json_object_get_string_member (o, "mode"), ==, "received");
+    g_assert_false (json_object_has_member (o, "query"));
+    m2 = json_object_get_array_member (o, "map");
+    sum = 0;
+    for (guint i = 0; i < json_array_get_length (m2); i++)
+      sum += json_array_get_double_element (m2, i);
+    g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-4);
+  }
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (ts_test_cli (&out, NULL, "attention", png, "--patch", "8", "--distinct", "--features",
                                 "descriptor", "--tau", "0.05", NULL), ==, 0);
   g_assert_nonnull (strstr (out, "distinct"));
+
+  /* npy features: the bricks' descriptor rows exported, then read back by the CLI */
+  {
+    g_autoptr (TsImage) im = ts_image_load (png, NULL, NULL);
+    g_autofree char *npy = ts_test_path ("bricks.npy");
+    g_autofree char *spec = g_strconcat ("npy:", npy, NULL);
+    g_autoptr (TsFeatures) f = NULL;
+    TsGrid grid;
+    g_assert_true (ts_grid_init (&grid, 96, 96, 8, NULL));
+    f = ts_features_descriptor (im, &grid, NULL);
+    g_assert_true (ts_features_save_npy (f, npy, NULL));
+    g_clear_pointer (&out, g_free);
+    g_assert_cmpint (ts_test_cli (&out, NULL, "attention", png, "--patch", "8", "--global", "--features", spec,
+                                  "--json", "-", NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "\"features\" : \"npy\""));
+    g_assert_cmpint (ts_test_cli (NULL, NULL, "attention", png, "--patch", "4", "--global", "--features", spec,
+                                  NULL), ==, 2); /* 144 rows for a 24 x 24 grid */
+  }
 
   /* usage errors exit 1, input errors 2 */
   g_assert_cmpint (ts_test_cli (NULL, &err, "attention", png, NULL), ==, 1);
@@ -413,6 +448,8 @@ test_cli (void)
   g_assert_cmpint (ts_test_cli (NULL, NULL, "attention", png, "--query", "a,b", NULL), ==, 1);
   g_assert_cmpint (ts_test_cli (NULL, NULL, "attention", png, "--global", "--tau", "0", NULL), ==, 1);
   g_assert_cmpint (ts_test_cli (NULL, NULL, "attention", png, "--global", "--features", "vit", NULL), ==, 1);
+  g_assert_cmpint (ts_test_cli (NULL, NULL, "attention", png, "--global", "--colormap", "jet", NULL), ==, 1);
+  g_assert_cmpint (ts_test_cli (NULL, NULL, "attention", png, "--global", "--opacity", "2", NULL), ==, 1);
   g_assert_cmpint (ts_test_cli (NULL, NULL, "attention", "/nonexistent/photo.png", "--global", NULL), ==, 2);
 }
 

@@ -135,7 +135,7 @@ test_kmeans (void)
 static void
 test_deterministic_photo_like (void)
 {
-  g_autoptr (TsImage) im = ts_test_noisy (ts_test_gradient (336, 336), 3, 20);
+  g_autoptr (TsImage) im = ts_test_noisy_gradient (336, 336, 3, 20);
   g_autoptr (TsScene) s = ts_scene_new (ts_image_copy (im), 14, TS_FEATURES_PIXEL, NULL, NULL);
   g_autoptr (TsEntropy) a = ts_entropy_compute (s, NULL, NULL, NULL);
   g_autoptr (TsEntropy) b = ts_entropy_compute (s, NULL, NULL, NULL);

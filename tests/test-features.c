@@ -265,7 +265,7 @@ test_normalized_rows (void)
 static void
 test_normalized_real_features (void)
 {
-  g_autoptr (TsImage) image = ts_test_noisy (ts_test_gradient (84, 56), 9, 25);
+  g_autoptr (TsImage) image = ts_test_noisy_gradient (84, 56, 9, 25);
   TsGrid grid;
   g_autoptr (TsFeatures) f = features (image, 14, TRUE, &grid);
   g_autoptr (TsFeatures) n = ts_features_normalized (f, NULL);

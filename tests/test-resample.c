@@ -7,7 +7,7 @@ static TsScene *
 gradient_scene (int size, int patch)
 {
   g_autoptr (GError) error = NULL;
-  TsScene *scene = ts_scene_new (ts_test_noisy (ts_test_gradient (size, size), 5, 30), patch, TS_FEATURES_PIXEL,
+  TsScene *scene = ts_scene_new (ts_test_noisy_gradient (size, size, 5, 30), patch, TS_FEATURES_PIXEL,
                                  NULL, &error);
   g_assert_no_error (error);
   return scene;

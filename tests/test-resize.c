@@ -185,7 +185,7 @@ test_solid_stays_solid (void)
 static void
 test_deterministic (void)
 {
-  g_autoptr (TsImage) image = ts_test_noisy (ts_test_gradient (301, 207), 3, 30);
+  g_autoptr (TsImage) image = ts_test_noisy_gradient (301, 207, 3, 30);
   TsResize policies[] = { { TS_RESIZE_FIT, 336 }, { TS_RESIZE_SQUARE, 224 }, { TS_RESIZE_PAD, 336 } };
 
   for (guint i = 0; i < G_N_ELEMENTS (policies); i++)

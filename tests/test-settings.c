@@ -41,7 +41,7 @@ test_round_trip (void)
   s.params.adjacent_only = TRUE;
   s.params.tau = 0.05;
   s.params.detail = TS_DETAIL_GRADIENT;
-  s.params.fill = TS_DROP_FILL_GREY;
+  s.params.fill = TS_DROP_FILL_NEAREST;
   s.params.seed = 1234567;
   g_free (s.metric);
   s.metric = g_strdup ("feature");
@@ -67,7 +67,7 @@ test_round_trip (void)
   g_assert_true (t.params.adjacent_only);
   g_assert_cmpfloat_with_epsilon (t.params.tau, 0.05, 1e-12);
   g_assert_cmpint (t.params.detail, ==, TS_DETAIL_GRADIENT);
-  g_assert_cmpint (t.params.fill, ==, TS_DROP_FILL_GREY);
+  g_assert_cmpint (t.params.fill, ==, TS_DROP_FILL_NEAREST);
   g_assert_cmpuint (t.params.seed, ==, 1234567);
   g_assert_cmpstr (t.metric, ==, "feature");
   g_assert_cmpfloat (t.threshold, ==, 0.9);

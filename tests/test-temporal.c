@@ -275,6 +275,54 @@ test_progress_and_reconstruct (void)
     }
 }
 
+/* Per-frame SSIM is computed only around stale patches: it must equal the
+ * whole-image ts_ssim of the decoder's view, wherever the stale patches are
+ * (middle, edges, corners) and whatever the frame size. */
+static void
+test_ssim_matches_whole_image (void)
+{
+  static const int sizes[][2] = { { 96, 80 }, { 160, 48 }, { 24, 24 } };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      int w = sizes[s][0], h = sizes[s][1];
+      g_autoptr (GPtrArray) frames = g_ptr_array_new_with_free_func ((GDestroyNotify) ts_image_free);
+      g_autoptr (TsImage) base = ts_test_gradient (w, h);
+      g_autoptr (TsTemporalResult) r = NULL;
+      g_autoptr (GError) error = NULL;
+      TsTemporalOptions o;
+      guint32 state = 17 + s;
+
+      for (int t = 0; t < 8; t++)
+        {
+          TsImage *f = ts_test_noisy (base, 5, 10);
+          /* paint 3 random 8 x 8 patches a frame */
+          for (int k = 0; k < 3 * t; k++)
+            {
+              int px, py;
+              state = state * 1664525u + 1013904223u;
+              px = (int) ((state >> 8) % (guint32) (w / 8)) * 8;
+              py = (int) ((state >> 20) % (guint32) (h / 8)) * 8;
+              for (int y = py; y < py + 8; y++)
+                memset (f->data + ((gsize) y * w + px) * 3, (int) (state & 255), 8 * 3);
+            }
+          g_ptr_array_add (frames, f);
+        }
+      ts_temporal_options_init (&o);
+      o.mode = TS_TEMPORAL_TOPK;
+      o.topk = 2;
+      r = ts_temporal_run ((TsImage *const *) frames->pdata, frames->len, 8, &o, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      for (guint t = 0; t < frames->len; t++)
+        {
+          g_autoptr (TsImage) view = ts_temporal_reconstruct (r, (TsImage *const *) frames->pdata, frames->len, t,
+                                                              &error);
+          g_assert_no_error (error);
+          g_assert_cmpfloat_with_epsilon (r->frames[t].ssim, ts_ssim (view, frames->pdata[t]), 1e-12);
+        }
+    }
+}
+
 /* Descriptor features and prepare() from a TsMedia-like source. */
 static void
 test_descriptor_and_prepare (void)
@@ -474,6 +522,7 @@ main (int argc, char **argv)
   g_test_add_func ("/temporal/topk", test_topk);
   g_test_add_func ("/temporal/reference-is-last-sent", test_reference_is_last_sent);
   g_test_add_func ("/temporal/progress-and-reconstruct", test_progress_and_reconstruct);
+  g_test_add_func ("/temporal/ssim-matches-whole-image", test_ssim_matches_whole_image);
   g_test_add_func ("/temporal/descriptor-and-prepare", test_descriptor_and_prepare);
   g_test_add_func ("/temporal/bad-input", test_bad_input);
   g_test_add_func ("/temporal/cli-video", test_cli_video);

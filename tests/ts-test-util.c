@@ -93,6 +93,14 @@ ts_test_noisy (const TsImage *image, guint32 seed, int amplitude)
 }
 
 TsImage *
+ts_test_noisy_gradient (int width, int height, guint32 seed, int amplitude)
+{
+  g_autoptr (TsImage) base = ts_test_gradient (width, height);
+
+  return ts_test_noisy (base, seed, amplitude);
+}
+
+TsImage *
 ts_test_solid (int width, int height, guint8 r, guint8 g, guint8 b)
 {
   TsImage *image = ts_image_new (width, height);
@@ -118,6 +126,11 @@ ts_test_cli (char **out, char **err, const char *first_arg, ...)
     g_ptr_array_add (argv, (gpointer) a);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
+  /* callers reuse their out/err variables: replace, never leak, what they held */
+  if (out != NULL)
+    g_clear_pointer (out, g_free);
+  if (err != NULL)
+    g_clear_pointer (err, g_free);
   /* always capture: output left on our stdout would corrupt the TAP stream */
   {
     g_autofree char *o = NULL;

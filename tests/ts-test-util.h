@@ -17,11 +17,14 @@ char *ts_test_write (const char *name, const void *data, gsize len);
  *   noisy:     gradient plus an LCG noise in [-20, 20], clamped */
 TsImage *ts_test_gradient (int width, int height);
 TsImage *ts_test_noisy (const TsImage *image, guint32 seed, int amplitude);
+/* ts_test_noisy of a fresh ts_test_gradient (which is freed). */
+TsImage *ts_test_noisy_gradient (int width, int height, guint32 seed, int amplitude);
 /* A w x h image of one colour. */
 TsImage *ts_test_solid (int width, int height, guint8 r, guint8 g, guint8 b);
 
 /* Runs tokenscope-cli (path in $TS_CLI) with @args (NULL-terminated), returns
- * the exit status and fills stdout / stderr (may be NULL). */
+ * the exit status and fills stdout / stderr (may be NULL; a string they
+ * already hold is freed first, so one variable can serve several runs). */
 int ts_test_cli (char **out, char **err, const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
 
 G_END_DECLS
