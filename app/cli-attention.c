@@ -161,6 +161,8 @@ int
 ts_cli_attention (int argc, char **argv)
 {
   TsCliImageOptions io;
+  TsCliModelOptions mo = { 0 };
+  g_autoptr (TsVit) vit = NULL;
   AttentionOptions o = { .tau = TS_ATTENTION_DEFAULT_TAU, .alpha = 0.6 };
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
@@ -214,6 +216,8 @@ ts_cli_attention (int argc, char **argv)
     "--png distinct.png --colormap magma\n");
   g_option_context_add_main_entries (context, entries, NULL);
   ts_cli_add_image_options (context, &io);
+  ts_cli_model_options_init (&mo);
+  ts_cli_add_model_options (context, &mo);
   if (!ts_cli_parse (context, &argc, &argv))
     {
       status = TS_EXIT_USAGE;
@@ -255,27 +259,41 @@ ts_cli_attention (int argc, char **argv)
       else if (st->features == TS_FEATURES_NPY && st->features_file != NULL)
         o.features = g_strconcat ("npy:", st->features_file, NULL);
     }
-  if ((image = ts_cli_load_image (argv[1], &io, &grid, &error)) == NULL)
+  if (mo.file != NULL)
     {
-      status = ts_cli_fail (error);
-      goto out;
+      /* token features from the user's ViT; the map is computed on them */
+      if ((vit = ts_cli_load_model (&mo, &error)) == NULL ||
+          (scene = ts_cli_model_scene (vit, &mo, argv[1], &io, NULL, &error)) == NULL ||
+          (o.query != NULL && !parse_query (o.query, &scene->grid, &qrow, &qcol, &error)))
+        {
+          status = ts_cli_fail (error);
+          goto out;
+        }
     }
-  if (o.query != NULL && !parse_query (o.query, &grid, &qrow, &qcol, &error))
+  else
     {
-      ts_image_free (image);
-      status = ts_cli_fail (error);
-      goto out;
-    }
-  if ((features = load_features (o.features, image, &grid, &kind, &error)) == NULL)
-    {
-      ts_image_free (image);
-      status = ts_cli_fail (error);
-      goto out;
-    }
-  if ((scene = ts_scene_new (image, io.patch, kind, features, &error)) == NULL)
-    {
-      status = ts_cli_fail (error);
-      goto out;
+      if ((image = ts_cli_load_image (argv[1], &io, &grid, &error)) == NULL)
+        {
+          status = ts_cli_fail (error);
+          goto out;
+        }
+      if (o.query != NULL && !parse_query (o.query, &grid, &qrow, &qcol, &error))
+        {
+          ts_image_free (image);
+          status = ts_cli_fail (error);
+          goto out;
+        }
+      if ((features = load_features (o.features, image, &grid, &kind, &error)) == NULL)
+        {
+          ts_image_free (image);
+          status = ts_cli_fail (error);
+          goto out;
+        }
+      if ((scene = ts_scene_new (image, io.patch, kind, features, &error)) == NULL)
+        {
+          status = ts_cli_fail (error);
+          goto out;
+        }
     }
   map = g_new (float, scene->grid.tokens);
   if (!ts_attention_map (scene->normalized, mode, qrow * scene->grid.cols + qcol, o.tau, map, NULL, &error))
@@ -286,7 +304,8 @@ ts_cli_attention (int argc, char **argv)
 
   {
     g_autofree char *name = g_path_get_basename (argv[1]);
-    const char *fname = o.features ? (g_str_has_prefix (o.features, "npy:") ? "npy" : o.features) : "pixel";
+    const char *fname = mo.file ? "model"
+                        : o.features ? (g_str_has_prefix (o.features, "npy:") ? "npy" : o.features) : "pixel";
     if (o.png != NULL)
       {
         g_autoptr (TsImage) heat = ts_colormap_overlay (scene->image, &scene->grid, map, cmap, o.alpha, &error);
@@ -338,6 +357,7 @@ ts_cli_attention (int argc, char **argv)
 
 out:
   attention_options_clear (&o);
+  ts_cli_model_options_clear (&mo);
   ts_cli_image_options_clear (&io);
   return status;
 }

@@ -134,7 +134,8 @@ ts_cli_image_options_init (TsCliImageOptions *o)
   memset (o, 0, sizeof *o);
   o->patch = s->patch;
   o->size = s->resize.size;
-  o->resize = NULL; /* NULL: the settings' policy (GOption replaces without freeing) */
+  /* o->resize stays NULL (= the settings' policy): GOption does not free a
+   * default string it replaces, so an allocated default would leak */
   o->max_megapixels = TS_DEFAULT_MAX_PIXELS / 1e6;
   o->max_frames = TS_DEFAULT_MAX_FRAMES;
 }
@@ -313,4 +314,101 @@ ts_json_add_double (JsonBuilder *b, const char *key, double v)
     json_builder_add_double_value (b, v);
   else
     json_builder_add_null_value (b);
+}
+
+/* ---- --model ---------------------------------------------------------------- */
+
+void
+ts_cli_model_options_init (TsCliModelOptions *m)
+{
+  const TsSettings *s = ts_cli_settings ();
+
+  memset (m, 0, sizeof *m);
+  m->file = g_strdup (s->model_file);
+  m->family = NULL; /* NULL: the settings' family */
+  m->layer = s->model_layer;
+}
+
+void
+ts_cli_model_options_clear (TsCliModelOptions *m)
+{
+  g_clear_pointer (&m->file, g_free);
+  g_clear_pointer (&m->family, g_free);
+  g_clear_pointer (&m->importance, g_free);
+}
+
+void
+ts_cli_add_model_options (GOptionContext *context, TsCliModelOptions *m)
+{
+  GOptionEntry entries[] = {
+    { "model", 0, 0, G_OPTION_ARG_FILENAME, &m->file,
+      "Token features from this ViT (.safetensors: CLIP, SigLIP, DINOv2, timm)", "FILE" },
+    { "family", 0, 0, G_OPTION_ARG_STRING, &m->family, "Weight family: auto (default), timm, clip, siglip, dinov2",
+      "NAME" },
+    { "layer", 0, 0, G_OPTION_ARG_INT, &m->layer, "Hidden layer whose tokens are the features (default -2)", "L" },
+    { "heads", 0, 0, G_OPTION_ARG_INT, &m->heads, "Attention heads, when no config.json says", "H" },
+    { "importance", 0, 0, G_OPTION_ARG_STRING, &m->importance,
+      "Pruning importance from the model: query (CLS attention, default), rollout or none", "KIND" },
+    G_OPTION_ENTRY_NULL
+  };
+  GOptionGroup *group = g_option_group_new ("model", "Model options:", "Show model options", NULL, NULL);
+
+  g_option_group_add_entries (group, entries);
+  g_option_context_add_group (context, group);
+}
+
+TsVit *
+ts_cli_load_model (const TsCliModelOptions *m, GError **error)
+{
+  TsVitLoadOptions lo = { 0 };
+  const char *family = m->family ? m->family : ts_cli_settings ()->model_family;
+
+  if (m->file == NULL)
+    return NULL;
+  if (family != NULL && !ts_vit_family_parse (family, &lo.family, error))
+    return NULL;
+  if (m->heads < 0)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--heads must be positive");
+      return NULL;
+    }
+  lo.heads = m->heads;
+  return ts_vit_load (m->file, &lo, error);
+}
+
+TsScene *
+ts_cli_model_scene (const TsVit *vit, const TsCliModelOptions *m, const char *path, const TsCliImageOptions *io,
+                    GCancellable *cancellable, GError **error)
+{
+  const TsVitInfo *info = ts_vit_info (vit);
+  TsVitImportance importance = TS_VIT_IMPORTANCE_QUERY;
+  TsLoadOptions load;
+  TsResize resize;
+  g_autoptr (TsImage) image = NULL;
+  TsCliImageOptions model_io = *io;
+
+  if (m->importance == NULL || strcmp (m->importance, "query") == 0)
+    importance = TS_VIT_IMPORTANCE_QUERY; /* SigLIP: the mean query, said in the scene's source */
+  else if (strcmp (m->importance, "rollout") == 0)
+    importance = TS_VIT_IMPORTANCE_ROLLOUT;
+  else if (strcmp (m->importance, "none") == 0)
+    importance = TS_VIT_IMPORTANCE_NONE;
+  else
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--importance must be query, rollout or none, not '%s'",
+                   m->importance);
+      return NULL;
+    }
+  /* the model fixes the patch size; without --resize, its native square resolution */
+  model_io.patch = info->patch;
+  if (io->resize == NULL)
+    {
+      resize.policy = TS_RESIZE_SQUARE;
+      resize.size = info->pos_cols * info->patch;
+    }
+  else if (!ts_cli_resize_options (&model_io, &resize, error))
+    return NULL;
+  if (!ts_cli_load_options (io, &load, error) || (image = ts_image_load (path, &load, error)) == NULL)
+    return NULL;
+  return ts_vit_scene_new (vit, image, &resize, m->layer, importance, cancellable, error);
 }

@@ -257,7 +257,7 @@ ts_cli_compress (int argc, char **argv)
   params = &settings.params;
   ts_cli_image_options_init (&io);
   description = g_strdup_printf (
-    "Methods: %s (pool, tome, greedy, downsample and optical here; every registered method works).\n"
+    "Methods: %s (method options: --help-method).\n"
     "The target is --tokens N or --ratio R (default 4); quantised methods (pool, downsample, optical,\n"
     "adaptive) give the largest reachable count <= the target.\n\n"
     "Examples:\n"

@@ -113,6 +113,8 @@ ts_cli_summarize (int argc, char **argv)
 
 typedef struct {
   TsCliImageOptions io;
+  TsCliModelOptions model;
+  TsVit *vit;            /* shared by the workers: the forward pass only reads it */
   TsFeatureKind features;
   TsSweepOptions sweep;
   char **methods;        /* NULL-terminated or NULL */
@@ -141,15 +143,25 @@ analyse_image (const char *path, gpointer data, GCancellable *cancellable, GErro
 
   if (!ts_cli_load_options (&job->io, &load, error) || !ts_cli_resize_options (&job->io, &resize, error))
     return NULL;
-  if ((image = ts_image_load (path, &load, error)) == NULL ||
+  if (job->vit != NULL)
+    {
+      scene = ts_cli_model_scene (job->vit, &job->model, path, &job->io, cancellable, error);
+      if (scene == NULL || (image = ts_image_load (path, &load, error)) == NULL)
+        return NULL;
+    }
+  else if ((image = ts_image_load (path, &load, error)) == NULL ||
       (resized = ts_resize_apply (image, &resize, job->io.patch, error)) == NULL ||
       !ts_grid_init (&grid, resized->width, resized->height, job->io.patch, error))
     return NULL;
-  if (job->features == TS_FEATURES_DESCRIPTOR && (features = ts_features_descriptor (resized, &grid, error)) == NULL)
-    return NULL;
-  scene = ts_scene_new (g_steal_pointer (&resized), job->io.patch, job->features, features, error);
   if (scene == NULL)
-    return NULL;
+    {
+      if (job->features == TS_FEATURES_DESCRIPTOR &&
+          (features = ts_features_descriptor (resized, &grid, error)) == NULL)
+        return NULL;
+      scene = ts_scene_new (g_steal_pointer (&resized), job->io.patch, job->features, features, error);
+      if (scene == NULL)
+        return NULL;
+    }
   if ((sweep = ts_sweep_run (scene, &job->sweep, cancellable, error)) == NULL ||
       (entropy = ts_entropy_compute (scene, &job->entropy, cancellable, error)) == NULL)
     return NULL;
@@ -288,9 +300,12 @@ ts_cli_dataset (int argc, char **argv)
     "proceed, 1 usage error.\n");
   g_option_context_add_main_entries (context, entries, NULL);
   ts_cli_add_image_options (context, &job.io);
+  ts_cli_model_options_init (&job.model);
+  ts_cli_add_model_options (context, &job.model);
   if (!ts_cli_parse (context, &argc, &argv))
     {
       ts_cli_image_options_clear (&job.io);
+      ts_cli_model_options_clear (&job.model);
       return TS_EXIT_USAGE;
     }
 
@@ -336,6 +351,7 @@ ts_cli_dataset (int argc, char **argv)
   if (status != TS_EXIT_OK)
     {
       ts_cli_image_options_clear (&job.io);
+      ts_cli_model_options_clear (&job.model);
       return status;
     }
   job.sweep.ratios = job.ratios;
@@ -344,11 +360,18 @@ ts_cli_dataset (int argc, char **argv)
   if (k > 0)
     job.entropy.k = k;
   job.tty = isatty (STDERR_FILENO);
+  if (job.model.file != NULL && (job.vit = ts_cli_load_model (&job.model, &error)) == NULL)
+    {
+      ts_cli_image_options_clear (&job.io);
+      ts_cli_model_options_clear (&job.model);
+      return ts_cli_fail (error);
+    }
 
   list = ts_dataset_list (argv[1], NULL, &error);
   if (list == NULL || !ts_dataset_list_shard (list, shard_i, shard_n, &error))
     {
       ts_cli_image_options_clear (&job.io);
+      ts_cli_model_options_clear (&job.model);
       return ts_cli_fail (error);
     }
   fprintf (stderr, "%u images%s", list->keys->len, shard ? " in this shard" : "");
@@ -368,5 +391,7 @@ ts_cli_dataset (int argc, char **argv)
       status = final.failed > 0 ? TS_EXIT_PARTIAL : TS_EXIT_OK;
     }
   ts_cli_image_options_clear (&job.io);
+  ts_cli_model_options_clear (&job.model);
+  g_clear_pointer (&job.vit, ts_vit_free);
   return status;
 }

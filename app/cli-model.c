@@ -300,6 +300,8 @@ model_features (int argc, char **argv)
   };
 
   ts_cli_image_options_init (&io);
+  /* the model decides: its patch, square at its native size unless --resize / --size say otherwise */
+  g_clear_pointer (&io.resize, g_free);
   io.patch = 0;
   io.size = 0;
   context = ts_cli_context ("model features", "IMAGE --model FILE",
@@ -448,6 +450,8 @@ model_attention (int argc, char **argv)
   };
 
   ts_cli_image_options_init (&io);
+  /* the model decides: its patch, square at its native size unless --resize / --size say otherwise */
+  g_clear_pointer (&io.resize, g_free);
   io.patch = 0;
   io.size = 0;
   context = ts_cli_context ("model attention", "IMAGE --model FILE (--rollout | --layer L)",
@@ -634,6 +638,8 @@ model_tome (int argc, char **argv)
   };
 
   ts_cli_image_options_init (&io);
+  /* the model decides: its patch, square at its native size unless --resize / --size say otherwise */
+  g_clear_pointer (&io.resize, g_free);
   io.patch = 0;
   io.size = 0;
   context = ts_cli_context ("model tome", "IMAGE --model FILE --r R",

@@ -6,6 +6,10 @@
 #include "cli.h"
 
 static const TsCliCommand commands[] = {
+  { "sweep", ts_cli_sweep, "quality versus compression: every method at every ratio, optimal ratios, plot" },
+  { "entropy", ts_cli_entropy, "token redundancy: k-means entropy, effective tokens, suggested ratio" },
+  { "budget", ts_cli_budget, "token budgets, KV-cache memory and FLOPs per token for an image" },
+  { "vlm-tokens", ts_cli_vlm_tokens, "visual tokens of popular VLMs (LLaVA, Qwen2-VL, InternVL, GPT-4o...)" },
   { "compress", ts_cli_compress, "compress an image's tokens with a method and measure the quality" },
   { "attention", ts_cli_attention, "feature attention maps: a patch's row, the mean query, distinctiveness" },
   { "grid", ts_cli_grid, "patch grid and token count of an image" },

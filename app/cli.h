@@ -61,6 +61,27 @@ gboolean ts_cli_take_settings (int *argc, char **argv, GError **error);
  * --detail, --entropy-threshold, --fill, --seed), writing into @s. */
 void ts_cli_add_method_options (GOptionContext *context, TsSettings *s);
 
+/* --model FILE [--family F] [--layer L] [--heads H] [--importance query|rollout|none]:
+ * token features (and pruning importance) from a ViT the user has on disk. */
+typedef struct {
+  char *file;
+  char *family;
+  int layer;
+  int heads;
+  char *importance;
+} TsCliModelOptions;
+
+void ts_cli_model_options_init (TsCliModelOptions *m); /* defaults from the settings */
+void ts_cli_model_options_clear (TsCliModelOptions *m);
+void ts_cli_add_model_options (GOptionContext *context, TsCliModelOptions *m);
+/* The ViT named by --model, or NULL without error when none was given. */
+TsVit *ts_cli_load_model (const TsCliModelOptions *m, GError **error);
+/* Loads @path and runs @vit on it: a scene of model features at the model's
+ * patch size (resized by --resize/--size, default square at the model's
+ * native size), with the chosen importance. */
+TsScene *ts_cli_model_scene (const TsVit *vit, const TsCliModelOptions *m, const char *path,
+                             const TsCliImageOptions *io, GCancellable *cancellable, GError **error);
+
 /* A context with usage "SUBCOMMAND PARAMS", a summary and an examples text. */
 GOptionContext *ts_cli_context (const char *command, const char *params, const char *summary,
                                 const char *examples);
@@ -79,6 +100,10 @@ void ts_json_add_double (JsonBuilder *b, const char *key, double v);
 /* Subcommands. */
 int ts_cli_compress (int argc, char **argv);
 int ts_cli_attention (int argc, char **argv);
+int ts_cli_budget (int argc, char **argv);
+int ts_cli_entropy (int argc, char **argv);
+int ts_cli_sweep (int argc, char **argv);
+int ts_cli_vlm_tokens (int argc, char **argv);
 int ts_cli_grid (int argc, char **argv);
 int ts_cli_model (int argc, char **argv);
 int ts_cli_quality (int argc, char **argv);

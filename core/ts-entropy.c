@@ -166,6 +166,7 @@ ts_entropy_compute (const TsScene *scene, const TsEntropyOptions *options, GCanc
     {
       ts_kmeans_options_init (&km_options);
       km_options.seed = options->seed;
+      km_options.n_local_trials = 1; /* classic k-means++ (Arthur and Vassilvitskii) */
       km_options.max_iter = options->iterations > 0 ? options->iterations : TS_ENTROPY_DEFAULT_ITERATIONS;
       km = ts_kmeans (f->data, f->n, f->d, k, &km_options, cancellable, error);
       if (km == NULL)

@@ -44,8 +44,9 @@ ts_image_new (int width, int height)
 
   if (width <= 0 || height <= 0)
     return NULL;
+  /* no real image comes near 2^39 bytes; refusing here keeps absurd sizes from the allocator */
   if (!g_size_checked_mul (&bytes, (gsize) width, (gsize) height) ||
-      !g_size_checked_mul (&bytes, bytes, 3))
+      !g_size_checked_mul (&bytes, bytes, 3) || bytes > ((gsize) 1 << 39))
     return NULL;
   image = g_new0 (TsImage, 1);
   image->width = width;

@@ -303,7 +303,10 @@ job_run (gpointer data, gpointer user_data)
       params.ratio = ratio;
       a = ts_method_run (job->method, sh->scene, &params, sh->cancellable, &error);
       if (a == NULL || !measure (sh->scene, a, sh->ref, params.fill, p, &error))
-        p->error = g_strdup (error->message);
+        {
+          p->error = g_strdup (error->message);
+          p->unreachable = a == NULL && g_error_matches (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+        }
       p->ratio = ratio;
     }
   if (p->error != NULL)

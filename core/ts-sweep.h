@@ -39,6 +39,8 @@ typedef struct {
   double efficiency;        /* (N / tokens) * q */
   double seconds;           /* method + measurement time */
   char *error;              /* non-NULL when this point failed (numbers are NAN) */
+  gboolean unreachable;     /* the failure was the method refusing this target on this grid
+                               (TS_ERROR_INVALID_ARGUMENT), e.g. a geometry preset below its smallest mode */
 } TsSweepPoint;
 
 typedef struct {

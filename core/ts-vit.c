@@ -1641,7 +1641,9 @@ ts_vit_run (const TsVit *vit, const TsImage *image, const TsVitRunOptions *optio
   out->query_is_cls = in->has_cls;
   if ((gint64) n * n > G_MAXINT)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "%d tokens are too many for one forward pass", n);
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE,
+                   "%d tokens are too many for one forward pass (at most 46340: attention grows with the "
+                   "square of the token count); use a smaller --size", n);
       return NULL;
     }
 

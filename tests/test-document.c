@@ -291,8 +291,9 @@ test_document_curves (void)
     if (g_str_equal (curves[i].method->name, "pool"))
       {
         g_assert_cmpint (curves[i].points[1].tokens, ==, 108);
+        /* the curves measure like ts-sweep (float SSIM, agrees with ts_ssim to 1e-5) */
         g_assert_cmpfloat_with_epsilon (curves[i].points[1].values[TS_METRIC_SSIM], ts_document_get_ssim (doc),
-                                        1e-12);
+                                        1e-5);
         g_assert_cmpint (curves[i].points[2].tokens, ==, 48);
       }
   done (doc, &seen);

@@ -370,6 +370,42 @@ test_bad_run (void)
 }
 
 static void
+test_bad_helpers (void)
+{
+  g_autoptr (TsVit) vit = load_golden (&goldens[0]);
+  g_autoptr (TsImage) image = ts_test_gradient (56, 40);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TsVitOutput) merged = NULL;
+  static const float mean[3] = { 0.5f, 0.5f, 0.5f }, bad_std[3] = { 0.5f, 0.0f, 0.5f }, std[3] = { 0.25f, 0.25f, 0.25f };
+  TsVitRunOptions opt;
+  double fidelity = 0;
+
+  g_assert_false (ts_vit_set_normalization (vit, mean, bad_std, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_true (ts_vit_set_normalization (vit, mean, std, &error));
+  g_assert_cmpfloat (ts_vit_info (vit)->std[1], ==, 0.25f);
+
+  ts_vit_run_options_init (&opt);
+  g_assert_false (ts_vit_tome_fidelity (vit, image, &opt, &fidelity, NULL, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* a merged run keeps no per-patch tokens */
+  opt.tome_r = 4;
+  g_assert_true (ts_vit_tome_fidelity (vit, image, &opt, &fidelity, &merged, NULL, &error));
+  g_assert_null (ts_vit_output_features (merged, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (ts_model_attention_query_map (merged, 0, -1, TS_HEAD_FUSION_MEAN, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_null (ts_vit_new_random (TS_VIT_FAMILY_AUTO, 16, 64, 1, 1, 64, 2, 0, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+}
+
+static void
 test_resolve_layer (void)
 {
   g_autoptr (TsVit) vit = load_golden (&goldens[1]);
@@ -719,6 +755,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vit/parse-names", test_parse_names);
   g_test_add_func ("/vit/bad-run", test_bad_run);
   g_test_add_func ("/vit/resolve-layer", test_resolve_layer);
+  g_test_add_func ("/vit/bad-helpers", test_bad_helpers);
   g_test_add_func ("/vit/scene", test_scene);
   g_test_add_func ("/vit/random", test_random);
   g_test_add_func ("/model-attention/rollout-by-hand", test_rollout_hand);

@@ -126,23 +126,21 @@ ts_test_cli (char **out, char **err, const char *first_arg, ...)
     g_ptr_array_add (argv, (gpointer) a);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
+  /* callers reuse their out/err variables: replace, never leak, what they held */
+  if (out != NULL)
+    g_clear_pointer (out, g_free);
+  if (err != NULL)
+    g_clear_pointer (err, g_free);
   /* always capture: output left on our stdout would corrupt the TAP stream */
   {
     g_autofree char *o = NULL;
     g_autofree char *e = NULL;
     g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &e,
                                  &wait_status, &error));
-    /* callers reuse their out/err variables: replace, never leak, what they held */
     if (out)
-      {
-        g_free (*out);
-        *out = g_steal_pointer (&o);
-      }
+      *out = g_steal_pointer (&o);
     if (err)
-      {
-        g_free (*err);
-        *err = g_steal_pointer (&e);
-      }
+      *err = g_steal_pointer (&e);
   }
   g_assert_no_error (error);
   /* a signal is always a failure: never let a crash pass as an error exit */

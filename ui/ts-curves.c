@@ -57,7 +57,7 @@ void
 ts_method_color (guint index, GdkRGBA *rgba)
 {
   static const char *palette[] = {
-    "#3584e4", "#e66100", "#2ec27e", "#c061cb", "#f5c211", "#1c71d8", "#ed333b", "#865e3c", "#26a269", "#9141ac",
+    "#3584e4", "#e66100", "#2ec27e", "#9141ac", "#c64600", "#e01b24", "#f5c211", "#865e3c", "#00a0a0", "#ff77cc",
   };
   gdk_rgba_parse (rgba, palette[index % G_N_ELEMENTS (palette)]);
 }
@@ -310,9 +310,17 @@ ts_curves_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         }
     }
 
-  /* legend, top right */
+  /* legend, top right, on a veil so the curves under it do not hide it */
   {
     double ly = y0 + 18;
+    double lum = 0.3 * fg.red + 0.6 * fg.green + 0.1 * fg.blue;
+
+    if (self->curves->len > 0)
+      {
+        cairo_rectangle (cr, x0 + pw - 116, ly - 2, 112, 13.0 * self->curves->len + 4);
+        cairo_set_source_rgba (cr, lum < 0.5 ? 1 : 0.1, lum < 0.5 ? 1 : 0.1, lum < 0.5 ? 1 : 0.1, 0.8);
+        cairo_fill (cr);
+      }
     for (guint i = 0; i < self->curves->len; i++)
       {
         const TsCurve *c = &g_array_index (self->curves, TsCurve, i);

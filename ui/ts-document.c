@@ -343,6 +343,8 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
 
   r->serial = job->serial;
   r->change_time = job->change_time;
+  g_debug ("job %" G_GUINT64_FORMAT " starts %.1f ms after the change", job->serial,
+           (g_get_monotonic_time () - job->change_time) / 1000.0);
   r->psnr = r->ssim = r->retention = NAN;
   if (job->scene == NULL)
     {
@@ -365,6 +367,8 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   r->assignment = ts_method_run (job->method, scene, &job->params, cancellable, &error);
   if (r->assignment == NULL)
     goto fail;
+  g_debug ("job %" G_GUINT64_FORMAT ": %s assignment ready %.1f ms after the change", job->serial,
+           job->method->name, (g_get_monotonic_time () - job->change_time) / 1000.0);
   /* The groups are drawn at once; the reconstruction and quality follow. */
   post_partial (job, r, FALSE);
   r->recon = ts_reconstruct (scene->image, &scene->grid, r->assignment, job->params.fill, &error);
@@ -459,7 +463,6 @@ curves_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
         {
           TsMethodParams params = job->params;
           g_autoptr (TsAssignment) a = NULL;
-          g_autoptr (TsImage) recon = NULL;
           TsCurvePoint *p;
 
           if (g_cancellable_is_cancelled (cancellable))
@@ -485,16 +488,20 @@ curves_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
               p->values[TS_METRIC_RETENTION] = 1.0;
               continue;
             }
-          recon = ts_reconstruct (scene->image, &scene->grid, a, params.fill, NULL);
-          if (recon == NULL)
-            continue;
-          p = &u->curve.points[u->curve.n_points++];
-          p->tokens = a->n_out;
-          p->ratio = ts_assignment_ratio (a);
-          p->values[TS_METRIC_SSIM] = ts_ssim (scene->image, recon);
-          p->values[TS_METRIC_PSNR] = MIN (ts_psnr (scene->image, recon), 99.0);
-          p->values[TS_METRIC_RETENTION] =
-            a->d == scene->features->d ? ts_feature_retention (scene->features, a) : NAN;
+          /* measured the sweep's way (core/ts-sweep.h), like tokenscope-cli sweep */
+          {
+            TsSweepPoint pt = { 0 };
+            gboolean ok = ts_sweep_measure (scene, a, params.fill, &pt, NULL);
+            g_free (pt.error);
+            if (!ok)
+              continue;
+            p = &u->curve.points[u->curve.n_points++];
+            p->tokens = a->n_out;
+            p->ratio = ts_assignment_ratio (a);
+            p->values[TS_METRIC_SSIM] = pt.ssim;
+            p->values[TS_METRIC_PSNR] = MIN (pt.psnr, 99.0);
+            p->values[TS_METRIC_RETENTION] = pt.feature_retention;
+          }
         }
       g_main_context_invoke_full (context, G_PRIORITY_DEFAULT_IDLE, curve_update_cb, u, curve_update_free);
     }
@@ -720,12 +727,14 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   TsLoadOptions opts = { 0 };
   GError *error = NULL;
   TsMedia *media;
+  gint64 t0 = g_get_monotonic_time ();
 
   if (d->bytes)
     media = ts_media_load_from_memory (g_bytes_get_data (d->bytes, NULL), g_bytes_get_size (d->bytes),
                                        d->name, &opts, &error);
   else
     media = ts_media_load_any (d->path, &opts, &error);
+  g_debug ("loading %s took %.1f ms", d->name, (g_get_monotonic_time () - t0) / 1000.0);
   if (media == NULL)
     g_task_return_error (task, error);
   else
@@ -1077,6 +1086,25 @@ ts_document_set_fill (TsDocument *self, TsDropFill fill)
     return;
   self->params.fill = fill;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILL]);
+  schedule (self);
+}
+
+void
+ts_document_set_method_options (TsDocument *self, const TsMethodParams *options)
+{
+  TsMethodParams p;
+
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  p = *options;
+  p.tokens = self->params.tokens;
+  p.ratio = self->params.ratio;
+  p.tau = self->params.tau;
+  p.dominant_fraction = CLAMP (p.dominant_fraction, 0.0, 1.0);
+  p.rounds = CLAMP (p.rounds, 0, 50);
+  if (memcmp (&p, &self->params, sizeof p) == 0)
+    return;
+  self->params = p;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POOL_MODE]);
   schedule (self);
 }
 

@@ -82,6 +82,8 @@ void ts_document_set_pool_mode (TsDocument *self, TsPoolMode mode);
 void ts_document_set_tau (TsDocument *self, double tau);
 void ts_document_set_query (TsDocument *self, int token); /* -1: the mean token */
 void ts_document_set_fill (TsDocument *self, TsDropFill fill);
+/* Every method option of @options at once (the target and tau are kept). */
+void ts_document_set_method_options (TsDocument *self, const TsMethodParams *options);
 void ts_document_set_debounce (TsDocument *self, guint ms);
 /* The methods the curves measure (NULL: every registered method). */
 void ts_document_set_curve_methods (TsDocument *self, const char *const *names);

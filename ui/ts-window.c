@@ -82,6 +82,18 @@ struct _TsWindow {
   GtkAdjustment *patch_adjustment;
   GtkDropDown *features_dropdown;
 
+  /* Method options built in code (one row each, shown for the methods that read them) */
+  GtkWidget *adjacent_row;
+  GtkCheckButton *adjacent_check;
+  GtkWidget *dominant_row;
+  GtkAdjustment *dominant_adjustment;
+  GtkWidget *rounds_row;
+  GtkAdjustment *rounds_adjustment;
+  GtkWidget *detail_row;
+  GtkDropDown *detail_dropdown;
+  GtkWidget *protected_row;
+  GtkAdjustment *protected_adjustment;
+
   /* Owned references */
   TsDocument *document;
   GCancellable *load_cancellable;
@@ -209,6 +221,11 @@ update_method_controls (TsWindow *self)
   gtk_label_set_markup (self->explain_label, markup);
   gtk_label_set_label (self->summary_label, m->summary);
   gtk_widget_set_visible (self->pool_mode_row, g_str_equal (m->name, "pool"));
+  gtk_widget_set_visible (self->adjacent_row, g_str_equal (m->name, "greedy"));
+  gtk_widget_set_visible (self->protected_row, g_str_equal (m->name, "greedy") || g_str_equal (m->name, "tome"));
+  gtk_widget_set_visible (self->dominant_row, g_str_equal (m->name, "visionzip"));
+  gtk_widget_set_visible (self->rounds_row, g_str_equal (m->name, "resample"));
+  gtk_widget_set_visible (self->detail_row, g_str_equal (m->name, "adaptive"));
   gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->fill_dropdown)),
                           (m->flags & TS_METHOD_DROPS) != 0);
 }
@@ -233,6 +250,11 @@ sync_controls (TsWindow *self)
     }
   gtk_drop_down_set_selected (self->pool_mode_dropdown, ts_document_get_params (self->document)->pool_mode);
   gtk_drop_down_set_selected (self->fill_dropdown, ts_document_get_params (self->document)->fill);
+  gtk_check_button_set_active (self->adjacent_check, ts_document_get_params (self->document)->adjacent_only);
+  gtk_adjustment_set_value (self->dominant_adjustment, ts_document_get_params (self->document)->dominant_fraction);
+  gtk_adjustment_set_value (self->rounds_adjustment, ts_document_get_params (self->document)->rounds);
+  gtk_adjustment_set_value (self->protected_adjustment, ts_document_get_params (self->document)->n_protected);
+  gtk_drop_down_set_selected (self->detail_dropdown, ts_document_get_params (self->document)->detail);
   gtk_adjustment_set_value (self->tau_adjustment, log10 (ts_document_get_params (self->document)->tau));
   gtk_drop_down_set_selected (self->resize_dropdown, ts_document_get_resize_policy (self->document));
   gtk_adjustment_set_value (self->size_adjustment, ts_document_get_resize_size (self->document));
@@ -284,7 +306,9 @@ update_canvas (TsWindow *self, guint what)
 
   if (scene == NULL)
     return;
-  ts_canvas_set_images (self->canvas, scene->image, ts_document_get_reconstruction (self->document));
+  /* textures only when the pictures changed; new groups alone just swap the overlay */
+  if (what & (TS_DOCUMENT_CHANGED_SCENE | TS_DOCUMENT_CHANGED_RECONSTRUCTION | TS_DOCUMENT_CHANGED_MEDIA))
+    ts_canvas_set_images (self->canvas, scene->image, ts_document_get_reconstruction (self->document));
   /* the canvas blends the reconstruction itself, as a texture */
   ts_canvas_set_overlay (self->canvas,
                          ts_overlay_new (&scene->grid, ts_document_get_assignment (self->document), NULL,
@@ -479,6 +503,82 @@ fill_cb (GtkDropDown *dd, GParamSpec *pspec, TsWindow *self)
 {
   if (!self->updating)
     ts_document_set_fill (self->document, gtk_drop_down_get_selected (dd));
+}
+
+static void
+method_options_cb (TsWindow *self)
+{
+  TsMethodParams p;
+
+  if (self->updating)
+    return;
+  p = *ts_document_get_params (self->document);
+  p.adjacent_only = gtk_check_button_get_active (self->adjacent_check);
+  p.dominant_fraction = gtk_adjustment_get_value (self->dominant_adjustment);
+  p.rounds = (int) gtk_adjustment_get_value (self->rounds_adjustment);
+  p.n_protected = (int) gtk_adjustment_get_value (self->protected_adjustment);
+  p.detail = gtk_drop_down_get_selected (self->detail_dropdown);
+  ts_document_set_method_options (self->document, &p);
+}
+
+/* A "label ... control" row for a method option, inserted after @sibling. */
+static GtkWidget *
+option_row (TsWindow *self, GtkWidget *sibling, const char *label, GtkWidget *control, const char *tooltip)
+{
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *l = gtk_label_new (label);
+
+  gtk_label_set_xalign (GTK_LABEL (l), 0);
+  gtk_widget_set_hexpand (l, TRUE);
+  gtk_box_append (GTK_BOX (row), l);
+  gtk_box_append (GTK_BOX (row), control);
+  gtk_widget_set_tooltip_text (row, tooltip);
+  gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (sibling)), row, sibling);
+  gtk_widget_set_visible (row, FALSE);
+  return row;
+}
+
+static GtkWidget *
+option_spin (GtkAdjustment **adj, double lo, double hi, double step, double value, guint digits)
+{
+  GtkWidget *spin;
+
+  *adj = gtk_adjustment_new (value, lo, hi, step, step * 5, 0);
+  spin = gtk_spin_button_new (*adj, step, digits);
+  gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (spin), TRUE);
+  return spin;
+}
+
+static void
+build_method_options (TsWindow *self)
+{
+  static const char *details[] = { "Blur error", "Entropy", "Gradient", NULL };
+  GtkWidget *w;
+
+  self->adjacent_check = GTK_CHECK_BUTTON (gtk_check_button_new ());
+  self->adjacent_row = option_row (self, self->pool_mode_row, "Adjacent groups only", GTK_WIDGET (self->adjacent_check),
+                                   "Only spatially adjacent groups may merge");
+  g_signal_connect_swapped (self->adjacent_check, "toggled", G_CALLBACK (method_options_cb), self);
+
+  w = option_spin (&self->protected_adjustment, 0, 64, 1, 0, 0);
+  self->protected_row = option_row (self, self->adjacent_row, "Protected tokens", w,
+                                    "The first n tokens are never merged away (a CLS token)");
+  g_signal_connect_swapped (self->protected_adjustment, "value-changed", G_CALLBACK (method_options_cb), self);
+
+  w = option_spin (&self->dominant_adjustment, 0, 1, 0.05, 0.85, 2);
+  self->dominant_row = option_row (self, self->protected_row, "Dominant share", w,
+                                   "Share of the budget kept as the most important tokens; the rest are contextual merges");
+  g_signal_connect_swapped (self->dominant_adjustment, "value-changed", G_CALLBACK (method_options_cb), self);
+
+  w = option_spin (&self->rounds_adjustment, 0, 20, 1, 3, 0);
+  self->rounds_row = option_row (self, self->dominant_row, "Refinement rounds", w,
+                                 "Rounds of Q <- softmax(Q X^T / (tau sqrt(D))) X");
+  g_signal_connect_swapped (self->rounds_adjustment, "value-changed", G_CALLBACK (method_options_cb), self);
+
+  self->detail_dropdown = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (details));
+  self->detail_row = option_row (self, self->rounds_row, "Detail score", GTK_WIDGET (self->detail_dropdown),
+                                 "Which region splits next: blur error, luma entropy or gradient energy");
+  g_signal_connect_swapped (self->detail_dropdown, "notify::selected", G_CALLBACK (method_options_cb), self);
 }
 
 static void
@@ -704,6 +804,12 @@ is_sample_name (const char *name)
   return FALSE;
 }
 
+static int
+compare_strings (const void *a, const void *b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
 static char **
 list_samples (void)
 {
@@ -718,7 +824,7 @@ list_samples (void)
       }
   {
     char **v = g_strv_builder_end (b);
-    qsort (v, g_strv_length (v), sizeof (char *), (GCompareFunc) (void (*) (void)) g_strcmp0);
+    qsort (v, g_strv_length (v), sizeof (char *), compare_strings);
     return v;
   }
 }
@@ -949,6 +1055,41 @@ export_action (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+settings_response_cb (GtkNativeDialog *dialog, int response, TsWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr (GError) error = NULL;
+
+      if (path == NULL)
+        ts_window_show_notice (self, "Settings can only be written to local files");
+      else if (!ts_document_export_settings (self->document, path, &error))
+        ts_window_show_notice (self, error->message);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+export_settings_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TsWindow *self = TS_WINDOW (widget);
+  GtkFileChooserNative *chooser;
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  chooser = gtk_file_chooser_native_new ("Export Settings", GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                         "_Export", "_Cancel");
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "tokenscope-settings.json");
+  gtk_file_filter_set_name (filter, "TokenScope settings (tokenscope-cli --settings)");
+  gtk_file_filter_add_suffix (filter, "json");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_object_unref (filter);
+  g_signal_connect (chooser, "response", G_CALLBACK (settings_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
 copy_command_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   TsWindow *self = TS_WINDOW (widget);
@@ -1121,6 +1262,7 @@ ts_window_class_init (TsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
   gtk_widget_class_install_action (widget_class, "win.copy-command", NULL, copy_command_action);
+  gtk_widget_class_install_action (widget_class, "win.export-settings", NULL, export_settings_action);
   gtk_widget_class_install_action (widget_class, "win.mean-query", NULL, mean_query_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
@@ -1164,6 +1306,7 @@ ts_window_init (TsWindow *self)
     gtk_string_list_append (methods, all[i]->label);
   gtk_drop_down_set_model (self->method_dropdown, G_LIST_MODEL (methods));
 
+  build_method_options (self);
   for (guint i = 0; i < N_NUMBERS; i++)
     {
       GtkWidget *name = gtk_label_new (number_rows[i].label);

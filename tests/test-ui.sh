@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# test-ui.sh: the GTK application under X (Xvfb in CI) driven with real input.
+#
+# Starts `tokenscope` on its first embedded sample, then with xdotool: drags
+# the ratio slider, changes the method by keyboard, clicks patches (the heat
+# map must move), exports through the file chooser, opens a bad file (the
+# window must survive with the old image) and quits with Ctrl+Q. Screenshots
+# (ImageMagick `import`) are compared region by region. The window reports
+# its state and widget positions in a key file (TS_UI_STATE) so the script
+# knows where to click and what the document holds.
+#
+# Usage: test-ui.sh PATH/TO/tokenscope   (TAP output; exit 77 = skipped)
+set -u
+
+app=${1:?usage: test-ui.sh PATH/TO/tokenscope}
+n=0
+failed=0
+
+ok () { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok () { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+check () { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
+
+if [ -z "${DISPLAY:-}" ]; then
+  echo "1..0 # SKIP no X display (run under xvfb-run)"
+  exit 0
+fi
+for tool in xdotool import compare convert; do
+  if ! command -v $tool >/dev/null; then
+    echo "1..0 # SKIP $tool is not installed"
+    exit 0
+  fi
+done
+
+tmp=$(mktemp -d)
+pid=
+cleanup () {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill "$pid"; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+export XDG_CONFIG_HOME=$tmp/config XDG_DATA_HOME=$tmp/data TS_UI_STATE=$tmp/state.ini
+export GDK_BACKEND=x11 GTK_A11Y=none NO_AT_BRIDGE=1 TS_FRAME_TIMINGS=1
+
+state () { # state SECTION KEY
+  awk -F= -v s="[$1]" -v k="$2" '$0 == s { in_s = 1; next } /^\[/ { in_s = 0 } in_s && $1 == k { print $2; exit }' \
+    "$TS_UI_STATE" 2>/dev/null
+}
+
+# Waits (up to $2 s, default 60) until the shell condition $1 holds and the document is idle.
+wait_until () {
+  local limit=${2:-60} i=0
+  while [ $i -lt $((limit * 10)) ]; do
+    if [ -f "$TS_UI_STATE" ] && [ "$(state state busy)" = "false" ] && eval "$1"; then
+      sleep 0.3 # let the frame reach the screen
+      return 0
+    fi
+    sleep 0.1
+    i=$((i + 1))
+  done
+  return 1
+}
+
+shot () { import -window root "$tmp/$1.png"; }
+
+# The canvas area of a screenshot.
+crop_canvas () {
+  local x y w h
+  x=$(( $(state canvas x) + wx )); y=$(( $(state canvas y) + wy ))
+  w=$(state canvas width); h=$(state canvas height)
+  convert "$tmp/$1.png" -crop "${w}x${h}+${x}+${y}" +repage "$tmp/$1-canvas.png"
+}
+
+# Pixels that differ by more than 10% between two canvas crops.
+differ () { compare -metric AE -fuzz 10% "$tmp/$1-canvas.png" "$tmp/$2-canvas.png" null: 2>&1 | cut -d' ' -f1; }
+
+click_at () { xdotool mousemove --sync "$1" "$2" click 1; }
+
+echo "1..15"
+
+"$app" 2>"$tmp/stderr.txt" &
+pid=$!
+if wait_until '[ "$(state state tokens_out)" -gt 0 ] 2>/dev/null' 120; then
+  ok "starts on an embedded sample and shows a result"
+else
+  not_ok "starts on an embedded sample and shows a result"
+  cat "$tmp/stderr.txt" >&2
+  exit 1
+fi
+wid=$(xdotool search --sync --onlyvisible --pid "$pid" 2>/dev/null | head -1)
+eval "$(xdotool getwindowgeometry --shell "$wid" | sed -n 's/^\(X\|Y\)=/w\L\1=/p')"
+wx=${wx:-0}; wy=${wy:-0}
+xdotool windowfocus --sync "$wid" 2>/dev/null || true
+name0=$(state state name)
+in0=$(state state tokens_in)
+out0=$(state state tokens_out)
+check "the sample has a grid ($in0 tokens) and pooled tokens ($out0)" '[ "$in0" -gt "$out0" ]'
+
+shot a; crop_canvas a
+sd=$(convert "$tmp/a-canvas.png" -colorspace gray -format '%[fx:standard_deviation]' info:)
+check "the canvas shows a picture (grey-level std $sd)" 'awk -v s="$sd" "BEGIN { exit !(s > 0.05) }"'
+
+# Ratio: click at 90% of the slider (log scale: about 42x), then End (64x).
+rx=$(( $(state ratio x) + wx + $(state ratio width) * 9 / 10 ))
+ry=$(( $(state ratio y) + wy + $(state ratio height) / 2 ))
+click_at "$rx" "$ry"
+wait_until '[ "$(state state tokens_out)" -lt "$out0" ]'
+out1=$(state state tokens_out)
+check "clicking the ratio slider compresses harder ($out0 -> $out1 tokens)" '[ "$out1" -lt "$out0" ]'
+xdotool key --clearmodifiers End
+wait_until 'awk -v r="$(state state ratio)" "BEGIN { exit !(r >= 63.9) }"'
+out2=$(state state tokens_out)
+check "End on the slider reaches 64x ($(state state ratio), $out2 tokens)" 'awk -v r="$(state state ratio)" "BEGIN { exit !(r >= 63.9) }"'
+shot b; crop_canvas b
+d=$(differ a b)
+check "the canvas changed with the ratio ($d pixels differ)" '[ "$d" -gt 5000 ]'
+
+# Method by keyboard: open the dropdown, next entry, Enter.
+m0=$(state state method)
+mx=$(( $(state method x) + wx + 20 )); my=$(( $(state method y) + wy + $(state method height) / 2 ))
+click_at "$mx" "$my"
+sleep 0.8
+xdotool key --clearmodifiers Down Return
+wait_until '[ "$(state state method)" != "$m0" ]'
+m1=$(state state method)
+check "the method dropdown changes the method by keyboard ($m0 -> $m1)" '[ "$m1" != "$m0" ]'
+shot c; crop_canvas c
+d=$(differ b c)
+check "the canvas changed with the method ($d pixels differ)" '[ "$d" -gt 2000 ]'
+
+# Click a patch: it becomes the attention query and the heat map turns on.
+t2=$(state patch2 token)
+click_at $(( $(state patch2 x) + wx )) $(( $(state patch2 y) + wy ))
+wait_until '[ "$(state state query)" = "$t2" ]'
+check "clicking patch $t2 makes it the attention query with the heat map on" \
+  '[ "$(state state query)" = "$t2" ] && [ "$(state state heatmap)" = "true" ]'
+shot d; crop_canvas d
+t0=$(state patch0 token)
+click_at $(( $(state patch0 x) + wx )) $(( $(state patch0 y) + wy ))
+wait_until '[ "$(state state query)" = "$t0" ]'
+shot e; crop_canvas e
+d=$(differ d e)
+check "the heat map moved with the query ($t2 -> $t0: $d pixels differ)" '[ "$(state state query)" = "$t0" ] && [ "$d" -gt 2000 ]'
+
+# Export through the file chooser: Ctrl+E, type a full path, Enter.
+# Focuses the dialog titled $1 (there is no window manager to do it).
+focus_dialog () {
+  local dlg
+  dlg=$(timeout 10 xdotool search --sync --name "^$1\$" 2>/dev/null | head -1)
+  [ -n "$dlg" ] && xdotool windowfocus --sync "$dlg" 2>/dev/null
+  sleep 0.5
+}
+
+# Gives the main window the keyboard back: a click on the header bar's title
+# (no window manager runs under Xvfb to do it after a popover closed).
+refocus () {
+  xdotool windowfocus --sync "$wid" 2>/dev/null || true
+  click_at $((wx + 560)) $((wy + 12))
+  sleep 0.3
+}
+
+export_to () {
+  refocus
+  xdotool key --clearmodifiers ctrl+e
+  focus_dialog Export
+  [ -n "${TS_UI_DEBUG:-}" ] && import -window root "$TS_UI_DEBUG-export.png"
+  xdotool key --clearmodifiers ctrl+a
+  xdotool type --delay 20 "$1"
+  xdotool key --clearmodifiers Return
+  local i=0
+  while [ ! -s "$1" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  sleep 0.5
+}
+export_to "$tmp/overlay.png"
+check "Ctrl+E exports the overlay as PNG" '[ "$(head -c 4 "$tmp/overlay.png" | tail -c 3)" = "PNG" ]'
+export_to "$tmp/numbers.json"
+check "Ctrl+E exports the numbers as JSON" 'grep -q "\"tokens_out\" : $(state state tokens_out)" "$tmp/numbers.json"'
+
+# A bad file: Ctrl+O, type its path; a banner explains, the picture stays.
+printf 'this is not an image' >"$tmp/broken.png"
+refocus
+xdotool key --clearmodifiers ctrl+o
+focus_dialog "Open Image"
+xdotool type --delay 20 "$tmp/broken.png"
+sleep 0.3
+xdotool key --clearmodifiers Return
+wait_until '[ "$(state state banner)" = "true" ]' 20
+check "a bad file shows a banner and keeps $name0" \
+  'kill -0 $pid && [ "$(state state banner)" = "true" ] && [ "$(state state name)" = "$name0" ] && [ "$(state state tokens_in)" = "$in0" ]'
+shot f; crop_canvas f
+# the banner floats over the top of the canvas: compare below it
+for s in e f; do convert "$tmp/$s-canvas.png" -gravity south -crop 100%x70%+0+0 +repage "$tmp/$s-low-canvas.png"; done
+d=$(differ e-low f-low)
+check "the old picture is still shown ($d pixels differ below the banner; a new picture differs by 80000+)" '[ "$d" -lt 8000 ]'
+
+# Ctrl+Q quits cleanly and saves the settings.
+refocus
+xdotool key --clearmodifiers ctrl+q
+i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+status=0
+if kill -0 "$pid" 2>/dev/null; then status=124; else wait "$pid"; status=$?; fi
+pid=
+check "Ctrl+Q quits with status 0 ($status) and saves the settings" \
+  '[ "$status" = 0 ] && grep -q "^method=$m1" "$XDG_CONFIG_HOME/tokenscope/settings.ini"'
+
+grep '^ts-frame' "$tmp/stderr.txt" | tail -3 | sed 's/^/# /'
+exit 0
