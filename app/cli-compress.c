@@ -4,12 +4,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ts-overlay-render.h"
 
 typedef struct {
   char *features;
   char *grid;
   char *json;
   char *recon;
+  char *overlay;
   char *export_features;
 } CompressOptions;
 
@@ -20,6 +22,7 @@ compress_options_clear (CompressOptions *o)
   g_free (o->grid);
   g_free (o->json);
   g_free (o->recon);
+  g_free (o->overlay);
   g_free (o->export_features);
 }
 
@@ -227,6 +230,8 @@ int
 ts_cli_compress (int argc, char **argv)
 {
   TsCliImageOptions io;
+  TsCliModelOptions mo = { 0 };
+  g_autoptr (TsVit) vit = NULL;
   TsSettings settings;
   CompressOptions o = { 0 };
   g_autoptr (GOptionContext) context = NULL;
@@ -248,6 +253,9 @@ ts_cli_compress (int argc, char **argv)
       "Token grid of npy features when it differs from the image's (the image is resampled to it)", "RxC" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &o.json, "Write JSON to FILE (- for standard output)", "FILE" },
     { "recon", 0, 0, G_OPTION_ARG_FILENAME, &o.recon, "Save the reconstruction as PNG", "OUT.png" },
+    { "overlay", 0, 0, G_OPTION_ARG_FILENAME, &o.overlay,
+      "Publication figure: token groups (mean fill + borders), regions and dropped patches over the image "
+      "(.png, .svg or .pdf)", "OUT" },
     { "export-features", 0, 0, G_OPTION_ARG_FILENAME, &o.export_features,
       "Save the compressed tokens' features as float32 [tokens, D] .npy", "OUT.npy" },
     G_OPTION_ENTRY_NULL
@@ -277,6 +285,8 @@ ts_cli_compress (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, NULL);
   ts_cli_add_method_options (context, &settings);
   ts_cli_add_image_options (context, &io);
+  ts_cli_model_options_init (&mo);
+  ts_cli_add_model_options (context, &mo);
 
   if (!ts_cli_parse (context, &argc, &argv))
     {
@@ -293,7 +303,16 @@ ts_cli_compress (int argc, char **argv)
       status = ts_cli_fail (error);
       goto out;
     }
-  if ((scene = load_scene (argv[1], &io, &o, &settings, &error)) == NULL)
+  if (mo.file != NULL)
+    {
+      if ((vit = ts_cli_load_model (&mo, &error)) == NULL ||
+          (scene = ts_cli_model_scene (vit, &mo, argv[1], &io, NULL, &error)) == NULL)
+        {
+          status = ts_cli_fail (error);
+          goto out;
+        }
+    }
+  else if ((scene = load_scene (argv[1], &io, &o, &settings, &error)) == NULL)
     {
       status = ts_cli_fail (error);
       goto out;
@@ -315,6 +334,23 @@ ts_cli_compress (int argc, char **argv)
   ssim = ts_ssim (scene->image, recon);
   retention = ts_feature_retention (scene->features, a);
 
+  if (o.overlay != NULL)
+    {
+      g_autoptr (TsOverlay) overlay = ts_overlay_new (&scene->grid, a, recon, NULL);
+      TsOverlayOptions oo;
+      ts_overlay_options_init (&oo);
+      oo.grid = FALSE;
+      oo.borders = TRUE;
+      oo.fill = TS_GROUP_FILL_MEAN;
+      oo.fill_opacity = 1.0;
+      oo.regions = a->regions != NULL;
+      oo.dim_dropped = TRUE;
+      if (!ts_overlay_render_file (scene->image, overlay, &oo, o.overlay, &error))
+        {
+          status = ts_cli_fail (error);
+          goto out;
+        }
+    }
   if (o.recon != NULL && !ts_image_save_png (recon, o.recon, &error))
     {
       status = ts_cli_fail (error);
@@ -357,6 +393,7 @@ ts_cli_compress (int argc, char **argv)
     }
 out:
   compress_options_clear (&o);
+  ts_cli_model_options_clear (&mo);
   ts_settings_clear (&settings);
   ts_cli_image_options_clear (&io);
   return status;
