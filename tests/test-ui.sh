@@ -146,7 +146,7 @@ check "the heat map moved with the query ($t2 -> $t0: $d pixels differ)" '[ "$(s
 # Focuses the dialog titled $1 (there is no window manager to do it).
 focus_dialog () {
   local dlg
-  dlg=$(timeout 10 xdotool search --sync --name "^$1\$" 2>/dev/null | head -1)
+  dlg=$(timeout 30 xdotool search --sync --name "^$1\$" 2>/dev/null | head -1)
   [ -n "$dlg" ] && xdotool windowfocus --sync "$dlg" 2>/dev/null
   sleep 0.5
 }
@@ -168,7 +168,7 @@ export_to () {
   xdotool type --delay 20 "$1"
   xdotool key --clearmodifiers Return
   local i=0
-  while [ ! -s "$1" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  while [ ! -s "$1" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
   sleep 0.5
 }
 export_to "$tmp/overlay.png"
@@ -197,7 +197,7 @@ check "the old picture is still shown ($d pixels differ below the banner; a new 
 refocus
 xdotool key --clearmodifiers ctrl+q
 i=0
-while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 status=0
 if kill -0 "$pid" 2>/dev/null; then status=124; else wait "$pid"; status=$?; fi
 pid=
