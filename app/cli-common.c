@@ -309,11 +309,7 @@ ts_cli_write_json (JsonNode *root, const char *dest, GError **error)
 void
 ts_json_add_double (JsonBuilder *b, const char *key, double v)
 {
-  json_builder_set_member_name (b, key);
-  if (isfinite (v))
-    json_builder_add_double_value (b, v);
-  else
-    json_builder_add_null_value (b);
+  ts_report_add_double (b, key, v);
 }
 
 /* ---- --model ---------------------------------------------------------------- */
