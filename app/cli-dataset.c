@@ -5,12 +5,62 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ts-plot-render.h"
+
+/* The dataset's curves: mean Q per method and ratio, the p10..p90 band around it. */
+static gboolean
+save_summary_plot (JsonNode *summary, const char *path, GError **error)
+{
+  JsonObject *root = json_node_get_object (summary);
+  JsonArray *methods = json_object_get_array_member (root, "methods");
+  const char *metric = json_object_get_string_member (root, "metric");
+  g_autoptr (TsPlot) plot = ts_plot_new ();
+  g_autofree char *title = g_strdup_printf ("%" G_GINT64_FORMAT " images: mean %s, band p10-p90",
+                                            json_object_get_int_member (root, "images"),
+                                            strcmp (metric, "ssim") == 0 ? "SSIM" : "feature retention");
+
+  for (guint k = 0; k < json_array_get_length (methods); k++)
+    {
+      JsonObject *m = json_array_get_object_element (methods, k);
+      JsonArray *points = json_object_get_array_member (m, "points");
+      guint n = json_array_get_length (points);
+      g_autofree double *r = g_new (double, MAX (n, 1));
+      g_autofree double *q = g_new (double, MAX (n, 1));
+      g_autofree double *lo = g_new (double, MAX (n, 1));
+      g_autofree double *hi = g_new (double, MAX (n, 1));
+      JsonNode *rec = json_object_get_member (m, "recommended_ratio");
+      const char *name = json_object_get_string_member (m, "method");
+
+      for (guint i = 0; i < n; i++)
+        {
+          JsonObject *pt = json_array_get_object_element (points, i);
+          JsonObject *st = json_object_get_object_member (pt, metric);
+          JsonNode *mean = json_object_get_member (st, "mean");
+          JsonNode *p10 = json_object_get_member (st, "p10");
+          JsonNode *p90 = json_object_get_member (st, "p90");
+          r[i] = json_object_get_double_member (pt, "ratio");
+          q[i] = JSON_NODE_HOLDS_NULL (mean) ? NAN : json_node_get_double (mean);
+          lo[i] = JSON_NODE_HOLDS_NULL (p10) ? NAN : json_node_get_double (p10);
+          hi[i] = JSON_NODE_HOLDS_NULL (p90) ? NAN : json_node_get_double (p90);
+        }
+      ts_plot_add_series (plot, name, strcmp (name, "downsample") == 0, r, q, (int) n,
+                          rec && !JSON_NODE_HOLDS_NULL (rec) ? json_node_get_double (rec) : 0);
+      ts_plot_set_spread (plot, r, lo, hi, (int) n);
+    }
+  ts_plot_set_title (plot, title);
+  ts_plot_set_y_label (plot, strcmp (metric, "ssim") == 0 ? "SSIM" : "feature retention");
+  ts_plot_set_threshold (plot, json_object_get_double_member (root, "threshold"));
+  ts_plot_set_bands (plot, TRUE);
+  return ts_plot_save (plot, path, 900, 560, 1.0, error);
+}
 
 int
 ts_cli_summarize (int argc, char **argv)
 {
   g_autofree char *metric = NULL;
   g_autofree char *out = NULL;
+  g_autofree char *plot = NULL;
+  g_autofree char *plot_path = NULL;
   double threshold = ts_cli_settings ()->threshold;
   int extremes = 5;
   g_autoptr (GOptionContext) context = NULL;
@@ -25,6 +75,8 @@ ts_cli_summarize (int argc, char **argv)
     { "metric", 0, 0, G_OPTION_ARG_STRING, &metric, "Quality for recommendations: ssim (default) or feature", "Q" },
     { "threshold", 't', 0, G_OPTION_ARG_DOUBLE, &threshold, "Quality threshold (default 0.95)", "Q" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Folder for summary.json and summary.csv (default: the first OUT)", "DIR" },
+    { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot,
+      "The curves figure (default OUT/summary-curves.svg; .png and .pdf too)", "FILE" },
     { "extremes", 0, 0, G_OPTION_ARG_INT, &extremes, "How many most/least redundant images to list (default 5)", "N" },
     G_OPTION_ENTRY_NULL
   };
@@ -70,7 +122,9 @@ ts_cli_summarize (int argc, char **argv)
   json_path = g_build_filename (out, "summary.json", NULL);
   csv_path = g_build_filename (out, "summary.csv", NULL);
   csv = ts_summary_to_csv (summary);
-  if (!ts_cli_write_json (summary, json_path, &error) || !ts_file_write (csv_path, csv, strlen (csv), &error))
+  plot_path = plot ? g_strdup (plot) : g_build_filename (out, "summary-curves.svg", NULL);
+  if (!ts_cli_write_json (summary, json_path, &error) || !ts_file_write (csv_path, csv, strlen (csv), &error) ||
+      !save_summary_plot (summary, plot_path, &error))
     return ts_cli_fail (error);
 
   {
@@ -104,7 +158,7 @@ ts_cli_summarize (int argc, char **argv)
           }
         printf ("%-12s %12s %12s %s\n", json_object_get_string_member (m, "method"), a, b, c);
       }
-    printf ("wrote %s and %s\n", json_path, csv_path);
+    printf ("wrote %s, %s and %s\n", json_path, csv_path, plot_path);
   }
   return TS_EXIT_OK;
 }

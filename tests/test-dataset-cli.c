@@ -111,6 +111,17 @@ test_shards_equal_one_run (void)
   cb = read_file (merged, "summary.csv");
   g_assert_cmpstr (ca, ==, cb);
   g_assert_true (g_str_has_prefix (ca, "method,ratio,metric,n,mean,std,p10,p50,p90\n"));
+  /* the curves figure with p10..p90 bands */
+  {
+    g_autofree char *svg = read_file (one, "summary-curves.svg");
+    g_autofree char *png = g_build_filename (merged, "curves.png", NULL);
+    g_autoptr (TsImage) fig = NULL;
+    g_assert_nonnull (strstr (svg, "<svg"));
+    g_assert_cmpint (ts_test_cli (NULL, NULL, "summarize", s0, s1, s2, "--out", merged, "--plot", png, NULL), ==, 0);
+    fig = ts_image_load (png, NULL, NULL);
+    g_assert_nonnull (fig);
+    g_assert_cmpint (fig->width, ==, 900);
+  }
 }
 
 static void

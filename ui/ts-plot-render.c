@@ -15,6 +15,7 @@ typedef struct {
   int n;
   double *ratio;
   double *q;
+  double *lo, *hi;  /* optional spread (e.g. p10..p90 over a dataset), aligned with ratio/q */
   double optimal;
 } Series;
 
@@ -63,6 +64,8 @@ series_free (gpointer data)
   g_free (s->name);
   g_free (s->ratio);
   g_free (s->q);
+  g_free (s->lo);
+  g_free (s->hi);
   g_free (s);
 }
 
@@ -109,6 +112,27 @@ ts_plot_add_series (TsPlot *plot, const char *name, gboolean baseline, const dou
       }
   s->optimal = optimal_ratio;
   g_ptr_array_add (plot->series, s);
+}
+
+void
+ts_plot_set_spread (TsPlot *plot, const double *ratios, const double *lo, const double *hi, int n)
+{
+  Series *s;
+
+  g_return_if_fail (plot->series->len > 0);
+  s = g_ptr_array_index (plot->series, plot->series->len - 1);
+  g_clear_pointer (&s->lo, g_free);
+  g_clear_pointer (&s->hi, g_free);
+  s->lo = g_new (double, MAX (s->n, 1));
+  s->hi = g_new (double, MAX (s->n, 1));
+  /* match by ratio: add_series dropped non-finite points */
+  for (int k = 0; k < s->n; k++)
+    {
+      s->lo[k] = s->hi[k] = s->q[k];
+      for (int i = 0; i < n; i++)
+        if (ratios[i] == s->ratio[k] && isfinite (lo[i]) && isfinite (hi[i]))
+          s->lo[k] = lo[i], s->hi[k] = hi[i];
+    }
 }
 
 TsPlot *
@@ -190,6 +214,8 @@ layout (const TsPlot *p, double width, double height, Layout *L)
           rmin = MIN (rmin, se->ratio[i]);
           rmax = MAX (rmax, se->ratio[i]);
           qmin = MIN (qmin, se->q[i]);
+          if (se->lo)
+            qmin = MIN (qmin, se->lo[i]);
         }
     }
   if (isfinite (p->current_ratio) && isfinite (p->current_q) && p->current_ratio >= 1)
@@ -433,6 +459,30 @@ draw_series (const TsPlot *p, cairo_t *cr, const Layout *L)
   cairo_save (cr);
   cairo_rectangle (cr, L->x0, L->y0, L->w, L->h);
   cairo_clip (cr);
+  /* Spreads under everything, translucent in their series' colour. */
+  colour = 0;
+  for (guint s = 0; s < p->series->len; s++)
+    {
+      const Series *se = g_ptr_array_index (p->series, s);
+      double rgb[3];
+      if (!se->baseline)
+        colour++;
+      if (se->lo == NULL || se->n < 2)
+        continue;
+      series_rgb (se, se->baseline ? 0 : colour - 1, rgb);
+      for (int i = 0; i < se->n; i++)
+        {
+          if (i == 0)
+            cairo_move_to (cr, xr (L, se->ratio[i]), yq (L, se->hi[i]));
+          else
+            cairo_line_to (cr, xr (L, se->ratio[i]), yq (L, se->hi[i]));
+        }
+      for (int i = se->n - 1; i >= 0; i--)
+        cairo_line_to (cr, xr (L, se->ratio[i]), yq (L, se->lo[i]));
+      cairo_close_path (cr);
+      cairo_set_source_rgba (cr, rgb[0], rgb[1], rgb[2], se->baseline ? 0.10 : 0.16);
+      cairo_fill (cr);
+    }
   /* Baseline first (under), then the methods in order. */
   for (int pass = 0; pass < 2; pass++)
     {

@@ -32,6 +32,9 @@ void ts_plot_free (TsPlot *plot);
 /* Copies @n points; @optimal_ratio 0 = none. NaN qualities are skipped. */
 void ts_plot_add_series (TsPlot *plot, const char *name, gboolean baseline, const double *ratios, const double *q,
                          int n, double optimal_ratio);
+/* A spread around the series added last (e.g. p10..p90 over a dataset),
+ * drawn as a translucent band: lo[i], hi[i] at ratios[i]. */
+void ts_plot_set_spread (TsPlot *plot, const double *ratios, const double *lo, const double *hi, int n);
 void ts_plot_set_title (TsPlot *plot, const char *title);
 void ts_plot_set_y_label (TsPlot *plot, const char *label);
 /* NaN hides the line. */
