@@ -92,7 +92,10 @@ test_sweep_files (void)
   g_assert_cmpint (status, ==, 0);
   g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
   g_assert_true (g_str_has_prefix (text, "method,baseline,ratio,tokens,ssim,psnr,feature_retention,efficiency"));
-  g_assert_cmpint (g_strv_length (g_strsplit (text, "\n", -1)), ==, 6); /* header + 4 rows + final "" */
+  {
+    g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+    g_assert_cmpint (g_strv_length (lines), ==, 6); /* header + 4 rows + final "" */
+  }
   g_assert_true (g_file_test (svg, G_FILE_TEST_EXISTS));
   status = ts_test_cli (NULL, NULL, "sweep", photo (), "--methods", "pool", "--ratios", "1,4", "--plot", png,
                         "--plot-size", "450x280", "-q", NULL);
