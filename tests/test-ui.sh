@@ -76,7 +76,7 @@ differ () { compare -metric AE -fuzz 10% "$tmp/$1-canvas.png" "$tmp/$2-canvas.pn
 
 click_at () { xdotool mousemove --sync "$1" "$2" click 1; }
 
-echo "1..15"
+echo "1..17"
 
 "$app" 2>"$tmp/stderr.txt" &
 pid=$!
@@ -193,7 +193,42 @@ for s in e f; do convert "$tmp/$s-canvas.png" -gravity south -crop 100%x70%+0+0 
 d=$(differ e-low f-low)
 check "the old picture is still shown ($d pixels differ below the banner; a new picture differs by 80000+)" '[ "$d" -lt 8000 ]'
 
-# Ctrl+Q quits cleanly and saves the settings.
+# Stress: many files in a row through the file chooser, every third one broken.
+# The app must stay alive, show the last good file, and not pile up threads.
+samples=$(cd "$(dirname "$0")/../resources/samples" && pwd)
+stress=${TS_UI_STRESS_FILES:-8} # 100 by hand: TS_UI_STRESS_FILES=100 (about 17 s a file here)
+threads0=$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status")
+last_good=$name0
+for k in $(seq 1 "$stress"); do
+  if [ $((k % 3)) = 0 ]; then
+    f="$tmp/bad-$k.png"
+    head -c $((k * 7)) /dev/urandom >"$f"
+  else
+    src=$(ls "$samples"/0[1-46]*.png | sed -n "$(( (k % 5) + 1 ))p")
+    f="$tmp/good-$k.png"
+    cp "$src" "$f"
+    last_good=good-$k.png
+  fi
+  refocus
+  xdotool key --clearmodifiers ctrl+o
+  focus_dialog "Open Image"
+  xdotool key --clearmodifiers ctrl+a
+  xdotool type --delay 5 "$f"
+  xdotool key --clearmodifiers Return
+  # the name changes as soon as the file is read; the computations behind it may still run
+  i=0
+  if [ $((k % 3)) = 0 ]; then sleep 0.4; else
+    while [ "$(state state name)" != "$last_good" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+  fi
+done
+wait_until "[ \"\$(state state name)\" = \"$last_good\" ]" 60
+threads1=$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+check "$stress files in a row (a third broken): alive, showing the last good one ($(state state name))" \
+  'kill -0 $pid && [ "$(state state name)" = "$last_good" ]'
+check "no threads pile up ($threads0 before, $threads1 after)" '[ -n "$threads1" ] && [ "$threads1" -le $((threads0 + 8)) ]'
+
+# Ctrl+Q quits cleanly and saves the settings (the last open just started the
+# curves' long background measurement: closing must cancel it, not wait or crash).
 refocus
 xdotool key --clearmodifiers ctrl+q
 i=0
