@@ -4,33 +4,6 @@
 
 #include <math.h>
 
-static float *
-lcg_matrix (int n, int d, guint32 seed)
-{
-  float *x = g_new (float, (gsize) n * d);
-  guint32 s = seed & 0x7FFFFFFF;
-
-  for (int i = 0; i < n * d; i++)
-    {
-      s = (s * 1103515245u + 12345u) & 0x7FFFFFFF;
-      x[i] = (float) ((s >> 8) / (double) (1 << 23) - 0.5);
-    }
-  return x;
-}
-
-static TsScene *
-feature_scene (int rows, int cols, int d, const float *data)
-{
-  TsImage *image = ts_test_solid (cols * 2, rows * 2, 100, 120, 140);
-  TsFeatures *f = ts_features_new (rows * cols, d, NULL);
-  TsScene *scene;
-
-  memcpy (f->data, data, sizeof (float) * (gsize) rows * cols * d);
-  scene = ts_scene_new (image, 2, TS_FEATURES_NPY, f, NULL);
-  g_assert_nonnull (scene);
-  return scene;
-}
-
 /* The definition, literally: recompute every group's size-weighted mean (in
  * double) and every allowed pair's cosine, merge the best pair (ties: the
  * lexicographically first (smaller key, larger key)), repeat. Groups are
@@ -124,8 +97,8 @@ test_naive (void)
     {
       const NaiveCase *nc = &naive_cases[c];
       int n = nc->rows * nc->cols;
-      g_autofree float *x = lcg_matrix (n, nc->d, nc->seed);
-      g_autoptr (TsScene) scene = feature_scene (nc->rows, nc->cols, nc->d, x);
+      g_autofree float *x = ts_test_lcg_matrix (n, nc->d, nc->seed);
+      g_autoptr (TsScene) scene = ts_test_feature_scene (nc->rows, nc->cols, nc->d, x);
       g_autoptr (GError) error = NULL;
       g_autoptr (TsAssignment) a = ts_greedy (scene, nc->target, nc->adjacent, nc->prot, NULL, &error);
       /* the projection-bound path (global mode) must give the same merges */
@@ -153,7 +126,7 @@ test_ties (void)
 {
   const float x[] = { 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0 };
   const int expect[] = { 0, 0, 0, 0, 1, 2 };
-  g_autoptr (TsScene) scene = feature_scene (1, 6, 2, x);
+  g_autoptr (TsScene) scene = ts_test_feature_scene (1, 6, 2, x);
 
   for (int adj = 0; adj <= 1; adj++)
     {
@@ -172,7 +145,7 @@ test_adjacent (void)
 {
   const float x[] = { 1, 0, 0, 1, 1, 0.05f, 0, 1 };
   const int global[] = { 0, 1, 2, 1 }, adjacent[] = { 0, 1, 1, 2 };
-  g_autoptr (TsScene) scene = feature_scene (1, 4, 2, x);
+  g_autoptr (TsScene) scene = ts_test_feature_scene (1, 4, 2, x);
   g_autoptr (TsAssignment) a = ts_greedy (scene, 3, FALSE, 0, NULL, NULL);
   g_autoptr (TsAssignment) b = ts_greedy (scene, 3, TRUE, 0, NULL, NULL);
 
@@ -280,7 +253,7 @@ static void
 test_bad_input (void)
 {
   const float x[] = { 1, 0, 0, 1, 1, 0.05f, 0, 1 };
-  g_autoptr (TsScene) scene = feature_scene (1, 4, 2, x);
+  g_autoptr (TsScene) scene = ts_test_feature_scene (1, 4, 2, x);
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
   struct {
     int target, prot;

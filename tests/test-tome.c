@@ -4,35 +4,6 @@
 
 #include <math.h>
 
-/* The LCG of tests/golden/tome_golden.py. */
-static float *
-lcg_matrix (int n, int d, guint32 seed)
-{
-  float *x = g_new (float, (gsize) n * d);
-  guint32 s = seed & 0x7FFFFFFF;
-
-  for (int i = 0; i < n * d; i++)
-    {
-      s = (s * 1103515245u + 12345u) & 0x7FFFFFFF;
-      x[i] = (float) ((s >> 8) / (double) (1 << 23) - 0.5);
-    }
-  return x;
-}
-
-/* A scene whose grid is rows x cols (patch 2 on a grey image) with the given features. */
-static TsScene *
-feature_scene (int rows, int cols, int d, const float *data)
-{
-  TsImage *image = ts_test_solid (cols * 2, rows * 2, 100, 120, 140);
-  TsFeatures *f = ts_features_new (rows * cols, d, NULL);
-  TsScene *scene;
-
-  memcpy (f->data, data, sizeof (float) * (gsize) rows * cols * d);
-  scene = ts_scene_new (image, 2, TS_FEATURES_NPY, f, NULL);
-  g_assert_nonnull (scene);
-  return scene;
-}
-
 typedef struct {
   int n, d, r, protected, seed;
   int dst[24];
@@ -54,7 +25,7 @@ test_official (void)
   for (guint c = 0; c < G_N_ELEMENTS (golden); c++)
     {
       const GoldenCase *gc = &golden[c];
-      g_autofree float *x = lcg_matrix (gc->n, gc->d, gc->seed);
+      g_autofree float *x = ts_test_lcg_matrix (gc->n, gc->d, gc->seed);
       g_autofree int *dst = g_new (int, gc->n);
       g_autoptr (GError) error = NULL;
       int merged = ts_tome_match (x, gc->n, gc->d, gc->r, gc->protected, dst, NULL, &error);
@@ -106,7 +77,7 @@ test_size_weighted (void)
    * Scores: 0 -> 1: 0.9988, 2 -> 3: 0.9988 (tie, A position 0 first), 4 -> 1: 0.9783.
    * r = 2 merges 0 into 1 and 2 into 3: groups {0,1} {2,3} {4}. */
   const float x[] = { 1, 0, 1, 0.05f, 0, 1, 0.05f, 1, 1, 0.3f };
-  g_autoptr (TsScene) scene = feature_scene (1, 5, 2, x);
+  g_autoptr (TsScene) scene = ts_test_feature_scene (1, 5, 2, x);
   g_autoptr (TsAssignment) a = ts_tome (scene, 3, 0, 0, NULL, NULL);
   const int expect[] = { 0, 0, 1, 1, 2 };
 

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 static char *tmpdir;
@@ -108,6 +109,33 @@ ts_test_solid (int width, int height, guint8 r, guint8 g, guint8 b)
   for (gsize i = 0; i < (gsize) width * height; i++)
     image->data[i * 3] = r, image->data[i * 3 + 1] = g, image->data[i * 3 + 2] = b;
   return image;
+}
+
+float *
+ts_test_lcg_matrix (int n, int d, guint32 seed)
+{
+  float *x = g_new (float, (gsize) n * d);
+  guint32 s = seed & 0x7FFFFFFF;
+
+  for (int i = 0; i < n * d; i++)
+    {
+      s = (s * 1103515245u + 12345u) & 0x7FFFFFFF;
+      x[i] = (float) ((s >> 8) / (double) (1 << 23) - 0.5);
+    }
+  return x;
+}
+
+TsScene *
+ts_test_feature_scene (int rows, int cols, int d, const float *data)
+{
+  TsImage *image = ts_test_solid (cols * 2, rows * 2, 100, 120, 140);
+  TsFeatures *f = ts_features_new (rows * cols, d, NULL);
+  TsScene *scene;
+
+  memcpy (f->data, data, sizeof (float) * (gsize) rows * cols * d);
+  scene = ts_scene_new (image, 2, TS_FEATURES_NPY, f, NULL);
+  g_assert_nonnull (scene);
+  return scene;
 }
 
 int

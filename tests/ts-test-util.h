@@ -22,6 +22,12 @@ TsImage *ts_test_noisy_gradient (int width, int height, guint32 seed, int amplit
 /* A w x h image of one colour. */
 TsImage *ts_test_solid (int width, int height, guint8 r, guint8 g, guint8 b);
 
+/* n x d floats from the LCG of tests/golden/tome_golden.py, in [-0.5, 0.5). */
+float *ts_test_lcg_matrix (int n, int d, guint32 seed);
+/* A scene whose grid is rows x cols (patch 2 on a grey image) with the given
+ * features (copied). */
+TsScene *ts_test_feature_scene (int rows, int cols, int d, const float *data);
+
 /* Runs tokenscope-cli (path in $TS_CLI) with @args (NULL-terminated), returns
  * the exit status and fills stdout / stderr (may be NULL; a string they
  * already hold is freed first, so one variable can serve several runs). */
