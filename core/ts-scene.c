@@ -14,8 +14,9 @@ ts_scene_new (TsImage *image, int patch, TsFeatureKind kind, TsFeatures *feature
     return NULL;
   if (owned_features == NULL)
     {
+      /* no features given: pixel features, whatever @kind said (documented in the header) */
       kind = TS_FEATURES_PIXEL;
-      owned_features = kind == TS_FEATURES_PIXEL ? ts_features_pixel (image, &grid, error) : NULL;
+      owned_features = ts_features_pixel (image, &grid, error);
       if (owned_features == NULL)
         return NULL;
     }
