@@ -307,20 +307,11 @@ ts_cli_sweep (int argc, char **argv)
     "\nJSON: image, width, height, patch, tokens, metric, threshold, seconds, curves [{method, label, baseline,\n"
     "points [{ratio, tokens, ssim, psnr, feature_retention, efficiency}], optimal_ratio}], bands.\n"
     "Ratio 1 is no compression (Q = 1). PSNR of a perfect reconstruction is null (infinite).\n");
-  g_option_context_add_main_entries (context, entries, NULL);
   ts_cli_add_image_options (context, &io);
-  ts_cli_model_options_init (&mo);
   ts_cli_add_model_options (context, &mo);
-  if (!ts_cli_parse (context, &argc, &argv))
-    {
-      status = TS_EXIT_USAGE;
-      goto out;
-    }
-  if (argc != 2)
-    {
-      status = ts_cli_usage ("sweep", "expects exactly one IMAGE");
-      goto out;
-    }
+  status = ts_cli_parse_args (context, entries, &argc, &argv, 1, 1, "expects exactly one IMAGE");
+  if (status != TS_EXIT_OK)
+    goto out;
   ts_sweep_options_init (&o);
   o.params = settings->params;
   o.threshold = threshold;
@@ -467,20 +458,11 @@ ts_cli_entropy (int argc, char **argv)
     "  tokenscope-cli entropy photo.jpg --resize square --size 336 --k 64 --json -\n"
     "\nJSON: bits_per_token, clusters, effective_tokens, redundancy_ratio, suggested_ratio [lo, hi],\n"
     "tokens, k, reading, map {region, rows, cols, bits [rows * cols, raster order]}.\n");
-  g_option_context_add_main_entries (context, entries, NULL);
   ts_cli_add_image_options (context, &io);
-  ts_cli_model_options_init (&mo);
   ts_cli_add_model_options (context, &mo);
-  if (!ts_cli_parse (context, &argc, &argv))
-    {
-      status = TS_EXIT_USAGE;
-      goto out;
-    }
-  if (argc != 2)
-    {
-      status = ts_cli_usage ("entropy", "expects exactly one IMAGE");
-      goto out;
-    }
+  status = ts_cli_parse_args (context, entries, &argc, &argv, 1, 1, "expects exactly one IMAGE");
+  if (status != TS_EXIT_OK)
+    goto out;
   eo.seed = (guint64) seed;
   if ((scene = load_scene (argv[1], &io, &mo, features, &error)) == NULL ||
       (e = ts_entropy_compute (scene, &eo, NULL, &error)) == NULL)
@@ -614,20 +596,11 @@ ts_cli_budget (int argc, char **argv)
     "  tokenscope-cli budget photo.jpg --resize square --size 672 --context 2048 --text 1500\n"
     "  tokenscope-cli budget photo.jpg --context 4096 --text 1000 --complexity 0.2 --llm qwen2-7b --json -\n"
     "  tokenscope-cli budget page.png --context 8192 --text 2000 --task document --vit siglip-so400m\n");
-  g_option_context_add_main_entries (context, entries, NULL);
   ts_cli_add_image_options (context, &io);
-  ts_cli_model_options_init (&mo);
   ts_cli_add_model_options (context, &mo);
-  if (!ts_cli_parse (context, &argc, &argv))
-    {
-      status = TS_EXIT_USAGE;
-      goto out;
-    }
-  if (argc != 2)
-    {
-      status = ts_cli_usage ("budget", "expects exactly one IMAGE");
-      goto out;
-    }
+  status = ts_cli_parse_args (context, entries, &argc, &argv, 1, 1, "expects exactly one IMAGE");
+  if (status != TS_EXIT_OK)
+    goto out;
   if (context_limit <= 0 || text < 0)
     {
       status = ts_cli_usage ("budget", "needs --context C and --text T");
@@ -830,7 +803,7 @@ ts_cli_vlm_tokens (int argc, char **argv)
   g_autoptr (JsonBuilder) b = NULL;
   TsVlmGeneric generic;
   TsVlmModel only = TS_VLM_N_MODELS;
-  int w, h;
+  int w, h, status;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "One model, or all (default)", "NAME" },
     { "vit-size", 0, 0, G_OPTION_ARG_INT, &vit_size, "Generic ViT: square input size (default 224)", "S" },
@@ -852,11 +825,8 @@ ts_cli_vlm_tokens (int argc, char **argv)
     "  tokenscope-cli vlm-tokens 1920x1080 --model vit --vit-size 384 --vit-patch 14\n"
     "\nJSON: width, height, models [{name, label, tokens, resized [w, h], content [w, h], tiles,\n"
     "tile_grid [cols, rows], tile_size [w, h], extra_views, approximate, note}].\n");
-  g_option_context_add_main_entries (context, entries, NULL);
-  if (!ts_cli_parse (context, &argc, &argv))
-    return TS_EXIT_USAGE;
-  if (argc != 2)
-    return ts_cli_usage ("vlm-tokens", "expects one IMAGE or a size WxH");
+  if ((status = ts_cli_parse_args (context, entries, &argc, &argv, 1, 1, "expects one IMAGE or a size WxH")) != TS_EXIT_OK)
+    return status;
   if (model != NULL && g_ascii_strcasecmp (model, "all") != 0 && !ts_vlm_model_parse (model, &only, &error))
     return ts_cli_fail (error);
   if (!g_file_test (argv[1], G_FILE_TEST_EXISTS) && g_ascii_isdigit (argv[1][0]))

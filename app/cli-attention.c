@@ -214,21 +214,12 @@ ts_cli_attention (int argc, char **argv)
     "  tokenscope-cli attention photo.jpg --global --tau 0.05 --json -\n"
     "  tokenscope-cli attention photo.jpg --distinct --features descriptor --resize square --size 336 "
     "--png distinct.png --colormap magma\n");
-  g_option_context_add_main_entries (context, entries, NULL);
   ts_cli_add_image_options (context, &io);
-  ts_cli_model_options_init (&mo);
   ts_cli_add_model_options (context, &mo);
-  if (!ts_cli_parse (context, &argc, &argv))
-    {
-      status = TS_EXIT_USAGE;
-      goto out;
-    }
+  status = ts_cli_parse_args (context, entries, &argc, &argv, 1, 1, "expects exactly one IMAGE");
+  if (status != TS_EXIT_OK)
+    goto out;
   n_modes = (o.query != NULL) + o.global + o.distinct + o.received;
-  if (argc != 2)
-    {
-      status = ts_cli_usage ("attention", "expects exactly one IMAGE");
-      goto out;
-    }
   if (n_modes != 1)
     {
       status = ts_cli_usage ("attention", "choose exactly one of --query ROW,COL, --global, --distinct, --received");

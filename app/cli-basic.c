@@ -53,29 +53,28 @@ ts_cli_grid (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json, "Write JSON to FILE (- for standard output)", "FILE" },
     G_OPTION_ENTRY_NULL
   };
-  int status = TS_EXIT_OK;
+  int status;
 
   ts_cli_image_options_init (&io);
   context = ts_cli_context ("grid", "IMAGE", "Lay the ViT patch grid over IMAGE and count its tokens.",
                             "Examples:\n"
                             "  tokenscope-cli grid photo.jpg --resize square --size 336 --patch 14\n"
                             "  tokenscope-cli grid scan.png --resize fit --size 1024 --patch 16 --json -\n");
-  g_option_context_add_main_entries (context, entries, NULL);
   ts_cli_add_image_options (context, &io);
-  if (!ts_cli_parse (context, &argc, &argv))
-    status = TS_EXIT_USAGE;
-  else if (argc != 2)
-    status = ts_cli_usage ("grid", "expects exactly one IMAGE");
-  else if ((image = ts_cli_load_image (argv[1], &io, &grid, &error)) == NULL)
-    status = ts_cli_fail (error);
-  else if (json != NULL)
+  status = ts_cli_parse_args (context, entries, &argc, &argv, 1, 1, "expects exactly one IMAGE");
+  if (status == TS_EXIT_OK)
     {
-      g_autoptr (JsonNode) root = grid_json (&grid);
-      if (!ts_cli_write_json (root, json, &error))
+      if ((image = ts_cli_load_image (argv[1], &io, &grid, &error)) == NULL)
         status = ts_cli_fail (error);
+      else if (json != NULL)
+        {
+          g_autoptr (JsonNode) root = grid_json (&grid);
+          if (!ts_cli_write_json (root, json, &error))
+            status = ts_cli_fail (error);
+        }
+      else
+        print_grid (&grid);
     }
-  else
-    print_grid (&grid);
   ts_cli_image_options_clear (&io);
   return status;
 }
@@ -93,16 +92,14 @@ ts_cli_quality (int argc, char **argv)
     G_OPTION_ENTRY_NULL
   };
   double psnr, ssim;
+  int status;
 
   context = ts_cli_context ("quality", "A B",
                             "PSNR (all RGB channels) and SSIM (luma, as skimage) of two same-size images.\n"
                             "Identical images have infinite PSNR: printed 'inf', null in JSON.",
                             "Example:\n  tokenscope-cli quality original.png reconstruction.png --json -\n");
-  g_option_context_add_main_entries (context, entries, NULL);
-  if (!ts_cli_parse (context, &argc, &argv))
-    return TS_EXIT_USAGE;
-  if (argc != 3)
-    return ts_cli_usage ("quality", "expects two images A and B");
+  if ((status = ts_cli_parse_args (context, entries, &argc, &argv, 2, 2, "expects two images A and B")) != TS_EXIT_OK)
+    return status;
   if ((a = ts_image_load (argv[1], NULL, &error)) == NULL || (b = ts_image_load (argv[2], NULL, &error)) == NULL)
     return ts_cli_fail (error);
   if (a->width != b->width || a->height != b->height)
@@ -217,11 +214,9 @@ ts_cli_report (int argc, char **argv)
                             "  tokenscope-cli report photo.jpg --resize pad --size 336\n"
                             "  tokenscope-cli report scan.png --resize fit --size 1024 --patch 16\n");
   ts_cli_add_image_options (context, &io);
-  if (!ts_cli_parse (context, &argc, &argv))
-    status = TS_EXIT_USAGE;
-  else if (argc > 2)
-    status = ts_cli_usage ("report", "expects at most one IMAGE");
-  else if (!ts_cli_load_options (&io, &load, &error) || !ts_cli_resize_options (&io, &resize, &error))
+  status = ts_cli_parse_args (context, NULL, &argc, &argv, 0, 1, "expects at most one IMAGE");
+  if (status == TS_EXIT_OK &&
+      (!ts_cli_load_options (&io, &load, &error) || !ts_cli_resize_options (&io, &resize, &error)))
     status = ts_cli_fail (error);
   ts_cli_image_options_clear (&io);
   if (status != TS_EXIT_OK)
@@ -284,7 +279,8 @@ ts_cli_settings_cmd (int argc, char **argv)
     { "features", 0, 0, G_OPTION_ARG_STRING, &features, "pixel, descriptor or npy:FILE", "KIND" },
     G_OPTION_ENTRY_NULL
   };
-  int status = TS_EXIT_OK;
+  const char *expects = "expects 'export' or 'check FILE'";
+  int status;
 
   ts_cli_image_options_init (&io);
   context = ts_cli_context ("settings", "export|check [FILE]",
@@ -294,12 +290,12 @@ ts_cli_settings_cmd (int argc, char **argv)
                             "  tokenscope-cli settings export --resize pad --size 336 --method tome --ratio 8 -o run.json\n"
                             "  tokenscope-cli settings check run.json\n"
                             "  tokenscope-cli compress photo.jpg --settings run.json --ratio 16\n");
-  g_option_context_add_main_entries (context, entries, NULL);
   ts_cli_add_image_options (context, &io);
   ts_cli_add_method_options (context, s);
-  if (!ts_cli_parse (context, &argc, &argv))
-    status = TS_EXIT_USAGE;
-  else if (argc == 3 && strcmp (argv[1], "check") == 0)
+  status = ts_cli_parse_args (context, entries, &argc, &argv, 1, 2, expects);
+  if (status != TS_EXIT_OK)
+    goto out;
+  if (argc == 3 && strcmp (argv[1], "check") == 0)
     {
       g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
       TsSettings t;
@@ -346,7 +342,8 @@ ts_cli_settings_cmd (int argc, char **argv)
         }
     }
   else
-    status = ts_cli_usage ("settings", "expects 'export' or 'check FILE'");
+    status = ts_cli_usage ("settings", expects);
+out:
   ts_cli_image_options_clear (&io);
   return status;
 }

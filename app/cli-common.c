@@ -268,6 +268,22 @@ ts_cli_parse (GOptionContext *context, int *argc, char ***argv)
 }
 
 int
+ts_cli_parse_args (GOptionContext *context, const GOptionEntry *entries, int *argc, char ***argv, int min_args,
+                   int max_args, const char *expects)
+{
+  int n;
+
+  if (entries != NULL)
+    g_option_context_add_main_entries (context, entries, NULL);
+  if (!ts_cli_parse (context, argc, argv))
+    return TS_EXIT_USAGE;
+  n = *argc - 1;
+  if (n < min_args || (max_args >= 0 && n > max_args))
+    return ts_cli_usage ((*argv)[0], expects);
+  return TS_EXIT_OK;
+}
+
+int
 ts_cli_fail (const GError *error)
 {
   fprintf (stderr, "tokenscope-cli: %s\n", error->message);
@@ -349,6 +365,7 @@ ts_cli_add_model_options (GOptionContext *context, TsCliModelOptions *m)
   };
   GOptionGroup *group = g_option_group_new ("model", "Model options:", "Show model options", NULL, NULL);
 
+  ts_cli_model_options_init (m);
   g_option_group_add_entries (group, entries);
   g_option_context_add_group (context, group);
 }

@@ -282,22 +282,12 @@ ts_cli_compress (int argc, char **argv)
                             "Compress IMAGE's tokens with a method and report tokens, ratio and quality\n"
                             "(PSNR and SSIM of the reconstruction, feature retention).",
                             description);
-  g_option_context_add_main_entries (context, entries, NULL);
   ts_cli_add_method_options (context, &settings);
   ts_cli_add_image_options (context, &io);
-  ts_cli_model_options_init (&mo);
   ts_cli_add_model_options (context, &mo);
-
-  if (!ts_cli_parse (context, &argc, &argv))
-    {
-      status = TS_EXIT_USAGE;
-      goto out;
-    }
-  if (argc != 2)
-    {
-      status = ts_cli_usage ("compress", "expects exactly one IMAGE");
-      goto out;
-    }
+  status = ts_cli_parse_args (context, entries, &argc, &argv, 1, 1, "expects exactly one IMAGE");
+  if (status != TS_EXIT_OK)
+    goto out;
   if ((method = ts_method_find (settings.method, &error)) == NULL || !check_params (params, &error))
     {
       status = ts_cli_fail (error);

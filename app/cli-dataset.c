@@ -80,7 +80,7 @@ ts_cli_summarize (int argc, char **argv)
     { "extremes", 0, 0, G_OPTION_ARG_INT, &extremes, "How many most/least redundant images to list (default 5)", "N" },
     G_OPTION_ENTRY_NULL
   };
-  int bad = 0;
+  int bad = 0, status;
 
   context = ts_cli_context ("summarize", "OUT [OUT2 ...]",
                             "Merge the images.jsonl of one or more dataset runs (shards) into summary.json and\n"
@@ -92,11 +92,9 @@ ts_cli_summarize (int argc, char **argv)
                             "Examples:\n"
                             "  tokenscope-cli summarize runs/photos\n"
                             "  tokenscope-cli summarize shard-0 shard-1 shard-2 --out merged --threshold 0.9\n");
-  g_option_context_add_main_entries (context, entries, NULL);
-  if (!ts_cli_parse (context, &argc, &argv))
-    return TS_EXIT_USAGE;
-  if (argc < 2)
-    return ts_cli_usage ("summarize", "expects at least one dataset output folder");
+  status = ts_cli_parse_args (context, entries, &argc, &argv, 1, -1, "expects at least one dataset output folder");
+  if (status != TS_EXIT_OK)
+    return status;
   if (!(threshold >= 0 && threshold <= 1))
     return ts_cli_usage ("summarize", "--threshold must be between 0 and 1");
 
@@ -352,26 +350,18 @@ ts_cli_dataset (int argc, char **argv)
     "  tokenscope-cli dataset /data/coco --shard $SLURM_ARRAY_TASK_ID/8 --out runs/coco-$SLURM_ARRAY_TASK_ID\n"
     "Exit status: 0 all images analysed, 3 some images failed (see their \"error\"), 2 the run could not\n"
     "proceed, 1 usage error.\n");
-  g_option_context_add_main_entries (context, entries, NULL);
   ts_cli_add_image_options (context, &job.io);
-  ts_cli_model_options_init (&job.model);
   ts_cli_add_model_options (context, &job.model);
-  if (!ts_cli_parse (context, &argc, &argv))
-    {
-      ts_cli_image_options_clear (&job.io);
-      ts_cli_model_options_clear (&job.model);
-      return TS_EXIT_USAGE;
-    }
+  status = ts_cli_parse_args (context, entries, &argc, &argv, 1, 1, "expects one DIR or LISTFILE");
 
   ts_sweep_options_init (&job.sweep);
   ts_entropy_options_init (&job.entropy);
   job.sweep.params = s->params;
   job.sweep.threshold = threshold;
   job.features = TS_FEATURES_PIXEL;
-  status = TS_EXIT_OK;
-  if (argc != 2)
-    status = ts_cli_usage ("dataset", "expects one DIR or LISTFILE");
-  else if (jobs < 1 || jobs > 256)
+  if (status != TS_EXIT_OK)
+    goto out;
+  if (jobs < 1 || jobs > 256)
     status = ts_cli_usage ("dataset", "--jobs must be between 1 and 256");
   else if (k < 0)
     status = ts_cli_usage ("dataset", "--k must be positive");
@@ -403,11 +393,7 @@ ts_cli_dataset (int argc, char **argv)
       memcpy (job.ratios, s->ratios->data, sizeof (double) * job.n_ratios);
     }
   if (status != TS_EXIT_OK)
-    {
-      ts_cli_image_options_clear (&job.io);
-      ts_cli_model_options_clear (&job.model);
-      return status;
-    }
+    goto out;
   job.sweep.ratios = job.ratios;
   job.sweep.n_ratios = job.n_ratios;
   job.sweep.threads = jobs > 1 ? 1 : 0; /* parallel over images, or over points */
@@ -416,17 +402,15 @@ ts_cli_dataset (int argc, char **argv)
   job.tty = isatty (STDERR_FILENO);
   if (job.model.file != NULL && (job.vit = ts_cli_load_model (&job.model, &error)) == NULL)
     {
-      ts_cli_image_options_clear (&job.io);
-      ts_cli_model_options_clear (&job.model);
-      return ts_cli_fail (error);
+      status = ts_cli_fail (error);
+      goto out;
     }
 
   list = ts_dataset_list (argv[1], NULL, &error);
   if (list == NULL || !ts_dataset_list_shard (list, shard_i, shard_n, &error))
     {
-      ts_cli_image_options_clear (&job.io);
-      ts_cli_model_options_clear (&job.model);
-      return ts_cli_fail (error);
+      status = ts_cli_fail (error);
+      goto out;
     }
   fprintf (stderr, "%u images%s", list->keys->len, shard ? " in this shard" : "");
   if (list->skipped)
@@ -444,6 +428,7 @@ ts_cli_dataset (int argc, char **argv)
                final.done - final.failed, final.failed, final.resumed, dopt.out_dir, final.elapsed);
       status = final.failed > 0 ? TS_EXIT_PARTIAL : TS_EXIT_OK;
     }
+out:
   ts_cli_image_options_clear (&job.io);
   ts_cli_model_options_clear (&job.model);
   g_clear_pointer (&job.vit, ts_vit_free);

@@ -210,13 +210,11 @@ model_info (int argc, char **argv)
                             "Examples:\n"
                             "  tokenscope-cli model info clip-vit-large-patch14-336/model.safetensors\n"
                             "  tokenscope-cli model info dinov2-base/model.safetensors --tensors\n");
-  g_option_context_add_main_entries (context, entries, NULL);
   add_model_options (context, &m, FALSE);
-  if (!ts_cli_parse (context, &argc, &argv))
-    status = TS_EXIT_USAGE;
-  else if (argc != 2)
-    status = ts_cli_usage ("model info", "expects exactly one FILE");
-  else if ((st = ts_safetensors_open (argv[1], &error)) == NULL || (vit = load_model (argv[1], &m, &error)) == NULL)
+  status = ts_cli_parse_args (context, entries, &argc, &argv, 1, 1, "expects exactly one FILE");
+  if (status != TS_EXIT_OK)
+    goto out;
+  if ((st = ts_safetensors_open (argv[1], &error)) == NULL || (vit = load_model (argv[1], &m, &error)) == NULL)
     status = ts_cli_fail (error);
   else if (json != NULL)
     {
@@ -269,6 +267,7 @@ model_info (int argc, char **argv)
     }
   else
     print_info (vit, st, tensors);
+out:
   model_options_clear (&m);
   return status;
 }
@@ -313,19 +312,11 @@ model_features (int argc, char **argv)
                             "      --export-features photo-clip.npy\n"
                             "  tokenscope-cli model features scan.png --model dinov2-base/model.safetensors --layer -1 \\\n"
                             "      --final-norm --resize fit --size 518 --export-features scan.npy --json -\n");
-  g_option_context_add_main_entries (context, entries, NULL);
   add_model_options (context, &m, TRUE);
   ts_cli_add_image_options (context, &io);
-  if (!ts_cli_parse (context, &argc, &argv))
-    {
-      status = TS_EXIT_USAGE;
-      goto out;
-    }
-  if (argc != 2)
-    {
-      status = ts_cli_usage ("model features", "expects exactly one IMAGE");
-      goto out;
-    }
+  status = ts_cli_parse_args (context, entries, &argc, &argv, 1, 1, "expects exactly one IMAGE");
+  if (status != TS_EXIT_OK)
+    goto out;
   if ((vit = load_model (m.model, &m, &error)) == NULL
       || (image = load_image_for (argv[1], vit, &io, &grid, &error)) == NULL)
     {
@@ -462,19 +453,11 @@ model_attention (int argc, char **argv)
                             "  tokenscope-cli model attention cat.jpg --model dinov2-base/model.safetensors --layer -1 --png cls.png\n"
                             "  tokenscope-cli model attention cat.jpg --model clip-vit-base-patch16/model.safetensors \\\n"
                             "      --rollout --head-fusion max --discard 0.9 --json -\n");
-  g_option_context_add_main_entries (context, entries, NULL);
   add_model_options (context, &m, TRUE);
   ts_cli_add_image_options (context, &io);
-  if (!ts_cli_parse (context, &argc, &argv))
-    {
-      status = TS_EXIT_USAGE;
-      goto out;
-    }
-  if (argc != 2)
-    {
-      status = ts_cli_usage ("model attention", "expects exactly one IMAGE");
-      goto out;
-    }
+  status = ts_cli_parse_args (context, entries, &argc, &argv, 1, 1, "expects exactly one IMAGE");
+  if (status != TS_EXIT_OK)
+    goto out;
   if (rollout == (layer != G_MININT))
     {
       status = ts_cli_usage ("model attention", "give either --rollout or --layer L");
@@ -648,19 +631,11 @@ model_tome (int argc, char **argv)
                             "the final embedding with and without merging.",
                             "Example:\n"
                             "  tokenscope-cli model tome photo.jpg --model vit-base-patch16-224.safetensors --r 8 --json -\n");
-  g_option_context_add_main_entries (context, entries, NULL);
   add_model_options (context, &m, TRUE);
   ts_cli_add_image_options (context, &io);
-  if (!ts_cli_parse (context, &argc, &argv))
-    {
-      status = TS_EXIT_USAGE;
-      goto out;
-    }
-  if (argc != 2)
-    {
-      status = ts_cli_usage ("model tome", "expects exactly one IMAGE");
-      goto out;
-    }
+  status = ts_cli_parse_args (context, entries, &argc, &argv, 1, 1, "expects exactly one IMAGE");
+  if (status != TS_EXIT_OK)
+    goto out;
   if (r <= 0)
     {
       status = ts_cli_usage ("model tome", "--r must be a positive number of tokens per block");

@@ -139,7 +139,7 @@ ts_cli_video (int argc, char **argv)
   TsLoadOptions load;
   TsResize resize;
   gint64 start;
-  int status = TS_EXIT_OK;
+  int status;
 
   ts_temporal_options_init (&to);
   ts_cli_image_options_init (&io);
@@ -167,16 +167,12 @@ ts_cli_video (int argc, char **argv)
                               "  tokenscope-cli video clip.gif --threshold 0.05 --keyframe 30 --json -\n"
                               "  tokenscope-cli video frames/ --topk 64 --resize fit --size 448 --features descriptor\n"
                               "  tokenscope-cli video clip.gif --recon decoded/\n");
-    g_option_context_add_main_entries (context, entries, NULL);
+    ts_cli_add_image_options (context, &io);
+    status = ts_cli_parse_args (context, entries, &argc, &argv, 1, 1, "expects one animated GIF or a folder of frames");
   }
-  ts_cli_add_image_options (context, &io);
-  if (!ts_cli_parse (context, &argc, &argv))
-    status = TS_EXIT_USAGE;
-  else if (argc != 2)
-    status = ts_cli_usage ("video", "expects one animated GIF or a folder of frames");
-  else if (threshold >= 0 && topk != 0)
+  if (status == TS_EXIT_OK && threshold >= 0 && topk != 0)
     status = ts_cli_usage ("video", "--threshold and --topk are two modes: give one of them");
-  else if (topk < 0)
+  else if (status == TS_EXIT_OK && topk < 0)
     status = ts_cli_usage ("video", "--topk must be positive");
   if (status != TS_EXIT_OK)
     goto out;

@@ -73,6 +73,7 @@ typedef struct {
 
 void ts_cli_model_options_init (TsCliModelOptions *m); /* defaults from the settings */
 void ts_cli_model_options_clear (TsCliModelOptions *m);
+/* Sets @m to its defaults (ts_cli_model_options_init) and adds its options to @context. */
 void ts_cli_add_model_options (GOptionContext *context, TsCliModelOptions *m);
 /* The ViT named by --model, or NULL without error when none was given. */
 TsVit *ts_cli_load_model (const TsCliModelOptions *m, GError **error);
@@ -87,6 +88,14 @@ GOptionContext *ts_cli_context (const char *command, const char *params, const c
                                 const char *examples);
 /* Parses; on failure prints the message and returns FALSE (exit with TS_EXIT_USAGE). */
 gboolean ts_cli_parse (GOptionContext *context, int *argc, char ***argv);
+
+/* The shared start of every subcommand: adds @entries (may be NULL) as the main
+ * options, parses, and checks that min_args..max_args arguments (max -1: any
+ * number) follow the subcommand's name. Returns TS_EXIT_OK, or prints the
+ * problem (for a wrong count "tokenscope-cli COMMAND: @expects") and returns
+ * TS_EXIT_USAGE. Add the option groups (image, model, method) first. */
+int ts_cli_parse_args (GOptionContext *context, const GOptionEntry *entries, int *argc, char ***argv, int min_args,
+                       int max_args, const char *expects);
 
 /* Prints "tokenscope-cli: message" and returns the exit status for @error. */
 int ts_cli_fail (const GError *error);
