@@ -146,52 +146,8 @@ sweep_json (const char *path, const TsSweep *s)
 
   json_builder_begin_object (b);
   add_string (b, "image", name);
-  add_int (b, "width", s->width);
-  add_int (b, "height", s->height);
-  add_int (b, "patch", s->patch);
-  add_int (b, "tokens", s->tokens);
-  add_string (b, "metric", ts_sweep_metric_name (s->metric));
-  ts_json_add_double (b, "threshold", s->threshold);
+  ts_report_add_sweep (b, s);
   ts_json_add_double (b, "seconds", s->seconds);
-  json_builder_set_member_name (b, "curves");
-  json_builder_begin_array (b);
-  for (int m = 0; m < s->n_curves; m++)
-    {
-      const TsSweepCurve *c = &s->curves[m];
-      json_builder_begin_object (b);
-      add_string (b, "method", c->method);
-      add_string (b, "label", c->label);
-      json_builder_set_member_name (b, "baseline");
-      json_builder_add_boolean_value (b, c->baseline);
-      json_builder_set_member_name (b, "points");
-      json_builder_begin_array (b);
-      for (int i = 0; i < c->n_points; i++)
-        {
-          const TsSweepPoint *p = &c->points[i];
-          json_builder_begin_object (b);
-          ts_json_add_double (b, "ratio", p->ratio);
-          add_int (b, "tokens", p->tokens);
-          ts_json_add_double (b, "ssim", p->ssim);
-          ts_json_add_double (b, "psnr", p->psnr);
-          ts_json_add_double (b, "feature_retention", p->feature_retention);
-          ts_json_add_double (b, "efficiency", p->efficiency);
-          if (p->error)
-            {
-              add_string (b, "error", p->error);
-              json_builder_set_member_name (b, "unreachable");
-              json_builder_add_boolean_value (b, p->unreachable);
-            }
-          json_builder_end_object (b);
-        }
-      json_builder_end_array (b);
-      json_builder_set_member_name (b, "optimal_ratio");
-      if (c->optimal_ratio > 0)
-        json_builder_add_double_value (b, c->optimal_ratio);
-      else
-        json_builder_add_null_value (b);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
   add_bands (b);
   json_builder_end_object (b);
   return json_builder_get_root (b);
@@ -479,12 +435,7 @@ ts_cli_entropy (int argc, char **argv)
       add_string (b, "image", name);
       add_int (b, "tokens", e->n);
       add_int (b, "k", e->k);
-      ts_json_add_double (b, "bits_per_token", e->bits_per_token);
-      add_int (b, "clusters", e->clusters);
-      ts_json_add_double (b, "effective_tokens", e->effective_tokens);
-      ts_json_add_double (b, "redundancy_ratio", e->redundancy_ratio);
-      add_pair (b, "suggested_ratio", e->suggested_lo, e->suggested_hi);
-      add_string (b, "reading", e->reading);
+      ts_report_add_entropy (b, e);
       json_builder_set_member_name (b, "map");
       json_builder_begin_object (b);
       add_int (b, "region", e->region);

@@ -26,6 +26,17 @@ model_options_clear (ModelOptions *m)
   g_free (m->config);
 }
 
+/* Image options where the model decides: its patch, square at its native size
+ * unless --resize / --size say otherwise. */
+static void
+model_image_options_init (TsCliImageOptions *io)
+{
+  ts_cli_image_options_init (io);
+  g_clear_pointer (&io->resize, g_free);
+  io->patch = 0;
+  io->size = 0;
+}
+
 static void
 add_model_options (GOptionContext *context, ModelOptions *m, gboolean with_model)
 {
@@ -298,11 +309,7 @@ model_features (int argc, char **argv)
     G_OPTION_ENTRY_NULL
   };
 
-  ts_cli_image_options_init (&io);
-  /* the model decides: its patch, square at its native size unless --resize / --size say otherwise */
-  g_clear_pointer (&io.resize, g_free);
-  io.patch = 0;
-  io.size = 0;
+  model_image_options_init (&io);
   context = ts_cli_context ("model features", "IMAGE --model FILE",
                             "Run the model on IMAGE and export the patch tokens of one layer (CLS and registers dropped).\n"
                             "The image is resized square to the model's native resolution unless --resize/--size say otherwise;\n"
@@ -440,11 +447,7 @@ model_attention (int argc, char **argv)
     G_OPTION_ENTRY_NULL
   };
 
-  ts_cli_image_options_init (&io);
-  /* the model decides: its patch, square at its native size unless --resize / --size say otherwise */
-  g_clear_pointer (&io.resize, g_free);
-  io.patch = 0;
-  io.size = 0;
+  model_image_options_init (&io);
   context = ts_cli_context ("model attention", "IMAGE --model FILE (--rollout | --layer L)",
                             "Attention maps of the model on IMAGE: the CLS query's attention in one block (DINO convention),\n"
                             "or attention rollout. Maps cover the patch grid, CLS and registers left out, scaled to max 1.\n"
@@ -620,11 +623,7 @@ model_tome (int argc, char **argv)
     G_OPTION_ENTRY_NULL
   };
 
-  ts_cli_image_options_init (&io);
-  /* the model decides: its patch, square at its native size unless --resize / --size say otherwise */
-  g_clear_pointer (&io.resize, g_free);
-  io.patch = 0;
-  io.size = 0;
+  model_image_options_init (&io);
   context = ts_cli_context ("model tome", "IMAGE --model FILE --r R",
                             "ToMe inside the model: merge R tokens in every block (bipartite soft matching on the keys\n"
                             "averaged over heads, proportional attention) and report model_fidelity, the cosine between\n"

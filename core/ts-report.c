@@ -55,6 +55,8 @@ ts_report_add_sweep (JsonBuilder *b, const TsSweep *sweep)
             {
               json_builder_set_member_name (b, "error");
               json_builder_add_string_value (b, pt->error);
+              json_builder_set_member_name (b, "unreachable");
+              json_builder_add_boolean_value (b, pt->unreachable);
             }
           json_builder_end_object (b);
         }

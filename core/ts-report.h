@@ -5,7 +5,10 @@
  *   sweep:   { "tokens", "width", "height", "patch", "metric", "threshold",
  *              "curves": [ { "method", "label", "baseline",
  *                            "points": [ { "ratio", "tokens", "ssim", "psnr",
- *                                          "feature_retention", "efficiency" } ],
+ *                                          "feature_retention", "efficiency",
+ *                                          and for a failed point "error" and
+ *                                          "unreachable" (the method cannot reach
+ *                                          the ratio on this grid) } ],
  *                            "optimal_ratio" (null when none) } ] }
  *   entropy: { "bits_per_token", "clusters", "effective_tokens",
  *              "redundancy_ratio", "suggested_ratio": [lo, hi], "reading" }
