@@ -269,6 +269,8 @@ print_progress (const TsDatasetProgress *p, gpointer data)
       fprintf (stderr, "] %d/%d images  %.2f img/s  ETA %s", p->done, p->total, rate, eta_s);
       if (p->failed)
         fprintf (stderr, "  %d failed", p->failed);
+      if (p->resumed)
+        fprintf (stderr, "  (%d already done)", p->resumed);
       fprintf (stderr, "\033[K");
       if (p->done == p->total)
         fputc ('\n', stderr);
