@@ -454,17 +454,22 @@ draw_threshold (const TsPlot *p, cairo_t *cr, const Layout *L)
 static void
 draw_series (const TsPlot *p, cairo_t *cr, const Layout *L)
 {
-  int colour = 0;
+  int colour = 0, n_spreads;
 
   cairo_save (cr);
   cairo_rectangle (cr, L->x0, L->y0, L->w, L->h);
   cairo_clip (cr);
-  /* Spreads under everything, translucent in their series' colour. */
+  /* Spreads under everything, translucent in their series' colour, fainter
+   * the more there are (ten overlapping bands would turn to mud) and edged by
+   * thin lines so each stays traceable. */
+  n_spreads = 0;
+  for (guint s = 0; s < p->series->len; s++)
+    n_spreads += ((const Series *) g_ptr_array_index (p->series, s))->lo != NULL;
   colour = 0;
   for (guint s = 0; s < p->series->len; s++)
     {
       const Series *se = g_ptr_array_index (p->series, s);
-      double rgb[3];
+      double rgb[3], fade = MIN (1.0, 2.0 / MAX (1, n_spreads));
       if (!se->baseline)
         colour++;
       if (se->lo == NULL || se->n < 2)
@@ -480,8 +485,15 @@ draw_series (const TsPlot *p, cairo_t *cr, const Layout *L)
       for (int i = se->n - 1; i >= 0; i--)
         cairo_line_to (cr, xr (L, se->ratio[i]), yq (L, se->lo[i]));
       cairo_close_path (cr);
-      cairo_set_source_rgba (cr, rgb[0], rgb[1], rgb[2], se->baseline ? 0.10 : 0.16);
-      cairo_fill (cr);
+      cairo_set_source_rgba (cr, rgb[0], rgb[1], rgb[2], (se->baseline ? 0.10 : 0.16) * fade);
+      cairo_fill_preserve (cr);
+      if (n_spreads > 2)
+        {
+          cairo_set_source_rgba (cr, rgb[0], rgb[1], rgb[2], 0.45);
+          cairo_set_line_width (cr, 0.6 * L->fs / 10.0);
+          cairo_stroke (cr);
+        }
+      cairo_new_path (cr);
     }
   /* Baseline first (under), then the methods in order. */
   for (int pass = 0; pass < 2; pass++)
