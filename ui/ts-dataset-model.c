@@ -399,7 +399,7 @@ run_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 
   if (self == NULL)
     {
-      run_result_free (r);
+      g_clear_pointer (&r, run_result_free);
       return;
     }
   self->running = FALSE;
@@ -524,6 +524,7 @@ ts_dataset_model_start (TsDatasetModel *self, const char *folder, const char *ou
   self->cancellable = g_cancellable_new ();
   task = g_task_new (NULL, self->cancellable, run_done_cb, NULL);
   g_task_set_source_tag (task, ts_dataset_model_start);
+  g_task_set_check_cancellable (task, FALSE); /* a cancelled run still hands back what it finished */
   g_task_set_task_data (task, job, run_job_free);
   g_task_run_in_thread (task, run_thread);
   g_signal_emit (self, signals[PROGRESS], 0);
