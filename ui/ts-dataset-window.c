@@ -41,6 +41,16 @@ G_DEFINE_FINAL_TYPE (TsDatasetWindow, ts_dataset_window, GTK_TYPE_WINDOW)
 
 /* ---------------------------------------------------------------- helpers */
 
+/* Position of @name in @names, or GTK_INVALID_LIST_POSITION. */
+static guint
+strv_index (const char *const *names, const char *name)
+{
+  for (guint i = 0; names[i]; i++)
+    if (g_strcmp0 (names[i], name) == 0)
+      return i;
+  return GTK_INVALID_LIST_POSITION;
+}
+
 static const char *
 ssim_method (TsDatasetWindow *self)
 {
@@ -267,10 +277,9 @@ rebuild_columns (TsDatasetWindow *self)
   g_ptr_array_set_size (self->method_columns, 0);
   for (guint i = 0; methods[i]; i++)
     {
-      g_autofree char *title = g_strdup_printf ("%s optimal", methods[i]);
+      g_autofree char *title = g_strdup_printf ("%s opt", methods[i]);
       g_autoptr (GtkColumnViewColumn) column = add_column (self, title, COLUMN_OPTIMAL, methods[i]);
-      gtk_column_view_column_set_fixed_width (column, 120);
-      gtk_column_view_column_set_resizable (column, TRUE);
+      gtk_column_view_column_set_fixed_width (column, 96);
       g_ptr_array_add (self->method_columns, g_steal_pointer (&column));
     }
   for (guint i = 0; i < n; i++)
@@ -280,6 +289,9 @@ rebuild_columns (TsDatasetWindow *self)
     }
   gtk_drop_down_set_model (self->ssim_method_dropdown, G_LIST_MODEL (method_names));
   gtk_drop_down_set_model (self->ssim_ratio_dropdown, G_LIST_MODEL (ratio_names));
+  /* the SSIM column starts on the main window's method */
+  if (self->parent && (old_method == GTK_INVALID_LIST_POSITION || old_method == 0))
+    old_method = strv_index (methods, ts_document_get_method (ts_window_get_document (self->parent))->name);
   if (old_method != GTK_INVALID_LIST_POSITION && old_method < g_strv_length ((char **) methods))
     gtk_drop_down_set_selected (self->ssim_method_dropdown, old_method);
   /* default: 4x when swept */
@@ -535,6 +547,8 @@ ts_dataset_window_class_init (TsDatasetWindowClass *klass)
 static void
 ts_dataset_window_init (TsDatasetWindow *self)
 {
+  GtkColumnViewColumn *column;
+
   gtk_widget_init_template (GTK_WIDGET (self));
   self->model = ts_dataset_model_new ();
   self->method_columns = g_ptr_array_new_with_free_func (g_object_unref);
@@ -545,7 +559,9 @@ ts_dataset_window_init (TsDatasetWindow *self)
   g_signal_connect_swapped (self->ssim_ratio_dropdown, "notify::selected", G_CALLBACK (ssim_choice_cb), self);
   g_signal_connect (self->table, "activate", G_CALLBACK (activate_cb), self);
   gtk_drawing_area_set_draw_func (self->plot_area, plot_draw_cb, self, NULL);
-  g_object_unref (add_column (self, "Image", COLUMN_IMAGE, NULL));
+  column = add_column (self, "Image", COLUMN_IMAGE, NULL);
+  gtk_column_view_column_set_fixed_width (column, 180);
+  g_object_unref (column);
   g_object_unref (add_column (self, "Bits/token", COLUMN_BITS, NULL));
   self->ssim_column = add_column (self, "SSIM", COLUMN_SSIM, NULL);
   g_object_unref (self->ssim_column); /* the view holds it */
