@@ -336,9 +336,14 @@ static void
 plot_draw_cb (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
 {
   TsDatasetWindow *self = data;
+  /* below this width the figure's legend would be cut: draw it at this size, scaled down */
+  const double min_width = 900; /* the CLI figure's width */
+  double scale = MIN (1.0, width / min_width);
 
-  if (self->plot)
-    ts_plot_draw (self->plot, cr, width, height);
+  if (self->plot == NULL)
+    return;
+  cairo_scale (cr, scale, scale);
+  ts_plot_draw (self->plot, cr, width / scale, height / scale);
 }
 
 static void

@@ -201,6 +201,38 @@ ts_plot_set_current (TsPlot *plot, double ratio, double q)
 /* ---- Layout ------------------------------------------------------------ */
 
 static void
+legend_label (const Series *se, char *buf, gsize size)
+{
+  if (se->optimal > 0)
+    g_snprintf (buf, size, "%s%s  opt %.3gx", se->name, se->baseline ? " (baseline)" : "", se->optimal);
+  else
+    g_snprintf (buf, size, "%s%s  opt none", se->name, se->baseline ? " (baseline)" : "");
+}
+
+/* Width of the widest legend label at font size @fs (measured on a scratch surface). */
+static double
+legend_text_width (const TsPlot *p, double fs)
+{
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_A8, 1, 1);
+  cairo_t *cr = cairo_create (s);
+  double w = 0;
+  char buf[160];
+
+  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, fs);
+  for (guint i = 0; i < p->series->len; i++)
+    {
+      cairo_text_extents_t ext;
+      legend_label (g_ptr_array_index (p->series, i), buf, sizeof buf);
+      cairo_text_extents (cr, buf, &ext);
+      w = MAX (w, ext.x_advance);
+    }
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+  return w;
+}
+
+static void
 layout (const TsPlot *p, double width, double height, Layout *L)
 {
   double rmin = INFINITY, rmax = -INFINITY, qmin = INFINITY;
@@ -247,7 +279,8 @@ layout (const TsPlot *p, double width, double height, Layout *L)
   }
   L->x0 = 5.2 * L->fs;
   L->y0 = (p->title ? 3.0 : 1.6) * L->fs;
-  L->legend_x = width - 14.5 * L->fs;
+  /* room for the longest label ("downsample (baseline)  opt none" does not fit 14.5 fs) */
+  L->legend_x = width - MAX (14.5 * L->fs, 3.5 * L->fs + legend_text_width (p, 0.95 * L->fs));
   L->legend_y = L->y0;
   L->w = MAX (10.0, L->legend_x - 1.5 * L->fs - L->x0);
   L->h = MAX (10.0, height - L->y0 - 4.2 * L->fs);
@@ -550,10 +583,7 @@ draw_legend (const TsPlot *p, cairo_t *cr, const Layout *L)
       cairo_stroke (cr);
       cairo_set_dash (cr, NULL, 0, 0);
       marker (cr, x + 1.2 * L->fs, y + row / 2, 0.32 * L->fs, rgb);
-      if (se->optimal > 0)
-        g_snprintf (buf, sizeof buf, "%s%s  opt %.3gx", se->name, se->baseline ? " (baseline)" : "", se->optimal);
-      else
-        g_snprintf (buf, sizeof buf, "%s%s  opt none", se->name, se->baseline ? " (baseline)" : "");
+      legend_label (se, buf, sizeof buf);
       cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
       text_at (cr, x + 3.0 * L->fs, y + row / 2, buf, 0.0, 0.5);
       y += row;
