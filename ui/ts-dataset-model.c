@@ -247,15 +247,7 @@ analyse_image (const char *path, gpointer data, GCancellable *cancellable, GErro
     return NULL;
   b = json_builder_new ();
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "source_width");
-  json_builder_add_int_value (b, image->width);
-  json_builder_set_member_name (b, "source_height");
-  json_builder_add_int_value (b, image->height);
-  ts_report_add_sweep (b, sweep);
-  json_builder_set_member_name (b, "entropy");
-  json_builder_begin_object (b);
-  ts_report_add_entropy (b, entropy);
-  json_builder_end_object (b);
+  ts_report_add_dataset_image (b, image->width, image->height, sweep, entropy);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

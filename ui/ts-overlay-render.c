@@ -272,6 +272,21 @@ paint_patch_surface (cairo_t *cr, const TsGrid *grid, cairo_surface_t *s, double
   cairo_restore (cr);
 }
 
+/* Paints (@r, @g, @b, @a) over the patches where the cols x rows A8 @mask is opaque. */
+static void
+darken_patches (cairo_t *cr, int P, cairo_surface_t *mask_surface, double r, double g, double b, double a)
+{
+  cairo_pattern_t *mask = cairo_pattern_create_for_surface (mask_surface);
+
+  cairo_save (cr);
+  cairo_scale (cr, P, P);
+  cairo_pattern_set_filter (mask, CAIRO_FILTER_NEAREST);
+  cairo_set_source_rgba (cr, r, g, b, a);
+  cairo_mask (cr, mask);
+  cairo_restore (cr);
+  cairo_pattern_destroy (mask);
+}
+
 static void
 stroke_twice (cairo_t *cr, double width, double r, double g, double b, double a)
 {
@@ -306,16 +321,7 @@ ts_overlay_draw (const TsOverlay *o, cairo_t *cr, const TsOverlayOptions *opts)
     paint_patch_surface (cr, grid, o->colors, opts->fill_opacity, CAIRO_FILTER_NEAREST);
 
   if (opts->dim_dropped && o->dropped)
-    {
-      cairo_pattern_t *mask = cairo_pattern_create_for_surface (o->dropped);
-      cairo_save (cr);
-      cairo_scale (cr, P, P);
-      cairo_pattern_set_filter (mask, CAIRO_FILTER_NEAREST);
-      cairo_set_source_rgba (cr, 0.05, 0.05, 0.08, 0.72);
-      cairo_mask (cr, mask);
-      cairo_restore (cr);
-      cairo_pattern_destroy (mask);
-    }
+    darken_patches (cr, P, o->dropped, 0.05, 0.05, 0.08, 0.72);
 
   if (opts->heatmap && o->heat)
     paint_patch_surface (cr, grid, o->heat, opts->heat_opacity, CAIRO_FILTER_NEAREST);
@@ -325,14 +331,7 @@ ts_overlay_draw (const TsOverlay *o, cairo_t *cr, const TsOverlayOptions *opts)
   /* a video frame: static patches dimmed, the changed (re-sent) ones outlined */
   if (opts->changed && o->changed)
     {
-      cairo_pattern_t *mask = cairo_pattern_create_for_surface (o->unchanged);
-      cairo_save (cr);
-      cairo_scale (cr, P, P);
-      cairo_pattern_set_filter (mask, CAIRO_FILTER_NEAREST);
-      cairo_set_source_rgba (cr, 0.0, 0.0, 0.0, 0.55);
-      cairo_mask (cr, mask);
-      cairo_restore (cr);
-      cairo_pattern_destroy (mask);
+      darken_patches (cr, P, o->unchanged, 0.0, 0.0, 0.0, 0.55);
       for (int i = 0; i < grid->tokens; i++)
         if (o->changed[i])
           cairo_rectangle (cr, (i % grid->cols) * P + px, (i / grid->cols) * P + px, P - 2 * px, P - 2 * px);
