@@ -13,7 +13,7 @@
 
 /* Pruned scoring (best_partners_pruned): a basis of up to TOME_PROJ_K
  * directions, used when |A|, |B| and d are all at least TOME_PRUNE_MIN. */
-#define TOME_PROJ_K 64
+#define TOME_PROJ_K 48
 #define TOME_PRUNE_MIN 256
 
 typedef struct {
