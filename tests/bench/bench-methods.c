@@ -2,10 +2,13 @@
  *
  *   bench-methods [--repeat K] [--export DIR] [IMAGE]
  *       672 x 672 at P 14 (2304 tokens, pixel features D 588): ToMe and greedy
- *       to 576, every registered method at ratio 4, SSIM of 672^2, and the
- *       cblas_sgemm calls of ToMe's own shapes for scale. Medians of K runs
- *       (default 7). --export writes features.npy, image.png and recon.png
- *       for tests/bench/tome_torch.py.
+ *       to 576, every registered method at ratio 4, SSIM of 672^2, and for
+ *       scale the dense A x B^T cblas_sgemm calls of ToMe's schedule (FLOPs:
+ *       see time_sgemm). Each line: the median wall time, the median process
+ *       CPU time (all threads; with OPENBLAS_NUM_THREADS=1 the work done), the
+ *       fastest and the slowest of K runs (default 7). --export writes features.npy, image.png, recon.png and
+ *       tome_groups.txt for tests/bench/tome_torch.py. --method tome: ToMe
+ *       only (and the export).
  *   bench-methods --large [--method NAME] [--adjacent-only] [IMAGE]
  *       4096 x 4096 at P 14 (85264 tokens): every method (or one) at ratio 4,
  *       once, with seconds and the peak RSS so far. For a per-method peak run
@@ -196,6 +199,31 @@ time_sgemm (int n, int target, int d, int repeat, double *flops)
   return timing_of (wall, cpu, repeat);
 }
 
+/* features.npy, image.png, recon.png (of the ToMe result) and
+ * tome_groups.txt (each patch's ToMe token, one a line) for tome_torch.py. */
+static gboolean
+export (const char *dir, const TsScene *scene, const TsAssignment *tome, const TsImage *recon)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *f = g_build_filename (dir, "features.npy", NULL);
+  g_autofree char *i1 = g_build_filename (dir, "image.png", NULL);
+  g_autofree char *i2 = g_build_filename (dir, "recon.png", NULL);
+  g_autofree char *gpath = g_build_filename (dir, "tome_groups.txt", NULL);
+  g_autoptr (GString) groups = g_string_new (NULL);
+
+  for (int i = 0; i < tome->n_in; i++)
+    g_string_append_printf (groups, "%d\n", tome->groups[i]);
+  g_mkdir_with_parents (dir, 0755);
+  if (!ts_features_save_npy (scene->features, f, &error) || !ts_image_save_png (scene->image, i1, &error) ||
+      !ts_image_save_png (recon, i2, &error) || !ts_file_write (gpath, groups->str, groups->len, &error))
+    {
+      fprintf (stderr, "bench-methods: %s\n", error->message);
+      return FALSE;
+    }
+  printf ("exported %s, %s, %s, %s\n", f, i1, i2, gpath);
+  return TRUE;
+}
+
 static int
 bench_672 (const char *path, int repeat, const char *export_dir, const char *only)
 {
@@ -206,6 +234,8 @@ bench_672 (const char *path, int repeat, const char *export_dir, const char *onl
   const TsMethod *const *methods = ts_methods (&n);
   Timing tome, tome_reg = { NAN, NAN, NAN, NAN }, sgemm;
   double flops, ssim_t;
+  g_autoptr (TsAssignment) tome_result = NULL;
+  g_autoptr (TsImage) recon = NULL;
 
   if (scene == NULL)
     {
@@ -219,8 +249,12 @@ bench_672 (const char *path, int repeat, const char *export_dir, const char *onl
           "sgemm, ToMe's dense shapes", sgemm.wall * 1e3, sgemm.cpu * 1e3, sgemm.wall_min * 1e3, sgemm.wall_max * 1e3,
           flops / 1e9, flops / sgemm.wall_min / 1e9);
   tome = time_it ("tome 2304 -> 576", run_tome, scene, NULL, repeat);
+  tome_result = ts_tome (scene, 576, 0, 0, NULL, NULL);
+  recon = ts_reconstruct (scene->image, &scene->grid, tome_result, TS_DROP_FILL_GREY, NULL);
   printf ("%-30s %8.2f x   cpu %8.2f  min %8.2f  max %8.2f x  (target <= 3)\n", "  tome / sgemm",
           tome.wall / sgemm.wall, tome.cpu / sgemm.cpu, tome.wall_min / sgemm.wall_min, tome.wall_max / sgemm.wall_min);
+  if (export_dir != NULL && !export (export_dir, scene, tome_result, recon))
+    return 2;
   if (only != NULL)
     return 0;
   time_it ("greedy 2304 -> 576", run_greedy, scene, GINT_TO_POINTER (0), repeat);
@@ -237,8 +271,6 @@ bench_672 (const char *path, int repeat, const char *export_dir, const char *onl
           tome_reg.wall / sgemm.wall, tome_reg.cpu / sgemm.cpu, tome_reg.wall_min / sgemm.wall_min,
           tome_reg.wall_max / sgemm.wall_min);
   {
-    g_autoptr (TsAssignment) a = ts_tome (scene, 576, 0, 0, NULL, NULL);
-    g_autoptr (TsImage) recon = ts_reconstruct (scene->image, &scene->grid, a, TS_DROP_FILL_GREY, NULL);
     g_autofree double *t = g_new (double, repeat);
     g_autofree double *x = ts_image_luma (scene->image);
     g_autofree double *y = ts_image_luma (recon);
@@ -252,20 +284,6 @@ bench_672 (const char *path, int repeat, const char *export_dir, const char *onl
     ssim_t = median (t, repeat);
     printf ("\n%-30s %8.2f ms   (SSIM %.6f of the ToMe reconstruction, luma given)\n", "ssim 672 x 672", ssim_t * 1e3,
             s);
-    if (export_dir != NULL)
-      {
-        g_autofree char *f = g_build_filename (export_dir, "features.npy", NULL);
-        g_autofree char *i1 = g_build_filename (export_dir, "image.png", NULL);
-        g_autofree char *i2 = g_build_filename (export_dir, "recon.png", NULL);
-        g_mkdir_with_parents (export_dir, 0755);
-        if (!ts_features_save_npy (scene->features, f, &error) || !ts_image_save_png (scene->image, i1, &error) ||
-            !ts_image_save_png (recon, i2, &error))
-          {
-            fprintf (stderr, "bench-methods: %s\n", error->message);
-            return 2;
-          }
-        printf ("exported %s, %s, %s\n", f, i1, i2);
-      }
   }
   return 0;
 }
@@ -313,10 +331,10 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   GOptionEntry entries[] = {
     { "large", 0, 0, G_OPTION_ARG_NONE, &large, "4096 x 4096 at P 14 (85264 tokens)", NULL },
-    { "method", 0, 0, G_OPTION_ARG_STRING, &only, "--large: only this method", "NAME" },
+    { "method", 0, 0, G_OPTION_ARG_STRING, &only, "Only this method (672: tome stops after ToMe)", "NAME" },
     { "adjacent-only", 0, 0, G_OPTION_ARG_NONE, &adjacent_only, "--large: greedy merges adjacent groups only", NULL },
     { "repeat", 0, 0, G_OPTION_ARG_INT, &repeat, "Runs per median (default 7)", "K" },
-    { "export", 0, 0, G_OPTION_ARG_FILENAME, &export_dir, "Write features.npy, image.png, recon.png here", "DIR" },
+    { "export", 0, 0, G_OPTION_ARG_FILENAME, &export_dir, "Write features.npy, image.png, recon.png, tome_groups.txt here", "DIR" },
     G_OPTION_ENTRY_NULL
   };
 
