@@ -353,7 +353,8 @@ build_basis (Work *w, const float *x, int n, int d)
  * highest bound, then only for the B rows whose bound reaches the best
  * cosine so far less a slack for float rounding; usually a handful. A row
  * with more than nb / 16 such B rows (near-duplicates) goes through the
- * dense sgemm. The partner is the argmax (lowest B on ties) as in the dense
+ * dense sgemm, and so does the rest of a step once a block had more than
+ * half of such rows. The partner is the argmax (lowest B on ties) as in the dense
  * path, up to the rounding of the dot products themselves (the dense path's
  * is of the same order). */
 static gboolean
@@ -391,7 +392,7 @@ best_partners_pruned (Work *w, const float *x, int n, int d, int b_skip, GCancel
   g_assert (block <= w->g_rows);
   for (int i0 = 0; i0 < na; i0 += block)
     {
-      int m = MIN (block, na - i0);
+      int m = MIN (block, na - i0), hard_before = n_hard;
       if (ts_check_cancelled (cancellable, error))
         return FALSE;
       /* bounds: A = even rows of p, B = odd rows */
@@ -433,6 +434,15 @@ best_partners_pruned (Work *w, const float *x, int n, int d, int b_skip, GCancel
             }
           w->best[i0 + i] = arg;
           w->edges[i0 + i] = (Edge){ best * inv_a[i0 + i], i0 + i };
+        }
+      /* Bounds that leave most rows of a block to the dense sgemm (features
+       * without a few dominant directions, noise) are not worth computing:
+       * the rest of the step goes dense. */
+      if (n_hard - hard_before > m / 2)
+        {
+          for (int i = i0 + m; i < na; i++)
+            w->hard[n_hard++] = i;
+          break;
         }
     }
   /* the near-duplicate rows, densely, as many at a time as the block holds */

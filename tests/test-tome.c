@@ -242,7 +242,7 @@ cosine (const float *a, const float *b, int d)
 static void
 check_against_brute_force (const float *x, int n, int d, int r, int prot)
 {
-  int na = (n + 1) / 2, nb = n / 2, clear = 0, merged;
+  int na = (n + 1) / 2, nb = n / 2, clear = 0, merged, moved = 0;
   g_autofree int *dst = g_new (int, n);
   g_autofree double *best = g_new (double, na);
   g_autofree double *sorted = NULL;
@@ -266,6 +266,7 @@ check_against_brute_force (const float *x, int n, int d, int r, int prot)
       best[i] = 2 * i < prot ? -INFINITY : top;
       if (dst[2 * i] == 2 * i)
         continue;
+      moved++;
       /* merged into a B row, never a protected one */
       g_assert_cmpint (dst[2 * i] % 2, ==, 1);
       g_assert_cmpint (dst[2 * i], >=, prot);
@@ -276,6 +277,7 @@ check_against_brute_force (const float *x, int n, int d, int r, int prot)
           clear++;
         }
     }
+  g_assert_cmpint (moved, ==, merged);
   g_assert_cmpint (clear, >, merged / 2);
   /* B rows and protected rows stay */
   for (int i = 0; i < n; i++)
@@ -314,6 +316,13 @@ test_pruned (void)
   check_against_brute_force (x, n, d, 150, 0);   /* the top 150 */
   check_against_brute_force (x, n, d, 600, 2);   /* a CLS and a distillation token */
   check_against_brute_force (x, n, d, 40, 1);
+  {
+    /* noise: the bounds leave whole blocks to the dense sgemm, and the step
+     * stops computing them */
+    g_autofree float *noise = ts_test_lcg_matrix (1100, 280, 21);
+    check_against_brute_force (noise, 1100, 280, 550, 0);
+    check_against_brute_force (noise, 1100, 280, 100, 1);
+  }
 }
 
 typedef struct {
