@@ -363,8 +363,8 @@ best_partners_pruned (Work *w, const float *x, int n, int d, int b_skip, GCancel
   int na = (n + 1) / 2, nb = n / 2, block = block_rows (na, nb), limit = nb / 16, k, kk;
   /* A d-term float dot product of unit rows rounds by less than d 2^-24; the
    * projections round by about sqrt(k d) 2^-24 (Higham and Mary's
-   * probabilistic bound), 8 times that is added to |r|^2 = 1 - |Qu|^2 (9e-5
-   * at d 588, 45 times the largest error measured on a photo), and is far
+   * probabilistic bound), 8 times that is added to |r|^2 = 1 - |Qu|^2 (8e-5
+   * at d 588, 40 times the largest error measured on a photo), and is far
    * below the 1e-4 added to the scores. */
   const float slack = 1e-4f + d * 0x1p-24f;
   const double rho_eps = 8.0 * sqrt ((double) TOME_PROJ_K * d) * 0x1p-24;
