@@ -18,14 +18,17 @@
 /* Full attention matrices kept for the layers asked for: refuse beyond this. */
 #define ATTN_MAX_BYTES ((guint64) 2 << 30)
 
+/* The four matrices of a block are kept transposed (in x out, "wt") once
+ * loaded: the forward multiplies by them without a transposed operand,
+ * which OpenBLAS packs faster. */
 typedef struct {
   float *ln1_w, *ln1_b;
-  float *qkv_w, *qkv_b; /* 3D x D and 3D: q, k, v stacked (timm layout) */
+  float *qkv_w, *qkv_b; /* 3D x D (q, k, v stacked, timm layout), then D x 3D; 3D */
   float *proj_w, *proj_b;
   float *ls1, *ls2;     /* D or NULL */
   float *ln2_w, *ln2_b;
-  float *fc1_w, *fc1_b; /* M x D */
-  float *fc2_w, *fc2_b; /* D x M */
+  float *fc1_w, *fc1_b; /* M x D, then D x M */
+  float *fc2_w, *fc2_b; /* D x M, then M x D */
 } Block;
 
 struct _TsVit {
@@ -409,6 +412,44 @@ take_qkv (const Loader *L, Block *b, const char *p, const char *const names[3], 
   return TRUE;
 }
 
+/* w (rows x cols) becomes its transpose (cols x rows), through @tmp of the same size. */
+static void
+transpose_in_place (float *w, int rows, int cols, float *tmp)
+{
+  enum { T = 32 };
+
+  memcpy (tmp, w, (gsize) rows * cols * sizeof (float));
+  for (int r0 = 0; r0 < rows; r0 += T)
+    for (int c0 = 0; c0 < cols; c0 += T)
+      for (int c = c0; c < MIN (c0 + T, cols); c++)
+        for (int r = r0; r < MIN (r0 + T, rows); r++)
+          w[(gsize) c * rows + r] = tmp[(gsize) r * cols + c];
+}
+
+/* Puts the block matrices in the (in x out) layout the forward uses. */
+static gboolean
+transpose_blocks (TsVit *vit, GError **error)
+{
+  int D = vit->info.width, M = vit->info.mlp;
+  g_autofree float *tmp = g_try_new (float, (gsize) MAX (3 * D, M) * D);
+
+  if (tmp == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "cannot allocate %d x %d floats to lay out the weights",
+                   MAX (3 * D, M), D);
+      return FALSE;
+    }
+  for (int i = 0; i < vit->info.depth; i++)
+    {
+      Block *b = &vit->blocks[i];
+      transpose_in_place (b->qkv_w, 3 * D, D, tmp);
+      transpose_in_place (b->proj_w, D, D, tmp);
+      transpose_in_place (b->fc1_w, M, D, tmp);
+      transpose_in_place (b->fc2_w, D, M, tmp);
+    }
+  return TRUE;
+}
+
 static gboolean
 load_blocks (const Loader *L, GError **error)
 {
@@ -503,7 +544,7 @@ load_blocks (const Loader *L, GError **error)
       if (b->ls1 != NULL)
         in->layer_scale = TRUE;
     }
-  return TRUE;
+  return transpose_blocks (vit, error);
 }
 
 TsVit *
@@ -903,6 +944,8 @@ ts_vit_new_random (TsVitFamily family, int patch, int width, int depth, int head
           || !(b->fc2_b = const_owned (vit, D, 0.0f, &e)))
         goto fail;
     }
+  if (!transpose_blocks (vit, &e))
+    goto fail;
   return g_steal_pointer (&vit);
 fail:
   g_propagate_error (error, e);
@@ -1076,26 +1119,39 @@ layer_norm (const float *x, int n, int d, const float *w, const float *b, float 
     }
 }
 
-/* row[c] = act (row[c] + bias[c]) for c < o; bias may be NULL. */
+/* x[c] = act (x[c] + bias[c]) for c < n; bias may be NULL, act_on FALSE skips the activation. */
 static void
-bias_act_row (float *row, const float *bias, int o, gboolean act_on, TsVitAct act)
+bias_act (float *x, const float *bias, gsize n, gboolean act_on, TsVitAct act)
+{
+  gsize c;
+
+  for (c = 0; c + VN <= n; c += VN)
+    {
+      Vf v = vload (x + c);
+      if (bias != NULL)
+        v += vload (bias + c);
+      vstore (x + c, act_on ? vact (v, act) : v);
+    }
+  if (c < n)
+    {
+      int k = (int) (n - c);
+      Vf v = vload_tail (x + c, k, 0.0f);
+      if (bias != NULL)
+        v += vload_tail (bias + c, k, 0.0f);
+      vstore_tail (x + c, k, act_on ? vact (v, act) : v);
+    }
+}
+
+/* x[c] += s[c] * a[c] for c < n */
+static void
+add_scaled (float *x, const float *s, const float *a, int n)
 {
   int c;
 
-  for (c = 0; c + VN <= o; c += VN)
-    {
-      Vf v = vload (row + c);
-      if (bias != NULL)
-        v += vload (bias + c);
-      vstore (row + c, act_on ? vact (v, act) : v);
-    }
-  if (c < o)
-    {
-      Vf v = vload_tail (row + c, o - c, 0.0f);
-      if (bias != NULL)
-        v += vload_tail (bias + c, o - c, 0.0f);
-      vstore_tail (row + c, o - c, act_on ? vact (v, act) : v);
-    }
+  for (c = 0; c + VN <= n; c += VN)
+    vstore (x + c, vload (x + c) + vload (s + c) * vload (a + c));
+  for (; c < n; c++)
+    x[c] += s[c] * a[c];
 }
 
 /* out (n x o) = in (n x i) W^T (W: o x i) + bias */
@@ -1105,16 +1161,36 @@ linear (const float *in, int n, int i, const float *w, const float *bias, int o,
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, o, i, 1.0f, in, i, w, i, 0.0f, out, o);
   if (bias != NULL)
     for (int r = 0; r < n; r++)
-      bias_act_row (out + (gsize) r * o, bias, o, FALSE, TS_VIT_ACT_DEFAULT);
+      bias_act (out + (gsize) r * o, bias, o, FALSE, TS_VIT_ACT_DEFAULT);
 }
 
-/* out = act (in W^T + bias), the activation applied row by row while the row is in cache. */
+/* out (n x o) = in (n x i) Wt (Wt: i x o, a block matrix) + bias: the bias
+ * rows are written first and the product added to them (beta = 1), which
+ * also spares BLAS its pass that zeroes out. */
 static void
-linear_act (const float *in, int n, int i, const float *w, const float *bias, int o, TsVitAct act, float *out)
+linear_t (const float *in, int n, int i, const float *wt, const float *bias, int o, float *out)
 {
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, o, i, 1.0f, in, i, w, i, 0.0f, out, o);
   for (int r = 0; r < n; r++)
-    bias_act_row (out + (gsize) r * o, bias, o, TRUE, act);
+    memcpy (out + (gsize) r * o, bias, (gsize) o * sizeof (float));
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, o, i, 1.0f, in, i, wt, o, 1.0f, out, o);
+}
+
+/* x (n x o) += ls * (in Wt + bias), ls (o) may be NULL: without it the
+ * product goes straight into x. @tmp (n x o) is scratch for the layer scale. */
+static void
+linear_t_residual (const float *in, int n, int i, const float *wt, const float *bias, const float *ls, int o,
+                   float *x, float *tmp)
+{
+  if (ls == NULL)
+    {
+      for (int r = 0; r < n; r++)
+        bias_act (x + (gsize) r * o, bias, o, FALSE, TS_VIT_ACT_DEFAULT);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, o, i, 1.0f, in, i, wt, o, 1.0f, x, o);
+      return;
+    }
+  linear_t (in, n, i, wt, bias, o, tmp);
+  for (int r = 0; r < n; r++)
+    add_scaled (x + (gsize) r * o, ls, tmp + (gsize) r * o, o);
 }
 
 static void
@@ -1518,39 +1594,18 @@ block_forward (Fwd *f, int layer, int tome_r, GCancellable *cancellable, GError 
   int D = f->D, M = f->M;
 
   layer_norm (f->x, f->n, D, b->ln1_w, b->ln1_b, eps, f->h);
-  linear (f->h, f->n, D, b->qkv_w, b->qkv_b, 3 * D, f->qkv);
+  linear_t (f->h, f->n, D, b->qkv_w, b->qkv_b, 3 * D, f->qkv);
   if (!attention (f, layer, cancellable, error))
     return FALSE;
-  linear (f->o, f->n, D, b->proj_w, b->proj_b, D, f->h);
-  for (int i = 0; i < f->n; i++)
-    {
-      float *x = f->x + (gsize) i * D;
-      const float *a = f->h + (gsize) i * D;
-      if (b->ls1 != NULL)
-        for (int k = 0; k < D; k++)
-          x[k] += b->ls1[k] * a[k];
-      else
-        for (int k = 0; k < D; k++)
-          x[k] += a[k];
-    }
+  linear_t_residual (f->o, f->n, D, b->proj_w, b->proj_b, b->ls1, D, f->x, f->h);
   if (tome_r > 0)
     tome_merge (f, tome_r);
   if (ts_check_cancelled (cancellable, error))
     return FALSE;
   layer_norm (f->x, f->n, D, b->ln2_w, b->ln2_b, eps, f->h);
-  linear_act (f->h, f->n, D, b->fc1_w, b->fc1_b, M, vit->info.act, f->mlp);
-  linear (f->mlp, f->n, M, b->fc2_w, b->fc2_b, D, f->h);
-  for (int i = 0; i < f->n; i++)
-    {
-      float *x = f->x + (gsize) i * D;
-      const float *a = f->h + (gsize) i * D;
-      if (b->ls2 != NULL)
-        for (int k = 0; k < D; k++)
-          x[k] += b->ls2[k] * a[k];
-      else
-        for (int k = 0; k < D; k++)
-          x[k] += a[k];
-    }
+  linear_t (f->h, f->n, D, b->fc1_w, b->fc1_b, M, f->mlp);
+  bias_act (f->mlp, NULL, (gsize) f->n * M, TRUE, vit->info.act);
+  linear_t_residual (f->mlp, f->n, M, b->fc2_w, b->fc2_b, b->ls2, D, f->x, f->h);
   return TRUE;
 }
 
@@ -1682,7 +1737,8 @@ final_embedding (Fwd *f)
             }
           linear (att, 1, D, vit->head_out_w, vit->head_out_b, D, o);
           layer_norm (o, 1, D, vit->head_ln_w, vit->head_ln_b, in->ln_eps, t);
-          linear_act (t, 1, D, vit->head_fc1_w, vit->head_fc1_b, HM, in->act, m);
+          linear (t, 1, D, vit->head_fc1_w, vit->head_fc1_b, HM, m);
+          bias_act (m, NULL, HM, TRUE, in->act);
           linear (m, 1, HM, vit->head_fc2_w, vit->head_fc2_b, D, t);
           for (int k = 0; k < D; k++)
             emb[k] = o[k] + t[k];
