@@ -6,7 +6,8 @@
  * Compare with tests/bench/vit_torch.py (same shapes, same thread counts).
  *
  *   meson test -C build --benchmark --print-errorlogs vit
- *   build/tests/bench-vit [--runs N] [--large [--model FILE]] */
+ *   build/tests/bench-vit [--runs N] [--threads 1|2] [--large [--model FILE]]
+ * (--threads: only that count, e.g. under perf record). */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +71,7 @@ median_forward (const TsVit *vit, const TsImage *image, int runs, double *cpu)
 int
 main (int argc, char **argv)
 {
-  int runs = 7;
+  int runs = 7, only_threads = 0;
   gboolean large = FALSE;
   const char *model = NULL;
   g_autoptr (GError) error = NULL;
@@ -78,6 +79,8 @@ main (int argc, char **argv)
   for (int i = 1; i < argc; i++)
     if (strcmp (argv[i], "--large") == 0)
       large = TRUE;
+    else if (strcmp (argv[i], "--threads") == 0 && i + 1 < argc)
+      only_threads = atoi (argv[++i]);
     else if (strcmp (argv[i], "--model") == 0 && i + 1 < argc)
       model = argv[++i];
     else if (strcmp (argv[i], "--runs") == 0 && i + 1 < argc)
@@ -121,6 +124,8 @@ main (int argc, char **argv)
     for (int threads = 1; threads <= 2; threads++)
       {
         double wall, cpu;
+        if (only_threads > 0 && threads != only_threads)
+          continue;
         openblas_set_num_threads (threads);
         wall = median_forward (vit, image, runs, &cpu);
         printf ("ViT-B/16 @ 224, %d thread%s: %.1f ms wall, %.1f ms CPU\n", threads, threads > 1 ? "s" : "", wall, cpu);
