@@ -238,6 +238,27 @@ static const ExitCase exit_cases[] = {
   { "report-text-named-png", { "report", "@", NULL }, FILE_TEXT_PNG, 2, "@" },
   { "report-bad-patch", { "report", "--patch", "1", NULL }, FILE_NONE, 1, "patch" },
   { "report-too-large", { "report", "--max-megapixels", "0.1", NULL }, FILE_NONE, 2, "01-city-sky.png" },
+  /* every subcommand's argument count (ts_cli_parse_args): the message names the command */
+  { "quality-three-images", { "quality", "@", "@", "@", NULL }, FILE_GOOD, 1, "quality: expects two images A and B" },
+  { "compress-no-image", { "compress", NULL }, FILE_NONE, 1, "compress: expects exactly one IMAGE" },
+  { "compress-two-images", { "compress", "@", "@", NULL }, FILE_GOOD, 1, "compress: expects exactly one IMAGE" },
+  { "attention-no-image", { "attention", "--global", NULL }, FILE_NONE, 1, "attention: expects exactly one IMAGE" },
+  { "sweep-two-images", { "sweep", "@", "@", NULL }, FILE_GOOD, 1, "sweep: expects exactly one IMAGE" },
+  { "entropy-no-image", { "entropy", NULL }, FILE_NONE, 1, "entropy: expects exactly one IMAGE" },
+  { "budget-no-image", { "budget", "--context", "2048", "--text", "100", NULL }, FILE_NONE, 1,
+    "budget: expects exactly one IMAGE" },
+  { "vlm-tokens-nothing", { "vlm-tokens", NULL }, FILE_NONE, 1, "vlm-tokens: expects one IMAGE or a size WxH" },
+  { "video-two", { "video", "@", "@", NULL }, FILE_GOOD, 1, "video: expects one animated GIF or a folder of frames" },
+  { "dataset-no-folder", { "dataset", NULL }, FILE_NONE, 1, "dataset: expects one DIR or LISTFILE" },
+  { "summarize-no-run", { "summarize", NULL }, FILE_NONE, 1, "summarize: expects at least one dataset output folder" },
+  { "settings-nothing", { "settings", NULL }, FILE_NONE, 1, "settings: expects 'export' or 'check FILE'" },
+  { "settings-three", { "settings", "check", "@", "@", NULL }, FILE_GOOD, 1, "settings: expects 'export' or 'check FILE'" },
+  { "settings-unknown-word", { "settings", "import", NULL }, FILE_NONE, 1, "settings: expects 'export' or 'check FILE'" },
+  { "model-info-no-file", { "model", "info", NULL }, FILE_NONE, 1, "model info: expects exactly one FILE" },
+  { "model-features-two", { "model", "features", "@", "@", NULL }, FILE_GOOD, 1,
+    "model features: expects exactly one IMAGE" },
+  { "model-tome-no-image", { "model", "tome", NULL }, FILE_NONE, 1, "model tome: expects exactly one IMAGE" },
+  { "sweep-unknown-option", { "sweep", "@", "--bogus", NULL }, FILE_GOOD, 1, "see 'tokenscope-cli sweep --help'" },
 };
 
 static void
