@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "ts-budget-panel.h"
 #include "ts-canvas.h"
 #include "ts-curves.h"
 
@@ -52,6 +53,8 @@ struct _TsWindow {
   GtkListBox *recent_list;
   GtkLabel *recent_heading;
   TsCanvas *canvas;
+  TsBudgetPanel *budget_panel;
+  GtkStack *sidebar_stack;
   TsCurves *curves;
   GtkDropDown *metric_dropdown;
   GtkLabel *optimal_label;
@@ -317,6 +320,48 @@ update_canvas (TsWindow *self, guint what)
     ts_canvas_mark_change (self->canvas, ts_document_get_change_time (self->document));
 }
 
+static void
+write_ui_state (TsWindow *self);
+
+/* The budget panel's selected VLM, drawn over the working image. */
+static void
+update_vlm (TsWindow *self)
+{
+  const TsVlmCount *c = ts_budget_panel_get_vlm (self->budget_panel);
+  const TsScene *scene = ts_document_get_scene (self->document);
+  TsVlmLayout layout;
+  g_autofree char *label = NULL;
+
+  if (c == NULL || c->tokens < 0 || scene == NULL
+      || !ts_vlm_layout_init (&layout, c, scene->image->width, scene->image->height))
+    {
+      ts_canvas_set_vlm (self->canvas, NULL, NULL);
+      return;
+    }
+  label = g_strdup_printf ("%s: %d tokens", c->label, c->tokens);
+  ts_canvas_set_vlm (self->canvas, &layout, label);
+  write_ui_state (self);
+}
+
+/* A few frames after a page switch the new page has its positions: report them. */
+static gboolean
+page_shown_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  guint *frames = data;
+
+  if (++*frames < 3)
+    return G_SOURCE_CONTINUE;
+  write_ui_state (TS_WINDOW (widget));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+sidebar_page_cb (TsWindow *self)
+{
+  if (g_getenv ("TS_UI_STATE"))
+    gtk_widget_add_tick_callback (GTK_WIDGET (self), page_shown_tick_cb, g_new0 (guint, 1), g_free);
+}
+
 /* TS_UI_STATE=FILE: a key file with the state and widget positions, for the
  * Xvfb tests that drive the window with xdotool. */
 static void
@@ -372,6 +417,8 @@ write_ui_state (TsWindow *self)
             g_key_file_set_integer (kf, key, "y", (int) (p.y + sy));
           }
     }
+  g_key_file_set_string (kf, "state", "page", gtk_stack_get_visible_child_name (self->sidebar_stack));
+  ts_budget_panel_write_state (self->budget_panel, kf, GTK_WIDGET (self), sx, sy);
   data = g_key_file_to_data (kf, NULL, NULL);
   g_file_set_contents (path, data, -1, NULL);
 }
@@ -1242,6 +1289,7 @@ ts_window_class_init (TsWindowClass *klass)
 
   g_type_ensure (TS_TYPE_CANVAS);
   g_type_ensure (TS_TYPE_CURVES);
+  g_type_ensure (TS_TYPE_BUDGET_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/tokenscope/TokenScope/ui/ts-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, TsWindow, name)
   BIND (title_label); BIND (subtitle_label); BIND (spinner);
@@ -1257,6 +1305,7 @@ ts_window_class_init (TsWindowClass *klass)
   BIND (fill_mode_dropdown); BIND (fill_opacity_adjustment); BIND (heat_check); BIND (heat_opacity_adjustment);
   BIND (tau_scale); BIND (tau_adjustment); BIND (query_label);
   BIND (resize_dropdown); BIND (size_adjustment); BIND (patch_adjustment); BIND (features_dropdown);
+  BIND (budget_panel); BIND (sidebar_stack);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
@@ -1359,6 +1408,10 @@ ts_window_init (TsWindow *self)
   g_signal_connect (self->canvas, "query-tooltip", G_CALLBACK (canvas_tooltip_cb), self);
   g_signal_connect (self->banner_close, "clicked", G_CALLBACK (banner_close_cb), self);
   g_signal_connect (self->samples_popover, "show", G_CALLBACK (samples_popover_show_cb), self);
+  g_signal_connect_swapped (self->budget_panel, "vlm-changed", G_CALLBACK (update_vlm), self);
+  g_signal_connect_swapped (self->budget_panel, "options-ready", G_CALLBACK (write_ui_state), self);
+  g_signal_connect_swapped (self->sidebar_stack, "notify::visible-child", G_CALLBACK (sidebar_page_cb), self);
+  ts_budget_panel_set_document (self->budget_panel, self->document);
 
   drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (drop_cb), self);
