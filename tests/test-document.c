@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "ts-document.h"
+#include "ts-document-budget.h"
 #include "ts-test-util.h"
 
 typedef struct {
@@ -429,6 +430,151 @@ test_document_bad_setting (void)
   done (doc, &seen);
 }
 
+typedef struct {
+  gboolean finished;
+  TsBudgetFixed *fixed;
+  GError *error;
+} BudgetWait;
+
+static void
+budget_done_cb (GObject *source, GAsyncResult *res, gpointer data)
+{
+  BudgetWait *w = data;
+
+  w->fixed = ts_document_budget_finish (TS_DOCUMENT (source), res, &w->error);
+  w->finished = TRUE;
+}
+
+/* Runs the budget worker to completion; returns the options or NULL with @error. */
+static TsBudgetFixed *
+budget (TsDocument *doc, int context, int text, GCancellable *cancellable, GError **error)
+{
+  BudgetWait w = { 0 };
+
+  ts_document_budget_async (doc, context, text, cancellable, budget_done_cb, &w);
+  while (!w.finished)
+    g_main_context_iteration (NULL, TRUE);
+  if (w.error)
+    g_propagate_error (error, w.error);
+  return w.fixed;
+}
+
+/* Options A/B/C of the Budget page: the worker's values are the core's on the
+ * document's scene (336 x 252, 432 tokens); context 2048 - text 1900 = 148:
+ * B compresses ceil(432 / 148) = 3x to ceil(432 / 3) = 144 tokens. Each one
+ * applied gives its method and token count. */
+static void
+test_document_budget (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TsBudgetFixed) fixed = budget (doc, 2048, 1900, NULL, &error);
+  g_autoptr (TsBudgetFixed) direct = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (fixed);
+  direct = ts_budget_fixed (ts_document_get_scene (doc), 2048, 1900, NULL, ts_document_get_params (doc), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (fixed->budget, ==, 148);
+  g_assert_cmpint (fixed->tokens, ==, 432);
+  g_assert_cmpint (fixed->options[1].tokens, ==, 144);
+  g_assert_cmpstr (fixed->options[1].method, ==, "tome");
+  for (int i = 0; i < 3; i++)
+    {
+      const TsBudgetOption *o = &fixed->options[i];
+      g_assert_true (o->available);
+      g_assert_cmpint (o->tokens, ==, direct->options[i].tokens);
+      g_assert_cmpint (o->tokens, <=, 148);
+      g_assert_cmpfloat_with_epsilon (o->ssim, direct->options[i].ssim, 1e-12);
+      g_assert_cmpfloat_with_epsilon (o->psnr, direct->options[i].psnr, 1e-12);
+    }
+  g_assert_cmpstr (ts_budget_option_method (&fixed->options[0]), ==, "downsample");
+  g_assert_cmpstr (ts_budget_option_method (&fixed->options[2]), ==, "adaptive");
+
+  for (int i = 0; i < 3; i++)
+    {
+      seen.what = 0;
+      g_assert_true (ts_document_apply_budget_option (doc, &fixed->options[i], &error));
+      g_assert_no_error (error);
+      wait_for (doc, &seen, TS_DOCUMENT_CHANGED_QUALITY);
+      g_assert_cmpstr (ts_document_get_method (doc)->name, ==, ts_budget_option_method (&fixed->options[i]));
+      g_assert_cmpint (ts_document_get_tokens_out (doc), ==, fixed->options[i].tokens);
+    }
+  /* option B's quality is what the document measures for the same setting */
+  seen.what = 0;
+  g_assert_true (ts_document_apply_budget_option (doc, &fixed->options[1], NULL));
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_QUALITY);
+  g_assert_cmpfloat_with_epsilon (ts_document_get_ssim (doc), fixed->options[1].ssim, 1e-9);
+
+  /* an option that is not available is refused and changes nothing */
+  fixed->options[2].available = FALSE;
+  g_assert_false (ts_document_apply_budget_option (doc, &fixed->options[2], &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (ts_document_get_method (doc)->name, ==, "tome");
+  done (doc, &seen);
+}
+
+/* Bad requests: no image yet, a text reserve that fills the context, a cancelled request. */
+static void
+test_document_budget_bad (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) empty = ts_document_new ();
+  g_autoptr (TsDocument) doc = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_null (budget (empty, 2048, 1500, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (ts_document_vlm_counts (empty));
+
+  doc = new_loaded (&seen);
+  g_assert_null (budget (doc, 1024, 1024, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_cancellable_cancel (cancellable);
+  g_assert_null (budget (doc, 2048, 1500, cancellable, &error));
+  g_assert_true (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                 || g_error_matches (error, TS_ERROR, TS_ERROR_CANCELLED));
+  done (doc, &seen);
+}
+
+/* The VLM table is core/ts-vlm.h on the loaded image's own size (672 x 504,
+ * not the 336 x 252 working image): LLaVA-1.5 576, LLaVA-NeXT picks a tile grid. */
+static void
+test_document_vlm (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  g_autoptr (GArray) rows = ts_document_vlm_counts (doc);
+
+  g_assert_nonnull (rows);
+  g_assert_cmpuint (rows->len, ==, TS_VLM_N_MODELS);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const TsVlmCount *row = &g_array_index (rows, TsVlmCount, i);
+      TsVlmCount direct;
+      TsVlmGeneric generic;
+
+      ts_vlm_generic_init (&generic);
+      generic.resize.policy = TS_RESIZE_FIT;
+      generic.resize.size = 336;
+      generic.patch = 14;
+      g_assert_true (ts_vlm_count (i, 672, 504, &generic, &direct, NULL));
+      g_assert_cmpint (row->model, ==, i);
+      g_assert_cmpint (row->tokens, ==, direct.tokens);
+      g_assert_cmpint (row->tile_cols, ==, direct.tile_cols);
+      g_assert_cmpint (row->resized_width, ==, direct.resized_width);
+    }
+  g_assert_cmpint (g_array_index (rows, TsVlmCount, TS_VLM_LLAVA_15).tokens, ==, 576);
+  /* generic ViT with the document's fit 336 / patch 14: 24 x 18 */
+  g_assert_cmpint (g_array_index (rows, TsVlmCount, TS_VLM_GENERIC_VIT).tokens, ==, 432);
+  g_assert_cmpint (g_array_index (rows, TsVlmCount, TS_VLM_LLAVA_NEXT).tile_cols, >=, 1);
+  done (doc, &seen);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -443,5 +589,8 @@ main (int argc, char **argv)
   g_test_add_func ("/document/exports", test_document_exports);
   g_test_add_func ("/document/settings", test_document_settings);
   g_test_add_func ("/document/bad-setting", test_document_bad_setting);
+  g_test_add_func ("/document/budget", test_document_budget);
+  g_test_add_func ("/document/budget-bad", test_document_budget_bad);
+  g_test_add_func ("/document/vlm", test_document_vlm);
   return g_test_run ();
 }
