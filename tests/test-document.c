@@ -5,6 +5,7 @@
  * against the core functions called directly. */
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <string.h>
 
 #include "ts-document.h"
 #include "ts-document-budget.h"
@@ -575,6 +576,114 @@ test_document_vlm (void)
   done (doc, &seen);
 }
 
+/* Model features (issue #8) from the tiny CLIP golden (patch 14, 4 x 4
+ * positions): the scene is core's ts_vit_scene_new on the same frame, the
+ * mean-token attention is the model's CLS attention scaled to max 1, the
+ * command and the settings file carry --model; a file that is no model gives
+ * a notice naming it and the model features stay. */
+static void
+test_document_model (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  g_autofree char *model = g_test_build_filename (G_TEST_DIST, "data", "models", "clip.safetensors", NULL);
+  g_autofree char *bad = ts_test_write ("doc-bad.safetensors", "not a model", 11);
+  g_autoptr (TsVit) vit = ts_vit_load (model, NULL, NULL);
+  TsResize resize = { TS_RESIZE_SQUARE, 56 };
+  g_autoptr (TsScene) direct = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *cmd = NULL;
+  g_autofree char *settings = ts_test_path ("doc-model.json");
+  const TsScene *scene;
+  const float *attention;
+  float max = 0;
+  TsSettings st;
+
+  g_assert_nonnull (vit);
+  seen.what = 0;
+  ts_document_set_resize (doc, TS_RESIZE_SQUARE, 56);
+  ts_document_set_features (doc, TS_FEATURES_MODEL, model);
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_SCENE | TS_DOCUMENT_CHANGED_QUALITY);
+  g_assert_null (seen.notice);
+  scene = ts_document_get_scene (doc);
+  g_assert_cmpint (scene->kind, ==, TS_FEATURES_MODEL);
+  g_assert_cmpint (scene->grid.patch, ==, 14);
+  g_assert_cmpint (scene->grid.tokens, ==, 16);
+  direct = ts_vit_scene_new (vit, ts_document_get_media (doc)->frames[0], &resize, -2, TS_VIT_IMPORTANCE_QUERY, NULL,
+                             &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (direct->features->d, ==, scene->features->d);
+  for (int i = 0; i < direct->features->n * direct->features->d; i++)
+    g_assert_cmpfloat (scene->features->data[i], ==, direct->features->data[i]);
+  g_assert_nonnull (direct->importance);
+  attention = ts_document_get_attention (doc);
+  for (int i = 0; i < 16; i++)
+    max = MAX (max, direct->importance[i]);
+  for (int i = 0; i < 16; i++)
+    g_assert_cmpfloat_with_epsilon (attention[i], direct->importance[i] / max, 1e-6);
+
+  cmd = ts_document_dup_command (doc);
+  g_assert_nonnull (strstr (cmd, " --resize square --size 56 --model "));
+  g_assert_nonnull (strstr (cmd, "clip.safetensors"));
+  g_assert_null (strstr (cmd, "--patch"));
+  g_assert_true (ts_document_export_settings (doc, settings, &error));
+  ts_settings_init (&st);
+  g_assert_true (ts_settings_load (&st, settings, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (st.model_file, ==, model);
+  g_assert_cmpint (st.model_layer, ==, -2);
+  ts_settings_clear (&st);
+
+  /* a bad file: a notice naming it, the model's features kept */
+  seen.what = 0;
+  ts_document_set_features (doc, TS_FEATURES_MODEL, bad);
+  {
+    gboolean timed_out = FALSE;
+    guint id = g_timeout_add_seconds (30, timeout_cb, &timed_out);
+    while (!timed_out && seen.notice == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_source_remove (id);
+  }
+  g_assert_nonnull (seen.notice);
+  g_assert_nonnull (strstr (seen.notice, "doc-bad.safetensors"));
+  g_assert_cmpstr (ts_document_get_npy_path (doc), ==, model);
+  g_assert_cmpint (ts_document_get_feature_kind (doc), ==, TS_FEATURES_MODEL);
+  g_assert_true (ts_document_get_scene (doc) == scene);
+
+  /* another layer: new features */
+  seen.what = 0;
+  ts_document_set_model_layer (doc, 1);
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_SCENE | TS_DOCUMENT_CHANGED_QUALITY);
+  g_assert_true (ts_document_get_scene (doc) != scene);
+  g_clear_pointer (&cmd, g_free);
+  cmd = ts_document_dup_command (doc);
+  g_assert_nonnull (strstr (cmd, " --layer 1"));
+  done (doc, &seen);
+}
+
+/* The model and its layer survive the settings key file; a model file that
+ * is gone falls back to pixel features. */
+static void
+test_document_model_settings (void)
+{
+  g_autoptr (TsDocument) a = ts_document_new ();
+  g_autoptr (TsDocument) b = ts_document_new ();
+  g_autoptr (TsDocument) c = ts_document_new ();
+  g_autofree char *model = g_test_build_filename (G_TEST_DIST, "data", "models", "clip.safetensors", NULL);
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+
+  ts_document_set_features (a, TS_FEATURES_MODEL, model);
+  ts_document_set_model_layer (a, 0);
+  ts_document_save_settings (a, kf);
+  ts_document_load_settings (b, kf);
+  g_assert_cmpint (ts_document_get_feature_kind (b), ==, TS_FEATURES_MODEL);
+  g_assert_cmpstr (ts_document_get_npy_path (b), ==, model);
+  g_assert_cmpint (ts_document_get_model_layer (b), ==, 0);
+  g_key_file_set_string (kf, "document", "model", "/nonexistent/gone.safetensors");
+  ts_document_load_settings (c, kf);
+  g_assert_cmpint (ts_document_get_feature_kind (c), ==, TS_FEATURES_PIXEL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -592,5 +701,7 @@ main (int argc, char **argv)
   g_test_add_func ("/document/budget", test_document_budget);
   g_test_add_func ("/document/budget-bad", test_document_budget_bad);
   g_test_add_func ("/document/vlm", test_document_vlm);
+  g_test_add_func ("/document/model", test_document_model);
+  g_test_add_func ("/document/model-settings", test_document_model_settings);
   return g_test_run ();
 }

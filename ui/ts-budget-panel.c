@@ -466,8 +466,8 @@ ts_budget_panel_get_vlm (TsBudgetPanel *self)
   return vlm_row (self, self->selected_vlm);
 }
 
-static void
-write_widget (GKeyFile *kf, const char *name, GtkWidget *widget, GtkWidget *root, double sx, double sy)
+void
+ts_budget_panel_write_widget (GKeyFile *kf, const char *name, GtkWidget *widget, GtkWidget *root, double sx, double sy)
 {
   graphene_point_t p;
 
@@ -489,7 +489,7 @@ ts_budget_panel_write_state (TsBudgetPanel *self, GKeyFile *kf, GtkWidget *root,
   g_return_if_fail (TS_IS_BUDGET_PANEL (self));
   for (int i = 0; i < 3; i++)
     {
-      write_widget (kf, names[i], GTK_WIDGET (option_button (self, i)), root, sx, sy);
+      ts_budget_panel_write_widget (kf, names[i], GTK_WIDGET (option_button (self, i)), root, sx, sy);
       if (self->fixed && self->fixed->options[i].available)
         {
           g_key_file_set_integer (kf, names[i], "tokens", self->fixed->options[i].tokens);
@@ -501,5 +501,5 @@ ts_budget_panel_write_state (TsBudgetPanel *self, GKeyFile *kf, GtkWidget *root,
   g_key_file_set_string (kf, "budget", "vlm", self->selected_vlm >= 0 ? ts_vlm_model_name (self->selected_vlm) : "");
   /* the first tiling model's row (LLaVA-NeXT) for the tests to click */
   row = gtk_list_box_get_row_at_index (self->vlm_list, TS_VLM_LLAVA_NEXT + 1);
-  write_widget (kf, "vlm_llava_next", row ? GTK_WIDGET (row) : NULL, root, sx, sy);
+  ts_budget_panel_write_widget (kf, "vlm_llava_next", row ? GTK_WIDGET (row) : NULL, root, sx, sy);
 }

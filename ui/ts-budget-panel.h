@@ -27,5 +27,8 @@ const TsVlmCount *ts_budget_panel_get_vlm (TsBudgetPanel *self);
 /* Widget positions and results for the Xvfb tests (TS_UI_STATE), relative to
  * @root, offset by the surface transform (@sx, @sy). */
 void ts_budget_panel_write_state (TsBudgetPanel *self, GKeyFile *kf, GtkWidget *root, double sx, double sy);
+/* One widget's position and size in group @name (nothing when it is not mapped). */
+void ts_budget_panel_write_widget (GKeyFile *kf, const char *name, GtkWidget *widget, GtkWidget *root, double sx,
+                                   double sy);
 
 G_END_DECLS

@@ -55,6 +55,7 @@ struct _TsWindow {
   TsCanvas *canvas;
   TsBudgetPanel *budget_panel;
   GtkStack *sidebar_stack;
+  GtkWidget *sidebar_switcher;
   TsCurves *curves;
   GtkDropDown *metric_dropdown;
   GtkLabel *optimal_label;
@@ -265,6 +266,7 @@ sync_controls (TsWindow *self)
   gtk_drop_down_set_selected (self->features_dropdown,
                               ts_document_get_feature_kind (self->document) == TS_FEATURES_DESCRIPTOR ? 1
                               : ts_document_get_feature_kind (self->document) == TS_FEATURES_NPY    ? 2
+                              : ts_document_get_feature_kind (self->document) == TS_FEATURES_MODEL  ? 3
                                                                                                      : 0);
   gtk_widget_set_sensitive (gtk_widget_get_parent (GTK_WIDGET (self->ratio_scale)), TRUE);
   if (query >= 0 && scene)
@@ -418,6 +420,7 @@ write_ui_state (TsWindow *self)
           }
     }
   g_key_file_set_string (kf, "state", "page", gtk_stack_get_visible_child_name (self->sidebar_stack));
+  ts_budget_panel_write_widget (kf, "switcher", GTK_WIDGET (self->sidebar_switcher), GTK_WIDGET (self), sx, sy);
   ts_budget_panel_write_state (self->budget_panel, kf, GTK_WIDGET (self), sx, sy);
   data = g_key_file_to_data (kf, NULL, NULL);
   g_file_set_contents (path, data, -1, NULL);
@@ -648,11 +651,13 @@ resize_changed_cb (TsWindow *self)
 static void
 npy_chosen_cb (GtkNativeDialog *dialog, int response, TsWindow *self)
 {
+  guint sel = gtk_drop_down_get_selected (self->features_dropdown);
+
   if (response == GTK_RESPONSE_ACCEPT)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = g_file_get_path (file);
-      ts_document_set_features (self->document, TS_FEATURES_NPY, path);
+      ts_document_set_features (self->document, sel == 3 ? TS_FEATURES_MODEL : TS_FEATURES_NPY, path);
     }
   else
     sync_controls (self);
@@ -673,11 +678,12 @@ features_changed_cb (GtkDropDown *dd, GParamSpec *pspec, TsWindow *self)
       ts_document_set_features (self->document, sel == 1 ? TS_FEATURES_DESCRIPTOR : TS_FEATURES_PIXEL, NULL);
       return;
     }
-  chooser = gtk_file_chooser_native_new ("Choose Token Features", GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
-                                         "_Use", "_Cancel");
+  chooser = gtk_file_chooser_native_new (sel == 3 ? "Choose a ViT Model" : "Choose Token Features", GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, "_Use", "_Cancel");
   filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, "NumPy arrays [N, D] or [rows, cols, D]");
-  gtk_file_filter_add_suffix (filter, "npy");
+  gtk_file_filter_set_name (filter, sel == 3 ? "ViT weights (.safetensors: CLIP, SigLIP, DINOv2, timm)"
+                                             : "NumPy arrays [N, D] or [rows, cols, D]");
+  gtk_file_filter_add_suffix (filter, sel == 3 ? "safetensors" : "npy");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
   g_object_unref (filter);
   g_signal_connect (chooser, "response", G_CALLBACK (npy_chosen_cb), self);
@@ -1305,7 +1311,7 @@ ts_window_class_init (TsWindowClass *klass)
   BIND (fill_mode_dropdown); BIND (fill_opacity_adjustment); BIND (heat_check); BIND (heat_opacity_adjustment);
   BIND (tau_scale); BIND (tau_adjustment); BIND (query_label);
   BIND (resize_dropdown); BIND (size_adjustment); BIND (patch_adjustment); BIND (features_dropdown);
-  BIND (budget_panel); BIND (sidebar_stack);
+  BIND (budget_panel); BIND (sidebar_stack); BIND (sidebar_switcher);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
