@@ -83,7 +83,7 @@ update_options (TsBudgetPanel *self)
       else if (!o->available)
         markup = g_markup_printf_escaped ("<b>%s</b>\n<small>%s</small>", titles[i], o->note ? o->note : "");
       else
-        markup = g_markup_printf_escaped ("<b>%s</b>  %d tokens, %.1f×  SSIM %.3f  PSNR %.1f dB\n<small>%s</small>",
+        markup = g_markup_printf_escaped ("<b>%s</b>   %d tokens · %.1f×\nSSIM %.3f · PSNR %.1f dB\n<small>%s</small>",
                                           titles[i], o->tokens, o->factor, o->ssim, o->psnr, o->note ? o->note : "");
       gtk_label_set_markup (option_label (self, i), markup);
       gtk_widget_set_sensitive (GTK_WIDGET (option_button (self, i)), o != NULL && o->available);
@@ -99,7 +99,7 @@ update_dynamic (TsBudgetPanel *self)
   g_autofree char *text = NULL;
 
   if (dyn > 0)
-    text = g_strdup_printf ("Dynamic budget: %d tokens (from %d at 0 to %d at 1)", dyn, budget / 4, budget);
+    text = g_strdup_printf ("Dynamic budget: %d tokens (%d at 0, %d at 1)", dyn, budget / 4, budget);
   else
     text = g_strdup ("Dynamic budget: the text reserve leaves no room for the image");
   gtk_label_set_label (self->dynamic_label, text);
@@ -167,8 +167,14 @@ bar_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer dat
     cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
     cairo_set_font_size (cr, 11);
     cairo_text_extents (cr, image_text, &ext);
+    if (ext.x_advance + 8 >= img + over) /* the number alone */
+      {
+        g_free (image_text);
+        image_text = g_strdup_printf ("%d", (int) used);
+        cairo_text_extents (cr, image_text, &ext);
+      }
     cairo_set_source_rgb (cr, 1, 1, 1);
-    if (ext.x_advance + 8 < img + over)
+    if (used > 0 && ext.x_advance + 8 < img + over)
       {
         cairo_move_to (cr, 4, height / 2.0 + 4);
         cairo_show_text (cr, image_text);
