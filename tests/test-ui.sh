@@ -196,8 +196,8 @@ check "the old picture is still shown ($d pixels differ below the banner; a new 
 # Budget page (issue #6): switch to it, apply option B with one click (method and
 # tokens change, so does the canvas), then select LLaVA-NeXT in the VLM table:
 # its tile lines (cyan) appear on the canvas.
-cyan_pixels () { convert "$tmp/$1-canvas.png" -fuzz 12% -fill white -opaque "#40f2ff" -fill black +opaque white \
-  -format '%[fx:round(mean*w*h)]' info:; }
+cyan_pixels () { convert "$tmp/$1-canvas.png" -alpha off -fuzz 12% -fill "#ff00ff" -opaque "#40f2ff" \
+  -fill black +opaque "#ff00ff" -fill white -opaque "#ff00ff" -format '%[fx:round(mean*w*h)]' info:; }
 budget_page_checks () {
   local sw m2 t2 d c0 c1
   sw=$(( $(state switcher x) + wx + $(state switcher width) * 3 / 4 ))
