@@ -650,6 +650,20 @@ test_document_model (void)
   g_assert_cmpint (ts_document_get_feature_kind (doc), ==, TS_FEATURES_MODEL);
   g_assert_true (ts_document_get_scene (doc) == scene);
 
+  /* read as the wrong family: a notice, and back to the family that worked */
+  g_clear_pointer (&seen.notice, g_free);
+  ts_document_set_model_family (doc, TS_VIT_FAMILY_DINOV2);
+  {
+    gboolean timed_out = FALSE;
+    guint id = g_timeout_add_seconds (30, timeout_cb, &timed_out);
+    while (!timed_out && seen.notice == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_source_remove (id);
+  }
+  g_assert_nonnull (seen.notice);
+  g_assert_cmpint (ts_document_get_model_family (doc), ==, TS_VIT_FAMILY_AUTO);
+  g_assert_true (ts_document_get_scene (doc) == scene);
+
   /* another layer: new features */
   seen.what = 0;
   ts_document_set_model_layer (doc, 1);
@@ -674,11 +688,13 @@ test_document_model_settings (void)
 
   ts_document_set_features (a, TS_FEATURES_MODEL, model);
   ts_document_set_model_layer (a, 0);
+  ts_document_set_model_family (a, TS_VIT_FAMILY_CLIP);
   ts_document_save_settings (a, kf);
   ts_document_load_settings (b, kf);
   g_assert_cmpint (ts_document_get_feature_kind (b), ==, TS_FEATURES_MODEL);
   g_assert_cmpstr (ts_document_get_npy_path (b), ==, model);
   g_assert_cmpint (ts_document_get_model_layer (b), ==, 0);
+  g_assert_cmpint (ts_document_get_model_family (b), ==, TS_VIT_FAMILY_CLIP);
   g_key_file_set_string (kf, "document", "model", "/nonexistent/gone.safetensors");
   ts_document_load_settings (c, kf);
   g_assert_cmpint (ts_document_get_feature_kind (c), ==, TS_FEATURES_PIXEL);

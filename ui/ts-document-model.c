@@ -4,6 +4,7 @@
 typedef struct {
   TsVit *vit;
   char *path;
+  TsVitFamily family;
   goffset size;
   guint64 mtime;
 } ModelBox;
@@ -50,8 +51,9 @@ file_stamp (const char *path, goffset *size, guint64 *mtime, GError **error)
 }
 
 static ModelBox *
-acquire (const char *path, GError **error)
+acquire (const char *path, TsVitFamily family, GError **error)
 {
+  TsVitLoadOptions options = { 0 };
   ModelBox *box = NULL;
   goffset size;
   guint64 mtime;
@@ -60,19 +62,22 @@ acquire (const char *path, GError **error)
   if (!file_stamp (path, &size, &mtime, error))
     return NULL;
   g_mutex_lock (&cache_lock);
-  if (cache && g_str_equal (cache->path, path) && cache->size == size && cache->mtime == mtime)
+  if (cache && g_str_equal (cache->path, path) && cache->family == family && cache->size == size
+      && cache->mtime == mtime)
     box = g_atomic_rc_box_acquire (cache);
   g_mutex_unlock (&cache_lock);
   if (box)
     return box;
 
   /* read without the lock: weights can take seconds */
-  vit = ts_vit_load (path, NULL, error);
+  options.family = family;
+  vit = ts_vit_load (path, &options, error);
   if (vit == NULL)
     return NULL;
   box = g_atomic_rc_box_new0 (ModelBox);
   box->vit = vit;
   box->path = g_strdup (path);
+  box->family = family;
   box->size = size;
   box->mtime = mtime;
   g_mutex_lock (&cache_lock);
@@ -83,8 +88,8 @@ acquire (const char *path, GError **error)
 }
 
 TsScene *
-ts_document_model_scene (const char *path, int layer, const TsImage *frame, const TsResize *resize,
-                         GCancellable *cancellable, GError **error)
+ts_document_model_scene (const char *path, TsVitFamily family, int layer, const TsImage *frame,
+                         const TsResize *resize, GCancellable *cancellable, GError **error)
 {
   g_autoptr (ModelBox) box = NULL;
 
@@ -93,7 +98,7 @@ ts_document_model_scene (const char *path, int layer, const TsImage *frame, cons
       g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "choose a .safetensors model first");
       return NULL;
     }
-  if ((box = acquire (path, error)) == NULL)
+  if ((box = acquire (path, family, error)) == NULL)
     return NULL;
   return ts_vit_scene_new (box->vit, frame, resize, layer, TS_VIT_IMPORTANCE_QUERY, cancellable, error);
 }

@@ -20,6 +20,7 @@ typedef struct {
   TsFeatureKind kind;
   char *npy_path;      /* the .npy features, or the .safetensors model */
   int model_layer;
+  TsVitFamily model_family;
 } SceneKey;
 
 /* A scene and what it was built from, so a request can tell whether it may reuse it. */
@@ -266,7 +267,8 @@ build_scene (const TsImage *frame, const SceneKey *key, GCancellable *cancellabl
   TsGrid grid;
 
   if (key->kind == TS_FEATURES_MODEL) /* the model fixes the patch */
-    return ts_document_model_scene (key->npy_path, key->model_layer, frame, &resize, cancellable, error);
+    return ts_document_model_scene (key->npy_path, key->model_family, key->model_layer, frame, &resize, cancellable,
+                                    error);
   image = ts_resize_apply (frame, &resize, key->patch, error);
   if (image == NULL || !ts_grid_init (&grid, image->width, image->height, key->patch, error))
     return NULL;
@@ -627,9 +629,13 @@ revert_features (TsDocument *self, const Job *job)
   if (job->scene != NULL || self->scene == NULL || (job->key.kind != TS_FEATURES_NPY && job->key.kind != TS_FEATURES_MODEL))
     return;
   shown = &self->scene->key;
-  if (job->key.kind == shown->kind && g_strcmp0 (job->key.npy_path, shown->npy_path) == 0)
+  if (job->key.kind == shown->kind && g_strcmp0 (job->key.npy_path, shown->npy_path) == 0
+      && job->key.model_layer == shown->model_layer && job->key.model_family == shown->model_family)
     return;
+  self->key.model_layer = shown->model_layer;
+  self->key.model_family = shown->model_family;
   ts_document_set_features (self, shown->kind, shown->npy_path);
+  schedule (self);
 }
 
 static void
@@ -670,7 +676,8 @@ static gboolean
 scene_key_equal (const SceneKey *a, const SceneKey *b)
 {
   return a->policy == b->policy && a->size == b->size && a->patch == b->patch && a->kind == b->kind
-         && g_strcmp0 (a->npy_path, b->npy_path) == 0 && a->model_layer == b->model_layer;
+         && g_strcmp0 (a->npy_path, b->npy_path) == 0 && a->model_layer == b->model_layer
+         && a->model_family == b->model_family;
 }
 
 static gboolean
@@ -1037,6 +1044,23 @@ ts_document_get_model_layer (TsDocument *self)
 }
 
 void
+ts_document_set_model_family (TsDocument *self, TsVitFamily family)
+{
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  if (family == self->key.model_family || family < TS_VIT_FAMILY_AUTO || family > TS_VIT_FAMILY_DINOV2)
+    return;
+  self->key.model_family = family;
+  if (self->key.kind == TS_FEATURES_MODEL)
+    schedule (self);
+}
+
+TsVitFamily
+ts_document_get_model_family (TsDocument *self)
+{
+  return self->key.model_family;
+}
+
+void
 ts_document_set_method (TsDocument *self, const char *name)
 {
   const TsMethod *method;
@@ -1228,6 +1252,8 @@ fill_settings (TsDocument *self, TsSettings *s)
       g_free (s->model_file);
       s->model_file = g_strdup (self->key.npy_path);
       s->model_layer = self->key.model_layer;
+      g_free (s->model_family);
+      s->model_family = g_strdup (ts_vit_family_name (self->key.model_family));
     }
   else
     s->features_file = g_strdup (self->key.npy_path);
@@ -1353,6 +1379,7 @@ ts_document_save_settings (TsDocument *self, GKeyFile *kf)
   if (self->key.npy_path)
     g_key_file_set_string (kf, GROUP, self->key.kind == TS_FEATURES_MODEL ? "model" : "npy", self->key.npy_path);
   g_key_file_set_integer (kf, GROUP, "model-layer", self->key.model_layer);
+  g_key_file_set_string (kf, GROUP, "model-family", ts_vit_family_name (self->key.model_family));
   g_key_file_set_string (kf, GROUP, "method", self->method->name);
   g_key_file_set_double (kf, GROUP, "ratio", self->params.ratio);
   g_key_file_set_string (kf, GROUP, "pool-mode", self->params.pool_mode == TS_POOL_MAX ? "max" : "avg");
@@ -1368,6 +1395,8 @@ ts_document_load_settings (TsDocument *self, GKeyFile *kf)
   g_autofree char *features = g_key_file_get_string (kf, GROUP, "features", NULL);
   g_autofree char *npy = g_key_file_get_string (kf, GROUP, "npy", NULL);
   g_autofree char *model = g_key_file_get_string (kf, GROUP, "model", NULL);
+  g_autofree char *family = g_key_file_get_string (kf, GROUP, "model-family", NULL);
+  TsVitFamily vit_family = TS_VIT_FAMILY_AUTO;
   g_autofree char *method = g_key_file_get_string (kf, GROUP, "method", NULL);
   g_autofree char *pool_mode = g_key_file_get_string (kf, GROUP, "pool-mode", NULL);
   g_autofree char *fill = g_key_file_get_string (kf, GROUP, "fill", NULL);
@@ -1396,6 +1425,9 @@ ts_document_load_settings (TsDocument *self, GKeyFile *kf)
         kind = TS_FEATURES_PIXEL;
       int layer = g_key_file_get_integer (kf, GROUP, "model-layer", &error);
       ts_document_set_model_layer (self, error ? -2 : layer);
+      if (family == NULL || !ts_vit_family_parse (family, &vit_family, NULL))
+        vit_family = TS_VIT_FAMILY_AUTO;
+      ts_document_set_model_family (self, vit_family);
       g_clear_error (&error);
       ts_document_set_features (self, kind, kind == TS_FEATURES_PIXEL || kind == TS_FEATURES_DESCRIPTOR ? NULL : file);
     }

@@ -56,6 +56,10 @@ struct _TsWindow {
   TsBudgetPanel *budget_panel;
   GtkStack *sidebar_stack;
   GtkWidget *sidebar_switcher;
+  GtkWidget *model_label;
+  GtkWidget *model_box;
+  GtkDropDown *model_family_dropdown;
+  GtkAdjustment *model_layer_adjustment;
   TsCurves *curves;
   GtkDropDown *metric_dropdown;
   GtkLabel *optimal_label;
@@ -268,6 +272,10 @@ sync_controls (TsWindow *self)
                               : ts_document_get_feature_kind (self->document) == TS_FEATURES_NPY    ? 2
                               : ts_document_get_feature_kind (self->document) == TS_FEATURES_MODEL  ? 3
                                                                                                      : 0);
+  gtk_widget_set_visible (self->model_label, ts_document_get_feature_kind (self->document) == TS_FEATURES_MODEL);
+  gtk_widget_set_visible (self->model_box, ts_document_get_feature_kind (self->document) == TS_FEATURES_MODEL);
+  gtk_drop_down_set_selected (self->model_family_dropdown, ts_document_get_model_family (self->document));
+  gtk_adjustment_set_value (self->model_layer_adjustment, ts_document_get_model_layer (self->document));
   gtk_widget_set_sensitive (gtk_widget_get_parent (GTK_WIDGET (self->ratio_scale)), TRUE);
   if (query >= 0 && scene)
     qtext = g_strdup_printf ("Query: patch %d (row %d, col %d)", query, query / scene->grid.cols,
@@ -688,6 +696,15 @@ features_changed_cb (GtkDropDown *dd, GParamSpec *pspec, TsWindow *self)
   g_object_unref (filter);
   g_signal_connect (chooser, "response", G_CALLBACK (npy_chosen_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+model_options_cb (TsWindow *self)
+{
+  if (self->updating)
+    return;
+  ts_document_set_model_family (self->document, gtk_drop_down_get_selected (self->model_family_dropdown));
+  ts_document_set_model_layer (self->document, (int) gtk_adjustment_get_value (self->model_layer_adjustment));
 }
 
 static void
@@ -1312,6 +1329,7 @@ ts_window_class_init (TsWindowClass *klass)
   BIND (tau_scale); BIND (tau_adjustment); BIND (query_label);
   BIND (resize_dropdown); BIND (size_adjustment); BIND (patch_adjustment); BIND (features_dropdown);
   BIND (budget_panel); BIND (sidebar_stack); BIND (sidebar_switcher);
+  BIND (model_label); BIND (model_box); BIND (model_family_dropdown); BIND (model_layer_adjustment);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
@@ -1414,6 +1432,8 @@ ts_window_init (TsWindow *self)
   g_signal_connect (self->canvas, "query-tooltip", G_CALLBACK (canvas_tooltip_cb), self);
   g_signal_connect (self->banner_close, "clicked", G_CALLBACK (banner_close_cb), self);
   g_signal_connect (self->samples_popover, "show", G_CALLBACK (samples_popover_show_cb), self);
+  g_signal_connect_swapped (self->model_family_dropdown, "notify::selected", G_CALLBACK (model_options_cb), self);
+  g_signal_connect_swapped (self->model_layer_adjustment, "value-changed", G_CALLBACK (model_options_cb), self);
   g_signal_connect_swapped (self->budget_panel, "vlm-changed", G_CALLBACK (update_vlm), self);
   g_signal_connect_swapped (self->budget_panel, "options-ready", G_CALLBACK (write_ui_state), self);
   g_signal_connect_swapped (self->sidebar_stack, "notify::visible-child", G_CALLBACK (sidebar_page_cb), self);
