@@ -364,7 +364,7 @@ test_document_exports (void)
   done (doc, &seen);
 }
 
-/* Settings round trip through a key file; bad values keep the defaults. */
+/* Settings round trip through a key file (model features too); bad values keep the defaults. */
 static void
 test_document_settings (void)
 {
@@ -374,6 +374,7 @@ test_document_settings (void)
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GKeyFile) bad = g_key_file_new ();
   g_autofree char *data = NULL;
+  g_autofree char *model = g_test_build_filename (G_TEST_DIST, "data", "models", "clip.safetensors", NULL);
 
   ts_document_set_resize (a, TS_RESIZE_SQUARE, 448);
   ts_document_set_patch (a, 16);
@@ -408,6 +409,21 @@ test_document_settings (void)
   g_assert_cmpfloat (ts_document_get_ratio (c), ==, 1.0);         /* clamped to >= 1 */
   g_assert_cmpint (ts_document_get_feature_kind (c), ==, TS_FEATURES_PIXEL);
   g_assert_cmpfloat (ts_document_get_params (c)->tau, ==, 0.1);
+
+  /* a model with its family and layer; a model file that is gone gives pixel features */
+  ts_document_set_features (a, TS_FEATURES_MODEL, model);
+  ts_document_set_model_layer (a, 0);
+  ts_document_set_model_family (a, TS_VIT_FAMILY_CLIP);
+  ts_document_save_settings (a, kf);
+  ts_document_load_settings (b, kf);
+  g_assert_cmpint (ts_document_get_feature_kind (b), ==, TS_FEATURES_MODEL);
+  g_assert_cmpstr (ts_document_get_npy_path (b), ==, model);
+  g_assert_cmpint (ts_document_get_model_layer (b), ==, 0);
+  g_assert_cmpint (ts_document_get_model_family (b), ==, TS_VIT_FAMILY_CLIP);
+  g_key_file_set_string (bad, "document", "features", "model");
+  g_key_file_set_string (bad, "document", "model", "/nonexistent/gone.safetensors");
+  ts_document_load_settings (c, bad);
+  g_assert_cmpint (ts_document_get_feature_kind (c), ==, TS_FEATURES_PIXEL);
 }
 
 /* A scene setting that cannot be met (npy without a file) reports and keeps the old result. */
@@ -576,6 +592,18 @@ test_document_vlm (void)
   done (doc, &seen);
 }
 
+/* Iterates the main loop until a notice arrives (30 s at most). */
+static void
+wait_for_notice (Seen *seen)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (30, timeout_cb, &timed_out);
+
+  while (!timed_out && seen->notice == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (id);
+}
+
 /* Model features (issue #8) from the tiny CLIP golden (patch 14, 4 x 4
  * positions): the scene is core's ts_vit_scene_new on the same frame, the
  * mean-token attention is the model's CLS attention scaled to max 1, the
@@ -637,13 +665,7 @@ test_document_model (void)
   /* a bad file: a notice naming it, the model's features kept */
   seen.what = 0;
   ts_document_set_features (doc, TS_FEATURES_MODEL, bad);
-  {
-    gboolean timed_out = FALSE;
-    guint id = g_timeout_add_seconds (30, timeout_cb, &timed_out);
-    while (!timed_out && seen.notice == NULL)
-      g_main_context_iteration (NULL, TRUE);
-    g_source_remove (id);
-  }
+  wait_for_notice (&seen);
   g_assert_nonnull (seen.notice);
   g_assert_nonnull (strstr (seen.notice, "doc-bad.safetensors"));
   g_assert_cmpstr (ts_document_get_npy_path (doc), ==, model);
@@ -653,13 +675,7 @@ test_document_model (void)
   /* read as the wrong family: a notice, and back to the family that worked */
   g_clear_pointer (&seen.notice, g_free);
   ts_document_set_model_family (doc, TS_VIT_FAMILY_DINOV2);
-  {
-    gboolean timed_out = FALSE;
-    guint id = g_timeout_add_seconds (30, timeout_cb, &timed_out);
-    while (!timed_out && seen.notice == NULL)
-      g_main_context_iteration (NULL, TRUE);
-    g_source_remove (id);
-  }
+  wait_for_notice (&seen);
   g_assert_nonnull (seen.notice);
   g_assert_cmpint (ts_document_get_model_family (doc), ==, TS_VIT_FAMILY_AUTO);
   g_assert_true (ts_document_get_scene (doc) == scene);
@@ -673,31 +689,6 @@ test_document_model (void)
   cmd = ts_document_dup_command (doc);
   g_assert_nonnull (strstr (cmd, " --layer 1"));
   done (doc, &seen);
-}
-
-/* The model and its layer survive the settings key file; a model file that
- * is gone falls back to pixel features. */
-static void
-test_document_model_settings (void)
-{
-  g_autoptr (TsDocument) a = ts_document_new ();
-  g_autoptr (TsDocument) b = ts_document_new ();
-  g_autoptr (TsDocument) c = ts_document_new ();
-  g_autofree char *model = g_test_build_filename (G_TEST_DIST, "data", "models", "clip.safetensors", NULL);
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
-
-  ts_document_set_features (a, TS_FEATURES_MODEL, model);
-  ts_document_set_model_layer (a, 0);
-  ts_document_set_model_family (a, TS_VIT_FAMILY_CLIP);
-  ts_document_save_settings (a, kf);
-  ts_document_load_settings (b, kf);
-  g_assert_cmpint (ts_document_get_feature_kind (b), ==, TS_FEATURES_MODEL);
-  g_assert_cmpstr (ts_document_get_npy_path (b), ==, model);
-  g_assert_cmpint (ts_document_get_model_layer (b), ==, 0);
-  g_assert_cmpint (ts_document_get_model_family (b), ==, TS_VIT_FAMILY_CLIP);
-  g_key_file_set_string (kf, "document", "model", "/nonexistent/gone.safetensors");
-  ts_document_load_settings (c, kf);
-  g_assert_cmpint (ts_document_get_feature_kind (c), ==, TS_FEATURES_PIXEL);
 }
 
 int
@@ -718,6 +709,5 @@ main (int argc, char **argv)
   g_test_add_func ("/document/budget-bad", test_document_budget_bad);
   g_test_add_func ("/document/vlm", test_document_vlm);
   g_test_add_func ("/document/model", test_document_model);
-  g_test_add_func ("/document/model-settings", test_document_model_settings);
   return g_test_run ();
 }
