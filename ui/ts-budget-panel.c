@@ -33,6 +33,7 @@ struct _TsBudgetPanel {
   int selected_vlm;            /* TsVlmModel, or -1 */
   guint debounce_source;
   gboolean filling;            /* the VLM list is being rebuilt */
+  gboolean stale;              /* the options need measuring when the page is shown */
 };
 
 G_DEFINE_FINAL_TYPE (TsBudgetPanel, ts_budget_panel, GTK_TYPE_WIDGET)
@@ -234,11 +235,25 @@ measure_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Measures soon, or when the page is next shown: a hidden page costs nothing. */
 static void
 schedule_measure (TsBudgetPanel *self)
 {
   g_clear_handle_id (&self->debounce_source, g_source_remove);
-  self->debounce_source = g_timeout_add (150, measure_cb, self);
+  g_cancellable_cancel (self->cancellable);
+  self->stale = !gtk_widget_get_mapped (GTK_WIDGET (self));
+  if (!self->stale)
+    self->debounce_source = g_timeout_add (150, measure_cb, self);
+}
+
+static void
+ts_budget_panel_map (GtkWidget *widget)
+{
+  TsBudgetPanel *self = TS_BUDGET_PANEL (widget);
+
+  GTK_WIDGET_CLASS (ts_budget_panel_parent_class)->map (widget);
+  if (self->stale)
+    schedule_measure (self);
 }
 
 static void
@@ -405,6 +420,7 @@ ts_budget_panel_class_init (TsBudgetPanelClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = ts_budget_panel_dispose;
+  widget_class->map = ts_budget_panel_map;
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/tokenscope/TokenScope/ui/ts-budget-panel.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, TsBudgetPanel, name)

@@ -353,7 +353,7 @@ update_vlm (TsWindow *self)
   write_ui_state (self);
 }
 
-/* A few frames after a page switch the new page has its positions: report them. */
+/* A few frames after a page switch or new options the widgets have their positions: report them. */
 static gboolean
 page_shown_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 {
@@ -366,7 +366,7 @@ page_shown_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 }
 
 static void
-sidebar_page_cb (TsWindow *self)
+write_ui_state_after_layout (TsWindow *self)
 {
   if (g_getenv ("TS_UI_STATE"))
     gtk_widget_add_tick_callback (GTK_WIDGET (self), page_shown_tick_cb, g_new0 (guint, 1), g_free);
@@ -1435,8 +1435,9 @@ ts_window_init (TsWindow *self)
   g_signal_connect_swapped (self->model_family_dropdown, "notify::selected", G_CALLBACK (model_options_cb), self);
   g_signal_connect_swapped (self->model_layer_adjustment, "value-changed", G_CALLBACK (model_options_cb), self);
   g_signal_connect_swapped (self->budget_panel, "vlm-changed", G_CALLBACK (update_vlm), self);
-  g_signal_connect_swapped (self->budget_panel, "options-ready", G_CALLBACK (write_ui_state), self);
-  g_signal_connect_swapped (self->sidebar_stack, "notify::visible-child", G_CALLBACK (sidebar_page_cb), self);
+  g_signal_connect_swapped (self->budget_panel, "options-ready", G_CALLBACK (write_ui_state_after_layout), self);
+  g_signal_connect_swapped (self->sidebar_stack, "notify::visible-child", G_CALLBACK (write_ui_state_after_layout),
+                            self);
   ts_budget_panel_set_document (self->budget_panel, self->document);
 
   drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
