@@ -404,6 +404,9 @@ ts_budget_panel_dispose (GObject *object)
   g_clear_handle_id (&self->debounce_source, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  /* the list unselects its rows as it goes: no "vlm-changed" from a panel going away */
+  if (self->vlm_list)
+    g_signal_handlers_disconnect_by_data (self->vlm_list, self);
   if (self->document)
     g_signal_handlers_disconnect_by_data (self->document, self);
   g_clear_object (&self->document);

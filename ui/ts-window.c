@@ -1295,6 +1295,10 @@ ts_window_dispose (GObject *object)
   g_clear_object (&self->pending_file);
   if (self->document)
     g_signal_handlers_disconnect_by_data (self->document, self);
+  if (self->budget_panel)
+    g_signal_handlers_disconnect_by_data (self->budget_panel, self);
+  if (self->sidebar_stack)
+    g_signal_handlers_disconnect_by_data (self->sidebar_stack, self);
   g_clear_object (&self->document);
   gtk_widget_dispose_template (GTK_WIDGET (self), TS_TYPE_WINDOW);
   G_OBJECT_CLASS (ts_window_parent_class)->dispose (object);
