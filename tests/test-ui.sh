@@ -202,7 +202,8 @@ budget_page_checks () {
   local sw m2 t2 d c0 c1
   sw=$(( $(state switcher x) + wx + $(state switcher width) * 3 / 4 ))
   click_at "$sw" $(( $(state switcher y) + wy + $(state switcher height) / 2 ))
-  wait_until '[ "$(state state page)" = budget ] && [ "$(state budget ready)" = true ] && [ "$(state budget_b width)" -gt 0 ] 2>/dev/null' 120
+  # the options share OpenBLAS with the curves still being measured: allow for a slow machine
+  wait_until '[ "$(state state page)" = budget ] && [ "$(state budget ready)" = true ] && [ "$(state budget_b width)" -gt 0 ] 2>/dev/null' 300
   check "the Budget page shows options A/B/C for a visual budget of $(state budget visual)" \
     '[ "$(state state page)" = budget ] && [ "$(state budget ready)" = true ] && [ -n "$(state budget_b tokens)" ]'
   shot g; crop_canvas g

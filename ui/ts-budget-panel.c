@@ -2,6 +2,7 @@
 #include "ts-budget-panel.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "ts-document-budget.h"
 
@@ -340,14 +341,22 @@ static void
 fill_vlm_list (TsBudgetPanel *self)
 {
   const TsMedia *media = self->document ? ts_document_get_media (self->document) : NULL;
+  g_autoptr (GArray) rows = self->document ? ts_document_vlm_counts (self->document) : NULL;
   GtkWidget *child;
   GtkWidget *none;
 
+  /* a new frame of the same size (video) keeps the table; the tiling is redrawn */
+  if (rows && self->vlm && rows->len == self->vlm->len
+      && memcmp (rows->data, self->vlm->data, rows->len * sizeof (TsVlmCount)) == 0)
+    {
+      g_signal_emit (self, signals[VLM_CHANGED], 0, ts_budget_panel_get_vlm (self));
+      return;
+    }
   self->filling = TRUE;
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->vlm_list))) != NULL)
     gtk_list_box_remove (self->vlm_list, child);
   g_clear_pointer (&self->vlm, g_array_unref);
-  self->vlm = self->document ? ts_document_vlm_counts (self->document) : NULL;
+  self->vlm = g_steal_pointer (&rows);
   if (media && media->n_frames > 0)
     {
       g_autofree char *heading = g_strdup_printf ("Tokens per VLM for %d × %d", media->frames[0]->width,
