@@ -2,6 +2,7 @@
 #include "ts-canvas.h"
 
 #include <math.h>
+#include <string.h>
 
 struct _TsCanvas {
   GtkWidget parent_instance;
@@ -22,6 +23,8 @@ struct _TsCanvas {
   double drag_pan_x, drag_pan_y;
   gboolean dragged;
   gint64 change_time;
+  TsVlmLayout vlm;     /* a VLM's resize and tiling; width 0 = none */
+  char *vlm_label;
 };
 
 G_DEFINE_FINAL_TYPE (TsCanvas, ts_canvas, GTK_TYPE_WIDGET)
@@ -219,6 +222,14 @@ ts_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           cairo_destroy (cr);
         }
     }
+  if (self->vlm.width > 0)
+    {
+      cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      cairo_translate (cr, ox, oy);
+      cairo_scale (cr, s, s);
+      ts_overlay_draw_vlm (cr, &self->vlm, self->vlm_label, 1.0 / s);
+      cairo_destroy (cr);
+    }
   gtk_snapshot_pop (snapshot);
 
   if (self->change_time != 0)
@@ -369,6 +380,7 @@ ts_canvas_dispose (GObject *object)
   g_clear_object (&self->difference);
   g_clear_pointer (&self->overlay, ts_overlay_free);
   g_clear_pointer (&self->placeholder, g_free);
+  g_clear_pointer (&self->vlm_label, g_free);
   G_OBJECT_CLASS (ts_canvas_parent_class)->dispose (object);
 }
 
@@ -502,6 +514,19 @@ ts_canvas_set_placeholder (TsCanvas *self, const char *text)
 {
   g_free (self->placeholder);
   self->placeholder = g_strdup (text);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+ts_canvas_set_vlm (TsCanvas *self, const TsVlmLayout *layout, const char *label)
+{
+  g_return_if_fail (TS_IS_CANVAS (self));
+  if (layout)
+    self->vlm = *layout;
+  else
+    memset (&self->vlm, 0, sizeof self->vlm);
+  g_free (self->vlm_label);
+  self->vlm_label = layout ? g_strdup (label) : NULL;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
