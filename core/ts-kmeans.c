@@ -225,7 +225,7 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
 
 /* Lloyd iterations on km (centroids set); fills labels, sizes, inertia. */
 static gboolean
-lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter, double tol,
+lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter, double tol, gboolean final,
        GCancellable *cancellable, GError **error)
 {
   int k = km->k;
@@ -306,6 +306,8 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
             }
         }
     }
+  if (!final)
+    return TRUE;
   /* Labels and inertia for the final centroids. */
   if (!ts_kmeans_assign (x, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
     return FALSE;
@@ -376,7 +378,8 @@ ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options, 
   row_norms (x, n, d, xn);
   if (!seed_plusplus (x, xn, n, d, k, trials, options->seed, km->centroids, cancellable, error))
     return NULL;
-  if (!lloyd (x, xn, n, d, km, MAX (max_iter, 0), absolute_tol (x, n, d, options->tol), cancellable, error))
+  if (!lloyd (x, xn, n, d, km, MAX (max_iter, 0), absolute_tol (x, n, d, options->tol), TRUE, cancellable,
+              error))
     return NULL;
   return g_steal_pointer (&km);
 }
@@ -400,9 +403,31 @@ ts_kmeans_lloyd (const float *x, int n, int d, const float *centroids, int k, in
   memcpy (km->centroids, centroids, sizeof (float) * (gsize) k * d);
   xn = g_new (float, n);
   row_norms (x, n, d, xn);
-  if (!lloyd (x, xn, n, d, km, max_iter, 0, cancellable, error))
+  if (!lloyd (x, xn, n, d, km, max_iter, 0, TRUE, cancellable, error))
     return NULL;
   return g_steal_pointer (&km);
+}
+
+gboolean
+ts_kmeans_steps (const float *x, int n, int d, float *centroids, int k, int steps, GCancellable *cancellable,
+                 GError **error)
+{
+  g_autoptr (TsKMeans) km = NULL;
+
+  if (!check_input (x, n, d, k, error))
+    return FALSE;
+  if (centroids == NULL || steps < 0)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "Lloyd steps need centroids and steps >= 0");
+      return FALSE;
+    }
+  if ((km = kmeans_alloc (n, d, k, error)) == NULL)
+    return FALSE;
+  memcpy (km->centroids, centroids, sizeof (float) * (gsize) k * d);
+  if (!lloyd (x, NULL, n, d, km, steps, 0, FALSE, cancellable, error))
+    return FALSE;
+  memcpy (centroids, km->centroids, sizeof (float) * (gsize) k * d);
+  return TRUE;
 }
 
 void

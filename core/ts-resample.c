@@ -15,8 +15,6 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
   int n, d, K, bs;
   float sqd, scale;
   gboolean keep_mix;
-  TsKMeansOptions kopt;
-  g_autoptr (TsKMeans) km = NULL;
   g_autofree float *xt = NULL;
   g_autofree float *q = NULL;
   g_autofree float *qnext = NULL;
@@ -52,6 +50,8 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
       return NULL;
     }
 
+  (void) seed; /* the strided initialisation is deterministic */
+
   /* 1. tokens rescaled to norm sqrt(D) */
   sqd = sqrtf ((float) d);
   xt = g_try_new (float, (gsize) n * d);
@@ -63,28 +63,16 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
   for (gsize i = 0; i < (gsize) n * d; i++)
     xt[i] = xn->data[i] * sqd;
 
-  /* 2. k-means queries, within a compute budget */
+  /* 2. k-means queries: evenly strided tokens refined by a few Lloyd steps, within a compute budget */
   {
     double pass = (double) n * K * d; /* multiply-adds of one distance pass */
-    int iters = (int) CLAMP (TS_RESAMPLE_KMEANS_BUDGET / pass, 1, TS_RESAMPLE_KMEANS_ITER);
-    int trials = 2 + (int) floor (log (K));
-    ts_kmeans_options_init (&kopt);
-    kopt.seed = seed;
-    kopt.max_iter = iters;
-    if (pass * trials <= TS_RESAMPLE_KMEANS_BUDGET)
-      km = ts_kmeans (xt, n, d, K, &kopt, cancellable, error);
-    else
-      {
-        /* k-means++ would cost more than the budget: start from evenly strided tokens */
-        g_autofree float *init = g_new (float, (gsize) K * d);
-        for (int j = 0; j < K; j++)
-          memcpy (init + (gsize) j * d, xt + (gsize) ((gint64) j * n / K) * d, sizeof (float) * d);
-        km = ts_kmeans_lloyd (xt, n, d, init, K, iters, cancellable, error);
-      }
-    if (km == NULL)
+    int steps = (int) CLAMP (TS_RESAMPLE_KMEANS_BUDGET / pass, 1, TS_RESAMPLE_KMEANS_ITER);
+    q = g_new (float, (gsize) K * d);
+    for (int j = 0; j < K; j++)
+      memcpy (q + (gsize) j * d, xt + (gsize) ((gint64) j * n / K) * d, sizeof (float) * d);
+    if (!ts_kmeans_steps (xt, n, d, q, K, steps, cancellable, error))
       return NULL;
   }
-  q = g_steal_pointer (&km->centroids);
   qnext = g_new (float, (gsize) K * d);
 
   if ((a = ts_assignment_new (n, K, scene->features->d, error)) == NULL)
@@ -120,10 +108,12 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
           if (ts_check_cancelled (cancellable, error))
             return NULL;
           ts_attention_softmax_rows (q + (gsize) q0 * d, nb, xt, n, d, scale, A);
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, d, n, 1.0f, A, n, xt, d, 0.0f,
-                       qnext + (gsize) q0 * d, d);
           if (!last)
-            continue;
+            {
+              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, d, n, 1.0f, A, n, xt, d, 0.0f,
+                           qnext + (gsize) q0 * d, d);
+              continue;
+            }
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, a->d, n, 1.0f, A, n, scene->features->data,
                        a->d, 0.0f, a->features + (gsize) q0 * a->d, a->d);
           for (int i = 0; i < nb; i++)
@@ -134,7 +124,8 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
                   colmax[j] = row[j], a->groups[j] = q0 + i;
             }
         }
-      memcpy (q, qnext, sizeof (float) * (gsize) K * d);
+      if (!last)
+        memcpy (q, qnext, sizeof (float) * (gsize) K * d);
     }
   memset (a->sizes, 0, sizeof (int) * K);
   for (int j = 0; j < n; j++)

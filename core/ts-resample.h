@@ -5,13 +5,14 @@
  *   1. tokens X~ = sqrt(D) * x / |x| (unit-norm rows rescaled to norm sqrt(D),
  *      i.e. unit mean square per component, the scale the 1 / sqrt(D) of
  *      scaled dot-product attention assumes);
- *   2. K queries Q = the k-means centroids of X~ (greedy k-means++ seeded
- *      with params->seed, then Lloyd iterations: at most
- *      TS_RESAMPLE_KMEANS_ITER, fewer when N K D is large so that k-means stays
- *      within TS_RESAMPLE_KMEANS_BUDGET multiply-adds, at least one; when even
- *      the seeding would exceed it (thousands of queries on tens of thousands
- *      of tokens) the Lloyd iterations start from evenly strided tokens
- *      j N / K, the token-grid analogue of a pooled-grid initialisation);
+ *   2. K queries Q = k-means centroids of X~: evenly strided tokens j N / K
+ *      (the token-grid analogue of a pooled-grid initialisation, deterministic:
+ *      the seed is not used) refined by TS_RESAMPLE_KMEANS_ITER Lloyd steps,
+ *      fewer when N K D is large so that they stay within
+ *      TS_RESAMPLE_KMEANS_BUDGET multiply-adds, at least one. (Before issue 4
+ *      the queries came from greedy k-means++ and up to 10 Lloyd iterations:
+ *      for hundreds of queries the seeding alone cost more than everything
+ *      else, for queries that the attention rounds move anyway.)
  *   3. R rounds (params->rounds, 0 = 3) of
  *        A = softmax(Q X~^T / (tau sqrt(D)))   (each row over the N patches)
  *        Q <- A X~
@@ -22,12 +23,12 @@
  *      mix of patches (TS_RECON_MIX);
  *   5. hard groups for overlays: patch j belongs to argmax_q A_qj (ties to the
  *      lower query). A query no patch chose keeps size 0 (sorted last).
- * Cost: O((k-means passes + 2 R) N K D) multiply-adds, all in SGEMM.
+ * Cost: (Lloyd steps + 2 R) N K D multiply-adds, all in SGEMM.
  * The attention is computed in blocks of queries (never K x N beyond the mix
  * itself). When K x N exceeds TS_RESAMPLE_MAX_MIX weights the mix is not
  * stored and reconstruction falls back to the hard groups' mean patch
  * (recon = TS_RECON_GROUP_MEAN); the assignment says which.
- * Reentrant; deterministic for a given seed. */
+ * Reentrant; deterministic. */
 #pragma once
 
 #include "ts-method.h"
@@ -36,7 +37,7 @@ G_BEGIN_DECLS
 
 #define TS_RESAMPLE_QFORMER 32         /* BLIP-2 Q-Former queries */
 #define TS_RESAMPLE_PERCEIVER 64       /* Flamingo Perceiver Resampler latents */
-#define TS_RESAMPLE_KMEANS_ITER 10
+#define TS_RESAMPLE_KMEANS_ITER 2
 #define TS_RESAMPLE_KMEANS_BUDGET 2e10 /* multiply-adds, about a second of SGEMM on a laptop core */
 #define TS_RESAMPLE_MAX_MIX ((gint64) 1 << 26) /* 64 M weights = 256 MB */
 

@@ -5,6 +5,7 @@
 #include "ts-error.h"
 #include "ts-quality.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -317,6 +318,33 @@ job_run (gpointer data, gpointer user_data)
   g_async_queue_push (sh->done, job);
 }
 
+/* Pool threads run SGEMMs side by side: OpenBLAS's own threads on top of them
+ * only spin in sched_yield on 2 cores. OpenBLAS's thread count is global, so
+ * concurrent sweeps share one counter: the first sets 1, the last restores. */
+G_LOCK_DEFINE_STATIC (blas_threads);
+static int blas_users, blas_saved;
+
+static void
+blas_single_begin (void)
+{
+  G_LOCK (blas_threads);
+  if (blas_users++ == 0)
+    {
+      blas_saved = openblas_get_num_threads ();
+      openblas_set_num_threads (1);
+    }
+  G_UNLOCK (blas_threads);
+}
+
+static void
+blas_single_end (void)
+{
+  G_LOCK (blas_threads);
+  if (--blas_users == 0)
+    openblas_set_num_threads (blas_saved);
+  G_UNLOCK (blas_threads);
+}
+
 static gboolean
 add_method (GPtrArray *list, const char *name, GError **error)
 {
@@ -427,7 +455,10 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
   total = (int) methods->len * n_ratios;
   jobs = g_new0 (SweepJob, total);
   threads = options->threads > 0 ? options->threads : (int) g_get_num_processors ();
-  pool = g_thread_pool_new (job_run, NULL, MAX (1, MIN (threads, total)), TRUE, NULL);
+  threads = MAX (1, MIN (threads, total));
+  if (threads > 1)
+    blas_single_begin ();
+  pool = g_thread_pool_new (job_run, NULL, threads, TRUE, NULL);
   /* Largest ratios last: the slow points (small ratios of iterative methods) start first. */
   for (int r = 0; r < n_ratios; r++)
     for (guint m = 0; m < methods->len; m++)
@@ -445,6 +476,8 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
         options->progress (i + 1, total, job->method->name, job->point->ratio, options->progress_data);
     }
   g_thread_pool_free (pool, FALSE, TRUE);
+  if (threads > 1)
+    blas_single_end ();
   ssim_ref_free (ref);
   if (ts_check_cancelled (cancellable, error))
     return NULL;
