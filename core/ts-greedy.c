@@ -474,30 +474,79 @@ ts_greedy (const TsScene *scene, int target, gboolean adjacent_only, int n_prote
   return ts_greedy_full (scene, target, adjacent_only, n_protected, -1, cancellable, error);
 }
 
-TsAssignment *
-ts_greedy_full (const TsScene *scene, int target, gboolean adjacent_only, int n_protected, int bound_dims,
-                GCancellable *cancellable, GError **error)
+/* The current groups as an assignment: protected patches and live groups, by smallest patch. */
+static TsAssignment *
+greedy_output (Greedy *g, const TsScene *scene, int p, GError **error)
+{
+  int N = g->N, m = 0;
+  g_autofree Order *order = g_new (Order, p + g->n);
+  g_autofree int *out_of_slot = g_new (int, MAX (g->n, 1));
+  TsAssignment *a;
+
+  for (int t = 0; t < p; t++)
+    order[m++] = (Order){ t, -1 - t };
+  for (int s = 0; s < g->n; s++)
+    order[m++] = (Order){ g->key[s], s };
+  qsort (order, m, sizeof (Order), order_cmp);
+  a = ts_assignment_new (N, m, g->d, error);
+  if (a == NULL)
+    return NULL;
+  for (int o = 0; o < m; o++)
+    if (order[o].index >= 0)
+      out_of_slot[order[o].index] = o;
+    else
+      a->groups[-1 - order[o].index] = o;
+  for (int t = p; t < N; t++)
+    a->groups[t] = out_of_slot[g->slot_of[find_root (g->parent, t)]];
+  ts_assignment_fill_group_means (a, scene->features);
+  a->recon = TS_RECON_GROUP_MEAN;
+  return a;
+}
+
+static int
+int_desc (const void *pa, const void *pb)
+{
+  int a = *(const int *) pa, b = *(const int *) pb;
+
+  return (a < b) - (a > b);
+}
+
+/* One merge sequence, cut at every target: out[i] receives the assignment at
+ * targets[i] (NULL for a target the merging could not reach, with @error set). */
+static gboolean
+greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean adjacent_only, int n_protected,
+              int bound_dims, TsAssignment **out, GCancellable *cancellable, GError **error)
 {
   const TsGrid *grid = &scene->grid;
-  int N = grid->tokens, d = scene->features->d, p = n_protected, iter = 0, m = 0;
+  int N = grid->tokens, d = scene->features->d, p = n_protected, iter = 0, next = 0;
   Greedy g = { 0 };
-  g_autofree Order *order = NULL;
-  g_autofree int *out_of_slot = NULL;
-  TsAssignment *a = NULL;
+  g_autofree int *order = g_memdup2 (targets, sizeof (int) * MAX (n_targets, 1));
+  gboolean ok = FALSE;
 
-  if (target < 1 || target > N || n_protected < 0 || n_protected > N)
+  for (int i = 0; i < n_targets; i++)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
-                   "greedy merging needs a target of 1..%d tokens and 0..%d protected tokens (got %d, %d)", N, N,
-                   target, n_protected);
-      return NULL;
+      int target = targets[i];
+      out[i] = NULL;
+      if (target < 1 || target > N || n_protected < 0 || n_protected > N)
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                       "greedy merging needs a target of 1..%d tokens and 0..%d protected tokens (got %d, %d)", N,
+                       N, target, n_protected);
+          return FALSE;
+        }
+      if (target < N && target <= n_protected)
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                       "greedy merging cannot reach %d tokens when %d are protected", target, n_protected);
+          return FALSE;
+        }
     }
-  if (target < N && target <= n_protected)
+  if (n_targets < 1)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
-                   "greedy merging cannot reach %d tokens when %d are protected", target, n_protected);
-      return NULL;
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "greedy merging needs at least one target");
+      return FALSE;
     }
+  qsort (order, n_targets, sizeof (int), int_desc);
   g.N = N;
   g.d = d;
   g.n = N - p;
@@ -509,7 +558,7 @@ ts_greedy_full (const TsScene *scene, int target, gboolean adjacent_only, int n_
       greedy_clear (&g);
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for greedy merging of %d tokens of %d values",
                    N, d);
-      return NULL;
+      return FALSE;
     }
   g.size = g_new (int, g.n);
   g.key = g_new (int, g.n);
@@ -554,9 +603,24 @@ ts_greedy_full (const TsScene *scene, int target, gboolean adjacent_only, int n_
   if (!initial_best (&g, cancellable, error))
     goto out;
 
-  while (g.n + p > target)
+  for (;;)
     {
       int top = -1;
+      while (next < n_targets && g.n + p == order[next])
+        {
+          TsAssignment *a = greedy_output (&g, scene, p, error);
+          if (a == NULL)
+            goto out;
+          for (int i = 0; i < n_targets; i++) /* every slot asking for this count */
+            if (targets[i] == order[next] && out[i] == NULL)
+              {
+                out[i] = a;
+                break;
+              }
+          next++;
+        }
+      if (next == n_targets)
+        break;
       if ((++iter & 255) == 0 && ts_check_cancelled (cancellable, error))
         goto out;
       for (int s = 0; s < g.n; s++)
@@ -575,31 +639,28 @@ ts_greedy_full (const TsScene *scene, int target, gboolean adjacent_only, int n_
         }
       merge (&g, top, g.slot_of[g.partner[top]]);
     }
-
-  /* Output tokens: protected patches and live groups, by smallest patch. */
-  order = g_new (Order, p + g.n);
-  out_of_slot = g_new (int, MAX (g.n, 1));
-  for (int t = 0; t < p; t++)
-    order[m++] = (Order){ t, -1 - t };
-  for (int s = 0; s < g.n; s++)
-    order[m++] = (Order){ g.key[s], s };
-  qsort (order, m, sizeof (Order), order_cmp);
-  a = ts_assignment_new (N, m, d, error);
-  if (a == NULL)
-    goto out;
-  for (int o = 0; o < m; o++)
-    if (order[o].index >= 0)
-      out_of_slot[order[o].index] = o;
-    else
-      a->groups[-1 - order[o].index] = o;
-  for (int t = p; t < N; t++)
-    a->groups[t] = out_of_slot[g.slot_of[find_root (g.parent, t)]];
-  ts_assignment_fill_group_means (a, scene->features);
-  a->recon = TS_RECON_GROUP_MEAN;
+  ok = TRUE;
 
 out:
   greedy_clear (&g);
+  return ok;
+}
+
+TsAssignment *
+ts_greedy_full (const TsScene *scene, int target, gboolean adjacent_only, int n_protected, int bound_dims,
+                GCancellable *cancellable, GError **error)
+{
+  TsAssignment *a = NULL;
+
+  greedy_multi (scene, &target, 1, adjacent_only, n_protected, bound_dims, &a, cancellable, error);
   return a;
+}
+
+gboolean
+ts_greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean adjacent_only, int n_protected,
+                 TsAssignment **out, GCancellable *cancellable, GError **error)
+{
+  return greedy_multi (scene, targets, n_targets, adjacent_only, n_protected, -1, out, cancellable, error);
 }
 
 TsAssignment *
@@ -607,4 +668,12 @@ ts_greedy_run (const TsScene *scene, const TsMethodParams *params, GCancellable 
 {
   return ts_greedy (scene, ts_method_target (params, scene->grid.tokens), params->adjacent_only,
                     params->n_protected, cancellable, error);
+}
+
+gboolean
+ts_greedy_run_multi (const TsScene *scene, const TsMethodParams *params, const int *targets, int n_targets,
+                     TsAssignment **out, GCancellable *cancellable, GError **error)
+{
+  return ts_greedy_multi (scene, targets, n_targets, params->adjacent_only, params->n_protected, out, cancellable,
+                          error);
 }

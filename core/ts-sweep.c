@@ -179,11 +179,14 @@ typedef struct {
   GAsyncQueue *done;
 } SweepShared;
 
-typedef struct {
+typedef struct _SweepJob SweepJob;
+struct _SweepJob {
   SweepShared *shared;
   const TsMethod *method;
   TsSweepPoint *point;
-} SweepJob;
+  SweepJob **group; /* a method with run_multi: its first job runs every ratio of the curve */
+  int n_group;
+};
 
 void
 ts_sweep_options_init (TsSweepOptions *options)
@@ -281,6 +284,72 @@ point_identity (const TsScene *scene, TsSweepPoint *p)
   p->feature_retention = 1.0;
 }
 
+/* Quality, efficiency and time of a finished point (an error makes them NaN). */
+static void
+point_finish (const SweepShared *sh, TsSweepPoint *p, gint64 t0)
+{
+  if (p->error != NULL)
+    p->ssim = p->psnr = p->feature_retention = NAN;
+  p->q = sh->metric == TS_SWEEP_METRIC_FEATURE ? p->feature_retention : p->ssim;
+  p->efficiency = p->error ? NAN : ((double) sh->scene->grid.tokens / MAX (1, p->tokens)) * p->q;
+  p->seconds += (g_get_monotonic_time () - t0) / 1e6;
+}
+
+static void
+point_fail (TsSweepPoint *p, gboolean assigned, const GError *error)
+{
+  p->error = g_strdup (error ? error->message : "failed");
+  p->unreachable = !assigned && g_error_matches (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+}
+
+/* Every ratio of one curve from one ts_method_run_targets, then each point measured. */
+static void
+group_run (SweepJob *job)
+{
+  SweepShared *sh = job->shared;
+  int n = job->n_group, m = 0;
+  gint64 t0 = g_get_monotonic_time ();
+  g_autofree int *targets = g_new (int, n);
+  g_autofree TsAssignment **out = g_new0 (TsAssignment *, n);
+  g_autoptr (GError) error = NULL;
+  TsMethodParams params = *sh->params;
+  double share;
+
+  for (int i = 0; i < n; i++)
+    if (job->group[i]->point->ratio > 1.0)
+      {
+        params.tokens = 0;
+        params.ratio = job->group[i]->point->ratio;
+        targets[m++] = ts_method_target (&params, sh->scene->grid.tokens);
+      }
+  if (!g_cancellable_is_cancelled (sh->cancellable))
+    ts_method_run_targets (job->method, sh->scene, sh->params, targets, m, out, sh->cancellable, &error);
+  share = (g_get_monotonic_time () - t0) / 1e6 / MAX (1, m);
+  for (int i = 0, k = 0; i < n; i++)
+    {
+      TsSweepPoint *p = job->group[i]->point;
+      g_autoptr (GError) local = NULL;
+      gint64 t1 = g_get_monotonic_time ();
+      if (g_cancellable_is_cancelled (sh->cancellable))
+        p->error = g_strdup ("cancelled");
+      else if (p->ratio <= 1.0)
+        point_identity (sh->scene, p);
+      else
+        {
+          TsAssignment *a = out[k++];
+          p->seconds = share;
+          if (a == NULL)
+            point_fail (p, FALSE, error);
+          else if (!measure (sh->scene, a, sh->ref, sh->params->fill, p, &local))
+            point_fail (p, TRUE, local);
+          ts_assignment_free (a);
+        }
+      point_finish (sh, p, t1);
+    }
+  for (int i = 0; i < n; i++)
+    g_async_queue_push (sh->done, job->group[i]);
+}
+
 static void
 job_run (gpointer data, gpointer user_data)
 {
@@ -290,6 +359,11 @@ job_run (gpointer data, gpointer user_data)
   gint64 t0 = g_get_monotonic_time ();
   g_autoptr (GError) error = NULL;
 
+  if (job->group != NULL)
+    {
+      group_run (job);
+      return;
+    }
   if (g_cancellable_is_cancelled (sh->cancellable))
     p->error = g_strdup ("cancelled");
   else if (p->ratio <= 1.0)
@@ -304,17 +378,10 @@ job_run (gpointer data, gpointer user_data)
       params.ratio = ratio;
       a = ts_method_run (job->method, sh->scene, &params, sh->cancellable, &error);
       if (a == NULL || !measure (sh->scene, a, sh->ref, params.fill, p, &error))
-        {
-          p->error = g_strdup (error->message);
-          p->unreachable = a == NULL && g_error_matches (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
-        }
+        point_fail (p, a != NULL, error);
       p->ratio = ratio;
     }
-  if (p->error != NULL)
-    p->ssim = p->psnr = p->feature_retention = NAN;
-  p->q = sh->metric == TS_SWEEP_METRIC_FEATURE ? p->feature_retention : p->ssim;
-  p->efficiency = p->error ? NAN : ((double) sh->scene->grid.tokens / MAX (1, p->tokens)) * p->q;
-  p->seconds = (g_get_monotonic_time () - t0) / 1e6;
+  point_finish (sh, p, t0);
   g_async_queue_push (sh->done, job);
 }
 
@@ -367,6 +434,7 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
   g_autoptr (TsSweep) sweep = NULL;
   SsimRef *ref = NULL;
   g_autofree SweepJob *jobs = NULL;
+  g_autofree SweepJob **groups = NULL;
   g_autoptr (GAsyncQueue) done = NULL;
   const double *ratios;
   const TsMethod *baseline;
@@ -459,7 +527,7 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
   if (threads > 1)
     blas_single_begin ();
   pool = g_thread_pool_new (job_run, NULL, threads, TRUE, NULL);
-  /* Largest ratios last: the slow points (small ratios of iterative methods) start first. */
+  groups = g_new0 (SweepJob *, total);
   for (int r = 0; r < n_ratios; r++)
     for (guint m = 0; m < methods->len; m++)
       {
@@ -467,8 +535,23 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
         job->shared = &shared;
         job->method = g_ptr_array_index (methods, m);
         job->point = &sweep->curves[m].points[r];
-        g_thread_pool_push (pool, job, NULL);
+        groups[m * n_ratios + r] = job;
       }
+  /* Methods that derive every ratio from one run go first (one long job each),
+   * then the others with the largest ratios last: the slow points (small ratios
+   * of iterative methods) start first. */
+  for (guint m = 0; m < methods->len; m++)
+    if (((const TsMethod *) g_ptr_array_index (methods, m))->run_multi != NULL)
+      {
+        SweepJob *lead = &jobs[m];
+        lead->group = groups + m * n_ratios;
+        lead->n_group = n_ratios;
+        g_thread_pool_push (pool, lead, NULL);
+      }
+  for (int r = 0; r < n_ratios; r++)
+    for (guint m = 0; m < methods->len; m++)
+      if (((const TsMethod *) g_ptr_array_index (methods, m))->run_multi == NULL)
+        g_thread_pool_push (pool, &jobs[r * methods->len + m], NULL);
   for (int i = 0; i < total; i++)
     {
       SweepJob *job = g_async_queue_pop (done);
