@@ -18,15 +18,32 @@ read_patch (const TsImage *src, TsRect r, float *dst)
     }
 }
 
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+#define TS_CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#else
+#define TS_CLONES
+#endif
+
+/* CLAMP (lrintf (v), 0, 255) without a libm call: clamping first changes
+ * nothing (the bounds are integers) and adding then subtracting 1.5 x 2^23
+ * rounds a float in [0, 255] to the nearest integer, ties to even, as lrintf
+ * does in the default rounding mode. NaN becomes 0. */
+TS_CLONES static void
+round_row (const float *restrict src, int n, guint8 *restrict d)
+{
+  for (int i = 0; i < n; i++)
+    {
+      float v = src[i] > 0.0f ? src[i] : 0.0f;
+      v = v < 255.0f ? v : 255.0f;
+      d[i] = (guint8) (int) ((v + 12582912.0f) - 12582912.0f);
+    }
+}
+
 static void
 write_patch (TsImage *dst, TsRect r, const float *src)
 {
   for (int y = 0; y < r.h; y++)
-    {
-      guint8 *d = dst->data + ((gsize) (r.y + y) * dst->width + r.x) * 3;
-      for (int i = 0; i < r.w * 3; i++)
-        d[i] = (guint8) CLAMP (lrintf (src[y * r.w * 3 + i]), 0, 255);
-    }
+    round_row (src + y * r.w * 3, r.w * 3, dst->data + ((gsize) (r.y + y) * dst->width + r.x) * 3);
 }
 
 static void

@@ -22,6 +22,14 @@ static const double default_ratios[] = { 1, 2, 4, 8, 16, 32 };
 #define R 5
 #define TAPS (2 * R + 1)
 
+/* The filters and per-pixel loops below also get AVX2 and AVX-512 clones,
+ * picked at load time (the build targets baseline x86-64). */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+#define TS_CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#else
+#define TS_CLONES
+#endif
+
 typedef struct {
   int w, h;
   float k[TAPS];
@@ -46,7 +54,7 @@ luma_centered (const TsImage *im)
 }
 
 /* out = Gaussian(in) on the inner region; @tmp holds w x h floats. */
-static void
+TS_CLONES static void
 filter_inner (const float *restrict in, int w, int h, const float *k, float *restrict tmp, float *restrict out)
 {
   for (int j = 0; j < h; j++)
@@ -125,35 +133,30 @@ ssim_ref_free (SsimRef *r)
   g_free (r);
 }
 
-static double
-ssim_against (const SsimRef *r, const TsImage *image)
+/* @yc = luma(b) - 128 as luma_centered, and the sum of squared differences of
+ * a and b over all channels (integers: exact, the same sum ts_psnr forms). */
+TS_CLONES static gint64
+luma_and_sse (const guint8 *restrict a, const guint8 *restrict b, gsize n, float *restrict yc)
+{
+  gint64 sse = 0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      const guint8 *p = b + 3 * i, *q = a + 3 * i;
+      int d0 = p[0] - q[0], d1 = p[1] - q[1], d2 = p[2] - q[2];
+      yc[i] = (float) (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2] - 128.0);
+      sse += d0 * d0 + d1 * d1 + d2 * d2;
+    }
+  return sse;
+}
+
+/* The SSIM map's mean over the inner region from the filtered planes. */
+TS_CLONES static double
+ssim_mean (const SsimRef *r, const float *restrict mu_y, const float *restrict syy, const float *restrict sxy)
 {
   const double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
-  gsize n = (gsize) r->w * r->h;
-  g_autofree float *yc = NULL;
-  g_autofree float *buf = NULL;
-  float *tmp, *mu_y, *syy, *sxy, *sq;
   double total = 0;
 
-  if (r->luma != NULL)
-    {
-      g_autofree double *y = ts_image_luma (image);
-      return ts_ssim_luma (r->luma, y, r->w, r->h, NULL);
-    }
-  yc = luma_centered (image);
-  buf = g_new (float, n * 5);
-  tmp = buf;
-  mu_y = buf + n;
-  syy = buf + 2 * n;
-  sxy = buf + 3 * n;
-  sq = buf + 4 * n;
-  filter_inner (yc, r->w, r->h, r->k, tmp, mu_y);
-  for (gsize i = 0; i < n; i++)
-    sq[i] = yc[i] * yc[i];
-  filter_inner (sq, r->w, r->h, r->k, tmp, syy);
-  for (gsize i = 0; i < n; i++)
-    sq[i] = r->xc[i] * yc[i];
-  filter_inner (sq, r->w, r->h, r->k, tmp, sxy);
   for (int j = R; j < r->h - R; j++)
     {
       double row = 0;
@@ -168,6 +171,48 @@ ssim_against (const SsimRef *r, const TsImage *image)
       total += row;
     }
   return total / ((double) (r->w - 2 * R) * (r->h - 2 * R));
+}
+
+TS_CLONES static void
+square_into (const float *restrict a, const float *restrict b, gsize n, float *restrict out)
+{
+  for (gsize i = 0; i < n; i++)
+    out[i] = a[i] * b[i];
+}
+
+/* SSIM of @image against the reference and, when @psnr is set, the PSNR of
+ * the reference's original @orig against @image (ts_psnr's value). */
+static double
+ssim_psnr_against (const SsimRef *r, const TsImage *orig, const TsImage *image, double *psnr)
+{
+  gsize n = (gsize) r->w * r->h;
+  g_autofree float *buf = NULL;
+  float *yc, *tmp, *mu_y, *syy, *sxy, *sq;
+  gint64 sse;
+
+  if (r->luma != NULL)
+    {
+      g_autofree double *y = ts_image_luma (image);
+      if (psnr)
+        *psnr = ts_psnr (orig, image);
+      return ts_ssim_luma (r->luma, y, r->w, r->h, NULL);
+    }
+  buf = g_new (float, n * 6);
+  yc = buf + 5 * n;
+  tmp = buf;
+  mu_y = buf + n;
+  syy = buf + 2 * n;
+  sxy = buf + 3 * n;
+  sq = buf + 4 * n;
+  sse = luma_and_sse (orig ? orig->data : image->data, image->data, n, yc);
+  if (psnr)
+    *psnr = sse == 0 ? INFINITY : 10.0 * log10 (255.0 * 255.0 / ((double) sse / (double) (n * 3)));
+  filter_inner (yc, r->w, r->h, r->k, tmp, mu_y);
+  square_into (yc, yc, n, sq);
+  filter_inner (sq, r->w, r->h, r->k, tmp, syy);
+  square_into (r->xc, yc, n, sq);
+  filter_inner (sq, r->w, r->h, r->k, tmp, sxy);
+  return ssim_mean (r, mu_y, syy, sxy);
 }
 
 typedef struct {
@@ -241,8 +286,7 @@ measure (const TsScene *scene, const TsAssignment *a, const SsimRef *ref, TsDrop
   if (recon == NULL)
     return FALSE;
   point->tokens = a->n_out;
-  point->ssim = ssim_against (ref, recon);
-  point->psnr = ts_psnr (scene->image, recon);
+  point->ssim = ssim_psnr_against (ref, scene->image, recon, &point->psnr);
   point->feature_retention = ts_feature_retention (scene->features, a);
   point->q = point->ssim;
   point->efficiency = ((double) a->n_in / MAX (1, a->n_out)) * point->q;
@@ -270,7 +314,7 @@ ts_sweep_ssim (const TsImage *a, const TsImage *b)
   if (a->width != b->width || a->height != b->height)
     return NAN;
   ref = ssim_ref_new (a);
-  v = ssim_against (ref, b);
+  v = ssim_psnr_against (ref, NULL, b, NULL);
   ssim_ref_free (ref);
   return v;
 }
