@@ -5,6 +5,18 @@
 #include <math.h>
 #include <string.h>
 
+/* The per-row loops below also get AVX2 and AVX-512 clones picked at load time. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+#define TS_CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#else
+#define TS_CLONES
+#endif
+
+/* Up to this many centres a block's dot products are computed directly: an
+ * SGEMM would repack all of x for a handful of output columns (k-means++
+ * seeding asks for 1 to 2 + ln k centres per step, n times over). */
+#define DIRECT_MAX 8
+
 /* Rows per distance block: at most 32 MB of distances, and few enough SGEMM calls
  * that packing the centroids does not dominate. */
 static int
@@ -26,12 +38,39 @@ row_norms (const float *x, int n, int d, float *out)
     }
 }
 
+/* out (nb x k) = -2 x.c for k <= DIRECT_MAX centres: one pass over the rows. */
+TS_CLONES static void
+direct_dots (const float *restrict x, int nb, int d, const float *restrict c, int k, float *restrict out)
+{
+  for (int i = 0; i < nb; i++)
+    {
+      const float *r = x + (gsize) i * d;
+      for (int j = 0; j < k; j++)
+        {
+          const float *cj = c + (gsize) j * d;
+          float acc[16] = { 0 }, s = 0;
+          int t = 0;
+          for (; t + 16 <= d; t += 16) /* 16 partial sums: one vector register */
+            for (int u = 0; u < 16; u++)
+              acc[u] += r[t + u] * cj[t + u];
+          for (; t < d; t++)
+            s += r[t] * cj[t];
+          for (int u = 0; u < 16; u++)
+            s += acc[u];
+          out[(gsize) i * k + j] = -2.0f * s;
+        }
+    }
+}
+
 /* out (nb x k) = squared distances of rows x[0..nb) to the k centres c. */
-static void
+TS_CLONES static void
 block_dist (const float *x, const float *xn, int nb, int d, const float *c, const float *cn, int k,
             float *out)
 {
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, -2.0f, x, d, c, d, 0.0f, out, k);
+  if (k <= DIRECT_MAX)
+    direct_dots (x, nb, d, c, k, out);
+  else
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, -2.0f, x, d, c, d, 0.0f, out, k);
   for (int i = 0; i < nb; i++)
     {
       float *o = out + (gsize) i * k;
@@ -64,22 +103,31 @@ check_input (const float *x, int n, int d, int k, GError **error)
   return TRUE;
 }
 
-gboolean
-ts_kmeans_assign (const float *x, int n, int d, const float *centroids, int k, int *labels, float *dist2,
-                  GCancellable *cancellable, GError **error)
+/* Index of the first smallest of @k finite values: the minimum by a
+ * vectorisable pass, then its first position (ties to the lower index). */
+TS_CLONES static int
+first_min (const float *restrict o, int k)
+{
+  float m = o[0];
+  int j = 0;
+
+  for (int t = 1; t < k; t++)
+    m = o[t] < m ? o[t] : m;
+  while (o[j] != m)
+    j++;
+  return j;
+}
+
+/* ts_kmeans_assign with the rows' squared norms @xn given (NULL: computed here). */
+static gboolean
+assign (const float *x, const float *xn_given, int n, int d, const float *centroids, int k, int *labels,
+        float *dist2, GCancellable *cancellable, GError **error)
 {
   int bs = block_rows (k);
   g_autofree float *xn = NULL;
   g_autofree float *cn = NULL;
   g_autofree float *block = NULL;
 
-  if (x == NULL || centroids == NULL || labels == NULL || n < 1 || d < 1 || k < 1)
-    {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
-                   "nearest-centroid assignment needs rows, centroids and sizes >= 1 (n %d, d %d, k %d)", n, d, k);
-      return FALSE;
-    }
-  xn = g_new (float, n);
   cn = g_new (float, k);
   block = g_try_new (float, (gsize) MIN (bs, n) * k);
   if (block == NULL)
@@ -87,27 +135,50 @@ ts_kmeans_assign (const float *x, int n, int d, const float *centroids, int k, i
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for a %d x %d distance block", bs, k);
       return FALSE;
     }
-  row_norms (x, n, d, xn);
+  if (xn_given == NULL)
+    {
+      xn = g_new (float, n);
+      row_norms (x, n, d, xn);
+      xn_given = xn;
+    }
   row_norms (centroids, k, d, cn);
   for (int i0 = 0; i0 < n; i0 += bs)
     {
       int nb = MIN (bs, n - i0);
       if (ts_check_cancelled (cancellable, error))
         return FALSE;
-      block_dist (x + (gsize) i0 * d, xn + i0, nb, d, centroids, cn, k, block);
+      block_dist (x + (gsize) i0 * d, xn_given + i0, nb, d, centroids, cn, k, block);
       for (int i = 0; i < nb; i++)
         {
           const float *o = block + (gsize) i * k;
-          int best = 0;
-          for (int j = 1; j < k; j++)
-            if (o[j] < o[best])
-              best = j;
+          int best = first_min (o, k);
           labels[i0 + i] = best;
           if (dist2)
             dist2[i0 + i] = o[best];
         }
     }
   return TRUE;
+}
+
+gboolean
+ts_kmeans_assign (const float *x, int n, int d, const float *centroids, int k, int *labels, float *dist2,
+                  GCancellable *cancellable, GError **error)
+{
+  if (x == NULL || centroids == NULL || labels == NULL || n < 1 || d < 1 || k < 1)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "nearest-centroid assignment needs rows, centroids and sizes >= 1 (n %d, d %d, k %d)", n, d, k);
+      return FALSE;
+    }
+  return assign (x, NULL, n, d, centroids, k, labels, dist2, cancellable, error);
+}
+
+/* s[0..d) += r[0..d) in double. */
+TS_CLONES static void
+add_row (double *restrict s, const float *restrict r, int d)
+{
+  for (int j = 0; j < d; j++)
+    s[j] += r[j];
 }
 
 static TsKMeans *
@@ -244,7 +315,7 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
   km->converged = FALSE;
   for (int it = 0; it < max_iter; it++)
     {
-      if (!ts_kmeans_assign (x, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
+      if (!assign (x, xn, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
         return FALSE;
       km->iterations = it + 1;
       if (it > 0 && memcmp (prev, km->labels, sizeof (int) * n) == 0)
@@ -259,10 +330,8 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
       for (int i = 0; i < n; i++)
         {
           double *s = sums + (gsize) km->labels[i] * d;
-          const float *r = x + (gsize) i * d;
           km->sizes[km->labels[i]]++;
-          for (int j = 0; j < d; j++)
-            s[j] += r[j];
+          add_row (s, x + (gsize) i * d, d);
         }
       /* Empty clusters take the farthest rows (sklearn's relocation). */
       memset (used, 0, sizeof (gboolean) * n);
@@ -309,7 +378,7 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
   if (!final)
     return TRUE;
   /* Labels and inertia for the final centroids. */
-  if (!ts_kmeans_assign (x, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
+  if (!assign (x, xn, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
     return FALSE;
   /* Inertia summed directly, sum (x - c)^2 in double, as sklearn's _inertia:
    * the sgemm expansion is only accurate to the float resolution of the norms. */
@@ -322,7 +391,6 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
       for (int j = 0; j < d; j++)
         km->inertia += ((double) r[j] - c[j]) * ((double) r[j] - c[j]);
     }
-  (void) xn;
   return TRUE;
 }
 
@@ -413,6 +481,7 @@ ts_kmeans_steps (const float *x, int n, int d, float *centroids, int k, int step
                  GError **error)
 {
   g_autoptr (TsKMeans) km = NULL;
+  g_autofree float *xn = NULL;
 
   if (!check_input (x, n, d, k, error))
     return FALSE;
@@ -424,7 +493,9 @@ ts_kmeans_steps (const float *x, int n, int d, float *centroids, int k, int step
   if ((km = kmeans_alloc (n, d, k, error)) == NULL)
     return FALSE;
   memcpy (km->centroids, centroids, sizeof (float) * (gsize) k * d);
-  if (!lloyd (x, NULL, n, d, km, steps, 0, FALSE, cancellable, error))
+  xn = g_new (float, n);
+  row_norms (x, n, d, xn);
+  if (!lloyd (x, xn, n, d, km, steps, 0, FALSE, cancellable, error))
     return FALSE;
   memcpy (centroids, km->centroids, sizeof (float) * (gsize) k * d);
   return TRUE;
