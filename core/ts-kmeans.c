@@ -477,6 +477,32 @@ ts_kmeans_lloyd (const float *x, int n, int d, const float *centroids, int k, in
 }
 
 gboolean
+ts_kmeans_seed (const float *x, int n, int d, int k, const TsKMeansOptions *options, float *centroids,
+                GCancellable *cancellable, GError **error)
+{
+  TsKMeansOptions defaults;
+  g_autofree float *xn = NULL;
+
+  if (options == NULL)
+    {
+      ts_kmeans_options_init (&defaults);
+      options = &defaults;
+    }
+  if (!check_input (x, n, d, k, error))
+    return FALSE;
+  if (centroids == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "k-means++ seeding needs room for the centroids");
+      return FALSE;
+    }
+  xn = g_new (float, n);
+  row_norms (x, n, d, xn);
+  return seed_plusplus (x, xn, n, d, k,
+                        options->n_local_trials > 0 ? options->n_local_trials : 2 + (int) floor (log (k)),
+                        options->seed, centroids, cancellable, error);
+}
+
+gboolean
 ts_kmeans_steps (const float *x, int n, int d, float *centroids, int k, int steps, GCancellable *cancellable,
                  GError **error)
 {

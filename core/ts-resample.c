@@ -50,8 +50,6 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
       return NULL;
     }
 
-  (void) seed; /* the strided initialisation is deterministic */
-
   /* 1. tokens rescaled to norm sqrt(D) */
   sqd = sqrtf ((float) d);
   xt = g_try_new (float, (gsize) n * d);
@@ -63,13 +61,28 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
   for (gsize i = 0; i < (gsize) n * d; i++)
     xt[i] = xn->data[i] * sqd;
 
-  /* 2. k-means queries: evenly strided tokens refined by a few Lloyd steps, within a compute budget */
+  /* 2. k-means queries within a compute budget: classic k-means++ seeding (one
+   * candidate per centre, about one distance pass) and a few Lloyd steps; when
+   * even that exceeds the budget, evenly strided tokens and one Lloyd step. */
   {
     double pass = (double) n * K * d; /* multiply-adds of one distance pass */
-    int steps = (int) CLAMP (TS_RESAMPLE_KMEANS_BUDGET / pass, 1, TS_RESAMPLE_KMEANS_ITER);
-    q = g_new (float, (gsize) K * d);
-    for (int j = 0; j < K; j++)
-      memcpy (q + (gsize) j * d, xt + (gsize) ((gint64) j * n / K) * d, sizeof (float) * d);
+    int steps = (int) CLAMP (TS_RESAMPLE_KMEANS_BUDGET / pass - 1, 1, TS_RESAMPLE_KMEANS_ITER);
+    if (pass * (1 + steps) <= TS_RESAMPLE_KMEANS_BUDGET)
+      {
+        TsKMeansOptions kopt;
+        ts_kmeans_options_init (&kopt);
+        kopt.seed = seed;
+        kopt.n_local_trials = 1;
+        q = g_new (float, (gsize) K * d);
+        if (!ts_kmeans_seed (xt, n, d, K, &kopt, q, cancellable, error))
+          return NULL;
+      }
+    else
+      {
+        q = g_new (float, (gsize) K * d);
+        for (int j = 0; j < K; j++)
+          memcpy (q + (gsize) j * d, xt + (gsize) ((gint64) j * n / K) * d, sizeof (float) * d);
+      }
     if (!ts_kmeans_steps (xt, n, d, q, K, steps, cancellable, error))
       return NULL;
   }

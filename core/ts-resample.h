@@ -5,14 +5,16 @@
  *   1. tokens X~ = sqrt(D) * x / |x| (unit-norm rows rescaled to norm sqrt(D),
  *      i.e. unit mean square per component, the scale the 1 / sqrt(D) of
  *      scaled dot-product attention assumes);
- *   2. K queries Q = k-means centroids of X~: evenly strided tokens j N / K
- *      (the token-grid analogue of a pooled-grid initialisation, deterministic:
- *      the seed is not used) refined by TS_RESAMPLE_KMEANS_ITER Lloyd steps,
- *      fewer when N K D is large so that they stay within
- *      TS_RESAMPLE_KMEANS_BUDGET multiply-adds, at least one. (Before issue 4
- *      the queries came from greedy k-means++ and up to 10 Lloyd iterations:
- *      for hundreds of queries the seeding alone cost more than everything
- *      else, for queries that the attention rounds move anyway.)
+ *   2. K queries Q = k-means centroids of X~: classic k-means++ seeding (one
+ *      candidate per centre, seeded with params->seed) refined by
+ *      TS_RESAMPLE_KMEANS_ITER Lloyd steps, fewer when N K D is large so that
+ *      seeding and steps stay within TS_RESAMPLE_KMEANS_BUDGET multiply-adds;
+ *      when even one step and the seeding exceed it (thousands of queries on
+ *      tens of thousands of tokens) one Lloyd step from evenly strided tokens
+ *      j N / K, the token-grid analogue of a pooled-grid initialisation.
+ *      (Before issue 4: greedy k-means++ with 2 + ln K candidates and up to
+ *      10 Lloyd iterations, whose seeding alone cost more than everything else
+ *      for hundreds of queries; the attention rounds refine the queries anyway.)
  *   3. R rounds (params->rounds, 0 = 3) of
  *        A = softmax(Q X~^T / (tau sqrt(D)))   (each row over the N patches)
  *        Q <- A X~
@@ -28,7 +30,7 @@
  * itself). When K x N exceeds TS_RESAMPLE_MAX_MIX weights the mix is not
  * stored and reconstruction falls back to the hard groups' mean patch
  * (recon = TS_RECON_GROUP_MEAN); the assignment says which.
- * Reentrant; deterministic. */
+ * Reentrant; deterministic for a given seed. */
 #pragma once
 
 #include "ts-method.h"
