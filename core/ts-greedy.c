@@ -28,13 +28,20 @@ typedef struct {
    * resid_u resid_v (+ a rounding margin): an r-dim scan finds the few
    * groups whose exact d-dim cosine can matter. */
   int r;
-  float *basis;   /* r x d */
+  float *basis;   /* d x r: column k is direction k */
   float *proj;    /* n x r, by slot */
   float *resid;   /* n, by slot */
   int next_id;
 } Greedy;
 
 #define BOUND_MARGIN 1e-4f
+
+/* The scans below also get AVX2 and AVX-512 clones picked at load time. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+#define TS_CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#else
+#define TS_CLONES
+#endif
 #define GREEDY_AUTO_DIMS 32
 
 static void
@@ -87,24 +94,34 @@ better (const Greedy *g, float v, int c, float bv, int bs)
 
 /* g->row[c] = the cosine of slot @s with every slot (plain), or an upper
  * bound of it (projection mode). */
+TS_CLONES static void
+bound_scan (const float *restrict proj, const float *restrict resid, int n, int r, int s, float *restrict row)
+{
+  /* a plain loop: at r = 32 a threaded sgemv spends more on thread hand-offs than on arithmetic;
+   * 16 partial sums so that the r-dim dot products vectorise */
+  const float *ps = proj + (gsize) s * r;
+  float es = resid[s];
+  for (int c = 0; c < n; c++)
+    {
+      const float *pc = proj + (gsize) c * r;
+      float lane[16] = { 0 }, acc = 0;
+      int j = 0;
+      for (; j + 16 <= r; j += 16)
+        for (int u = 0; u < 16; u++)
+          lane[u] += ps[j + u] * pc[j + u];
+      for (; j < r; j++)
+        acc += ps[j] * pc[j];
+      for (int u = 0; u < 16; u++)
+        acc += lane[u];
+      row[c] = acc + es * resid[c] + BOUND_MARGIN;
+    }
+}
+
 static void
 row_bounds (Greedy *g, int s)
 {
   if (g->r > 0)
-    {
-      /* a plain loop: at r = 32 a threaded sgemv spends more on thread hand-offs than on arithmetic */
-      const float *ps = g->proj + (gsize) s * g->r;
-      float es = g->resid[s];
-      int r = g->r;
-      for (int c = 0; c < g->n; c++)
-        {
-          const float *pc = g->proj + (gsize) c * r;
-          float acc = 0;
-          for (int j = 0; j < r; j++)
-            acc += ps[j] * pc[j];
-          g->row[c] = acc + es * g->resid[c] + BOUND_MARGIN;
-        }
-    }
+    bound_scan (g->proj, g->resid, g->n, g->r, s, g->row);
   else
     cblas_sgemv (CblasRowMajor, CblasNoTrans, g->n, g->d, 1.0f, g->unit, g->d, g->unit + (gsize) s * g->d, 1,
                  0.0f, g->row, 1);
@@ -185,24 +202,40 @@ offer (Greedy *g, int t, int k, float v)
     g->best[t] = v, g->partner[t] = g->id[k], g->exact[t] = 1;
 }
 
+/* p (r) = B u and |u|^2 for a d x r basis (column-major directions): vector
+ * updates over the r outputs, 8 partial sums for |u|^2. */
+TS_CLONES static double
+project_row (const float *restrict bt, const float *restrict u, int d, int r, float *restrict p)
+{
+  double lane[8] = { 0 }, uu = 0;
+  int j = 0;
+
+  for (int k = 0; k < r; k++)
+    p[k] = 0;
+  for (int t = 0; t < d; t++)
+    {
+      const float *b = bt + (gsize) t * r;
+      float ut = u[t];
+      for (int k = 0; k < r; k++)
+        p[k] += b[k] * ut;
+    }
+  for (; j + 8 <= d; j += 8)
+    for (int v = 0; v < 8; v++)
+      lane[v] += (double) u[j + v] * u[j + v];
+  for (; j < d; j++)
+    uu += (double) u[j] * u[j];
+  for (int v = 0; v < 8; v++)
+    uu += lane[v];
+  return uu;
+}
+
 /* proj and resid of slot @s from its unit vector. */
 static void
 project (Greedy *g, int s)
 {
-  const float *u = g->unit + (gsize) s * g->d;
   float *p = g->proj + (gsize) s * g->r;
-  double uu = 0, pp = 0;
+  double uu = project_row (g->basis, g->unit + (gsize) s * g->d, g->d, g->r, p), pp = 0;
 
-  for (int k = 0; k < g->r; k++)
-    {
-      const float *b = g->basis + (gsize) k * g->d;
-      float acc = 0;
-      for (int j = 0; j < g->d; j++)
-        acc += b[j] * u[j];
-      p[k] = acc;
-    }
-  for (int j = 0; j < g->d; j++)
-    uu += (double) u[j] * u[j];
   for (int j = 0; j < g->r; j++)
     pp += (double) p[j] * p[j];
   g->resid[s] = (float) sqrt (MAX (0.0, uu - pp));
@@ -254,10 +287,7 @@ build_basis (Greedy *g, int r)
         }
     }
   g->r = r;
-  g->basis = g_new (float, (gsize) r * d);
-  for (int c = 0; c < r; c++)
-    for (int j = 0; j < d; j++)
-      g->basis[(gsize) c * d + j] = q[(gsize) j * r + c];
+  g->basis = g_steal_pointer (&q);
   g->proj = g_new (float, (gsize) g->n * r);
   g->resid = g_new (float, g->n);
   for (int s = 0; s < g->n; s++)
