@@ -371,6 +371,28 @@ ts_ssim (const TsImage *a, const TsImage *b)
   return ts_ssim_luma (x, y, a->width, a->height, NULL);
 }
 
+/* ts_cosine with 8 partial sums per product (vectorises; the same value up to double rounding). */
+TS_CLONES static float
+cosine_lanes (const float *restrict a, const float *restrict b, int d)
+{
+  double ab[8] = { 0 }, aa[8] = { 0 }, bb[8] = { 0 }, sab = 0, saa = 0, sbb = 0;
+  int j = 0;
+
+  for (; j + 8 <= d; j += 8)
+    for (int v = 0; v < 8; v++)
+      {
+        double x = a[j + v], y = b[j + v];
+        ab[v] += x * y, aa[v] += x * x, bb[v] += y * y;
+      }
+  for (; j < d; j++)
+    sab += (double) a[j] * b[j], saa += (double) a[j] * a[j], sbb += (double) b[j] * b[j];
+  for (int v = 0; v < 8; v++)
+    sab += ab[v], saa += aa[v], sbb += bb[v];
+  if (saa <= 0 || sbb <= 0)
+    return 0.0f;
+  return (float) (sab / sqrt (saa * sbb));
+}
+
 double
 ts_feature_retention (const TsFeatures *features, const TsAssignment *a)
 {
@@ -380,6 +402,6 @@ ts_feature_retention (const TsFeatures *features, const TsAssignment *a)
     return NAN;
   for (int i = 0; i < a->n_in; i++)
     if (a->groups[i] >= 0)
-      sum += ts_cosine (features->data + (gsize) i * a->d, a->features + (gsize) a->groups[i] * a->d, a->d);
+      sum += cosine_lanes (features->data + (gsize) i * a->d, a->features + (gsize) a->groups[i] * a->d, a->d);
   return sum / a->n_in;
 }
