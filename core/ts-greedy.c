@@ -1,5 +1,6 @@
 #include "ts-greedy.h"
 #include "ts-error.h"
+#include "ts-simd.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -36,12 +37,6 @@ typedef struct {
 
 #define BOUND_MARGIN 1e-4f
 
-/* The scans below also get AVX2 and AVX-512 clones picked at load time. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
-#define TS_CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
-#else
-#define TS_CLONES
-#endif
 #define GREEDY_AUTO_DIMS 32
 
 static void
@@ -97,24 +92,11 @@ better (const Greedy *g, float v, int c, float bv, int bs)
 TS_CLONES static void
 bound_scan (const float *restrict proj, const float *restrict resid, int n, int r, int s, float *restrict row)
 {
-  /* a plain loop: at r = 32 a threaded sgemv spends more on thread hand-offs than on arithmetic;
-   * 16 partial sums so that the r-dim dot products vectorise */
+  /* a plain loop: at r = 32 a threaded sgemv spends more on thread hand-offs than on arithmetic */
   const float *ps = proj + (gsize) s * r;
   float es = resid[s];
   for (int c = 0; c < n; c++)
-    {
-      const float *pc = proj + (gsize) c * r;
-      float lane[16] = { 0 }, acc = 0;
-      int j = 0;
-      for (; j + 16 <= r; j += 16)
-        for (int u = 0; u < 16; u++)
-          lane[u] += ps[j + u] * pc[j + u];
-      for (; j < r; j++)
-        acc += ps[j] * pc[j];
-      for (int u = 0; u < 16; u++)
-        acc += lane[u];
-      row[c] = acc + es * resid[c] + BOUND_MARGIN;
-    }
+    row[c] = ts_dot_lanes (ps, proj + (gsize) c * r, r) + es * resid[c] + BOUND_MARGIN;
 }
 
 static void

@@ -1,16 +1,11 @@
 #include "ts-kmeans.h"
 #include "ts-error.h"
+#include "ts-simd.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
 
-/* The per-row loops below also get AVX2 and AVX-512 clones picked at load time. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
-#define TS_CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
-#else
-#define TS_CLONES
-#endif
 
 /* Up to this many centres a block's dot products are computed directly: an
  * SGEMM would repack all of x for a handful of output columns (k-means++
@@ -47,17 +42,7 @@ direct_dots (const float *restrict x, int nb, int d, const float *restrict c, in
       const float *r = x + (gsize) i * d;
       for (int j = 0; j < k; j++)
         {
-          const float *cj = c + (gsize) j * d;
-          float acc[16] = { 0 }, s = 0;
-          int t = 0;
-          for (; t + 16 <= d; t += 16) /* 16 partial sums: one vector register */
-            for (int u = 0; u < 16; u++)
-              acc[u] += r[t + u] * cj[t + u];
-          for (; t < d; t++)
-            s += r[t] * cj[t];
-          for (int u = 0; u < 16; u++)
-            s += acc[u];
-          out[(gsize) i * k + j] = -2.0f * s;
+          out[(gsize) i * k + j] = -2.0f * ts_dot_lanes (r, c + (gsize) j * d, d);
         }
     }
 }
@@ -452,9 +437,10 @@ ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options, 
   return g_steal_pointer (&km);
 }
 
-TsKMeans *
-ts_kmeans_lloyd (const float *x, int n, int d, const float *centroids, int k, int max_iter,
-                 GCancellable *cancellable, GError **error)
+/* Lloyd from given centroids; @final: labels and inertia for the last centroids too. */
+static TsKMeans *
+lloyd_from (const float *x, int n, int d, const float *centroids, int k, int max_iter, gboolean final,
+            GCancellable *cancellable, GError **error)
 {
   g_autoptr (TsKMeans) km = NULL;
   g_autofree float *xn = NULL;
@@ -463,7 +449,8 @@ ts_kmeans_lloyd (const float *x, int n, int d, const float *centroids, int k, in
     return NULL;
   if (centroids == NULL || max_iter < 0)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "Lloyd iterations need initial centroids and max_iter >= 0");
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "Lloyd iterations need initial centroids and a count >= 0 (got %d)", max_iter);
       return NULL;
     }
   if ((km = kmeans_alloc (n, d, k, error)) == NULL)
@@ -471,9 +458,16 @@ ts_kmeans_lloyd (const float *x, int n, int d, const float *centroids, int k, in
   memcpy (km->centroids, centroids, sizeof (float) * (gsize) k * d);
   xn = g_new (float, n);
   row_norms (x, n, d, xn);
-  if (!lloyd (x, xn, n, d, km, max_iter, 0, TRUE, cancellable, error))
+  if (!lloyd (x, xn, n, d, km, max_iter, 0, final, cancellable, error))
     return NULL;
   return g_steal_pointer (&km);
+}
+
+TsKMeans *
+ts_kmeans_lloyd (const float *x, int n, int d, const float *centroids, int k, int max_iter,
+                 GCancellable *cancellable, GError **error)
+{
+  return lloyd_from (x, n, d, centroids, k, max_iter, TRUE, cancellable, error);
 }
 
 gboolean
@@ -506,22 +500,9 @@ gboolean
 ts_kmeans_steps (const float *x, int n, int d, float *centroids, int k, int steps, GCancellable *cancellable,
                  GError **error)
 {
-  g_autoptr (TsKMeans) km = NULL;
-  g_autofree float *xn = NULL;
+  g_autoptr (TsKMeans) km = lloyd_from (x, n, d, centroids, k, steps, FALSE, cancellable, error);
 
-  if (!check_input (x, n, d, k, error))
-    return FALSE;
-  if (centroids == NULL || steps < 0)
-    {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "Lloyd steps need centroids and steps >= 0");
-      return FALSE;
-    }
-  if ((km = kmeans_alloc (n, d, k, error)) == NULL)
-    return FALSE;
-  memcpy (km->centroids, centroids, sizeof (float) * (gsize) k * d);
-  xn = g_new (float, n);
-  row_norms (x, n, d, xn);
-  if (!lloyd (x, xn, n, d, km, steps, 0, FALSE, cancellable, error))
+  if (km == NULL)
     return FALSE;
   memcpy (centroids, km->centroids, sizeof (float) * (gsize) k * d);
   return TRUE;

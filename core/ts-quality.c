@@ -1,5 +1,6 @@
 #include "ts-quality.h"
 #include "ts-error.h"
+#include "ts-simd.h"
 #include "ts-resize.h"
 
 #include <cblas.h>
@@ -18,11 +19,6 @@ read_patch (const TsImage *src, TsRect r, float *dst)
     }
 }
 
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
-#define TS_CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
-#else
-#define TS_CLONES
-#endif
 
 /* CLAMP (lrintf (v), 0, 255) without a libm call: clamping first changes
  * nothing (the bounds are integers) and adding then subtracting 1.5 x 2^23

@@ -3,6 +3,7 @@
 #endif
 #include "ts-sweep.h"
 #include "ts-error.h"
+#include "ts-simd.h"
 #include "ts-quality.h"
 
 #include <cblas.h>
@@ -22,13 +23,6 @@ static const double default_ratios[] = { 1, 2, 4, 8, 16, 32 };
 #define R 5
 #define TAPS (2 * R + 1)
 
-/* The filters and per-pixel loops below also get AVX2 and AVX-512 clones,
- * picked at load time (the build targets baseline x86-64). */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
-#define TS_CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
-#else
-#define TS_CLONES
-#endif
 
 typedef struct {
   int w, h;
