@@ -47,8 +47,21 @@ G_BEGIN_DECLS
 TsAssignment *ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 seed,
                            gint64 max_mix, GCancellable *cancellable, GError **error);
 
+/* ts_resample for each of @n_targets query counts into out[i], exactly the
+ * single runs' results: the k-means++ seeds are drawn once, for the largest
+ * count, since the seeds of a smaller count are their first K rows. FALSE with
+ * @error at the first failure (out[i] already made stay set; the caller frees
+ * every non-NULL entry). */
+gboolean ts_resample_multi (const TsScene *scene, const int *queries, int n_targets, int rounds, double tau,
+                            guint64 seed, gint64 max_mix, TsAssignment **out, GCancellable *cancellable,
+                            GError **error);
+
 /* Registry entry point: K = the target (ts_method_target). */
 TsAssignment *ts_resample_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable,
                                GError **error);
+
+/* Registry multi-target entry (TsMethodRunMulti). */
+gboolean ts_resample_run_multi (const TsScene *scene, const TsMethodParams *params, const int *targets,
+                                int n_targets, TsAssignment **out, GCancellable *cancellable, GError **error);
 
 G_END_DECLS
