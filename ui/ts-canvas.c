@@ -767,6 +767,7 @@ ts_canvas_token_center (TsCanvas *self, int token, double *x, double *y)
 void
 ts_canvas_mark_change (TsCanvas *self, gint64 change_time)
 {
-  if (timings_enabled () && change_time > 0)
+  /* groups replaced before they were drawn: the frame answers the oldest change */
+  if (timings_enabled () && change_time > 0 && (self->change_time == 0 || change_time < self->change_time))
     self->change_time = change_time;
 }
