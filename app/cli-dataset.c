@@ -11,46 +11,7 @@
 static gboolean
 save_summary_plot (JsonNode *summary, const char *path, GError **error)
 {
-  JsonObject *root = json_node_get_object (summary);
-  JsonArray *methods = json_object_get_array_member (root, "methods");
-  const char *metric = json_object_get_string_member (root, "metric");
-  g_autoptr (TsPlot) plot = ts_plot_new ();
-  g_autofree char *title = g_strdup_printf ("%" G_GINT64_FORMAT " images: mean %s, band p10-p90",
-                                            json_object_get_int_member (root, "images"),
-                                            strcmp (metric, "ssim") == 0 ? "SSIM" : "feature retention");
-
-  for (guint k = 0; k < json_array_get_length (methods); k++)
-    {
-      JsonObject *m = json_array_get_object_element (methods, k);
-      JsonArray *points = json_object_get_array_member (m, "points");
-      guint n = json_array_get_length (points);
-      g_autofree double *r = g_new (double, MAX (n, 1));
-      g_autofree double *q = g_new (double, MAX (n, 1));
-      g_autofree double *lo = g_new (double, MAX (n, 1));
-      g_autofree double *hi = g_new (double, MAX (n, 1));
-      JsonNode *rec = json_object_get_member (m, "recommended_ratio");
-      const char *name = json_object_get_string_member (m, "method");
-
-      for (guint i = 0; i < n; i++)
-        {
-          JsonObject *pt = json_array_get_object_element (points, i);
-          JsonObject *st = json_object_get_object_member (pt, metric);
-          JsonNode *mean = json_object_get_member (st, "mean");
-          JsonNode *p10 = json_object_get_member (st, "p10");
-          JsonNode *p90 = json_object_get_member (st, "p90");
-          r[i] = json_object_get_double_member (pt, "ratio");
-          q[i] = JSON_NODE_HOLDS_NULL (mean) ? NAN : json_node_get_double (mean);
-          lo[i] = JSON_NODE_HOLDS_NULL (p10) ? NAN : json_node_get_double (p10);
-          hi[i] = JSON_NODE_HOLDS_NULL (p90) ? NAN : json_node_get_double (p90);
-        }
-      ts_plot_add_series (plot, name, strcmp (name, "downsample") == 0, r, q, (int) n,
-                          rec && !JSON_NODE_HOLDS_NULL (rec) ? json_node_get_double (rec) : 0);
-      ts_plot_set_spread (plot, r, lo, hi, (int) n);
-    }
-  ts_plot_set_title (plot, title);
-  ts_plot_set_y_label (plot, strcmp (metric, "ssim") == 0 ? "SSIM" : "feature retention");
-  ts_plot_set_threshold (plot, json_object_get_double_member (root, "threshold"));
-  ts_plot_set_bands (plot, TRUE);
+  g_autoptr (TsPlot) plot = ts_plot_new_from_summary (summary);
   return ts_plot_save (plot, path, 900, 560, 1.0, error);
 }
 
@@ -221,15 +182,7 @@ analyse_image (const char *path, gpointer data, GCancellable *cancellable, GErro
     return NULL;
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "source_width");
-  json_builder_add_int_value (b, image->width);
-  json_builder_set_member_name (b, "source_height");
-  json_builder_add_int_value (b, image->height);
-  ts_report_add_sweep (b, sweep);
-  json_builder_set_member_name (b, "entropy");
-  json_builder_begin_object (b);
-  ts_report_add_entropy (b, entropy);
-  json_builder_end_object (b);
+  ts_report_add_dataset_image (b, image->width, image->height, sweep, entropy);
   ts_report_add_double (b, "seconds", g_timer_elapsed (timer, NULL));
   json_builder_end_object (b);
   return json_builder_get_root (b);

@@ -107,3 +107,18 @@ ts_report_entropy (const TsEntropy *entropy)
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
+
+void
+ts_report_add_dataset_image (JsonBuilder *b, int source_width, int source_height, const TsSweep *sweep,
+                             const TsEntropy *entropy)
+{
+  json_builder_set_member_name (b, "source_width");
+  json_builder_add_int_value (b, source_width);
+  json_builder_set_member_name (b, "source_height");
+  json_builder_add_int_value (b, source_height);
+  ts_report_add_sweep (b, sweep);
+  json_builder_set_member_name (b, "entropy");
+  json_builder_begin_object (b);
+  ts_report_add_entropy (b, entropy);
+  json_builder_end_object (b);
+}

@@ -23,6 +23,10 @@ G_BEGIN_DECLS
 void ts_report_add_sweep (JsonBuilder *b, const TsSweep *sweep);
 /* Adds the entropy members to the object being built in @b. */
 void ts_report_add_entropy (JsonBuilder *b, const TsEntropy *entropy);
+/* Adds the members of one image's dataset record (core/ts-dataset.h): the
+ * source size, the sweep, and the entropy as an "entropy" object. */
+void ts_report_add_dataset_image (JsonBuilder *b, int source_width, int source_height, const TsSweep *sweep,
+                                  const TsEntropy *entropy);
 /* A number, or null when not finite. */
 void ts_report_add_double (JsonBuilder *b, const char *member, double value);
 

@@ -140,6 +140,41 @@ test_overlay_dropped (void)
   cairo_surface_destroy (s);
 }
 
+/* A video frame's changed tokens: static patches darkened to 45 %, changed
+ * ones kept and outlined in orange; without the option nothing changes. */
+static void
+test_overlay_changed (void)
+{
+  g_autoptr (TsScene) scene = grey_scene ();
+  g_autoptr (TsOverlay) o = ts_overlay_new (&scene->grid, NULL, NULL, NULL);
+  guint8 mask[16] = { 0 };
+  TsOverlayOptions opts;
+  cairo_surface_t *s;
+
+  mask[5] = 1; /* row 1, col 1: pixels 8..15 */
+  ts_overlay_set_changed (o, mask);
+  ts_overlay_options_init (&opts);
+  opts.grid = opts.borders = FALSE;
+  opts.fill = TS_GROUP_FILL_NONE;
+  s = render (scene, o, &opts);
+  g_assert_cmpuint (pixel_at (s, 28, 28), ==, 0x646464); /* off: untouched */
+  cairo_surface_destroy (s);
+
+  opts.changed = TRUE;
+  s = render (scene, o, &opts);
+  g_assert_cmpuint (pixel_at (s, 28, 28) & 0xff, ==, (guint32) lround (100 * 0.45)); /* static: dimmed */
+  g_assert_cmpuint (pixel_at (s, 12, 12), ==, 0x646464);                           /* changed: inside kept */
+  g_assert_cmpuint (pixel_at (s, 9, 12) >> 16 & 0xff, >, 0xa0);                   /* its orange outline */
+  g_assert_cmpuint (pixel_at (s, 9, 12) & 0xff, <, 0x40);
+  cairo_surface_destroy (s);
+
+  /* NULL removes the mask */
+  ts_overlay_set_changed (o, NULL);
+  s = render (scene, o, &opts);
+  g_assert_cmpuint (pixel_at (s, 28, 28), ==, 0x646464);
+  cairo_surface_destroy (s);
+}
+
 static void
 test_overlay_files (void)
 {
@@ -223,5 +258,6 @@ main (int argc, char **argv)
   g_test_add_func ("/overlay/files", test_overlay_files);
   g_test_add_func ("/overlay/bad-input", test_overlay_bad_input);
   g_test_add_func ("/overlay/colormap", test_overlay_colormap);
+  g_test_add_func ("/overlay/changed", test_overlay_changed);
   return g_test_run ();
 }

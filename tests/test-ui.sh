@@ -76,7 +76,7 @@ differ () { compare -metric AE -fuzz 10% "$tmp/$1-canvas.png" "$tmp/$2-canvas.pn
 
 click_at () { xdotool mousemove --sync "$1" "$2" click 1; }
 
-echo "1..17"
+echo "1..25"
 
 "$app" 2>"$tmp/stderr.txt" &
 pid=$!
@@ -238,6 +238,98 @@ if kill -0 "$pid" 2>/dev/null; then status=124; else wait "$pid"; status=$?; fi
 pid=
 check "Ctrl+Q quits with status 0 ($status) and saves the settings" \
   '[ "$status" = 0 ] && grep -q "^method=$m1" "$XDG_CONFIG_HOME/tokenscope/settings.ini"'
+
+# ---- Video and dataset views (a second run of the application) ------------
+# A folder with the moving-ball GIF and two small pictures; native size keeps
+# the runs short. The GIF gets the video bar: clicking the tokens-per-frame
+# strip and Play change the frame and the canvas; Ctrl+Shift+O analyses the
+# folder (the open file's), the table fills, a row opens its image.
+dstate () { TS_UI_STATE=$TS_UI_STATE.dataset state "$@"; }
+
+video_and_dataset () {
+  local clip=$tmp/clip f0 f1 d
+  mkdir -p "$clip" "$XDG_CONFIG_HOME/tokenscope"
+  cp "$samples/05-moving-ball.gif" "$clip/ball.gif"
+  convert "$samples/02-bricks.png" -resize 112x112! "$clip/small-a.png"
+  convert "$samples/04-chart.png" -resize 112x84! "$clip/small-b.png"
+  printf '[document]\nresize=native\npatch=14\nmethod=pool\nratio=4\n' >"$XDG_CONFIG_HOME/tokenscope/settings.ini"
+  rm -f "$TS_UI_STATE" "$TS_UI_STATE.dataset"
+  "$app" "$clip/ball.gif" 2>>"$tmp/stderr.txt" &
+  pid=$!
+  wait_until '[ "$(state state temporal)" = "true" ] && [ "$(state state tokens_out)" -gt 0 ] 2>/dev/null' 120
+  wid=$(xdotool search --sync --onlyvisible --pid "$pid" 2>/dev/null | head -1)
+  eval "$(xdotool getwindowgeometry --shell "$wid" | sed -n 's/^\(X\|Y\)=/w\L\1=/p')"
+  wx=${wx:-0}; wy=${wy:-0}
+  check "a GIF shows the video bar ($(state state frames) frames, bar $(state video width)x$(state video height))" \
+    '[ "$(state state frames)" -gt 2 ] && [ "$(state video height)" -gt 40 ]'
+
+  shot v0; crop_canvas v0
+  # the strip is the bar's second row: the middle of frame 3's slot, 30 px above the bar's bottom
+  local vx vy vw vh sx sy
+  vx=$(( $(state video x) + wx )); vy=$(( $(state video y) + wy ))
+  vw=$(state video width); vh=$(state video height)
+  sx=$(( vx + 8 + (vw - 16) * 7 / (2 * $(state state frames)) )); sy=$(( vy + vh - 36 ))
+  click_at "$sx" "$sy"
+  wait_until '[ "$(state state frame)" = 3 ]' 30
+  shot v1; crop_canvas v1
+  d=$(differ v0 v1)
+  check "clicking the strip shows frame 3 ($(state state frame)) and the canvas changes ($d pixels differ)" \
+    '[ "$(state state frame)" = 3 ] && [ "$d" -gt 2000 ]'
+
+  # Play (the first button of the bar): the frames advance by themselves
+  click_at $(( vx + 22 )) $(( vy + 20 ))
+  f0=$(state state frame); f1=$f0
+  local i=0
+  while [ "$f1" = "$f0" ] && [ $i -lt 100 ]; do sleep 0.1; f1=$(state state frame); i=$((i + 1)); done
+  sleep 1
+  check "Play advances the frames ($f0 -> $(state state frame))" '[ "$f1" != "$f0" ]'
+  click_at $(( vx + 22 )) $(( vy + 20 )) # pause
+  sleep 0.5
+  f0=$(state state frame); sleep 1.2
+  check "Pause stops at frame $f0" '[ "$(state state frame)" = "$f0" ]'
+
+  # The dataset window on the open file's folder: Ctrl+Return runs it.
+  refocus
+  xdotool key --clearmodifiers ctrl+shift+o
+  focus_dialog "Analyse a Folder"
+  xdotool key --clearmodifiers ctrl+Return
+  i=0
+  while [ $i -lt 1200 ]; do
+    [ "$(dstate dataset running)" = false ] && [ "$(dstate dataset rows)" -gt 0 ] 2>/dev/null && break
+    sleep 0.1; i=$((i + 1))
+  done
+  local rows total
+  rows=$(dstate dataset rows); total=$(dstate dataset total)
+  check "Analyse Folder runs over the folder and fills the table ($rows rows of $total images)" \
+    '[ "$rows" = 3 ] && [ "$total" = 3 ]'
+
+  # Export the summary through the file chooser.
+  xdotool key --clearmodifiers ctrl+e
+  focus_dialog "Export Summary"
+  xdotool key --clearmodifiers ctrl+a
+  xdotool type --delay 20 "$tmp/summary.json"
+  xdotool key --clearmodifiers Return
+  i=0
+  while [ ! -s "$tmp/summary.json" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  check "the dataset summary exports as JSON (3 images)" 'grep -q "\"images\" : 3" "$tmp/summary.json"'
+
+  # A row opens its image in the main window: select the first row, Down, Enter.
+  focus_dialog "Analyse a Folder"
+  local tx ty
+  tx=$(( $(dstate table x) + wx + 60 )); ty=$(( $(dstate table y) + wy + 48 ))
+  click_at "$tx" "$ty"
+  xdotool key --clearmodifiers Down Return
+  wait_until '[ "$(state state name)" = small-a.png ]' 30
+  check "activating a row opens its image in the main window ($(state state name))" '[ "$(state state name)" = small-a.png ]'
+
+  refocus
+  xdotool key --clearmodifiers ctrl+q
+  i=0
+  while kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+  if kill -0 "$pid" 2>/dev/null; then not_ok "Ctrl+Q closes both windows"; else ok "Ctrl+Q closes both windows"; fi
+  pid=
+}
+video_and_dataset
 
 grep '^ts-frame' "$tmp/stderr.txt" | tail -3 | sed 's/^/# /'
 exit 0

@@ -161,6 +161,7 @@ enum {
   PROP_BUSY,
   PROP_TOKENS_IN,
   PROP_TOKENS_OUT,
+  PROP_FRAME,
   N_PROPS
 };
 
@@ -909,6 +910,7 @@ ts_document_load_finish (TsDocument *self, GAsyncResult *result, GError **error)
   self->path = g_strdup (d->path);
   self->frame = 0;
   self->query = -1;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRAME]);
   g_signal_emit (self, signals[CHANGED], 0, TS_DOCUMENT_CHANGED_MEDIA);
   schedule (self);
   return TRUE;
@@ -964,6 +966,7 @@ ts_document_get_property (GObject *object, guint prop_id, GValue *value, GParamS
     case PROP_BUSY: g_value_set_boolean (value, self->busy); break;
     case PROP_TOKENS_IN: g_value_set_int (value, ts_document_get_tokens_in (self)); break;
     case PROP_TOKENS_OUT: g_value_set_int (value, ts_document_get_tokens_out (self)); break;
+    case PROP_FRAME: g_value_set_uint (value, self->frame); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -986,6 +989,7 @@ ts_document_set_property (GObject *object, guint prop_id, const GValue *value, G
     case PROP_TAU: ts_document_set_tau (self, g_value_get_double (value)); break;
     case PROP_QUERY: ts_document_set_query (self, g_value_get_int (value)); break;
     case PROP_FILL: ts_document_set_fill (self, g_value_get_int (value)); break;
+    case PROP_FRAME: ts_document_set_frame (self, g_value_get_uint (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -1019,6 +1023,7 @@ ts_document_class_init (TsDocumentClass *klass)
   properties[PROP_BUSY] = g_param_spec_boolean ("busy", NULL, NULL, FALSE, ro);
   properties[PROP_TOKENS_IN] = g_param_spec_int ("tokens-in", NULL, NULL, 0, G_MAXINT, 0, ro);
   properties[PROP_TOKENS_OUT] = g_param_spec_int ("tokens-out", NULL, NULL, 0, G_MAXINT, 0, ro);
+  properties[PROP_FRAME] = g_param_spec_uint ("frame", NULL, NULL, 0, G_MAXUINT, 0, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* changed (guint what): TsDocumentChanged bits */
@@ -1076,6 +1081,39 @@ ts_document_set_resize (TsDocument *self, TsResizePolicy policy, int size)
     }
   self->query = -1;
   schedule (self);
+}
+
+void
+ts_document_set_frame (TsDocument *self, guint frame)
+{
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  frame = MIN (frame, MAX (ts_document_get_n_frames (self), 1) - 1);
+  if (frame == self->frame)
+    return;
+  self->frame = frame;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRAME]);
+  schedule (self);
+}
+
+guint ts_document_get_frame (TsDocument *self) { return self->frame; }
+
+guint
+ts_document_get_n_frames (TsDocument *self)
+{
+  return self->media ? self->media->media->n_frames : 0;
+}
+
+gpointer
+ts_document_media_ref (TsDocument *self, const TsMedia **media)
+{
+  *media = self->media ? self->media->media : NULL;
+  return self->media ? g_atomic_rc_box_acquire (self->media) : NULL;
+}
+
+void
+ts_document_media_unref (gpointer ref)
+{
+  media_box_unref (ref);
 }
 
 void

@@ -78,6 +78,18 @@ void ts_document_load_bytes_async (TsDocument *self, GBytes *bytes, const char *
                                    gpointer user_data);
 gboolean ts_document_load_finish (TsDocument *self, GAsyncResult *result, GError **error);
 
+/* The frame of a multi-frame media (GIF, frame folder) the scene is built
+ * from; clamped to the media's frames. A new file starts at frame 0. */
+void ts_document_set_frame (TsDocument *self, guint frame);
+guint ts_document_get_frame (TsDocument *self);
+/* Frames of the loaded media (0 before anything is loaded). */
+guint ts_document_get_n_frames (TsDocument *self);
+/* The loaded media with a reference a worker thread may hold after the
+ * document moved on (NULL when nothing is loaded); @media receives it.
+ * Release with ts_document_media_unref (any thread). */
+gpointer ts_document_media_ref (TsDocument *self, const TsMedia **media);
+void ts_document_media_unref (gpointer ref);
+
 /* Setters of the computation's inputs (each also a property). */
 void ts_document_set_resize (TsDocument *self, TsResizePolicy policy, int size);
 void ts_document_set_patch (TsDocument *self, int patch);

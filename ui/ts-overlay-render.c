@@ -17,6 +17,8 @@ struct _TsOverlay {
   cairo_surface_t *dropped;          /* cols x rows A8, opaque where dropped */
   float *segments;                   /* border segments x0 y0 x1 y1 */
   gsize n_segments;
+  guint8 *changed;                   /* n_in changed-token mask of a video frame, or NULL */
+  cairo_surface_t *unchanged;        /* cols x rows A8, opaque where not changed */
 };
 
 void
@@ -225,7 +227,28 @@ ts_overlay_free (TsOverlay *o)
   g_clear_pointer (&o->heat, cairo_surface_destroy);
   g_clear_pointer (&o->dropped, cairo_surface_destroy);
   g_free (o->segments);
+  g_free (o->changed);
+  g_clear_pointer (&o->unchanged, cairo_surface_destroy);
   g_free (o);
+}
+
+void
+ts_overlay_set_changed (TsOverlay *o, const guint8 *mask)
+{
+  const TsGrid *grid = &o->grid;
+  guint8 *data;
+  int stride;
+
+  g_clear_pointer (&o->changed, g_free);
+  g_clear_pointer (&o->unchanged, cairo_surface_destroy);
+  if (mask == NULL)
+    return;
+  o->changed = g_memdup2 (mask, grid->tokens);
+  o->unchanged = patch_surface (grid, CAIRO_FORMAT_A8, &data, &stride);
+  for (int r = 0; r < grid->rows; r++)
+    for (int c = 0; c < grid->cols; c++)
+      data[(gsize) r * stride + c] = mask[r * grid->cols + c] ? 0 : 255;
+  cairo_surface_mark_dirty (o->unchanged);
 }
 
 const TsGrid *
@@ -247,6 +270,21 @@ paint_patch_surface (cairo_t *cr, const TsGrid *grid, cairo_surface_t *s, double
   cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
   cairo_paint_with_alpha (cr, alpha);
   cairo_restore (cr);
+}
+
+/* Paints (@r, @g, @b, @a) over the patches where the cols x rows A8 @mask is opaque. */
+static void
+darken_patches (cairo_t *cr, int P, cairo_surface_t *mask_surface, double r, double g, double b, double a)
+{
+  cairo_pattern_t *mask = cairo_pattern_create_for_surface (mask_surface);
+
+  cairo_save (cr);
+  cairo_scale (cr, P, P);
+  cairo_pattern_set_filter (mask, CAIRO_FILTER_NEAREST);
+  cairo_set_source_rgba (cr, r, g, b, a);
+  cairo_mask (cr, mask);
+  cairo_restore (cr);
+  cairo_pattern_destroy (mask);
 }
 
 static void
@@ -283,21 +321,22 @@ ts_overlay_draw (const TsOverlay *o, cairo_t *cr, const TsOverlayOptions *opts)
     paint_patch_surface (cr, grid, o->colors, opts->fill_opacity, CAIRO_FILTER_NEAREST);
 
   if (opts->dim_dropped && o->dropped)
-    {
-      cairo_pattern_t *mask = cairo_pattern_create_for_surface (o->dropped);
-      cairo_save (cr);
-      cairo_scale (cr, P, P);
-      cairo_pattern_set_filter (mask, CAIRO_FILTER_NEAREST);
-      cairo_set_source_rgba (cr, 0.05, 0.05, 0.08, 0.72);
-      cairo_mask (cr, mask);
-      cairo_restore (cr);
-      cairo_pattern_destroy (mask);
-    }
+    darken_patches (cr, P, o->dropped, 0.05, 0.05, 0.08, 0.72);
 
   if (opts->heatmap && o->heat)
     paint_patch_surface (cr, grid, o->heat, opts->heat_opacity, CAIRO_FILTER_NEAREST);
 
   cairo_set_line_cap (cr, CAIRO_LINE_CAP_SQUARE);
+
+  /* a video frame: static patches dimmed, the changed (re-sent) ones outlined */
+  if (opts->changed && o->changed)
+    {
+      darken_patches (cr, P, o->unchanged, 0.0, 0.0, 0.0, 0.55);
+      for (int i = 0; i < grid->tokens; i++)
+        if (o->changed[i])
+          cairo_rectangle (cr, (i % grid->cols) * P + px, (i / grid->cols) * P + px, P - 2 * px, P - 2 * px);
+      stroke_twice (cr, 1.2 * px, 1.0, 0.55, 0.1, 1.0);
+    }
   if (opts->grid && P / px >= 3.0)
     {
       /* faint: thinner than the group borders, fades out when patches are tiny */

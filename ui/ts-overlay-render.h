@@ -32,6 +32,7 @@ typedef struct {
   int highlight;          /* a patch whose whole group is outlined; -1 none */
   int query;              /* the attention query patch, marked with a ring; -1 none */
   double pixel;           /* working-image pixels per device pixel (line widths); 1 for files */
+  gboolean changed;       /* video: dim static patches, outline the changed tokens (ts_overlay_set_changed) */
 } TsOverlayOptions;
 
 typedef struct _TsOverlay TsOverlay;
@@ -43,6 +44,10 @@ void ts_overlay_options_init (TsOverlayOptions *opts);
 TsOverlay *ts_overlay_new (const TsGrid *grid, const TsAssignment *a, const TsImage *recon,
                            const float *heat);
 void ts_overlay_free (TsOverlay *overlay);
+/* The changed-token mask of a video frame (grid->tokens bytes, 1 = changed;
+ * copied), drawn when the options ask for it; NULL removes it. Call before
+ * the overlay is shared with another thread. */
+void ts_overlay_set_changed (TsOverlay *overlay, const guint8 *mask);
 const TsGrid *ts_overlay_get_grid (const TsOverlay *overlay);
 
 /* Paints the overlays enabled in @opts; @cr's user space is working-image pixels. */

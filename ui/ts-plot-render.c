@@ -201,6 +201,38 @@ ts_plot_set_current (TsPlot *plot, double ratio, double q)
 /* ---- Layout ------------------------------------------------------------ */
 
 static void
+legend_label (const Series *se, char *buf, gsize size)
+{
+  if (se->optimal > 0)
+    g_snprintf (buf, size, "%s%s  opt %.3gx", se->name, se->baseline ? " (baseline)" : "", se->optimal);
+  else
+    g_snprintf (buf, size, "%s%s  opt none", se->name, se->baseline ? " (baseline)" : "");
+}
+
+/* Width of the widest legend label at font size @fs (measured on a scratch surface). */
+static double
+legend_text_width (const TsPlot *p, double fs)
+{
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_A8, 1, 1);
+  cairo_t *cr = cairo_create (s);
+  double w = 0;
+  char buf[160];
+
+  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, fs);
+  for (guint i = 0; i < p->series->len; i++)
+    {
+      cairo_text_extents_t ext;
+      legend_label (g_ptr_array_index (p->series, i), buf, sizeof buf);
+      cairo_text_extents (cr, buf, &ext);
+      w = MAX (w, ext.x_advance);
+    }
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+  return w;
+}
+
+static void
 layout (const TsPlot *p, double width, double height, Layout *L)
 {
   double rmin = INFINITY, rmax = -INFINITY, qmin = INFINITY;
@@ -247,7 +279,8 @@ layout (const TsPlot *p, double width, double height, Layout *L)
   }
   L->x0 = 5.2 * L->fs;
   L->y0 = (p->title ? 3.0 : 1.6) * L->fs;
-  L->legend_x = width - 14.5 * L->fs;
+  /* room for the longest label ("downsample (baseline)  opt none" does not fit 14.5 fs) */
+  L->legend_x = width - MAX (14.5 * L->fs, 3.5 * L->fs + legend_text_width (p, 0.95 * L->fs));
   L->legend_y = L->y0;
   L->w = MAX (10.0, L->legend_x - 1.5 * L->fs - L->x0);
   L->h = MAX (10.0, height - L->y0 - 4.2 * L->fs);
@@ -550,10 +583,7 @@ draw_legend (const TsPlot *p, cairo_t *cr, const Layout *L)
       cairo_stroke (cr);
       cairo_set_dash (cr, NULL, 0, 0);
       marker (cr, x + 1.2 * L->fs, y + row / 2, 0.32 * L->fs, rgb);
-      if (se->optimal > 0)
-        g_snprintf (buf, sizeof buf, "%s%s  opt %.3gx", se->name, se->baseline ? " (baseline)" : "", se->optimal);
-      else
-        g_snprintf (buf, sizeof buf, "%s%s  opt none", se->name, se->baseline ? " (baseline)" : "");
+      legend_label (se, buf, sizeof buf);
       cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
       text_at (cr, x + 3.0 * L->fs, y + row / 2, buf, 0.0, 0.5);
       y += row;
@@ -713,4 +743,51 @@ ts_plot_hit_test (const TsPlot *plot, double width, double height, double x, dou
   if (q)
     *q = hit->q[hit_i];
   return TRUE;
+}
+
+/* The dataset's curves: mean Q per method and ratio, the p10..p90 band around it. */
+TsPlot *
+ts_plot_new_from_summary (JsonNode *summary)
+{
+  JsonObject *root = json_node_get_object (summary);
+  JsonArray *methods = json_object_get_array_member (root, "methods");
+  const char *metric = json_object_get_string_member (root, "metric");
+  g_autoptr (TsPlot) plot = ts_plot_new ();
+  g_autofree char *title = g_strdup_printf ("%" G_GINT64_FORMAT " images: mean %s, band p10-p90",
+                                            json_object_get_int_member (root, "images"),
+                                            strcmp (metric, "ssim") == 0 ? "SSIM" : "feature retention");
+
+  for (guint k = 0; k < json_array_get_length (methods); k++)
+    {
+      JsonObject *m = json_array_get_object_element (methods, k);
+      JsonArray *points = json_object_get_array_member (m, "points");
+      guint n = json_array_get_length (points);
+      g_autofree double *r = g_new (double, MAX (n, 1));
+      g_autofree double *q = g_new (double, MAX (n, 1));
+      g_autofree double *lo = g_new (double, MAX (n, 1));
+      g_autofree double *hi = g_new (double, MAX (n, 1));
+      JsonNode *rec = json_object_get_member (m, "recommended_ratio");
+      const char *name = json_object_get_string_member (m, "method");
+
+      for (guint i = 0; i < n; i++)
+        {
+          JsonObject *pt = json_array_get_object_element (points, i);
+          JsonObject *st = json_object_get_object_member (pt, metric);
+          JsonNode *mean = json_object_get_member (st, "mean");
+          JsonNode *p10 = json_object_get_member (st, "p10");
+          JsonNode *p90 = json_object_get_member (st, "p90");
+          r[i] = json_object_get_double_member (pt, "ratio");
+          q[i] = JSON_NODE_HOLDS_NULL (mean) ? NAN : json_node_get_double (mean);
+          lo[i] = JSON_NODE_HOLDS_NULL (p10) ? NAN : json_node_get_double (p10);
+          hi[i] = JSON_NODE_HOLDS_NULL (p90) ? NAN : json_node_get_double (p90);
+        }
+      ts_plot_add_series (plot, name, strcmp (name, "downsample") == 0, r, q, (int) n,
+                          rec && !JSON_NODE_HOLDS_NULL (rec) ? json_node_get_double (rec) : 0);
+      ts_plot_set_spread (plot, r, lo, hi, (int) n);
+    }
+  ts_plot_set_title (plot, title);
+  ts_plot_set_y_label (plot, strcmp (metric, "ssim") == 0 ? "SSIM" : "feature retention");
+  ts_plot_set_threshold (plot, json_object_get_double_member (root, "threshold"));
+  ts_plot_set_bands (plot, TRUE);
+  return g_steal_pointer (&plot);
 }

@@ -16,6 +16,7 @@
 
 #include <cairo.h>
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "ts-sweep.h"
 
@@ -27,6 +28,9 @@ TsPlot *ts_plot_new (void);
 /* One series per curve of @sweep (points that failed are skipped), the
  * threshold, and the y label of the sweep's metric. */
 TsPlot *ts_plot_new_from_sweep (const TsSweep *sweep);
+/* The curves of a dataset summary (core/ts-summary.h): the mean Q per method
+ * and ratio, its p10..p90 band, the recommended ratios, the threshold. */
+TsPlot *ts_plot_new_from_summary (JsonNode *summary);
 void ts_plot_free (TsPlot *plot);
 
 /* Copies @n points; @optimal_ratio 0 = none. NaN qualities are skipped. */

@@ -5,6 +5,8 @@
 
 #include "ts-canvas.h"
 #include "ts-curves.h"
+#include "ts-dataset-window.h"
+#include "ts-video-bar.h"
 
 #define SAMPLES_PATH "/org/tokenscope/TokenScope/samples/"
 
@@ -81,6 +83,7 @@ struct _TsWindow {
   GtkAdjustment *size_adjustment;
   GtkAdjustment *patch_adjustment;
   GtkDropDown *features_dropdown;
+  TsVideoBar *video_bar;
 
   /* Method options built in code (one row each, shown for the methods that read them) */
   GtkWidget *adjacent_row;
@@ -96,6 +99,7 @@ struct _TsWindow {
 
   /* Owned references */
   TsDocument *document;
+  TsVideo *video;          /* what changes between the frames of a clip */
   GCancellable *load_cancellable;
   GtkLabel *numbers[N_NUMBERS];
   GFile *pending_file;     /* being loaded, added to recent files on success */
@@ -164,6 +168,7 @@ update_options (TsWindow *self)
   opts.heatmap = gtk_check_button_get_active (self->heat_check);
   opts.heat_opacity = gtk_adjustment_get_value (self->heat_opacity_adjustment);
   opts.query = opts.heatmap ? ts_document_get_query (self->document) : -1;
+  opts.changed = ts_video_bar_get_show_changed (self->video_bar);
   ts_canvas_set_options (self->canvas, &opts);
 }
 
@@ -304,6 +309,8 @@ static void
 update_canvas (TsWindow *self, guint what)
 {
   const TsScene *scene = ts_document_get_scene (self->document);
+  const TsTemporalResult *r;
+  TsOverlay *overlay;
 
   if (scene == NULL)
     return;
@@ -313,11 +320,17 @@ update_canvas (TsWindow *self, guint what)
     ts_canvas_set_images (self->canvas, scene->image, ts_document_get_reconstruction (self->document));
   else if (what & TS_DOCUMENT_CHANGED_RECONSTRUCTION)
     ts_canvas_set_reconstruction (self->canvas, ts_document_get_reconstruction (self->document));
-  /* the canvas blends the reconstruction itself, as a texture */
-  if (what & (TS_DOCUMENT_CHANGED_SCENE | TS_DOCUMENT_CHANGED_ASSIGNMENT | TS_DOCUMENT_CHANGED_ATTENTION))
-    ts_canvas_set_overlay (self->canvas,
-                           ts_overlay_new (&scene->grid, ts_document_get_assignment (self->document), NULL,
-                                           ts_document_get_attention (self->document)));
+  /* the overlay on new groups or attention, or when asked to redraw (@what 0);
+   * the canvas blends the reconstruction itself, as a texture */
+  if (what != 0 && !(what & (TS_DOCUMENT_CHANGED_SCENE | TS_DOCUMENT_CHANGED_ASSIGNMENT | TS_DOCUMENT_CHANGED_ATTENTION)))
+    return;
+  overlay = ts_overlay_new (&scene->grid, ts_document_get_assignment (self->document), NULL,
+                            ts_document_get_attention (self->document));
+  /* a clip: the tokens this frame re-sends, when the temporal grid is the scene's */
+  r = ts_video_get_result (self->video);
+  if (r && r->grid.tokens == scene->grid.tokens && r->grid.cols == scene->grid.cols)
+    ts_overlay_set_changed (overlay, ts_video_get_changed_mask (self->video, ts_document_get_frame (self->document)));
+  ts_canvas_set_overlay (self->canvas, overlay);
   if (what & TS_DOCUMENT_CHANGED_ASSIGNMENT)
     ts_canvas_mark_change (self->canvas, ts_document_get_change_time (self->document));
 }
@@ -331,8 +344,9 @@ write_ui_state (TsWindow *self)
   g_autoptr (GKeyFile) kf = NULL;
   GtkWidget *widgets[] = { GTK_WIDGET (self->canvas), GTK_WIDGET (self->ratio_scale),
                            GTK_WIDGET (self->method_dropdown), GTK_WIDGET (self->curves),
-                           GTK_WIDGET (self->heat_check), GTK_WIDGET (self->tokens_spin) };
-  const char *names[] = { "canvas", "ratio", "method", "curves", "heat", "tokens" };
+                           GTK_WIDGET (self->heat_check), GTK_WIDGET (self->tokens_spin),
+                           GTK_WIDGET (self->video_bar) };
+  const char *names[] = { "canvas", "ratio", "method", "curves", "heat", "tokens", "video" };
   double sx = 0, sy = 0, x, y;
   g_autofree char *data = NULL;
 
@@ -350,6 +364,9 @@ write_ui_state (TsWindow *self)
   g_key_file_set_boolean (kf, "state", "heatmap", gtk_check_button_get_active (self->heat_check));
   g_key_file_set_boolean (kf, "state", "banner", gtk_revealer_get_reveal_child (self->banner_revealer));
   g_key_file_set_double (kf, "state", "ssim", ts_document_get_ssim (self->document));
+  g_key_file_set_integer (kf, "state", "frame", ts_document_get_frame (self->document));
+  g_key_file_set_integer (kf, "state", "frames", ts_document_get_n_frames (self->document));
+  g_key_file_set_boolean (kf, "state", "temporal", ts_video_get_result (self->video) != NULL);
   for (guint i = 0; i < G_N_ELEMENTS (widgets); i++)
     {
       graphene_point_t p;
@@ -964,6 +981,30 @@ open_response_cb (GtkNativeDialog *dialog, int response, TsWindow *self)
 }
 
 static void
+open_folder_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  GtkFileChooserNative *chooser;
+
+  chooser = gtk_file_chooser_native_new ("Open Folder of Frames", GTK_WINDOW (widget),
+                                         GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Open", "_Cancel");
+  g_signal_connect (chooser, "response", G_CALLBACK (open_response_cb), widget);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+analyse_folder_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  gtk_window_present (GTK_WINDOW (ts_dataset_window_new (TS_WINDOW (widget))));
+}
+
+static void
+video_changed_cb (TsVideo *video, TsWindow *self)
+{
+  update_canvas (self, 0);
+  write_ui_state (self);
+}
+
+static void
 open_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   TsWindow *self = TS_WINDOW (widget);
@@ -1250,6 +1291,9 @@ ts_window_dispose (GObject *object)
   g_clear_object (&self->pending_file);
   if (self->document)
     g_signal_handlers_disconnect_by_data (self->document, self);
+  if (self->video)
+    g_signal_handlers_disconnect_by_data (self->video, self);
+  g_clear_object (&self->video);
   g_clear_object (&self->document);
   gtk_widget_dispose_template (GTK_WIDGET (self), TS_TYPE_WINDOW);
   G_OBJECT_CLASS (ts_window_parent_class)->dispose (object);
@@ -1267,6 +1311,7 @@ ts_window_class_init (TsWindowClass *klass)
 
   g_type_ensure (TS_TYPE_CANVAS);
   g_type_ensure (TS_TYPE_CURVES);
+  g_type_ensure (TS_TYPE_VIDEO_BAR);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/tokenscope/TokenScope/ui/ts-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, TsWindow, name)
   BIND (title_label); BIND (subtitle_label); BIND (spinner);
@@ -1282,6 +1327,7 @@ ts_window_class_init (TsWindowClass *klass)
   BIND (fill_mode_dropdown); BIND (fill_opacity_adjustment); BIND (heat_check); BIND (heat_opacity_adjustment);
   BIND (tau_scale); BIND (tau_adjustment); BIND (query_label);
   BIND (resize_dropdown); BIND (size_adjustment); BIND (patch_adjustment); BIND (features_dropdown);
+  BIND (video_bar);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
@@ -1294,9 +1340,13 @@ ts_window_class_init (TsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.zoom-fit", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-one", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.view", "s", view_action);
+  gtk_widget_class_install_action (widget_class, "win.open-folder", NULL, open_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.analyse-folder", NULL, analyse_folder_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.analyse-folder", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "win.copy-command", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_plus, GDK_CONTROL_MASK, "win.zoom-in", NULL);
@@ -1325,6 +1375,10 @@ ts_window_init (TsWindow *self)
   g_signal_connect (self->document, "notice", G_CALLBACK (document_notice_cb), self);
   g_signal_connect (self->document, "notify::busy", G_CALLBACK (busy_changed_cb), self);
   g_signal_connect (self->document, "notify::query", G_CALLBACK (query_changed_cb), self);
+  self->video = ts_video_new (self->document);
+  g_signal_connect (self->video, "changed", G_CALLBACK (video_changed_cb), self);
+  ts_video_bar_set_video (self->video_bar, self->video);
+  g_signal_connect_swapped (self->video_bar, "notify::show-changed", G_CALLBACK (overlay_changed_cb), self);
 
   all = ts_methods (&n);
   for (guint i = 0; i < n; i++)
