@@ -617,7 +617,7 @@ start_curves (TsDocument *self)
 static void
 update_busy (TsDocument *self)
 {
-  gboolean busy = self->running || self->measuring;
+  gboolean busy = self->debounce_source != 0 || self->running || self->measuring;
 
   if (self->busy == busy)
     return;
@@ -770,7 +770,10 @@ start_job_cb (gpointer data)
 
   self->debounce_source = 0;
   if (self->media == NULL || self->method == NULL)
-    return G_SOURCE_REMOVE;
+    {
+      update_busy (self);
+      return G_SOURCE_REMOVE;
+    }
   /* the older request and the numbers of what is shown are both stale now */
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -817,6 +820,7 @@ schedule (TsDocument *self)
     self->debounce_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, start_job_cb, self, NULL);
   else
     self->debounce_source = g_timeout_add (self->debounce_ms, start_job_cb, self);
+  update_busy (self);
 }
 
 
@@ -910,9 +914,10 @@ ts_document_load_finish (TsDocument *self, GAsyncResult *result, GError **error)
   self->path = g_strdup (d->path);
   self->frame = 0;
   self->query = -1;
+  /* busy before anyone hears of the new media */
+  schedule (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRAME]);
   g_signal_emit (self, signals[CHANGED], 0, TS_DOCUMENT_CHANGED_MEDIA);
-  schedule (self);
   return TRUE;
 }
 
@@ -1091,8 +1096,8 @@ ts_document_set_frame (TsDocument *self, guint frame)
   if (frame == self->frame)
     return;
   self->frame = frame;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRAME]);
   schedule (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRAME]);
 }
 
 guint ts_document_get_frame (TsDocument *self) { return self->frame; }

@@ -14,7 +14,7 @@
  *      quality numbers, announced with TS_DOCUMENT_CHANGED_QUALITY.
  * A newer request cancels both stages of the older one; results of an older
  * request, or numbers of groups no longer shown, are dropped. "busy" is TRUE
- * while either stage runs. The quality-versus-ratio curves of every
+ * from a change until both stages answered it. The quality-versus-ratio curves of every
  * registered method are measured whenever the scene changes, in a thread of
  * their own at a lower priority (nice 10 on Linux) so they never hold up a frame.
  *
