@@ -176,6 +176,21 @@ static guint signals[N_SIGNALS];
 
 static const double curve_ratios[] = { 1, 2, 4, 8, 16, 32, 64 };
 
+/* Worker threads inside a computation, of every document (ts_document_wait_workers). */
+static gint running_workers;
+
+static void
+worker_enter (void)
+{
+  g_atomic_int_inc (&running_workers);
+}
+
+static void
+worker_leave (void)
+{
+  g_atomic_int_dec_and_test (&running_workers);
+}
+
 static void schedule (TsDocument *self);
 
 /* ------------------------------------------------------------------ boxes */
@@ -370,6 +385,7 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   Result *r = g_new0 (Result, 1);
   const TsScene *scene;
 
+  worker_enter ();
   r->serial = job->serial;
   r->change_time = job->change_time;
   g_debug ("job %" G_GUINT64_FORMAT " starts %.1f ms after the change", job->serial,
@@ -399,11 +415,13 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   g_debug ("job %" G_GUINT64_FORMAT ": %s groups ready %.1f ms after the change", job->serial,
            job->method->name, (g_get_monotonic_time () - job->change_time) / 1000.0);
   g_task_return_pointer (task, r, result_free);
+  worker_leave ();
   return;
 
 fail:
   result_free (r);
   g_task_return_error (task, g_steal_pointer (&error));
+  worker_leave ();
 }
 
 static gboolean apply_recon_cb (gpointer data);
@@ -421,6 +439,7 @@ quality_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   ReconUpdate *u;
   gint64 t0 = g_get_monotonic_time ();
 
+  worker_enter ();
   recon = ts_reconstruct (scene->image, &scene->grid, job->assignment, job->params.fill, &error);
   if (recon == NULL || ts_check_cancelled (cancellable, &error))
     goto fail;
@@ -440,10 +459,12 @@ quality_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   g_debug ("job %" G_GUINT64_FORMAT ": reconstruction and quality took %.1f ms", job->serial,
            (g_get_monotonic_time () - t0) / 1000.0);
   g_task_return_pointer (task, g_steal_pointer (&q), g_free);
+  worker_leave ();
   return;
 
 fail:
   g_task_return_error (task, error);
+  worker_leave ();
 }
 
 static gboolean
@@ -501,6 +522,7 @@ curves_thread (gpointer data, gpointer pool_data)
   /* nice values are per thread on Linux, and this thread only measures curves */
   setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10);
 #endif
+  worker_enter ();
   const TsScene *scene = job->scene->scene;
   const TsMethod *const *methods;
   guint n_methods;
@@ -527,6 +549,7 @@ curves_thread (gpointer data, gpointer pool_data)
             {
               curve_update_free (u);
               curves_job_free (job);
+              worker_leave ();
               return;
             }
           params.tokens = 0;
@@ -564,6 +587,7 @@ curves_thread (gpointer data, gpointer pool_data)
       g_main_context_invoke_full (context, G_PRIORITY_DEFAULT_IDLE, curve_update_cb, u, curve_update_free);
     }
   curves_job_free (job);
+  worker_leave ();
 }
 
 /* The curves' own thread: one for the whole process, at a lower priority
@@ -1059,6 +1083,20 @@ ts_document_init (TsDocument *self)
 }
 
 /* ------------------------------------------------------------- public API */
+
+gboolean
+ts_document_wait_workers (guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (g_atomic_int_get (&running_workers) > 0)
+    {
+      if (g_get_monotonic_time () >= end)
+        return FALSE;
+      g_usleep (2000);
+    }
+  return TRUE;
+}
 
 TsDocument *
 ts_document_new (void)

@@ -69,6 +69,11 @@ typedef struct {
 
 TsDocument *ts_document_new (void);
 
+/* Waits up to @timeout_ms until no worker thread of any document is inside a
+ * computation (finalized documents cancelled theirs; they stop at their next
+ * check), so that the process does not exit under them. TRUE when none is left. */
+gboolean ts_document_wait_workers (guint timeout_ms);
+
 /* Loading keeps the previous media when it fails (the error says why). */
 void ts_document_load_file_async (TsDocument *self, const char *path, GCancellable *cancellable,
                                   GAsyncReadyCallback callback, gpointer user_data);
