@@ -201,7 +201,8 @@ d=$(differ e-low f-low)
 check "the old picture is still shown ($d pixels differ below the banner; a new picture differs by 80000+)" '[ "$d" -lt 8000 ]'
 
 # Stress: many files in a row through the file chooser, every third one broken.
-# The app must stay alive, show the last good file, and not pile up threads.
+# The app must stay alive, show the last good file, and not pile up threads
+# (GLib's worker pools grow by a few threads while busy, never with the count).
 # Each open is real input: Ctrl+O, the path typed into the chooser, Return.
 # The first time each sample shows, its canvas is kept to compare the last one
 # with (below the banner a broken file leaves over the top of the canvas).
@@ -258,7 +259,7 @@ d_other=$(differ g-low "sample-$other-low")
 check "the canvas shows sample $last_sample again ($d pixels differ from its first showing, $d_other from sample $other)" \
   '[ "$d" -lt 4000 ] && [ "$d_other" -gt 20000 ]'
 check "no threads pile up ($threads0 before, at most $threads_max during, $threads1 after)" \
-  '[ -n "$threads1" ] && [ "$threads_max" -le $((threads0 + 8)) ] && [ "$threads1" -le $((threads0 + 8)) ]'
+  '[ -n "$threads1" ] && [ "$threads_max" -le $((threads0 + 12)) ] && [ "$threads1" -le $((threads0 + 8)) ]'
 
 # Ctrl+Q quits cleanly and saves the settings (the last open just started the
 # curves' long background measurement: closing must cancel it, not wait or crash).
@@ -371,7 +372,10 @@ video_and_dataset
 # 0.15 s apart. TS_FRAME_TIMINGS makes the canvas log, for every change, the
 # time from the slider's value-changed handler to the end of the canvas
 # snapshot and to the end of the painted frame that shows the new groups;
-# p50 / p95 of the painted frames are printed here. Timings are reported, not
+# p50 / p95 of the painted frames are printed here. Xvfb has no GPU: GTK's GL
+# renderer would rasterise the whole window in Mesa's software GL each frame
+# and measure that, so these runs use the Cairo renderer
+# (TS_UI_FRAME_RENDERER=gl measures the default). Timings are reported, not
 # asserted (the machine may be shared): the checks are that every method
 # answered the key presses with frames and quit cleanly.
 frame_timings () {
@@ -380,7 +384,7 @@ frame_timings () {
   printf '[document]\nresize=fit\nsize=672\npatch=14\nmethod=%s\nratio=2\n' "$method" \
     >"$XDG_CONFIG_HOME/tokenscope/settings.ini"
   rm -f "$TS_UI_STATE"
-  "$app" 2>"$err" &
+  GSK_RENDERER=${TS_UI_FRAME_RENDERER:-cairo} "$app" 2>"$err" &
   pid=$!
   wait_until '[ "$(state state tokens_out)" -gt 0 ] 2>/dev/null' 120
   wid=$(xdotool search --sync --onlyvisible --pid "$pid" 2>/dev/null | head -1)
@@ -388,8 +392,11 @@ frame_timings () {
   wx=${wx:-0}; wy=${wy:-0}
   xdotool windowfocus "$wid" 2>/dev/null || true
   sleep "${TS_UI_FRAME_SETTLE:-0}"
-  click_at $(( $(state ratio x) + wx + $(state ratio width) / 3 )) $(( $(state ratio y) + wy + $(state ratio height) / 2 ))
-  wait_until true 30
+  # the click focuses the slider and jumps to about 4x (from 2x); again if it was lost
+  for i in 1 2 3; do
+    click_at $(( $(state ratio x) + wx + $(state ratio width) / 3 + i )) $(( $(state ratio y) + wy + $(state ratio height) / 2 ))
+    wait_until 'awk -v r="$(state state ratio)" "BEGIN { exit !(r > 2.5) }"' 10 && break
+  done
   out0=$(state state tokens_out)
   k=$(grep -c 'from setting change to frame' "$err")
   for i in $(seq 1 "$changes"); do
@@ -400,7 +407,7 @@ frame_timings () {
   summary=$(grep 'from setting change to frame' "$err" | tail -n +$((k + 1)) | awk '{ print $2 }' | sort -n |
     awk '{ v[NR] = $1 } END { if (NR) printf "%d frames, p50 %.1f ms, p95 %.1f ms, max %.1f ms", NR, v[int((NR + 1) / 2)], v[int(0.95 * NR + 0.999)], v[NR] }')
   grep '^ts-frame: first frame' "$err" | sed "s/^/# $method: /"
-  echo "# $method at $(state state tokens_in) tokens, $changes ratio changes: ${summary:-no frames}"
+  echo "# $method at $(state state tokens_in) tokens, $changes ratio changes (${TS_UI_FRAME_RENDERER:-cairo} renderer): ${summary:-no frames}"
   refocus
   xdotool key --clearmodifiers ctrl+q
   i=0
