@@ -547,11 +547,21 @@ ts_settings_to_command (const TsSettings *s, const char *image)
     g_string_append_printf (cmd, " --tokens %d", p->tokens);
   else
     g_string_append_printf (cmd, " --ratio %s", g_ascii_dtostr (num, sizeof num, p->ratio));
-  if (s->resize.policy != TS_RESIZE_NATIVE)
+  /* with --model the CLI's default is the model's native square: say native too */
+  if (s->resize.policy != TS_RESIZE_NATIVE || s->model_file)
     g_string_append_printf (cmd, " --resize %s --size %d", ts_resize_policy_name (s->resize.policy), s->resize.size);
-  if (s->patch != 14)
+  if (s->patch != 14 && !s->model_file) /* the model fixes the patch */
     g_string_append_printf (cmd, " --patch %d", s->patch);
-  if (s->features == TS_FEATURES_NPY && s->features_file)
+  if (s->model_file)
+    {
+      g_autofree char *q = quote_arg (s->model_file);
+      g_string_append_printf (cmd, " --model %s", q);
+      if (s->model_family && g_ascii_strcasecmp (s->model_family, "auto") != 0)
+        g_string_append_printf (cmd, " --family %s", s->model_family);
+      if (s->model_layer != -2)
+        g_string_append_printf (cmd, " --layer %d", s->model_layer);
+    }
+  else if (s->features == TS_FEATURES_NPY && s->features_file)
     {
       g_autofree char *f = g_strdup_printf ("npy:%s", s->features_file);
       g_autofree char *q = quote_arg (f);

@@ -11,6 +11,11 @@
 #define TOME_BLOCK_FLOATS (256u << 10)
 #define TOME_BLOCK_MIN_ROWS 64
 
+/* Pruned scoring (best_partners_pruned): a basis of up to TOME_PROJ_K
+ * directions, used when |A|, |B| and d are all at least TOME_PRUNE_MIN. */
+#define TOME_PROJ_K 48
+#define TOME_PRUNE_MIN 256
+
 typedef struct {
   float score;
   int index;
@@ -29,39 +34,110 @@ edge_cmp (const void *pa, const void *pb)
   return (a->index > b->index) - (a->index < b->index);
 }
 
-static void
-normalize_row (const float *src, float *dst, int d)
+/* 1 / |x| in float (0 for a zero row), summed in double (four running sums,
+ * so the additions overlap). */
+static float
+inv_norm (const float *x, int d)
 {
-  double s = 0;
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s;
+  int j = 0;
 
-  for (int j = 0; j < d; j++)
-    s += (double) src[j] * src[j];
-  if (s > 0)
+  for (; j + 4 <= d; j += 4)
     {
-      float inv = (float) (1.0 / sqrt (s));
-      for (int j = 0; j < d; j++)
-        dst[j] = src[j] * inv;
+      s0 += (double) x[j] * x[j];
+      s1 += (double) x[j + 1] * x[j + 1];
+      s2 += (double) x[j + 2] * x[j + 2];
+      s3 += (double) x[j + 3] * x[j + 3];
     }
-  else
-    memset (dst, 0, sizeof (float) * d);
+  for (; j < d; j++)
+    s0 += (double) x[j] * x[j];
+  s = (s0 + s1) + (s2 + s3);
+  return s > 0 ? (float) (1.0 / sqrt (s)) : 0.0f;
 }
 
-/* Buffers reused across steps (fresh multi-megabyte allocations per step
- * cost more in page faults than the arithmetic). */
+/* Buffers reused across steps, carved from one block sized for the first
+ * (largest) step. Pages a step does not reach are never touched. */
 typedef struct {
-  float *ab;   /* n x d: A rows then B rows, unit length */
-  float *c;    /* block x nb scores */
-  Edge *edges; /* na */
-  int *best;   /* na */
+  int n, d;     /* the first step's size */
+  char *block;  /* everything below lives in it */
+  gsize size;
+  float *c;     /* block x nb scores */
+  Edge *edges;  /* na */
+  int *best;    /* na */
+  float *ab;    /* dense scoring: unit rows, A then B */
+  /* pruned scoring */
+  float *inv;   /* n: 1 / |row|, A rows then B rows */
+  float *p;     /* n x (TOME_PROJ_K + 1): projections of the unit rows and the
+                 * length of their part outside the basis, original order */
+  int *list;    /* nb / 16 + 8: candidate B rows of one A row */
+  double *s;    /* TOME_PROJ_K x d: sampled rows, then the basis */
+  float *q;     /* TOME_PROJ_K x d: the basis in float */
+  int *hard;    /* na: rows scored densely */
+  float *g;     /* g_rows x d: those rows gathered */
+  int g_rows;
+  float *merged[2]; /* ts_tome: the merged features, two buffers taking turns */
 } Work;
+
+/* One block kept between calls (under a lock): repeated runs (a slider, a
+ * benchmark) reuse warm pages instead of faulting in fresh ones, which at
+ * 2304 tokens costs more than the arithmetic. Blocks over TOME_KEEP_MAX are
+ * freed after use; a concurrent call simply allocates its own. */
+#define TOME_KEEP_MAX ((gsize) 64 << 20)
+G_LOCK_DEFINE_STATIC (kept);
+static char *kept_block;
+static gsize kept_size;
+
+static char *
+scratch_take (gsize size, gsize *got)
+{
+  char *block = NULL;
+
+  G_LOCK (kept);
+  if (kept_block != NULL && kept_size >= size)
+    {
+      block = kept_block;
+      *got = kept_size;
+      kept_block = NULL;
+      kept_size = 0;
+    }
+  G_UNLOCK (kept);
+  if (block == NULL)
+    {
+      block = g_try_malloc (size);
+      *got = size;
+    }
+  return block;
+}
+
+static void
+scratch_give (char *block, gsize size)
+{
+  char *drop = block;
+
+  G_LOCK (kept);
+  if (size <= TOME_KEEP_MAX && size > kept_size)
+    {
+      drop = kept_block;
+      kept_block = block;
+      kept_size = size;
+    }
+  G_UNLOCK (kept);
+  g_free (drop);
+}
 
 static void
 work_clear (Work *w)
 {
-  g_free (w->ab);
-  g_free (w->c);
-  g_free (w->edges);
-  g_free (w->best);
+  if (w->block != NULL)
+    scratch_give (w->block, w->size);
+  w->block = NULL;
+}
+
+static gboolean
+out_of_memory (int n, int d, GError **error)
+{
+  g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for ToMe on %d tokens of %d values", n, d);
+  return FALSE;
 }
 
 static int
@@ -71,33 +147,138 @@ block_rows (int na, int nb)
 }
 
 static gboolean
-work_init (Work *w, int n, int d, GError **error)
+prunable (int na, int nb, int d)
+{
+  return na >= TOME_PRUNE_MIN && nb >= TOME_PRUNE_MIN && d >= TOME_PRUNE_MIN;
+}
+
+/* Reserves @bytes at *@at (64-byte aligned), returns the offset. */
+static gsize
+place (gsize *at, gsize bytes)
+{
+  gsize offset = *at;
+
+  *at += (bytes + 63) / 64 * 64;
+  return offset;
+}
+
+/* Buffers for steps from @n tokens down, plus, when @merged_rows > 0, two
+ * merged-feature buffers of that many rows. */
+static gboolean
+work_init (Work *w, int n, int d, int merged_rows, GError **error)
 {
   int na = (n + 1) / 2, nb = MAX (n / 2, 1);
+  gboolean prune = prunable (na, nb, d);
+  /* Dense steps after pruned ones have fewer than 2 TOME_PRUNE_MIN tokens.
+   * A pruned step's block has at most max(first block, 513) rows: beyond
+   * the first, na nb <= TOME_BLOCK_FLOATS whenever block = na. */
+  int n_dense = prune ? MIN (n, 2 * TOME_PRUNE_MIN) : n;
+  gsize at = 0, o_c, o_edges, o_best, o_ab, o_inv = 0, o_list = 0, o_p = 0, o_s = 0, o_q = 0, o_hard = 0, o_g = 0,
+        o_m0, o_m1, fd = sizeof (float) * d;
 
   memset (w, 0, sizeof *w);
-  w->ab = g_try_new (float, (gsize) n * d);
+  w->n = n;
+  w->d = d;
+  w->g_rows = prune ? MIN (na, MAX (block_rows (na, nb), 513)) : 0;
   /* enough for every later, smaller step too: block rows * nb <= max(block floats, 64 nb) */
-  w->c = g_try_new (float, MAX ((gsize) TOME_BLOCK_FLOATS, (gsize) TOME_BLOCK_MIN_ROWS * nb));
-  w->edges = g_try_new (Edge, na);
-  w->best = g_try_new (int, na);
-  if (w->ab == NULL || w->c == NULL || w->edges == NULL || w->best == NULL)
+  o_c = place (&at, sizeof (float) * MAX ((gsize) TOME_BLOCK_FLOATS, (gsize) TOME_BLOCK_MIN_ROWS * nb));
+  o_edges = place (&at, sizeof (Edge) * na);
+  o_best = place (&at, sizeof (int) * na);
+  o_ab = place (&at, fd * n_dense);
+  if (prune)
     {
-      work_clear (w);
-      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for ToMe on %d tokens of %d values", n, d);
-      return FALSE;
+      o_inv = place (&at, sizeof (float) * n);
+      o_list = place (&at, sizeof (int) * (nb / 16 + 8));
+      o_p = place (&at, sizeof (float) * n * (TOME_PROJ_K + 1));
+      o_s = place (&at, sizeof (double) * TOME_PROJ_K * d);
+      o_q = place (&at, sizeof (float) * TOME_PROJ_K * d);
+      o_hard = place (&at, sizeof (int) * na);
+      o_g = place (&at, fd * w->g_rows);
     }
+  o_m0 = place (&at, fd * merged_rows);
+  o_m1 = place (&at, fd * merged_rows);
+  w->block = scratch_take (at, &w->size);
+  if (w->block == NULL)
+    return out_of_memory (n, d, error);
+  w->c = (float *) (w->block + o_c);
+  w->edges = (Edge *) (w->block + o_edges);
+  w->best = (int *) (w->block + o_best);
+  w->ab = (float *) (w->block + o_ab);
+  if (prune)
+    {
+      w->inv = (float *) (w->block + o_inv);
+      w->list = (int *) (w->block + o_list);
+      w->p = (float *) (w->block + o_p);
+      w->s = (double *) (w->block + o_s);
+      w->q = (float *) (w->block + o_q);
+      w->hard = (int *) (w->block + o_hard);
+      w->g = (float *) (w->block + o_g);
+    }
+  w->merged[0] = (float *) (w->block + o_m0);
+  w->merged[1] = (float *) (w->block + o_m1);
   return TRUE;
 }
 
-/* For every A row, its best B column (skipping the first @b_skip columns) and
- * score, by blocked A x B^T. */
-static gboolean
-best_partners (Work *w, int na, int nb, int d, int b_skip, GCancellable *cancellable, GError **error)
+/* The index of the largest of @v[from..n) (the first on ties), @from when
+ * none is larger than -inf (all NaN); the value in @max. The maximum is
+ * found with eight independent running maxima, then its first position. */
+static int
+argmax (const float *v, int from, int n, float *max)
 {
-  const float *a = w->ab, *b = w->ab + (gsize) na * d;
-  int block = block_rows (na, nb);
+  float m[8] = { -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY }, s;
+  int j = from;
 
+  for (; j + 8 <= n; j += 8)
+    for (int t = 0; t < 8; t++)
+      m[t] = v[j + t] > m[t] ? v[j + t] : m[t];
+  for (; j < n; j++)
+    m[0] = v[j] > m[0] ? v[j] : m[0];
+  s = MAX (MAX (MAX (m[0], m[1]), MAX (m[2], m[3])), MAX (MAX (m[4], m[5]), MAX (m[6], m[7])));
+  *max = s;
+  if (s == -INFINITY)
+    return from;
+  for (j = from; v[j] != s; j++)
+    ;
+  return j;
+}
+
+/* Appends to @list the j in [from, n), other than @skip, with @v[j] >= @thr,
+ * stopping after @limit + 1 of them; returns how many. */
+static int
+collect (const float *v, int from, int n, float thr, int skip, int *list, int limit)
+{
+  int count = 0, j = from;
+
+  for (; j + 8 <= n && count <= limit; j += 8)
+    if ((v[j] >= thr) | (v[j + 1] >= thr) | (v[j + 2] >= thr) | (v[j + 3] >= thr) | (v[j + 4] >= thr) |
+        (v[j + 5] >= thr) | (v[j + 6] >= thr) | (v[j + 7] >= thr))
+      for (int t = j; t < j + 8; t++)
+        if (v[t] >= thr && t != skip)
+          list[count++] = t;
+  for (; j < n && count <= limit; j++)
+    if (v[j] >= thr && j != skip)
+      list[count++] = j;
+  return count;
+}
+
+/* For every A row (even rows of @x), its best B row (odd rows), skipping
+ * the first @b_skip, and the cosine, by blocked A x B^T of the unit rows. */
+static gboolean
+best_partners_dense (Work *w, const float *x, int n, int d, int b_skip, GCancellable *cancellable, GError **error)
+{
+  int na = (n + 1) / 2, nb = n / 2, block = block_rows (na, nb);
+  const float *a, *b;
+
+  /* A = even rows, B = odd rows, each unit length and contiguous */
+  for (int i = 0; i < n; i++)
+    {
+      const float *src = x + (gsize) i * d;
+      float *dst = w->ab + (gsize) (i % 2 ? na + i / 2 : i / 2) * d, inv = inv_norm (src, d);
+      for (int j = 0; j < d; j++)
+        dst[j] = src[j] * inv;
+    }
+  a = w->ab;
+  b = w->ab + (gsize) na * d;
   for (int i0 = 0; i0 < na; i0 += block)
     {
       int m = MIN (block, na - i0);
@@ -107,39 +288,202 @@ best_partners (Work *w, int na, int nb, int d, int b_skip, GCancellable *cancell
                    w->c, nb);
       for (int i = 0; i < m; i++)
         {
-          const float *row = w->c + (gsize) i * nb;
-          float s = -INFINITY;
-          int arg = b_skip;
-          for (int j = b_skip; j < nb; j++)
-            if (row[j] > s)
-              s = row[j], arg = j;
+          float s;
+          w->best[i0 + i] = argmax (w->c + (gsize) i * nb, b_skip, nb, &s);
           w->edges[i0 + i] = (Edge){ s, i0 + i };
-          w->best[i0 + i] = arg;
         }
     }
   return TRUE;
 }
 
-/* ts_tome_match with caller-owned buffers sized for at least @n tokens. */
+/* An orthonormal basis (rows of w->q; returns how many, <= TOME_PROJ_K) of
+ * the span of up to TOME_PROJ_K evenly spread rows of @x: Cholesky QR in
+ * double, leaving out each row within 1% (in length) of the span of the
+ * rows kept before it, so the basis stays orthonormal to double rounding. */
+static int
+build_basis (Work *w, const float *x, int n, int d)
+{
+  enum { K = TOME_PROJ_K };
+  double g[K * K], l[K * K] = { 0 }, lt[K];
+  int k0 = MIN (K, n), kept = 0, keep[K];
+
+  for (int t = 0; t < k0; t++)
+    {
+      const float *src = x + (gsize) ((2 * (gsize) t + 1) * n / (2 * k0)) * d;
+      for (int j = 0; j < d; j++)
+        w->s[(gsize) t * d + j] = src[j];
+    }
+  cblas_dsyrk (CblasRowMajor, CblasLower, CblasNoTrans, k0, d, 1.0, w->s, d, 0.0, g, k0);
+  for (int t = 0; t < k0; t++)
+    {
+      double piv = g[t * k0 + t];
+      for (int u = 0; u < kept; u++)
+        {
+          double v = g[t * k0 + keep[u]];
+          for (int m = 0; m < u; m++)
+            v -= lt[m] * l[u * K + m];
+          lt[u] = v / l[u * K + u];
+          piv -= lt[u] * lt[u];
+        }
+      if (!(piv > 1e-4 * g[t * k0 + t]))
+        continue;
+      for (int m = 0; m < kept; m++)
+        l[kept * K + m] = lt[m];
+      l[kept * K + kept] = sqrt (piv);
+      keep[kept++] = t;
+    }
+  if (kept == 0)
+    return 0;
+  for (int u = 0; u < kept; u++)
+    if (keep[u] != u)
+      memcpy (w->s + (gsize) u * d, w->s + (gsize) keep[u] * d, sizeof (double) * d);
+  /* the kept rows are S = L Q with Q orthonormal: Q = L^-1 S */
+  cblas_dtrsm (CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, kept, d, 1.0, l, K, w->s, d);
+  for (gsize i = 0; i < (gsize) kept * d; i++)
+    w->q[i] = (float) w->s[i];
+  return kept;
+}
+
+/* best_partners_dense's result without most of A x B^T. With Q the basis,
+ * every unit row u = Q^T (Q u) + r, r orthogonal to the basis, so
+ *   a . b = (Qa) . (Qb) + r_a . r_b <= (Qa, |r_a|) . (Qb, |r_b|),
+ * an upper bound from (k + 1)-long rows instead of d-long ones, all of them
+ * by one small sgemm per block. For each A row the exact cosine (cblas_sdot
+ * of the rows, times the inverse norms) is taken first for the B row of the
+ * highest bound, then only for the B rows whose bound reaches the best
+ * cosine so far less a slack for float rounding; usually a handful. A row
+ * with more than nb / 16 such B rows (near-duplicates) goes through the
+ * dense sgemm, and so does the rest of a step once a block had more than
+ * half of such rows. The partner is the argmax (lowest B on ties) as in the dense
+ * path, up to the rounding of the dot products themselves (the dense path's
+ * is of the same order). */
+static gboolean
+best_partners_pruned (Work *w, const float *x, int n, int d, int b_skip, GCancellable *cancellable, GError **error)
+{
+  int na = (n + 1) / 2, nb = n / 2, block = block_rows (na, nb), limit = nb / 16, k, kk;
+  /* A d-term float dot product of unit rows rounds by less than d 2^-24; the
+   * projections round by about sqrt(k d) 2^-24 (Higham and Mary's
+   * probabilistic bound), 8 times that is added to |r|^2 = 1 - |Qu|^2 (8e-5
+   * at d 588, 40 times the largest error measured on a photo), and is far
+   * below the 1e-4 added to the scores. */
+  const float slack = 1e-4f + d * 0x1p-24f;
+  const double rho_eps = 8.0 * sqrt ((double) TOME_PROJ_K * d) * 0x1p-24;
+  const float *inv_a = w->inv, *inv_b = w->inv + na, *b = x + d;
+  int n_hard = 0;
+
+  k = build_basis (w, x, n, d);
+  if (k == 0)
+    return best_partners_dense (w, x, n, d, b_skip, cancellable, error);
+  kk = k + 1;
+  /* p: row i = (Q u_i, |r_i|), rows in the original order */
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, k, d, 1.0f, x, d, w->q, d, 0.0f, w->p, kk);
+  for (int i = 0; i < n; i++)
+    {
+      float *p = w->p + (gsize) i * kk, inv = inv_norm (x + (gsize) i * d, d);
+      double s = 0;
+      for (int t = 0; t < k; t++)
+        {
+          p[t] *= inv;
+          s += (double) p[t] * p[t];
+        }
+      p[k] = (float) sqrt (MAX (0.0, 1.0 - s) + rho_eps);
+      w->inv[i % 2 ? na + i / 2 : i / 2] = inv;
+    }
+  g_assert (block <= w->g_rows);
+  for (int i0 = 0; i0 < na; i0 += block)
+    {
+      int m = MIN (block, na - i0), hard_before = n_hard;
+      if (ts_check_cancelled (cancellable, error))
+        return FALSE;
+      /* bounds: A = even rows of p, B = odd rows */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, nb, kk, 1.0f, w->p + (gsize) 2 * i0 * kk, 2 * kk,
+                   w->p + kk, 2 * kk, 0.0f, w->c, nb);
+      for (int i = 0; i < m; i++)
+        {
+          const float *ub = w->c + (gsize) i * nb, *xa = x + (gsize) 2 * (i0 + i) * d;
+          float best = -INFINITY, thr, top;
+          int j_top = argmax (ub, b_skip, nb, &top), arg = b_skip, count = 0;
+
+          if (top > -INFINITY)
+            {
+              best = cblas_sdot (d, xa, 1, b + (gsize) 2 * j_top * d, 1) * inv_b[j_top];
+              arg = j_top;
+              if (!(best > -INFINITY))
+                best = -INFINITY, arg = b_skip;
+            }
+          /* the threshold is a unit cosine; best is in units of |a| */
+          thr = best * inv_a[i0 + i] - slack;
+          count = collect (ub, b_skip, nb, thr, j_top, w->list, limit);
+          if (count > limit)
+            {
+              w->hard[n_hard++] = i0 + i;
+              continue;
+            }
+          for (int e = 0; e < count; e++)
+            {
+              int j = w->list[e];
+              float s;
+              if (ub[j] < thr)
+                continue;
+              s = cblas_sdot (d, xa, 1, b + (gsize) 2 * j * d, 1) * inv_b[j];
+              if (s > best || (s == best && j < arg))
+                {
+                  best = s, arg = j;
+                  thr = MAX (thr, best * inv_a[i0 + i] - slack);
+                }
+            }
+          w->best[i0 + i] = arg;
+          w->edges[i0 + i] = (Edge){ best * inv_a[i0 + i], i0 + i };
+        }
+      /* Bounds that leave most rows of a block to the dense sgemm (features
+       * without a few dominant directions, noise) are not worth computing:
+       * the rest of the step goes dense. */
+      if (n_hard - hard_before > m / 2)
+        {
+          for (int i = i0 + m; i < na; i++)
+            w->hard[n_hard++] = i;
+          break;
+        }
+    }
+  /* the near-duplicate rows, densely, as many at a time as the block holds */
+  for (int h0 = 0; h0 < n_hard; h0 += block)
+    {
+      int m = MIN (block, n_hard - h0);
+      if (ts_check_cancelled (cancellable, error))
+        return FALSE;
+      for (int h = 0; h < m; h++)
+        memcpy (w->g + (gsize) h * d, x + (gsize) 2 * w->hard[h0 + h] * d, sizeof (float) * d);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, nb, d, 1.0f, w->g, d, b, 2 * d, 0.0f, w->c, nb);
+      for (int h = 0; h < m; h++)
+        {
+          float *c = w->c + (gsize) h * nb, s;
+          int i = w->hard[h0 + h];
+          for (int j = b_skip; j < nb; j++)
+            c[j] *= inv_b[j];
+          w->best[i] = argmax (c, b_skip, nb, &s);
+          w->edges[i] = (Edge){ s * inv_a[i], i };
+        }
+    }
+  return TRUE;
+}
+
+/* ts_tome_match with buffers sized for at least @n tokens. */
 static int
 match (Work *w, const float *x, int n, int d, int r, int n_protected, int *dst, GCancellable *cancellable,
        GError **error)
 {
-  int na, nb, a_skip;
+  int na = (n + 1) / 2, nb = n / 2, a_skip = (n_protected + 1) / 2;
+  gboolean ok;
 
   for (int i = 0; i < n; i++)
     dst[i] = i;
   r = MIN (r, (n - n_protected) / 2);
   if (r <= 0)
     return 0;
-  /* A = even positions, B = odd positions, each L2-normalised and contiguous. */
-  na = (n + 1) / 2;
-  nb = n / 2;
-  a_skip = (n_protected + 1) / 2; /* protected A rows: positions 0, 2, ... < n_protected */
-  for (int i = 0; i < n; i++)
-    normalize_row (x + (gsize) i * d, w->ab + ((gsize) (i % 2 ? na + i / 2 : i / 2)) * d, d);
-  /* protected B columns: positions 1, 3, ... < n_protected */
-  if (!best_partners (w, na, nb, d, n_protected / 2, cancellable, error))
+  /* protected A rows: positions 0, 2, ... < n_protected; B: 1, 3, ... */
+  ok = prunable (na, nb, d) ? best_partners_pruned (w, x, n, d, n_protected / 2, cancellable, error)
+                            : best_partners_dense (w, x, n, d, n_protected / 2, cancellable, error);
+  if (!ok)
     return -1;
   for (int i = 0; i < na; i++)
     if (i < a_skip || isnan (w->edges[i].score))
@@ -173,7 +517,7 @@ ts_tome_match (const float *x, int n, int d, int r, int n_protected, int *dst, G
         dst[i] = i;
       return 0;
     }
-  if (!work_init (&w, n, d, error))
+  if (!work_init (&w, n, d, 0, error))
     return -1;
   merged = match (&w, x, n, d, r, n_protected, dst, cancellable, error);
   work_clear (&w);
@@ -193,19 +537,51 @@ order_cmp (const void *pa, const void *pb)
   return (a->key > b->key) - (a->key < b->key);
 }
 
+/* The rows of @src after a step, in the order of @order (m survivors), into
+ * @out: a row that received merges becomes the size-weighted mean (scaled
+ * by its size, the sources added in index order, divided by the new size);
+ * @size holds the sizes before the step, @new_size after. */
+static void
+merge_rows (const float *src, int n, int d, const int *dst, const int *size, const int *new_size,
+            const Order *order, int m, const int *rank, float *out)
+{
+  for (int k = 0; k < m; k++)
+    {
+      int b = order[k].index;
+      const float *x = src + (gsize) b * d;
+      float *y = out + (gsize) k * d, s = (float) size[b];
+      if (new_size[b] == size[b])
+        memcpy (y, x, sizeof (float) * d);
+      else
+        for (int j = 0; j < d; j++)
+          y[j] = x[j] * s;
+    }
+  for (int i = 0; i < n; i++)
+    if (dst[i] != i)
+      cblas_saxpy (d, (float) size[i], src + (gsize) i * d, 1, out + (gsize) rank[dst[i]] * d, 1);
+  for (int k = 0; k < m; k++)
+    {
+      int b = order[k].index;
+      if (new_size[b] != size[b])
+        cblas_sscal (d, 1.0f / new_size[b], out + (gsize) k * d, 1);
+    }
+}
+
 TsAssignment *
 ts_tome (const TsScene *scene, int target, int r, int n_protected, GCancellable *cancellable, GError **error)
 {
   int N = scene->grid.tokens, d = scene->features->d, n = N;
-  g_autofree float *cur = NULL;
+  const float *cur = scene->features->data;
   g_autofree int *size = g_new (int, N);
+  g_autofree int *new_size = g_new (int, N);
   g_autofree int *minp = g_new (int, N);
   g_autofree int *tok = g_new (int, N);
   g_autofree int *dst = g_new (int, N);
   g_autofree int *map = g_new (int, N);
   g_autofree Order *order = g_new (Order, N);
   Work w = { 0 };
-  TsAssignment *a;
+  TsAssignment *a = NULL;
+  gboolean ok = TRUE;
 
   if (target < 1 || target > N || r < 0 || n_protected < 0 || n_protected > N)
     {
@@ -221,14 +597,10 @@ ts_tome (const TsScene *scene, int target, int r, int n_protected, GCancellable 
                    target, n_protected);
       return NULL;
     }
-  cur = g_try_new (float, (gsize) N * d);
-  if (cur == NULL || (N > 1 && !work_init (&w, N, d, error)))
-    {
-      if (cur == NULL)
-        g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for ToMe on %d tokens of %d values", N, d);
-      return NULL;
-    }
-  memcpy (cur, scene->features->data, sizeof (float) * (gsize) N * d);
+  /* The first step leaves the most rows: N less its r (all it can merge). */
+  if (N > target && !work_init (&w, N, d, N - MIN (r > 0 ? MIN (r, N - target) : N - target, (N - n_protected) / 2),
+                                error))
+    return NULL;
   for (int i = 0; i < N; i++)
     size[i] = 1, minp[i] = i, tok[i] = i;
 
@@ -238,32 +610,18 @@ ts_tome (const TsScene *scene, int target, int r, int n_protected, GCancellable 
 
       step = MIN (step, (n - n_protected) / 2);
       merged = match (&w, cur, n, d, step, n_protected, dst, cancellable, error);
-      if (merged < 0)
+      if (merged <= 0)
         {
-          work_clear (&w);
-          return NULL;
+          ok = merged == 0;
+          break;
         }
-      if (merged == 0)
-        break;
-      /* Size-weighted merge: receivers become sums, sources add in, then divide. */
-      memset (map, 0, sizeof (int) * n);
-      for (int i = 0; i < n; i++)
-        if (dst[i] != i)
-          map[dst[i]] = 1;
-      for (int i = 0; i < n; i++)
-        if (map[i])
-          cblas_sscal (d, (float) size[i], cur + (gsize) i * d, 1);
+      memcpy (new_size, size, sizeof (int) * n);
       for (int i = 0; i < n; i++)
         if (dst[i] != i)
           {
-            int b = dst[i];
-            cblas_saxpy (d, (float) size[i], cur + (gsize) i * d, 1, cur + (gsize) b * d, 1);
-            size[b] += size[i];
-            minp[b] = MIN (minp[b], minp[i]);
+            new_size[dst[i]] += size[i];
+            minp[dst[i]] = MIN (minp[dst[i]], minp[i]);
           }
-      for (int i = 0; i < n; i++)
-        if (map[i])
-          cblas_sscal (d, 1.0f / size[i], cur + (gsize) i * d, 1);
       /* Survivors ordered by their smallest original patch. */
       for (int i = 0; i < n; i++)
         if (dst[i] == i)
@@ -276,20 +634,24 @@ ts_tome (const TsScene *scene, int target, int r, int n_protected, GCancellable 
           map[i] = map[dst[i]];
       for (int p = 0; p < N; p++)
         tok[p] = map[tok[p]];
-      /* Compact: row order[k].index moves to row k. Sources of rows only
-       * come from later or equal positions in order, but not monotonically,
-       * so gather through the (now free) normalised buffer. */
+      /* The merged features only feed the next step: the result's features
+       * are the group means of the scene's. */
+      if (m > target)
+        {
+          float *out = w.merged[w.merged[0] == cur];
+          merge_rows (cur, n, d, dst, size, new_size, order, m, map, out);
+          cur = out;
+        }
       for (int k = 0; k < m; k++)
-        memcpy (w.ab + (gsize) k * d, cur + (gsize) order[k].index * d, sizeof (float) * d);
-      memcpy (cur, w.ab, sizeof (float) * (gsize) m * d);
-      for (int k = 0; k < m; k++)
-        dst[k] = size[order[k].index]; /* dst is scratch here */
-      memcpy (size, dst, sizeof (int) * m);
-      for (int k = 0; k < m; k++)
-        minp[k] = order[k].key;
+        {
+          size[k] = new_size[order[k].index];
+          minp[k] = order[k].key;
+        }
       n = m;
     }
   work_clear (&w);
+  if (!ok)
+    return NULL;
 
   a = ts_assignment_new (N, n, d, error);
   if (a == NULL)

@@ -11,12 +11,18 @@
  * r = min(n - target, floor((n - n_protected) / 2)), or a fixed r, until
  * the target count.
  *
- * A x B^T (|A| x |B| scores) is computed with cblas_sgemm in row blocks,
- * keeping only each A row's best B, so memory stays O(N d) at any N.
- * Ties: an A row's best B is the lowest B position; edges of equal score are
- * ranked by A position (a stable sort).
+ * Scores are computed in row blocks keeping only each A row's best B, so
+ * memory stays O(N d) at any N. From 256 A and B tokens and d >= 256 most of
+ * A x B^T is skipped: upper bounds from a 48-direction basis of the tokens
+ * leave a few exact cosines per A row (ts-tome.c, best_partners_pruned); rows
+ * among many near-duplicates, and features without dominant directions, get
+ * the dense cblas_sgemm. Either way the partner is the argmax up to float
+ * rounding of the cosines. Ties: an A row's best B is the lowest B position;
+ * edges of equal score are ranked by A position (a stable sort).
  *
- * Functions are reentrant; the scene is only read. */
+ * Functions are reentrant; the scene is only read. One scratch block (at
+ * most 64 MB) is kept between calls, under a lock, so repeated runs do not
+ * fault in fresh pages. */
 #pragma once
 
 #include "ts-method.h"

@@ -5,8 +5,10 @@
  * against the core functions called directly. */
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <string.h>
 
 #include "ts-document.h"
+#include "ts-document-budget.h"
 #include "ts-test-util.h"
 
 typedef struct {
@@ -509,7 +511,7 @@ test_document_exports (void)
   done (doc, &seen);
 }
 
-/* Settings round trip through a key file; bad values keep the defaults. */
+/* Settings round trip through a key file (model features too); bad values keep the defaults. */
 static void
 test_document_settings (void)
 {
@@ -519,6 +521,7 @@ test_document_settings (void)
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GKeyFile) bad = g_key_file_new ();
   g_autofree char *data = NULL;
+  g_autofree char *model = g_test_build_filename (G_TEST_DIST, "data", "models", "clip.safetensors", NULL);
 
   ts_document_set_resize (a, TS_RESIZE_SQUARE, 448);
   ts_document_set_patch (a, 16);
@@ -553,6 +556,21 @@ test_document_settings (void)
   g_assert_cmpfloat (ts_document_get_ratio (c), ==, 1.0);         /* clamped to >= 1 */
   g_assert_cmpint (ts_document_get_feature_kind (c), ==, TS_FEATURES_PIXEL);
   g_assert_cmpfloat (ts_document_get_params (c)->tau, ==, 0.1);
+
+  /* a model with its family and layer; a model file that is gone gives pixel features */
+  ts_document_set_features (a, TS_FEATURES_MODEL, model);
+  ts_document_set_model_layer (a, 0);
+  ts_document_set_model_family (a, TS_VIT_FAMILY_CLIP);
+  ts_document_save_settings (a, kf);
+  ts_document_load_settings (b, kf);
+  g_assert_cmpint (ts_document_get_feature_kind (b), ==, TS_FEATURES_MODEL);
+  g_assert_cmpstr (ts_document_get_npy_path (b), ==, model);
+  g_assert_cmpint (ts_document_get_model_layer (b), ==, 0);
+  g_assert_cmpint (ts_document_get_model_family (b), ==, TS_VIT_FAMILY_CLIP);
+  g_key_file_set_string (bad, "document", "features", "model");
+  g_key_file_set_string (bad, "document", "model", "/nonexistent/gone.safetensors");
+  ts_document_load_settings (c, bad);
+  g_assert_cmpint (ts_document_get_feature_kind (c), ==, TS_FEATURES_PIXEL);
 }
 
 /* A scene setting that cannot be met (npy without a file) reports and keeps the old result. */
@@ -576,6 +594,250 @@ test_document_bad_setting (void)
   done (doc, &seen);
 }
 
+typedef struct {
+  gboolean finished;
+  TsBudgetFixed *fixed;
+  GError *error;
+} BudgetWait;
+
+static void
+budget_done_cb (GObject *source, GAsyncResult *res, gpointer data)
+{
+  BudgetWait *w = data;
+
+  w->fixed = ts_document_budget_finish (TS_DOCUMENT (source), res, &w->error);
+  w->finished = TRUE;
+}
+
+/* Runs the budget worker to completion; returns the options or NULL with @error. */
+static TsBudgetFixed *
+budget (TsDocument *doc, int context, int text, GCancellable *cancellable, GError **error)
+{
+  BudgetWait w = { 0 };
+
+  ts_document_budget_async (doc, context, text, cancellable, budget_done_cb, &w);
+  while (!w.finished)
+    g_main_context_iteration (NULL, TRUE);
+  if (w.error)
+    g_propagate_error (error, w.error);
+  return w.fixed;
+}
+
+/* Options A/B/C of the Budget page: the worker's values are the core's on the
+ * document's scene (336 x 252, 432 tokens); context 2048 - text 1900 = 148:
+ * B compresses ceil(432 / 148) = 3x to ceil(432 / 3) = 144 tokens. Each one
+ * applied gives its method and token count. */
+static void
+test_document_budget (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TsBudgetFixed) fixed = budget (doc, 2048, 1900, NULL, &error);
+  g_autoptr (TsBudgetFixed) direct = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (fixed);
+  direct = ts_budget_fixed (ts_document_get_scene (doc), 2048, 1900, NULL, ts_document_get_params (doc), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (fixed->budget, ==, 148);
+  g_assert_cmpint (fixed->tokens, ==, 432);
+  g_assert_cmpint (fixed->options[1].tokens, ==, 144);
+  g_assert_cmpstr (fixed->options[1].method, ==, "tome");
+  for (int i = 0; i < 3; i++)
+    {
+      const TsBudgetOption *o = &fixed->options[i];
+      g_assert_true (o->available);
+      g_assert_cmpint (o->tokens, ==, direct->options[i].tokens);
+      g_assert_cmpint (o->tokens, <=, 148);
+      g_assert_cmpfloat_with_epsilon (o->ssim, direct->options[i].ssim, 1e-12);
+      g_assert_cmpfloat_with_epsilon (o->psnr, direct->options[i].psnr, 1e-12);
+    }
+  g_assert_cmpstr (ts_budget_option_method (&fixed->options[0]), ==, "downsample");
+  g_assert_cmpstr (ts_budget_option_method (&fixed->options[2]), ==, "adaptive");
+
+  for (int i = 0; i < 3; i++)
+    {
+      seen.what = 0;
+      g_assert_true (ts_document_apply_budget_option (doc, &fixed->options[i], &error));
+      g_assert_no_error (error);
+      wait_for (doc, &seen, TS_DOCUMENT_CHANGED_QUALITY);
+      g_assert_cmpstr (ts_document_get_method (doc)->name, ==, ts_budget_option_method (&fixed->options[i]));
+      g_assert_cmpint (ts_document_get_tokens_out (doc), ==, fixed->options[i].tokens);
+    }
+  /* option B's quality is what the document measures for the same setting */
+  seen.what = 0;
+  g_assert_true (ts_document_apply_budget_option (doc, &fixed->options[1], NULL));
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_QUALITY);
+  g_assert_cmpfloat_with_epsilon (ts_document_get_ssim (doc), fixed->options[1].ssim, 1e-9);
+
+  /* an option that is not available is refused and changes nothing */
+  fixed->options[2].available = FALSE;
+  g_assert_false (ts_document_apply_budget_option (doc, &fixed->options[2], &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (ts_document_get_method (doc)->name, ==, "tome");
+  done (doc, &seen);
+}
+
+/* Bad requests: no image yet, a text reserve that fills the context, a cancelled request. */
+static void
+test_document_budget_bad (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) empty = ts_document_new ();
+  g_autoptr (TsDocument) doc = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_null (budget (empty, 2048, 1500, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (ts_document_vlm_counts (empty));
+
+  doc = new_loaded (&seen);
+  g_assert_null (budget (doc, 1024, 1024, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_cancellable_cancel (cancellable);
+  g_assert_null (budget (doc, 2048, 1500, cancellable, &error));
+  g_assert_true (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                 || g_error_matches (error, TS_ERROR, TS_ERROR_CANCELLED));
+  done (doc, &seen);
+}
+
+/* The VLM table is core/ts-vlm.h on the loaded image's own size (672 x 504,
+ * not the 336 x 252 working image): LLaVA-1.5 576, LLaVA-NeXT picks a tile grid. */
+static void
+test_document_vlm (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  g_autoptr (GArray) rows = ts_document_vlm_counts (doc);
+
+  g_assert_nonnull (rows);
+  g_assert_cmpuint (rows->len, ==, TS_VLM_N_MODELS);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const TsVlmCount *row = &g_array_index (rows, TsVlmCount, i);
+      TsVlmCount direct;
+      TsVlmGeneric generic;
+
+      ts_vlm_generic_init (&generic);
+      generic.resize.policy = TS_RESIZE_FIT;
+      generic.resize.size = 336;
+      generic.patch = 14;
+      g_assert_true (ts_vlm_count (i, 672, 504, &generic, &direct, NULL));
+      g_assert_cmpint (row->model, ==, i);
+      g_assert_cmpint (row->tokens, ==, direct.tokens);
+      g_assert_cmpint (row->tile_cols, ==, direct.tile_cols);
+      g_assert_cmpint (row->resized_width, ==, direct.resized_width);
+    }
+  g_assert_cmpint (g_array_index (rows, TsVlmCount, TS_VLM_LLAVA_15).tokens, ==, 576);
+  /* generic ViT with the document's fit 336 / patch 14: 24 x 18 */
+  g_assert_cmpint (g_array_index (rows, TsVlmCount, TS_VLM_GENERIC_VIT).tokens, ==, 432);
+  g_assert_cmpint (g_array_index (rows, TsVlmCount, TS_VLM_LLAVA_NEXT).tile_cols, >=, 1);
+  done (doc, &seen);
+}
+
+/* Iterates the main loop until a notice arrives (30 s at most). */
+static void
+wait_for_notice (Seen *seen)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (30, timeout_cb, &timed_out);
+
+  while (!timed_out && seen->notice == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (id);
+}
+
+/* Model features (issue #8) from the tiny CLIP golden (patch 14, 4 x 4
+ * positions): the scene is core's ts_vit_scene_new on the same frame, the
+ * mean-token attention is the model's CLS attention scaled to max 1, the
+ * command and the settings file carry --model; a file that is no model gives
+ * a notice naming it and the model features stay. */
+static void
+test_document_model (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  g_autofree char *model = g_test_build_filename (G_TEST_DIST, "data", "models", "clip.safetensors", NULL);
+  g_autofree char *bad = ts_test_write ("doc-bad.safetensors", "not a model", 11);
+  g_autoptr (TsVit) vit = ts_vit_load (model, NULL, NULL);
+  TsResize resize = { TS_RESIZE_SQUARE, 56 };
+  g_autoptr (TsScene) direct = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *cmd = NULL;
+  g_autofree char *settings = ts_test_path ("doc-model.json");
+  const TsScene *scene;
+  const float *attention;
+  float max = 0;
+  TsSettings st;
+
+  g_assert_nonnull (vit);
+  seen.what = 0;
+  ts_document_set_resize (doc, TS_RESIZE_SQUARE, 56);
+  ts_document_set_features (doc, TS_FEATURES_MODEL, model);
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_SCENE | TS_DOCUMENT_CHANGED_QUALITY);
+  g_assert_null (seen.notice);
+  scene = ts_document_get_scene (doc);
+  g_assert_cmpint (scene->kind, ==, TS_FEATURES_MODEL);
+  g_assert_cmpint (scene->grid.patch, ==, 14);
+  g_assert_cmpint (scene->grid.tokens, ==, 16);
+  direct = ts_vit_scene_new (vit, ts_document_get_media (doc)->frames[0], &resize, -2, TS_VIT_IMPORTANCE_QUERY, NULL,
+                             &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (direct->features->d, ==, scene->features->d);
+  for (int i = 0; i < direct->features->n * direct->features->d; i++)
+    g_assert_cmpfloat (scene->features->data[i], ==, direct->features->data[i]);
+  g_assert_nonnull (direct->importance);
+  attention = ts_document_get_attention (doc);
+  for (int i = 0; i < 16; i++)
+    max = MAX (max, direct->importance[i]);
+  for (int i = 0; i < 16; i++)
+    g_assert_cmpfloat_with_epsilon (attention[i], direct->importance[i] / max, 1e-6);
+
+  cmd = ts_document_dup_command (doc);
+  g_assert_nonnull (strstr (cmd, " --resize square --size 56 --model "));
+  g_assert_nonnull (strstr (cmd, "clip.safetensors"));
+  g_assert_null (strstr (cmd, "--patch"));
+  g_assert_true (ts_document_export_settings (doc, settings, &error));
+  ts_settings_init (&st);
+  g_assert_true (ts_settings_load (&st, settings, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (st.model_file, ==, model);
+  g_assert_cmpint (st.model_layer, ==, -2);
+  ts_settings_clear (&st);
+
+  /* a bad file: a notice naming it, the model's features kept */
+  seen.what = 0;
+  ts_document_set_features (doc, TS_FEATURES_MODEL, bad);
+  wait_for_notice (&seen);
+  g_assert_nonnull (seen.notice);
+  g_assert_nonnull (strstr (seen.notice, "doc-bad.safetensors"));
+  g_assert_cmpstr (ts_document_get_npy_path (doc), ==, model);
+  g_assert_cmpint (ts_document_get_feature_kind (doc), ==, TS_FEATURES_MODEL);
+  g_assert_true (ts_document_get_scene (doc) == scene);
+
+  /* read as the wrong family: a notice, and back to the family that worked */
+  g_clear_pointer (&seen.notice, g_free);
+  ts_document_set_model_family (doc, TS_VIT_FAMILY_DINOV2);
+  wait_for_notice (&seen);
+  g_assert_nonnull (seen.notice);
+  g_assert_cmpint (ts_document_get_model_family (doc), ==, TS_VIT_FAMILY_AUTO);
+  g_assert_true (ts_document_get_scene (doc) == scene);
+
+  /* another layer: new features */
+  seen.what = 0;
+  ts_document_set_model_layer (doc, 1);
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_SCENE | TS_DOCUMENT_CHANGED_QUALITY);
+  g_assert_true (ts_document_get_scene (doc) != scene);
+  g_clear_pointer (&cmd, g_free);
+  cmd = ts_document_dup_command (doc);
+  g_assert_nonnull (strstr (cmd, " --layer 1"));
+  done (doc, &seen);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -592,5 +854,9 @@ main (int argc, char **argv)
   g_test_add_func ("/document/exports", test_document_exports);
   g_test_add_func ("/document/settings", test_document_settings);
   g_test_add_func ("/document/bad-setting", test_document_bad_setting);
+  g_test_add_func ("/document/budget", test_document_budget);
+  g_test_add_func ("/document/budget-bad", test_document_budget_bad);
+  g_test_add_func ("/document/vlm", test_document_vlm);
+  g_test_add_func ("/document/model", test_document_model);
   return g_test_run ();
 }

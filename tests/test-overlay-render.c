@@ -247,6 +247,119 @@ test_overlay_colormap (void)
   g_assert_cmpfloat (mid[2], ==, hi[2]);
 }
 
+/* A VLM's tiling over the working image, by hand: a 600 x 400 content padded
+ * to 672 x 672 and cut into 2 x 2 tiles of 336, over a 300 x 200 working
+ * image: 0.5 image pixels per model pixel, padding 36 x 136 model pixels a
+ * side -> the canvas starts at (-18, -68), tiles are 168 wide, and the inner
+ * tile edges fall at x = 150 and y = 100. */
+static void
+test_overlay_vlm_layout (void)
+{
+  TsVlmCount c = { 0 };
+  TsVlmLayout l;
+  cairo_rectangle_t r;
+
+  c.resized_width = c.resized_height = 672;
+  c.content_width = 600;
+  c.content_height = 400;
+  c.tile_cols = c.tile_rows = 2;
+  c.tile_width = c.tile_height = 336;
+  c.unit = 14;
+  g_assert_true (ts_vlm_layout_init (&l, &c, 300, 200));
+  g_assert_cmpfloat_with_epsilon (l.scale_x, 0.5, 1e-12);
+  g_assert_cmpfloat_with_epsilon (l.x, -18, 1e-12);
+  g_assert_cmpfloat_with_epsilon (l.y, -68, 1e-12);
+  g_assert_cmpfloat_with_epsilon (l.width, 336, 1e-12);
+  g_assert_cmpfloat_with_epsilon (l.unit_x, 7, 1e-12);
+  g_assert_cmpint (l.cols * l.rows, ==, 4);
+  ts_vlm_layout_tile (&l, 3, &r); /* bottom right */
+  g_assert_cmpfloat_with_epsilon (r.x, 150, 1e-12);
+  g_assert_cmpfloat_with_epsilon (r.y, 100, 1e-12);
+  g_assert_cmpfloat_with_epsilon (r.width, 168, 1e-12);
+  g_assert_cmpfloat_with_epsilon (r.height, 168, 1e-12);
+
+  /* a model that does not tile: one tile, the resized image */
+  c.tile_cols = c.tile_rows = c.tile_width = c.tile_height = 0;
+  g_assert_true (ts_vlm_layout_init (&l, &c, 300, 200));
+  g_assert_cmpint (l.cols, ==, 1);
+  g_assert_cmpint (l.rows, ==, 1);
+  ts_vlm_layout_tile (&l, 0, &r);
+  g_assert_cmpfloat_with_epsilon (r.width, 336, 1e-12);
+
+  /* nothing to draw */
+  g_assert_false (ts_vlm_layout_init (&l, NULL, 300, 200));
+  g_assert_false (ts_vlm_layout_init (&l, &c, 0, 200));
+  c.content_width = 0;
+  g_assert_false (ts_vlm_layout_init (&l, &c, 300, 200));
+}
+
+/* LLaVA-NeXT on 672 x 504 (core/ts-vlm.h) over its 336 x 252 working image:
+ * the tiles cover the canvas edge to edge and the padding is even. */
+static void
+test_overlay_vlm_model (void)
+{
+  TsVlmCount c;
+  TsVlmLayout l;
+  cairo_rectangle_t first, last;
+
+  g_assert_true (ts_vlm_count (TS_VLM_LLAVA_NEXT, 672, 504, NULL, &c, NULL));
+  g_assert_cmpint (c.tile_cols * c.tile_rows, >, 1);
+  g_assert_true (ts_vlm_layout_init (&l, &c, 336, 252));
+  ts_vlm_layout_tile (&l, 0, &first);
+  ts_vlm_layout_tile (&l, l.cols * l.rows - 1, &last);
+  g_assert_cmpfloat_with_epsilon (first.x, l.x, 1e-9);
+  g_assert_cmpfloat_with_epsilon (first.y, l.y, 1e-9);
+  g_assert_cmpfloat_with_epsilon (last.x + last.width, l.x + l.width, 1e-6);
+  g_assert_cmpfloat_with_epsilon (last.y + last.height, l.y + l.height, 1e-6);
+  g_assert_cmpfloat_with_epsilon (l.x + l.width / 2, 336 / 2.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (l.y + l.height / 2, 252 / 2.0, 1e-6);
+  g_assert_cmpfloat (l.x, <=, 0);
+  g_assert_cmpfloat (l.y, <=, 0);
+}
+
+/* Pixels of the tiling drawn over a grey 300 x 200 image placed at (50, 100)
+ * on a black 400 x 400 surface (the layout of test_overlay_vlm_layout). */
+static void
+test_overlay_vlm_draw (void)
+{
+  TsVlmCount c = { 0 };
+  TsVlmLayout l;
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 400, 400);
+  cairo_t *cr = cairo_create (s);
+
+  c.resized_width = c.resized_height = 672;
+  c.content_width = 600;
+  c.content_height = 400;
+  c.tile_cols = c.tile_rows = 2;
+  c.tile_width = c.tile_height = 336;
+  g_assert_true (ts_vlm_layout_init (&l, &c, 300, 200));
+  cairo_set_source_rgb (cr, 0, 0, 0);
+  cairo_paint (cr);
+  cairo_translate (cr, 50, 100);
+  cairo_set_source_rgb (cr, 100 / 255.0, 100 / 255.0, 100 / 255.0);
+  cairo_rectangle (cr, 0, 0, 300, 200);
+  cairo_fill (cr);
+  ts_overlay_draw_vlm (cr, &l, NULL, 1.0);
+  cairo_destroy (cr);
+  cairo_surface_flush (s);
+
+  /* the inner tile edges at image x = 150 and y = 100: bright cyan, no red */
+  g_assert_cmpuint ((pixel_at (s, 50 + 150, 100 + 50) >> 8) & 0xff, >=, 0xe0);
+  g_assert_cmpuint (pixel_at (s, 50 + 150, 100 + 50) >> 16, <, 0x60);
+  g_assert_cmpuint ((pixel_at (s, 50 + 75, 100 + 100) >> 8) & 0xff, >=, 0xe0);
+  /* a dark halo beside the line, the tile inside untouched */
+  g_assert_cmpuint (pixel_at (s, 50 + 147, 100 + 50) & 0xff, <, 0x64);
+  g_assert_cmpuint (pixel_at (s, 50 + 75, 100 + 50), ==, 0x646464);
+  /* the canvas's outer edge in the padding above the image (image y = -68) */
+  g_assert_cmpuint ((pixel_at (s, 50 + 75, 100 - 68) >> 8) & 0xff, >=, 0xe0);
+  /* the padding is shaded, outside the canvas stays black */
+  g_assert_cmpuint (pixel_at (s, 50 + 75, 100 - 30), !=, 0);
+  g_assert_cmpuint (pixel_at (s, 50 + 75, 100 - 30), !=, 0x646464);
+  g_assert_cmpuint (pixel_at (s, 50 + 75, 100 - 90), ==, 0);
+  g_assert_cmpuint (pixel_at (s, 50 + 75, 100 + 200 + 90), ==, 0);
+  cairo_surface_destroy (s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -258,6 +371,9 @@ main (int argc, char **argv)
   g_test_add_func ("/overlay/files", test_overlay_files);
   g_test_add_func ("/overlay/bad-input", test_overlay_bad_input);
   g_test_add_func ("/overlay/colormap", test_overlay_colormap);
+  g_test_add_func ("/overlay/vlm-layout", test_overlay_vlm_layout);
+  g_test_add_func ("/overlay/vlm-model", test_overlay_vlm_model);
+  g_test_add_func ("/overlay/vlm-draw", test_overlay_vlm_draw);
   g_test_add_func ("/overlay/changed", test_overlay_changed);
   return g_test_run ();
 }

@@ -195,6 +195,186 @@ test_protected (void)
   }
 }
 
+/* Structured rows for the pruned scoring (|A|, |B|, d >= 256): a mix of 8
+ * patterns plus a little noise; 60 B rows and 10 A rows copying one (piles
+ * of exact ties, which those A rows score densely); a zero A and B row. */
+static float *
+structured_rows (int n, int d)
+{
+  g_autofree float *coef = ts_test_lcg_matrix (n, 8, 11);
+  g_autofree float *pattern = ts_test_lcg_matrix (8, d, 12);
+  float *x = ts_test_lcg_matrix (n, d, 13);
+
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < d; j++)
+      {
+        float v = 0.02f * x[(gsize) i * d + j];
+        for (int t = 0; t < 8; t++)
+          v += coef[i * 8 + t] * pattern[t * d + j];
+        x[(gsize) i * d + j] = v;
+      }
+  for (int i = 100; i < 160; i++)
+    memcpy (x + (gsize) (2 * i + 1) * d, x + (gsize) 201 * d, sizeof (float) * d);
+  for (int i = 100; i < 110; i++)
+    memcpy (x + (gsize) 2 * i * d, x + (gsize) 201 * d, sizeof (float) * d);
+  memset (x + (gsize) 10 * d, 0, sizeof (float) * d);
+  memset (x + (gsize) 11 * d, 0, sizeof (float) * d);
+  return x;
+}
+
+static double
+cosine (const float *a, const float *b, int d)
+{
+  double ab = 0, aa = 0, bb = 0;
+
+  for (int j = 0; j < d; j++)
+    {
+      ab += (double) a[j] * b[j];
+      aa += (double) a[j] * a[j];
+      bb += (double) b[j] * b[j];
+    }
+  return aa > 0 && bb > 0 ? ab / sqrt (aa * bb) : 0;
+}
+
+/* Every A row's partner against a double-precision brute force: the best
+ * cosine to 1e-5, and the very same B row wherever the runner-up is 1e-4
+ * behind; with r below |A| the merged A rows are the top r. */
+static void
+check_against_brute_force (const float *x, int n, int d, int r, int prot)
+{
+  int na = (n + 1) / 2, nb = n / 2, clear = 0, merged, moved = 0;
+  g_autofree int *dst = g_new (int, n);
+  g_autofree double *best = g_new (double, na);
+  g_autofree double *sorted = NULL;
+  g_autoptr (GError) error = NULL;
+
+  merged = ts_tome_match (x, n, d, r, prot, dst, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (merged, ==, MIN (r, (n - prot) / 2));
+  for (int i = 0; i < na; i++)
+    {
+      double top = -INFINITY, second = -INFINITY;
+      int arg = -1;
+      for (int j = prot / 2; j < nb; j++)
+        {
+          double c = cosine (x + (gsize) 2 * i * d, x + (gsize) (2 * j + 1) * d, d);
+          if (c > top)
+            second = top, top = c, arg = j;
+          else if (c > second)
+            second = c;
+        }
+      best[i] = 2 * i < prot ? -INFINITY : top;
+      if (dst[2 * i] == 2 * i)
+        continue;
+      moved++;
+      /* merged into a B row, never a protected one */
+      g_assert_cmpint (dst[2 * i] % 2, ==, 1);
+      g_assert_cmpint (dst[2 * i], >=, prot);
+      g_assert_cmpfloat (cosine (x + (gsize) 2 * i * d, x + (gsize) dst[2 * i] * d, d), >=, top - 1e-5);
+      if (second < top - 1e-4)
+        {
+          g_assert_cmpint (dst[2 * i], ==, 2 * arg + 1);
+          clear++;
+        }
+    }
+  g_assert_cmpint (moved, ==, merged);
+  g_assert_cmpint (clear, >, merged / 2);
+  /* B rows and protected rows stay */
+  for (int i = 0; i < n; i++)
+    if (i % 2 == 1 || i < prot)
+      g_assert_cmpint (dst[i], ==, i);
+  if (r < na)
+    {
+      /* the r merged A rows hold the r best scores (to 1e-5) */
+      double cut;
+      sorted = g_memdup2 (best, sizeof (double) * na);
+      for (int i = 1; i < na; i++)
+        for (int k = i; k > 0 && sorted[k] > sorted[k - 1]; k--)
+          {
+            double t = sorted[k];
+            sorted[k] = sorted[k - 1];
+            sorted[k - 1] = t;
+          }
+      cut = sorted[merged - 1];
+      for (int i = 0; i < na; i++)
+        {
+          if (dst[2 * i] != 2 * i)
+            g_assert_cmpfloat (best[i], >=, cut - 1e-5);
+          else
+            g_assert_cmpfloat (best[i], <=, cut + 1e-5);
+        }
+    }
+}
+
+static void
+test_pruned (void)
+{
+  const int n = 1201, d = 300;
+  g_autofree float *x = structured_rows (n, d);
+
+  check_against_brute_force (x, n, d, 600, 0);   /* every A row */
+  check_against_brute_force (x, n, d, 150, 0);   /* the top 150 */
+  check_against_brute_force (x, n, d, 600, 2);   /* a CLS and a distillation token */
+  check_against_brute_force (x, n, d, 40, 1);
+  {
+    /* noise: the bounds leave whole blocks to the dense sgemm, and the step
+     * stops computing them */
+    g_autofree float *noise = ts_test_lcg_matrix (1100, 280, 21);
+    check_against_brute_force (noise, 1100, 280, 550, 0);
+    check_against_brute_force (noise, 1100, 280, 100, 1);
+  }
+}
+
+typedef struct {
+  const TsScene *scene;
+  TsAssignment *result;
+} TomeJob;
+
+static gpointer
+tome_thread (gpointer data)
+{
+  TomeJob *job = data;
+
+  job->result = ts_tome (job->scene, 300, 0, 0, NULL, NULL);
+  return NULL;
+}
+
+static void
+assert_same_groups (const TsAssignment *a, const TsAssignment *b)
+{
+  g_assert_cmpint (a->n_in, ==, b->n_in);
+  g_assert_cmpint (a->n_out, ==, b->n_out);
+  for (int i = 0; i < a->n_in; i++)
+    g_assert_cmpint (a->groups[i], ==, b->groups[i]);
+}
+
+/* Calls share a kept scratch block: a large run, a small one, the large
+ * one again, then two at once, all give the same groups. */
+static void
+test_reuse (void)
+{
+  g_autofree float *x = structured_rows (1200, 300);
+  g_autoptr (TsScene) big = ts_test_feature_scene (30, 40, 300, x);
+  g_autoptr (TsScene) small = photo_scene (96, 64, 8);
+  g_autoptr (TsAssignment) first = ts_tome (big, 300, 0, 0, NULL, NULL);
+  g_autoptr (TsAssignment) other = ts_tome (small, 20, 0, 1, NULL, NULL);
+  g_autoptr (TsAssignment) again = ts_tome (big, 300, 0, 0, NULL, NULL);
+  TomeJob jobs[2] = { { big, NULL }, { big, NULL } };
+  GThread *threads[2];
+
+  check_valid (big, first, 300);
+  check_valid (small, other, 20);
+  assert_same_groups (first, again);
+  for (int t = 0; t < 2; t++)
+    threads[t] = g_thread_new ("tome", tome_thread, &jobs[t]);
+  for (int t = 0; t < 2; t++)
+    {
+      g_thread_join (threads[t]);
+      assert_same_groups (first, jobs[t].result);
+      ts_assignment_free (jobs[t].result);
+    }
+}
+
 static void
 test_bad_input (void)
 {
@@ -240,6 +420,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tome/counts", test_counts);
   g_test_add_func ("/tome/identity", test_identity);
   g_test_add_func ("/tome/protected", test_protected);
+  g_test_add_func ("/tome/pruned", test_pruned);
+  g_test_add_func ("/tome/reuse", test_reuse);
   g_test_add_func ("/tome/bad-input", test_bad_input);
   return g_test_run ();
 }

@@ -83,7 +83,7 @@ click_at () {
   xdotool click 1
 }
 
-echo "1..29"
+echo "1..32"
 
 "$app" 2>"$tmp/stderr.txt" &
 pid=$!
@@ -199,6 +199,37 @@ shot f; crop_canvas f
 for s in e f; do convert "$tmp/$s-canvas.png" -gravity south -crop 100%x70%+0+0 +repage "$tmp/$s-low-canvas.png"; done
 d=$(differ e-low f-low)
 check "the old picture is still shown ($d pixels differ below the banner; a new picture differs by 80000+)" '[ "$d" -lt 8000 ]'
+
+# Budget page (issue #6): switch to it, apply option B with one click (method and
+# tokens change, so does the canvas), then select LLaVA-NeXT in the VLM table:
+# its tile lines (cyan) appear on the canvas.
+cyan_pixels () { convert "$tmp/$1-canvas.png" -alpha off -fuzz 12% -fill "#ff00ff" -opaque "#40f2ff" \
+  -fill black +opaque "#ff00ff" -fill white -opaque "#ff00ff" -format '%[fx:round(mean*w*h)]' info:; }
+budget_page_checks () {
+  local sw m2 t2 d c0 c1
+  sw=$(( $(state switcher x) + wx + $(state switcher width) * 3 / 4 ))
+  click_at "$sw" $(( $(state switcher y) + wy + $(state switcher height) / 2 ))
+  # the options share OpenBLAS with the curves still being measured: allow for a slow machine
+  wait_until '[ "$(state state page)" = budget ] && [ "$(state budget ready)" = true ] && [ "$(state budget_b width)" -gt 0 ] 2>/dev/null' 300
+  check "the Budget page shows options A/B/C for a visual budget of $(state budget visual)" \
+    '[ "$(state state page)" = budget ] && [ "$(state budget ready)" = true ] && [ -n "$(state budget_b tokens)" ]'
+  shot g; crop_canvas g
+  m2=$(state budget_b method); t2=$(state budget_b tokens)
+  click_at $(( $(state budget_b x) + wx + 40 )) $(( $(state budget_b y) + wy + $(state budget_b height) / 2 ))
+  wait_until '[ "$(state state method)" = "$m2" ] && [ "$(state state tokens_out)" = "$t2" ]'
+  shot h; crop_canvas h
+  d=$(differ g h)
+  check "clicking option B applies $m2 at $t2 tokens ($(state state method), $(state state tokens_out); $d canvas pixels differ)" \
+    '[ "$(state state method)" = "$m2" ] && [ "$(state state tokens_out)" = "$t2" ] && [ "$d" -gt 2000 ]'
+  click_at $(( $(state vlm_llava_next x) + wx + 40 )) $(( $(state vlm_llava_next y) + wy + $(state vlm_llava_next height) / 2 ))
+  wait_until '[ "$(state budget vlm)" = llava-next ]' 20
+  shot i; crop_canvas i
+  c0=$(cyan_pixels h); c1=$(cyan_pixels i)
+  check "selecting LLaVA-NeXT draws its tiles on the canvas ($c0 -> $c1 tile-coloured pixels)" \
+    '[ "$(state budget vlm)" = llava-next ] && [ "$c1" -gt $((c0 + 400)) ]'
+  m1=$(state state method) # the method Ctrl+Q must save below
+}
+budget_page_checks
 
 # Stress: many files in a row through the file chooser, every third one broken.
 # The app must stay alive, show the last good file, and not pile up threads

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <string.h>
 
 struct _TsCanvas {
   GtkWidget parent_instance;
@@ -36,6 +37,8 @@ struct _TsCanvas {
   double pan_x, pan_y; /* image point shown at the widget centre, when not fitting */
   double drag_pan_x, drag_pan_y;
   gboolean dragged;
+  TsVlmLayout vlm;     /* a VLM's resize and tiling; width 0 = none */
+  char *vlm_label;
 
   /* Frame timings (TS_FRAME_TIMINGS) */
   gint64 change_time;        /* of the setting change the next snapshot shows */
@@ -359,6 +362,14 @@ ts_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           cairo_destroy (cr);
         }
     }
+  if (self->vlm.width > 0)
+    {
+      cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      cairo_translate (cr, ox, oy);
+      cairo_scale (cr, s, s);
+      ts_overlay_draw_vlm (cr, &self->vlm, self->vlm_label, 1.0 / s);
+      cairo_destroy (cr);
+    }
   gtk_snapshot_pop (snapshot);
 
   if (timings_enabled () && self->overlay)
@@ -541,6 +552,7 @@ ts_canvas_dispose (GObject *object)
   g_clear_pointer (&self->reconstruction_image, ts_image_free);
   g_clear_pointer (&self->overlay, ts_overlay_free);
   g_clear_pointer (&self->placeholder, g_free);
+  g_clear_pointer (&self->vlm_label, g_free);
   G_OBJECT_CLASS (ts_canvas_parent_class)->dispose (object);
 }
 
@@ -699,6 +711,19 @@ ts_canvas_set_placeholder (TsCanvas *self, const char *text)
 {
   g_free (self->placeholder);
   self->placeholder = g_strdup (text);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+ts_canvas_set_vlm (TsCanvas *self, const TsVlmLayout *layout, const char *label)
+{
+  g_return_if_fail (TS_IS_CANVAS (self));
+  if (layout)
+    self->vlm = *layout;
+  else
+    memset (&self->vlm, 0, sizeof self->vlm);
+  g_free (self->vlm_label);
+  self->vlm_label = layout ? g_strdup (label) : NULL;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

@@ -36,6 +36,9 @@ TsCanvasView ts_canvas_get_view (TsCanvas *self);
 /* A short text shown when there is no image. */
 void ts_canvas_set_placeholder (TsCanvas *self, const char *text);
 
+/* A VLM's resize and tiling drawn over everything (copied; NULL clears). */
+void ts_canvas_set_vlm (TsCanvas *self, const TsVlmLayout *layout, const char *label);
+
 /* Zoom: 0 = fit to the widget, otherwise device pixels per image pixel. */
 void ts_canvas_set_zoom (TsCanvas *self, double zoom);
 double ts_canvas_get_scale (TsCanvas *self);

@@ -1,6 +1,7 @@
 /* ts-document.c: settings in, computed scene / assignment / quality out,
  * all heavy work in GTask threads. See ts-document.h. */
 #include "ts-document.h"
+#include "ts-document-model.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -22,7 +23,9 @@ typedef struct {
   int size;
   int patch;
   TsFeatureKind kind;
-  char *npy_path;
+  char *npy_path;      /* the .npy features, or the .safetensors model */
+  int model_layer;
+  TsVitFamily model_family;
 } SceneKey;
 
 /* A scene and what it was built from, so a request can tell whether it may reuse it. */
@@ -319,13 +322,16 @@ recon_update_free (gpointer data)
 /* ---------------------------------------------------------------- workers */
 
 static TsScene *
-build_scene (const TsImage *frame, const SceneKey *key, GError **error)
+build_scene (const TsImage *frame, const SceneKey *key, GCancellable *cancellable, GError **error)
 {
   TsResize resize = { key->policy, key->size };
   g_autoptr (TsImage) image = NULL;
   g_autoptr (TsFeatures) features = NULL;
   TsGrid grid;
 
+  if (key->kind == TS_FEATURES_MODEL) /* the model fixes the patch */
+    return ts_document_model_scene (key->npy_path, key->model_family, key->model_layer, frame, &resize, cancellable,
+                                    error);
   image = ts_resize_apply (frame, &resize, key->patch, error);
   if (image == NULL || !ts_grid_init (&grid, image->width, image->height, key->patch, error))
     return NULL;
@@ -364,7 +370,10 @@ feature_attention (const TsScene *scene, int query, double tau, GError **error)
   g_autofree float *a = g_new (float, x->n);
   float max = 0;
 
-  if (!ts_attention_map (x, query >= 0 ? TS_ATTENTION_QUERY : TS_ATTENTION_GLOBAL, query, tau, a, NULL, error))
+  /* the model's own CLS attention stands for the global query */
+  if (query < 0 && scene->kind == TS_FEATURES_MODEL && scene->importance)
+    memcpy (a, scene->importance, sizeof (float) * x->n);
+  else if (!ts_attention_map (x, query >= 0 ? TS_ATTENTION_QUERY : TS_ATTENTION_GLOBAL, query, tau, a, NULL, error))
     return NULL;
   for (int i = 0; i < x->n; i++)
     max = MAX (max, a[i]);
@@ -393,7 +402,8 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   if (job->scene == NULL)
     {
       const TsMedia *media = job->media->media;
-      TsScene *built = build_scene (media->frames[MIN (job->frame, media->n_frames - 1)], &job->key, &error);
+      TsScene *built = build_scene (media->frames[MIN (job->frame, media->n_frames - 1)], &job->key, cancellable,
+                                    &error);
       if (built == NULL)
         goto fail;
       r->scene = scene_box_new (built, &job->key, job->media, job->frame);
@@ -742,6 +752,24 @@ apply_result (TsDocument *self, Result *r)
   return what;
 }
 
+/* A features file (.npy, model) that failed: back to the features the scene shown has. */
+static void
+revert_features (TsDocument *self, const Job *job)
+{
+  const SceneKey *shown;
+
+  if (job->scene != NULL || self->scene == NULL || (job->key.kind != TS_FEATURES_NPY && job->key.kind != TS_FEATURES_MODEL))
+    return;
+  shown = &self->scene->key;
+  if (job->key.kind == shown->kind && g_strcmp0 (job->key.npy_path, shown->npy_path) == 0
+      && job->key.model_layer == shown->model_layer && job->key.model_family == shown->model_family)
+    return;
+  self->key.model_layer = shown->model_layer;
+  self->key.model_family = shown->model_family;
+  ts_document_set_features (self, shown->kind, shown->npy_path);
+  schedule (self);
+}
+
 static void
 compute_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -766,7 +794,10 @@ compute_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
       update_busy (self);
       if (!g_error_matches (error, TS_ERROR, TS_ERROR_CANCELLED)
           && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_signal_emit (self, signals[NOTICE], 0, error->message);
+        {
+          revert_features (self, job);
+          g_signal_emit (self, signals[NOTICE], 0, error->message);
+        }
       return;
     }
   what = apply_result (self, r);
@@ -782,7 +813,8 @@ static gboolean
 scene_key_equal (const SceneKey *a, const SceneKey *b)
 {
   return a->policy == b->policy && a->size == b->size && a->patch == b->patch && a->kind == b->kind
-         && g_strcmp0 (a->npy_path, b->npy_path) == 0;
+         && g_strcmp0 (a->npy_path, b->npy_path) == 0 && a->model_layer == b->model_layer
+         && a->model_family == b->model_family;
 }
 
 static gboolean
@@ -1039,7 +1071,7 @@ ts_document_class_init (TsDocumentClass *klass)
   properties[PROP_RESIZE_SIZE] = g_param_spec_int ("resize-size", NULL, NULL, 2, 8192, 672, rw);
   properties[PROP_PATCH] = g_param_spec_int ("patch", NULL, NULL, TS_PATCH_MIN, TS_PATCH_MAX, 14, rw);
   properties[PROP_FEATURE_KIND] = g_param_spec_int ("feature-kind", NULL, NULL, TS_FEATURES_PIXEL,
-                                                    TS_FEATURES_NPY, TS_FEATURES_PIXEL, rw);
+                                                    TS_FEATURES_MODEL, TS_FEATURES_PIXEL, rw);
   properties[PROP_NPY_PATH] = g_param_spec_string ("npy-path", NULL, NULL, NULL, rw);
   properties[PROP_METHOD] = g_param_spec_string ("method", NULL, NULL, NULL, rw);
   properties[PROP_RATIO] = g_param_spec_double ("ratio", NULL, NULL, 1.0, 4096.0, 4.0, rw);
@@ -1072,6 +1104,7 @@ ts_document_init (TsDocument *self)
   self->key.size = 672;
   self->key.patch = 14;
   self->key.kind = TS_FEATURES_PIXEL;
+  self->key.model_layer = -2;
   ts_method_params_init (&self->params);
   self->method = ts_methods (&n)[0];
   self->query = -1;
@@ -1176,7 +1209,7 @@ void
 ts_document_set_features (TsDocument *self, TsFeatureKind kind, const char *npy_path)
 {
   g_return_if_fail (TS_IS_DOCUMENT (self));
-  if (kind != TS_FEATURES_DESCRIPTOR && kind != TS_FEATURES_NPY)
+  if (kind != TS_FEATURES_DESCRIPTOR && kind != TS_FEATURES_NPY && kind != TS_FEATURES_MODEL)
     kind = TS_FEATURES_PIXEL;
   if (kind == self->key.kind && g_strcmp0 (npy_path, self->key.npy_path) == 0)
     return;
@@ -1192,6 +1225,40 @@ ts_document_set_features (TsDocument *self, TsFeatureKind kind, const char *npy_
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NPY_PATH]);
     }
   schedule (self);
+}
+
+void
+ts_document_set_model_layer (TsDocument *self, int layer)
+{
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  if (layer == self->key.model_layer)
+    return;
+  self->key.model_layer = layer;
+  if (self->key.kind == TS_FEATURES_MODEL)
+    schedule (self);
+}
+
+int
+ts_document_get_model_layer (TsDocument *self)
+{
+  return self->key.model_layer;
+}
+
+void
+ts_document_set_model_family (TsDocument *self, TsVitFamily family)
+{
+  g_return_if_fail (TS_IS_DOCUMENT (self));
+  if (family == self->key.model_family || family < TS_VIT_FAMILY_AUTO || family > TS_VIT_FAMILY_DINOV2)
+    return;
+  self->key.model_family = family;
+  if (self->key.kind == TS_FEATURES_MODEL)
+    schedule (self);
+}
+
+TsVitFamily
+ts_document_get_model_family (TsDocument *self)
+{
+  return self->key.model_family;
 }
 
 void
@@ -1381,7 +1448,16 @@ fill_settings (TsDocument *self, TsSettings *s)
   s->resize.size = self->key.size;
   s->patch = self->key.patch;
   s->features = self->key.kind;
-  s->features_file = g_strdup (self->key.npy_path);
+  if (self->key.kind == TS_FEATURES_MODEL)
+    {
+      g_free (s->model_file);
+      s->model_file = g_strdup (self->key.npy_path);
+      s->model_layer = self->key.model_layer;
+      g_free (s->model_family);
+      s->model_family = g_strdup (ts_vit_family_name (self->key.model_family));
+    }
+  else
+    s->features_file = g_strdup (self->key.npy_path);
   g_free (s->method);
   s->method = g_strdup (self->method->name);
   s->params = self->params;
@@ -1502,7 +1578,9 @@ ts_document_save_settings (TsDocument *self, GKeyFile *kf)
   g_key_file_set_integer (kf, GROUP, "patch", self->key.patch);
   g_key_file_set_string (kf, GROUP, "features", ts_feature_kind_name (self->key.kind));
   if (self->key.npy_path)
-    g_key_file_set_string (kf, GROUP, "npy", self->key.npy_path);
+    g_key_file_set_string (kf, GROUP, self->key.kind == TS_FEATURES_MODEL ? "model" : "npy", self->key.npy_path);
+  g_key_file_set_integer (kf, GROUP, "model-layer", self->key.model_layer);
+  g_key_file_set_string (kf, GROUP, "model-family", ts_vit_family_name (self->key.model_family));
   g_key_file_set_string (kf, GROUP, "method", self->method->name);
   g_key_file_set_double (kf, GROUP, "ratio", self->params.ratio);
   g_key_file_set_string (kf, GROUP, "pool-mode", self->params.pool_mode == TS_POOL_MAX ? "max" : "avg");
@@ -1517,6 +1595,9 @@ ts_document_load_settings (TsDocument *self, GKeyFile *kf)
   g_autofree char *resize = g_key_file_get_string (kf, GROUP, "resize", NULL);
   g_autofree char *features = g_key_file_get_string (kf, GROUP, "features", NULL);
   g_autofree char *npy = g_key_file_get_string (kf, GROUP, "npy", NULL);
+  g_autofree char *model = g_key_file_get_string (kf, GROUP, "model", NULL);
+  g_autofree char *family = g_key_file_get_string (kf, GROUP, "model-family", NULL);
+  TsVitFamily vit_family = TS_VIT_FAMILY_AUTO;
   g_autofree char *method = g_key_file_get_string (kf, GROUP, "method", NULL);
   g_autofree char *pool_mode = g_key_file_get_string (kf, GROUP, "pool-mode", NULL);
   g_autofree char *fill = g_key_file_get_string (kf, GROUP, "fill", NULL);
@@ -1539,9 +1620,17 @@ ts_document_load_settings (TsDocument *self, GKeyFile *kf)
   g_clear_error (&error);
   if (features && ts_feature_kind_parse (features, &kind, NULL))
     {
-      if (kind == TS_FEATURES_NPY && (npy == NULL || !g_file_test (npy, G_FILE_TEST_IS_REGULAR)))
+      const char *file = kind == TS_FEATURES_NPY ? npy : kind == TS_FEATURES_MODEL ? model : NULL;
+      if ((kind == TS_FEATURES_NPY || kind == TS_FEATURES_MODEL)
+          && (file == NULL || !g_file_test (file, G_FILE_TEST_IS_REGULAR)))
         kind = TS_FEATURES_PIXEL;
-      ts_document_set_features (self, kind, kind == TS_FEATURES_NPY ? npy : NULL);
+      int layer = g_key_file_get_integer (kf, GROUP, "model-layer", &error);
+      ts_document_set_model_layer (self, error ? -2 : layer);
+      if (family == NULL || !ts_vit_family_parse (family, &vit_family, NULL))
+        vit_family = TS_VIT_FAMILY_AUTO;
+      ts_document_set_model_family (self, vit_family);
+      g_clear_error (&error);
+      ts_document_set_features (self, kind, kind == TS_FEATURES_PIXEL || kind == TS_FEATURES_DESCRIPTOR ? NULL : file);
     }
   if (method && ts_method_find (method, NULL))
     ts_document_set_method (self, method);

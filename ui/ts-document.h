@@ -98,7 +98,16 @@ void ts_document_media_unref (gpointer ref);
 /* Setters of the computation's inputs (each also a property). */
 void ts_document_set_resize (TsDocument *self, TsResizePolicy policy, int size);
 void ts_document_set_patch (TsDocument *self, int patch);
+/* @npy_path: the .npy file for TS_FEATURES_NPY, the .safetensors ViT for
+ * TS_FEATURES_MODEL (its patch size then replaces the patch setting, and its
+ * CLS attention is the mean-token attention map). */
 void ts_document_set_features (TsDocument *self, TsFeatureKind kind, const char *npy_path);
+/* The model's hidden layer giving the features (negative counts from the end; default -2). */
+void ts_document_set_model_layer (TsDocument *self, int layer);
+int ts_document_get_model_layer (TsDocument *self);
+/* How the model's tensors are read (default TS_VIT_FAMILY_AUTO: detected from their names). */
+void ts_document_set_model_family (TsDocument *self, TsVitFamily family);
+TsVitFamily ts_document_get_model_family (TsDocument *self);
 void ts_document_set_method (TsDocument *self, const char *name);
 void ts_document_set_ratio (TsDocument *self, double ratio);
 /* Sets the ratio that gives @tokens output tokens for the current grid. */

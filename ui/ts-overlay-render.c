@@ -509,3 +509,118 @@ ts_overlay_render_file (const TsImage *base, const TsOverlay *o, const TsOverlay
     }
   return ts_file_write (path, bytes->data, bytes->len, error);
 }
+
+/* ---- VLM resize and tiling ------------------------------------------------ */
+
+gboolean
+ts_vlm_layout_init (TsVlmLayout *l, const TsVlmCount *count, int width, int height)
+{
+  memset (l, 0, sizeof *l);
+  if (count == NULL || width < 1 || height < 1 || count->content_width < 1 || count->content_height < 1
+      || count->resized_width < 1 || count->resized_height < 1)
+    return FALSE;
+  l->scale_x = (double) width / count->content_width;
+  l->scale_y = (double) height / count->content_height;
+  l->width = count->resized_width * l->scale_x;
+  l->height = count->resized_height * l->scale_y;
+  l->x = -(count->resized_width - count->content_width) / 2.0 * l->scale_x;
+  l->y = -(count->resized_height - count->content_height) / 2.0 * l->scale_y;
+  if (count->tile_cols > 0 && count->tile_rows > 0 && count->tile_width > 0 && count->tile_height > 0)
+    {
+      l->cols = count->tile_cols;
+      l->rows = count->tile_rows;
+      l->tile_width = count->tile_width * l->scale_x;
+      l->tile_height = count->tile_height * l->scale_y;
+    }
+  else
+    {
+      l->cols = l->rows = 1;
+      l->tile_width = l->width;
+      l->tile_height = l->height;
+    }
+  l->unit_x = count->unit * l->scale_x;
+  l->unit_y = count->unit * l->scale_y;
+  return TRUE;
+}
+
+void
+ts_vlm_layout_tile (const TsVlmLayout *l, int i, cairo_rectangle_t *rect)
+{
+  int c = l->cols > 0 ? i % l->cols : 0, r = l->cols > 0 ? i / l->cols : 0;
+
+  rect->x = l->x + c * l->tile_width;
+  rect->y = l->y + r * l->tile_height;
+  rect->width = l->tile_width;
+  rect->height = l->tile_height;
+}
+
+void
+ts_overlay_draw_vlm (cairo_t *cr, const TsVlmLayout *l, const char *label, double pixel)
+{
+  double px = pixel > 0 ? pixel : 1.0;
+  cairo_rectangle_t tile;
+
+  if (l == NULL || l->width <= 0 || l->height <= 0)
+    return;
+  cairo_save (cr);
+  /* padding the model adds around the image (the image spans the canvas minus 2 x its offset) */
+  if (l->x < 0 || l->y < 0)
+    {
+      cairo_set_fill_rule (cr, CAIRO_FILL_RULE_EVEN_ODD);
+      cairo_rectangle (cr, l->x, l->y, l->width, l->height);
+      cairo_rectangle (cr, 0, 0, l->width + 2 * l->x, l->height + 2 * l->y);
+      cairo_set_source_rgba (cr, 0.25, 0.95, 1.0, 0.18);
+      cairo_fill (cr);
+    }
+  cairo_restore (cr);
+  cairo_save (cr);
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_SQUARE);
+  /* token cells, faint, only when they are at least 4 device pixels */
+  if (l->unit_x / px >= 4.0 && l->unit_y / px >= 4.0)
+    {
+      cairo_set_source_rgba (cr, 0.3, 0.9, 1.0, 0.28);
+      cairo_set_line_width (cr, px);
+      for (double x = l->x + l->unit_x; x < l->x + l->width - 0.5 * l->unit_x; x += l->unit_x)
+        {
+          cairo_move_to (cr, x, l->y);
+          cairo_line_to (cr, x, l->y + l->height);
+        }
+      for (double y = l->y + l->unit_y; y < l->y + l->height - 0.5 * l->unit_y; y += l->unit_y)
+        {
+          cairo_move_to (cr, l->x, y);
+          cairo_line_to (cr, l->x + l->width, y);
+        }
+      cairo_stroke (cr);
+    }
+  /* tiles: a dark line under a bright one so they show on any picture */
+  for (int pass = 0; pass < 2; pass++)
+    {
+      if (pass == 0)
+        cairo_set_source_rgba (cr, 0, 0, 0, 0.6);
+      else
+        cairo_set_source_rgba (cr, 0.25, 0.95, 1.0, 1.0);
+      cairo_set_line_width (cr, (pass == 0 ? 5.0 : 2.5) * px);
+      for (int i = 0; i < l->cols * l->rows; i++)
+        {
+          ts_vlm_layout_tile (l, i, &tile);
+          cairo_rectangle (cr, tile.x, tile.y, tile.width, tile.height);
+        }
+      cairo_stroke (cr);
+    }
+  if (label && *label)
+    {
+      cairo_text_extents_t ext;
+      double fs = 13 * px;
+
+      cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+      cairo_set_font_size (cr, fs);
+      cairo_text_extents (cr, label, &ext);
+      cairo_set_source_rgba (cr, 0, 0, 0, 0.65);
+      cairo_rectangle (cr, l->x + 4 * px, l->y + 4 * px, ext.x_advance + 10 * px, fs * 1.5);
+      cairo_fill (cr);
+      cairo_set_source_rgb (cr, 0.25, 0.95, 1.0);
+      cairo_move_to (cr, l->x + 9 * px, l->y + 4 * px + fs * 1.1);
+      cairo_show_text (cr, label);
+    }
+  cairo_restore (cr);
+}

@@ -70,6 +70,30 @@ cairo_surface_t *ts_image_to_surface (const TsImage *image);
 gboolean ts_overlay_render_file (const TsImage *base, const TsOverlay *overlay, const TsOverlayOptions *opts,
                                  const char *path, GError **error);
 
+/* ---- A VLM's resize and tiling (core/ts-vlm.h) over the working image ---- */
+
+/* Where a model's input lands on a @width x @height working image. The image
+ * is the content the model resizes (aspect kept or stretched, as @count says)
+ * and the padding is split evenly around it, so the encoder canvas may reach
+ * outside the image. All values are working-image pixels. */
+typedef struct {
+  double x, y, width, height;     /* the encoder canvas (tile grid or resized image) */
+  double scale_x, scale_y;        /* working-image pixels per encoder pixel */
+  int cols, rows;                 /* tile grid; 1 x 1 when the model does not tile */
+  double tile_width, tile_height;
+  double unit_x, unit_y;          /* one visual token's cell (0 when unknown) */
+} TsVlmLayout;
+
+/* FALSE (nothing to draw) for an empty count or size. */
+gboolean ts_vlm_layout_init (TsVlmLayout *layout, const TsVlmCount *count, int width, int height);
+/* Tile @i (raster order, 0 <= i < cols * rows) in working-image pixels. */
+void ts_vlm_layout_tile (const TsVlmLayout *layout, int i, cairo_rectangle_t *rect);
+
+/* Paints the layout: a faint token-cell grid, the tile borders, the canvas
+ * outline (padding shaded) and @label at the top left. @pixel is working-image
+ * pixels per device pixel, as in TsOverlayOptions. */
+void ts_overlay_draw_vlm (cairo_t *cr, const TsVlmLayout *layout, const char *label, double pixel);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsOverlay, ts_overlay_free)
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "ts-budget-panel.h"
 #include "ts-canvas.h"
 #include "ts-curves.h"
 #include "ts-dataset-window.h"
@@ -54,6 +55,13 @@ struct _TsWindow {
   GtkListBox *recent_list;
   GtkLabel *recent_heading;
   TsCanvas *canvas;
+  TsBudgetPanel *budget_panel;
+  GtkStack *sidebar_stack;
+  GtkWidget *sidebar_switcher;
+  GtkWidget *model_label;
+  GtkWidget *model_box;
+  GtkDropDown *model_family_dropdown;
+  GtkAdjustment *model_layer_adjustment;
   TsCurves *curves;
   GtkDropDown *metric_dropdown;
   GtkLabel *optimal_label;
@@ -268,7 +276,12 @@ sync_controls (TsWindow *self)
   gtk_drop_down_set_selected (self->features_dropdown,
                               ts_document_get_feature_kind (self->document) == TS_FEATURES_DESCRIPTOR ? 1
                               : ts_document_get_feature_kind (self->document) == TS_FEATURES_NPY    ? 2
+                              : ts_document_get_feature_kind (self->document) == TS_FEATURES_MODEL  ? 3
                                                                                                      : 0);
+  gtk_widget_set_visible (self->model_label, ts_document_get_feature_kind (self->document) == TS_FEATURES_MODEL);
+  gtk_widget_set_visible (self->model_box, ts_document_get_feature_kind (self->document) == TS_FEATURES_MODEL);
+  gtk_drop_down_set_selected (self->model_family_dropdown, ts_document_get_model_family (self->document));
+  gtk_adjustment_set_value (self->model_layer_adjustment, ts_document_get_model_layer (self->document));
   gtk_widget_set_sensitive (gtk_widget_get_parent (GTK_WIDGET (self->ratio_scale)), TRUE);
   if (query >= 0 && scene)
     qtext = g_strdup_printf ("Query: patch %d (row %d, col %d)", query, query / scene->grid.cols,
@@ -335,6 +348,48 @@ update_canvas (TsWindow *self, guint what)
     ts_canvas_mark_change (self->canvas, ts_document_get_change_time (self->document));
 }
 
+static void
+write_ui_state (TsWindow *self);
+
+/* The budget panel's selected VLM, drawn over the working image. */
+static void
+update_vlm (TsWindow *self)
+{
+  const TsVlmCount *c = ts_budget_panel_get_vlm (self->budget_panel);
+  const TsScene *scene = ts_document_get_scene (self->document);
+  TsVlmLayout layout;
+  g_autofree char *label = NULL;
+
+  if (c == NULL || c->tokens < 0 || scene == NULL
+      || !ts_vlm_layout_init (&layout, c, scene->image->width, scene->image->height))
+    {
+      ts_canvas_set_vlm (self->canvas, NULL, NULL);
+      return;
+    }
+  label = g_strdup_printf ("%s: %d tokens", c->label, c->tokens);
+  ts_canvas_set_vlm (self->canvas, &layout, label);
+  write_ui_state (self);
+}
+
+/* A few frames after a page switch or new options the widgets have their positions: report them. */
+static gboolean
+page_shown_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  guint *frames = data;
+
+  if (++*frames < 3)
+    return G_SOURCE_CONTINUE;
+  write_ui_state (TS_WINDOW (widget));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+write_ui_state_after_layout (TsWindow *self)
+{
+  if (g_getenv ("TS_UI_STATE"))
+    gtk_widget_add_tick_callback (GTK_WIDGET (self), page_shown_tick_cb, g_new0 (guint, 1), g_free);
+}
+
 /* TS_UI_STATE=FILE: a key file with the state and widget positions, for the
  * Xvfb tests that drive the window with xdotool. */
 static void
@@ -394,6 +449,9 @@ write_ui_state (TsWindow *self)
             g_key_file_set_integer (kf, key, "y", (int) (p.y + sy));
           }
     }
+  g_key_file_set_string (kf, "state", "page", gtk_stack_get_visible_child_name (self->sidebar_stack));
+  ts_budget_panel_write_widget (kf, "switcher", GTK_WIDGET (self->sidebar_switcher), GTK_WIDGET (self), sx, sy);
+  ts_budget_panel_write_state (self->budget_panel, kf, GTK_WIDGET (self), sx, sy);
   data = g_key_file_to_data (kf, NULL, NULL);
   g_file_set_contents (path, data, -1, NULL);
 }
@@ -642,11 +700,13 @@ resize_changed_cb (TsWindow *self)
 static void
 npy_chosen_cb (GtkNativeDialog *dialog, int response, TsWindow *self)
 {
+  guint sel = gtk_drop_down_get_selected (self->features_dropdown);
+
   if (response == GTK_RESPONSE_ACCEPT)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = g_file_get_path (file);
-      ts_document_set_features (self->document, TS_FEATURES_NPY, path);
+      ts_document_set_features (self->document, sel == 3 ? TS_FEATURES_MODEL : TS_FEATURES_NPY, path);
     }
   else
     sync_controls (self);
@@ -667,15 +727,25 @@ features_changed_cb (GtkDropDown *dd, GParamSpec *pspec, TsWindow *self)
       ts_document_set_features (self->document, sel == 1 ? TS_FEATURES_DESCRIPTOR : TS_FEATURES_PIXEL, NULL);
       return;
     }
-  chooser = gtk_file_chooser_native_new ("Choose Token Features", GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
-                                         "_Use", "_Cancel");
+  chooser = gtk_file_chooser_native_new (sel == 3 ? "Choose a ViT Model" : "Choose Token Features", GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, "_Use", "_Cancel");
   filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, "NumPy arrays [N, D] or [rows, cols, D]");
-  gtk_file_filter_add_suffix (filter, "npy");
+  gtk_file_filter_set_name (filter, sel == 3 ? "ViT weights (.safetensors: CLIP, SigLIP, DINOv2, timm)"
+                                             : "NumPy arrays [N, D] or [rows, cols, D]");
+  gtk_file_filter_add_suffix (filter, sel == 3 ? "safetensors" : "npy");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
   g_object_unref (filter);
   g_signal_connect (chooser, "response", G_CALLBACK (npy_chosen_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+model_options_cb (TsWindow *self)
+{
+  if (self->updating)
+    return;
+  ts_document_set_model_family (self->document, gtk_drop_down_get_selected (self->model_family_dropdown));
+  ts_document_set_model_layer (self->document, (int) gtk_adjustment_get_value (self->model_layer_adjustment));
 }
 
 static void
@@ -1291,6 +1361,10 @@ ts_window_dispose (GObject *object)
   g_clear_object (&self->pending_file);
   if (self->document)
     g_signal_handlers_disconnect_by_data (self->document, self);
+  if (self->budget_panel)
+    g_signal_handlers_disconnect_by_data (self->budget_panel, self);
+  if (self->sidebar_stack)
+    g_signal_handlers_disconnect_by_data (self->sidebar_stack, self);
   if (self->video)
     g_signal_handlers_disconnect_by_data (self->video, self);
   g_clear_object (&self->video);
@@ -1311,6 +1385,7 @@ ts_window_class_init (TsWindowClass *klass)
 
   g_type_ensure (TS_TYPE_CANVAS);
   g_type_ensure (TS_TYPE_CURVES);
+  g_type_ensure (TS_TYPE_BUDGET_PANEL);
   g_type_ensure (TS_TYPE_VIDEO_BAR);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/tokenscope/TokenScope/ui/ts-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, TsWindow, name)
@@ -1327,6 +1402,8 @@ ts_window_class_init (TsWindowClass *klass)
   BIND (fill_mode_dropdown); BIND (fill_opacity_adjustment); BIND (heat_check); BIND (heat_opacity_adjustment);
   BIND (tau_scale); BIND (tau_adjustment); BIND (query_label);
   BIND (resize_dropdown); BIND (size_adjustment); BIND (patch_adjustment); BIND (features_dropdown);
+  BIND (budget_panel); BIND (sidebar_stack); BIND (sidebar_switcher);
+  BIND (model_label); BIND (model_box); BIND (model_family_dropdown); BIND (model_layer_adjustment);
   BIND (video_bar);
 #undef BIND
 
@@ -1438,6 +1515,13 @@ ts_window_init (TsWindow *self)
   g_signal_connect (self->canvas, "query-tooltip", G_CALLBACK (canvas_tooltip_cb), self);
   g_signal_connect (self->banner_close, "clicked", G_CALLBACK (banner_close_cb), self);
   g_signal_connect (self->samples_popover, "show", G_CALLBACK (samples_popover_show_cb), self);
+  g_signal_connect_swapped (self->model_family_dropdown, "notify::selected", G_CALLBACK (model_options_cb), self);
+  g_signal_connect_swapped (self->model_layer_adjustment, "value-changed", G_CALLBACK (model_options_cb), self);
+  g_signal_connect_swapped (self->budget_panel, "vlm-changed", G_CALLBACK (update_vlm), self);
+  g_signal_connect_swapped (self->budget_panel, "options-ready", G_CALLBACK (write_ui_state_after_layout), self);
+  g_signal_connect_swapped (self->sidebar_stack, "notify::visible-child", G_CALLBACK (write_ui_state_after_layout),
+                            self);
+  ts_budget_panel_set_document (self->budget_panel, self->document);
 
   drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (drop_cb), self);

@@ -2,10 +2,13 @@
  *
  *   bench-methods [--repeat K] [--export DIR] [IMAGE]
  *       672 x 672 at P 14 (2304 tokens, pixel features D 588): ToMe and greedy
- *       to 576, every registered method at ratio 4, SSIM of 672^2, and the
- *       cblas_sgemm calls of ToMe's own shapes for scale. Medians of K runs
- *       (default 7). --export writes features.npy, image.png and recon.png
- *       for tests/bench/tome_torch.py.
+ *       to 576, every registered method at ratio 4, SSIM of 672^2, and for
+ *       scale the dense A x B^T cblas_sgemm calls of ToMe's schedule (FLOPs:
+ *       see time_sgemm). Each line: the median wall time, the median process
+ *       CPU time (all threads; with OPENBLAS_NUM_THREADS=1 the work done), the
+ *       fastest and the slowest of K runs (default 7). --export writes features.npy, image.png, recon.png and
+ *       tome_groups.txt for tests/bench/tome_torch.py. --method tome: ToMe
+ *       only (and the export).
  *   bench-methods --large [--method NAME] [--adjacent-only] [IMAGE]
  *       4096 x 4096 at P 14 (85264 tokens): every method (or one) at ratio 4,
  *       once, with seconds and the peak RSS so far. For a per-method peak run
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "ts-test-util.h"
 
@@ -33,6 +37,17 @@ static double
 now (void)
 {
   return g_get_monotonic_time () / 1e6;
+}
+
+/* CPU seconds of the whole process (all threads): steadier than wall time
+ * on a shared machine; with OPENBLAS_NUM_THREADS=1 it is the work done. */
+static double
+cpu_now (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static double
@@ -106,61 +121,121 @@ run_method (const TsScene *scene, gpointer data)
   return a;
 }
 
-static double
-time_it (const char *label, RunFunc f, const TsScene *scene, gpointer data, int repeat)
+typedef struct {
+  double wall, cpu, wall_min, wall_max; /* medians; the fastest and slowest run's wall time */
+} Timing;
+
+static Timing
+timing_of (double *wall, double *cpu, int repeat)
 {
-  g_autofree double *t = g_new (double, repeat);
-  int out = -1;
-  double m;
+  Timing t = { 0, 0, INFINITY, 0 };
 
   for (int k = 0; k < repeat; k++)
     {
-      double t0 = now ();
-      g_autoptr (TsAssignment) a = f (scene, data);
-      t[k] = now () - t0;
-      if (a == NULL)
-        return NAN;
-      out = a->n_out;
+      t.wall_min = MIN (t.wall_min, wall[k]);
+      t.wall_max = MAX (t.wall_max, wall[k]);
     }
-  m = median (t, repeat);
-  printf ("%-34s %9.2f ms   (%d -> %d tokens, median of %d)\n", label, m * 1e3, scene->grid.tokens, out, repeat);
-  return m;
+  t.wall = median (wall, repeat);
+  t.cpu = median (cpu, repeat);
+  return t;
 }
 
-/* ToMe's sgemm shapes on 2304 tokens to 576: 1152 x 1152 x d, then 576 x 576 x d. */
-static double
-time_sgemm (int d, int repeat, double *flops)
+static Timing
+time_it (const char *label, RunFunc f, const TsScene *scene, gpointer data, int repeat)
 {
-  const int shapes[2] = { 1152, 576 };
-  g_autofree float *a = g_new (float, (gsize) 1152 * d);
-  g_autofree float *c = g_new (float, (gsize) 1152 * 1152);
-  g_autofree double *t = g_new (double, repeat);
+  g_autofree double *wall = g_new (double, repeat);
+  g_autofree double *cpu = g_new (double, repeat);
+  int out = -1;
+  Timing t;
 
-  for (gsize i = 0; i < (gsize) 1152 * d; i++)
-    a[i] = (float) sin ((double) i);
-  *flops = 0;
-  for (int s = 0; s < 2; s++)
-    *flops += 2.0 * shapes[s] * shapes[s] * d;
   for (int k = 0; k < repeat; k++)
     {
-      double t0 = now ();
-      for (int s = 0; s < 2; s++)
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, shapes[s], shapes[s], d, 1.0f, a, d, a, d, 0.0f, c,
-                     shapes[s]);
-      t[k] = now () - t0;
+      double t0 = now (), c0 = cpu_now ();
+      g_autoptr (TsAssignment) a = f (scene, data);
+      wall[k] = now () - t0;
+      cpu[k] = cpu_now () - c0;
+      if (a == NULL)
+        return (Timing){ NAN, NAN, NAN, NAN };
+      out = a->n_out;
     }
-  return median (t, repeat);
+  t = timing_of (wall, cpu, repeat);
+  printf ("%-30s %8.2f ms  cpu %8.2f  min %8.2f  max %8.2f  (%d -> %d tokens)\n", label, t.wall * 1e3, t.cpu * 1e3,
+          t.wall_min * 1e3, t.wall_max * 1e3, scene->grid.tokens, out);
+  return t;
+}
+
+/* The dense score products of ToMe's schedule from @n to @target tokens
+ * (r = min(n - target, n / 2) per step, REFERENCE 3): one |A| x d by
+ * d x |B| cblas_sgemm per step, |A| = ceil(n / 2), |B| = floor(n / 2), the
+ * products the official algorithm (and tome_torch.py) computes in full.
+ * FLOPs = sum over steps of 2 |A| |B| d; 2304 -> 576 at d 588: 1152^2 then
+ * 576^2, 1.95 GFLOP. ToMe's other work (normalising, argmax, sorting,
+ * merging) is O(n d) per step and not counted. */
+static Timing
+time_sgemm (int n, int target, int d, int repeat, double *flops)
+{
+  int na0 = (n + 1) / 2, nb0 = n / 2;
+  g_autofree float *a = g_new (float, (gsize) na0 * d);
+  g_autofree float *b = g_new (float, (gsize) nb0 * d);
+  g_autofree float *c = g_new (float, (gsize) na0 * nb0);
+  g_autofree double *wall = g_new (double, repeat);
+  g_autofree double *cpu = g_new (double, repeat);
+
+  for (gsize i = 0; i < (gsize) na0 * d; i++)
+    a[i] = (float) sin ((double) i);
+  for (gsize i = 0; i < (gsize) nb0 * d; i++)
+    b[i] = (float) cos ((double) i);
+  *flops = 0;
+  for (int m = n; m > target; m -= MIN (m - target, m / 2))
+    *flops += 2.0 * ((m + 1) / 2) * (m / 2) * d;
+  for (int k = 0; k < repeat; k++)
+    {
+      double t0 = now (), c0 = cpu_now ();
+      for (int m = n; m > target; m -= MIN (m - target, m / 2))
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (m + 1) / 2, m / 2, d, 1.0f, a, d, b, d, 0.0f, c, m / 2);
+      wall[k] = now () - t0;
+      cpu[k] = cpu_now () - c0;
+    }
+  return timing_of (wall, cpu, repeat);
+}
+
+/* features.npy, image.png, recon.png (of the ToMe result) and
+ * tome_groups.txt (each patch's ToMe token, one a line) for tome_torch.py. */
+static gboolean
+export (const char *dir, const TsScene *scene, const TsAssignment *tome, const TsImage *recon)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *f = g_build_filename (dir, "features.npy", NULL);
+  g_autofree char *i1 = g_build_filename (dir, "image.png", NULL);
+  g_autofree char *i2 = g_build_filename (dir, "recon.png", NULL);
+  g_autofree char *gpath = g_build_filename (dir, "tome_groups.txt", NULL);
+  g_autoptr (GString) groups = g_string_new (NULL);
+
+  for (int i = 0; i < tome->n_in; i++)
+    g_string_append_printf (groups, "%d\n", tome->groups[i]);
+  g_mkdir_with_parents (dir, 0755);
+  if (!ts_features_save_npy (scene->features, f, &error) || !ts_image_save_png (scene->image, i1, &error) ||
+      !ts_image_save_png (recon, i2, &error) || !ts_file_write (gpath, groups->str, groups->len, &error))
+    {
+      fprintf (stderr, "bench-methods: %s\n", error->message);
+      return FALSE;
+    }
+  printf ("exported %s, %s, %s, %s\n", f, i1, i2, gpath);
+  return TRUE;
 }
 
 static int
-bench_672 (const char *path, int repeat, const char *export_dir)
+bench_672 (const char *path, int repeat, const char *export_dir, const char *only)
 {
   g_autoptr (GError) error = NULL;
   TsImage *img = bench_image (path, 672);
   g_autoptr (TsScene) scene = ts_scene_new (img, 14, TS_FEATURES_PIXEL, NULL, &error);
   guint n;
   const TsMethod *const *methods = ts_methods (&n);
-  double tome, sgemm, flops, ssim_t;
+  Timing tome, tome_reg = { NAN, NAN, NAN, NAN }, sgemm;
+  double flops, ssim_t;
+  g_autoptr (TsAssignment) tome_result = NULL;
+  g_autoptr (TsImage) recon = NULL;
 
   if (scene == NULL)
     {
@@ -169,22 +244,33 @@ bench_672 (const char *path, int repeat, const char *export_dir)
     }
   printf ("672 x 672 at patch 14: %d tokens, D %d (pixel features)%s\n\n", scene->grid.tokens, scene->features->d,
           path ? "" : ", synthetic image");
-  sgemm = time_sgemm (scene->features->d, repeat, &flops);
-  printf ("%-34s %9.2f ms   (%.2f GFLOP, %.1f GFLOP/s)\n", "sgemm, ToMe's shapes", sgemm * 1e3, flops / 1e9,
-          flops / sgemm / 1e9);
+  sgemm = time_sgemm (scene->grid.tokens, 576, scene->features->d, repeat, &flops);
+  printf ("%-30s %8.2f ms  cpu %8.2f  min %8.2f  max %8.2f  (%.2f GFLOP, %.1f GFLOP/s at the min)\n",
+          "sgemm, ToMe's dense shapes", sgemm.wall * 1e3, sgemm.cpu * 1e3, sgemm.wall_min * 1e3, sgemm.wall_max * 1e3,
+          flops / 1e9, flops / sgemm.wall_min / 1e9);
   tome = time_it ("tome 2304 -> 576", run_tome, scene, NULL, repeat);
-  printf ("%-34s %9.2f x\n", "  tome / sgemm", tome / sgemm);
+  tome_result = ts_tome (scene, 576, 0, 0, NULL, NULL);
+  recon = ts_reconstruct (scene->image, &scene->grid, tome_result, TS_DROP_FILL_GREY, NULL);
+  printf ("%-30s %8.2f x   cpu %8.2f  min %8.2f  max %8.2f x  (target <= 3)\n", "  tome / sgemm",
+          tome.wall / sgemm.wall, tome.cpu / sgemm.cpu, tome.wall_min / sgemm.wall_min, tome.wall_max / sgemm.wall_min);
+  if (export_dir != NULL && !export (export_dir, scene, tome_result, recon))
+    return 2;
+  if (only != NULL)
+    return 0;
   time_it ("greedy 2304 -> 576", run_greedy, scene, GINT_TO_POINTER (0), repeat);
   time_it ("greedy adjacent 2304 -> 576", run_greedy, scene, GINT_TO_POINTER (1), repeat);
   printf ("\nevery registered method at ratio 4:\n");
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *label = g_strdup_printf ("  %s", methods[i]->name);
-      time_it (label, run_method, scene, (gpointer) methods[i], repeat);
+      Timing t = time_it (label, run_method, scene, (gpointer) methods[i], repeat);
+      if (strcmp (methods[i]->name, "tome") == 0)
+        tome_reg = t;
     }
+  printf ("%-30s %8.2f x   cpu %8.2f  min %8.2f  max %8.2f x  (target <= 3)\n", "  registry tome / sgemm",
+          tome_reg.wall / sgemm.wall, tome_reg.cpu / sgemm.cpu, tome_reg.wall_min / sgemm.wall_min,
+          tome_reg.wall_max / sgemm.wall_min);
   {
-    g_autoptr (TsAssignment) a = ts_tome (scene, 576, 0, 0, NULL, NULL);
-    g_autoptr (TsImage) recon = ts_reconstruct (scene->image, &scene->grid, a, TS_DROP_FILL_GREY, NULL);
     g_autofree double *t = g_new (double, repeat);
     g_autofree double *x = ts_image_luma (scene->image);
     g_autofree double *y = ts_image_luma (recon);
@@ -196,22 +282,8 @@ bench_672 (const char *path, int repeat, const char *export_dir)
         t[k] = now () - t0;
       }
     ssim_t = median (t, repeat);
-    printf ("\n%-34s %9.2f ms   (SSIM %.6f of the ToMe reconstruction, luma given)\n", "ssim 672 x 672", ssim_t * 1e3,
+    printf ("\n%-30s %8.2f ms   (SSIM %.6f of the ToMe reconstruction, luma given)\n", "ssim 672 x 672", ssim_t * 1e3,
             s);
-    if (export_dir != NULL)
-      {
-        g_autofree char *f = g_build_filename (export_dir, "features.npy", NULL);
-        g_autofree char *i1 = g_build_filename (export_dir, "image.png", NULL);
-        g_autofree char *i2 = g_build_filename (export_dir, "recon.png", NULL);
-        g_mkdir_with_parents (export_dir, 0755);
-        if (!ts_features_save_npy (scene->features, f, &error) || !ts_image_save_png (scene->image, i1, &error) ||
-            !ts_image_save_png (recon, i2, &error))
-          {
-            fprintf (stderr, "bench-methods: %s\n", error->message);
-            return 2;
-          }
-        printf ("exported %s, %s, %s\n", f, i1, i2);
-      }
   }
   return 0;
 }
@@ -259,10 +331,10 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   GOptionEntry entries[] = {
     { "large", 0, 0, G_OPTION_ARG_NONE, &large, "4096 x 4096 at P 14 (85264 tokens)", NULL },
-    { "method", 0, 0, G_OPTION_ARG_STRING, &only, "--large: only this method", "NAME" },
+    { "method", 0, 0, G_OPTION_ARG_STRING, &only, "Only this method (672: tome stops after ToMe)", "NAME" },
     { "adjacent-only", 0, 0, G_OPTION_ARG_NONE, &adjacent_only, "--large: greedy merges adjacent groups only", NULL },
     { "repeat", 0, 0, G_OPTION_ARG_INT, &repeat, "Runs per median (default 7)", "K" },
-    { "export", 0, 0, G_OPTION_ARG_FILENAME, &export_dir, "Write features.npy, image.png, recon.png here", "DIR" },
+    { "export", 0, 0, G_OPTION_ARG_FILENAME, &export_dir, "Write features.npy, image.png, recon.png, tome_groups.txt here", "DIR" },
     G_OPTION_ENTRY_NULL
   };
 
@@ -273,5 +345,5 @@ main (int argc, char **argv)
       return 1;
     }
   printf ("OpenBLAS core: %s, %d threads\n", openblas_get_corename (), openblas_get_num_threads ());
-  return large ? bench_large (argc > 1 ? argv[1] : NULL, only) : bench_672 (argc > 1 ? argv[1] : NULL, repeat, export_dir);
+  return large ? bench_large (argc > 1 ? argv[1] : NULL, only) : bench_672 (argc > 1 ? argv[1] : NULL, repeat, export_dir, only);
 }

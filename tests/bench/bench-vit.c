@@ -1,10 +1,13 @@
 /* bench-vit: forward time of a ViT-B/16 at 224 (random weights, fp32) with 1
  * and 2 OpenBLAS threads; `--large` runs one ViT-L/14 forward at 336 for a
- * peak-RSS measurement (/usr/bin/time -v build/tests/bench-vit --large).
- * Compare with tests/bench/vit_torch.py (same shapes, torch.set_num_threads).
+ * peak-RSS measurement (/usr/bin/time -v build/tests/bench-vit --large), with
+ * weights made in memory or, with `--model FILE`, loaded from a .safetensors
+ * file (tests/bench/make_random_vit.py clip-l14-336 FILE writes a random one).
+ * Compare with tests/bench/vit_torch.py (same shapes, same thread counts).
  *
  *   meson test -C build --benchmark --print-errorlogs vit
- *   build/tests/bench-vit [--runs N] [--large] */
+ *   build/tests/bench-vit [--runs N] [--threads 1|2] [--large [--model FILE]]
+ * (--threads: only that count, e.g. under perf record). */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,13 +71,18 @@ median_forward (const TsVit *vit, const TsImage *image, int runs, double *cpu)
 int
 main (int argc, char **argv)
 {
-  int runs = 7;
+  int runs = 7, only_threads = 0;
   gboolean large = FALSE;
+  const char *model = NULL;
   g_autoptr (GError) error = NULL;
 
   for (int i = 1; i < argc; i++)
     if (strcmp (argv[i], "--large") == 0)
       large = TRUE;
+    else if (strcmp (argv[i], "--threads") == 0 && i + 1 < argc)
+      only_threads = atoi (argv[++i]);
+    else if (strcmp (argv[i], "--model") == 0 && i + 1 < argc)
+      model = argv[++i];
     else if (strcmp (argv[i], "--runs") == 0 && i + 1 < argc)
       {
         runs = atoi (argv[++i]);
@@ -83,17 +91,25 @@ main (int argc, char **argv)
   printf ("# OpenBLAS core: %s, config: %s\n", openblas_get_corename (), openblas_get_config ());
   if (large)
     {
-      g_autoptr (TsVit) vit = ts_vit_new_random (TS_VIT_FAMILY_CLIP, 14, 1024, 24, 16, 4096, 24, 1, &error);
-      g_autoptr (TsImage) image = ts_image_new (336, 336);
+      g_autoptr (TsVit) vit = model != NULL ? ts_vit_load (model, NULL, &error)
+                                            : ts_vit_new_random (TS_VIT_FAMILY_CLIP, 14, 1024, 24, 16, 4096, 24, 1, &error);
+      g_autoptr (TsImage) image = NULL;
+      const TsVitInfo *in;
+      int side;
       double ms;
       if (vit == NULL)
         g_error ("%s", error->message);
-      for (gsize i = 0; i < (gsize) 336 * 336 * 3; i++)
+      in = ts_vit_info (vit);
+      side = in->pos_rows * in->patch;
+      image = ts_image_new (side, side);
+      for (gsize i = 0; i < (gsize) side * side * 3; i++)
         image->data[i] = (guint8) (i * 7);
       openblas_set_num_threads (2);
       ms = median_forward (vit, image, 1, NULL);
-      printf ("ViT-L/14 @ 336 (577 tokens, %.0f M parameters): %.1f ms, 2 threads\n",
-              ts_vit_info (vit)->parameters / 1e6, ms);
+      printf ("ViT (%s, patch %d, width %d, depth %d) @ %d (%d tokens, %.0f M parameters, %s): %.1f ms, 2 threads\n",
+              ts_vit_family_name (in->family), in->patch, in->width, in->depth, side,
+              in->pos_rows * in->pos_cols + in->n_prefix, in->parameters / 1e6, model != NULL ? model : "in memory",
+              ms);
       return 0;
     }
   {
@@ -108,6 +124,8 @@ main (int argc, char **argv)
     for (int threads = 1; threads <= 2; threads++)
       {
         double wall, cpu;
+        if (only_threads > 0 && threads != only_threads)
+          continue;
         openblas_set_num_threads (threads);
         wall = median_forward (vit, image, runs, &cpu);
         printf ("ViT-B/16 @ 224, %d thread%s: %.1f ms wall, %.1f ms CPU\n", threads, threads > 1 ? "s" : "", wall, cpu);
