@@ -260,9 +260,13 @@ for k in $(seq 1 "$stress"); do
     last_good=good-$k.png
     last_sample=$sample
   fi
-  refocus
-  xdotool key --clearmodifiers ctrl+o
-  focus_dialog "Open Image"
+  # a shortcut lost on the way (no window manager hands the focus back) is pressed again
+  for try in 1 2 3; do
+    refocus
+    xdotool key --clearmodifiers ctrl+o
+    focus_dialog "Open Image"
+    xdotool search --onlyvisible --name "^Open Image\$" >/dev/null 2>&1 && break
+  done
   xdotool key --clearmodifiers ctrl+a
   xdotool type --delay 5 "$f"
   xdotool key --clearmodifiers Return
