@@ -38,7 +38,8 @@ softmax_inplace (float *row, int n)
     mx = MAX (mx, row[j]);
   for (int j = 0; j < n; j++)
     {
-      row[j] = expf (row[j] - mx);
+      float v = row[j] - mx;
+      row[j] = v < -104.0f ? 0.0f : expf (v); /* expf is exactly 0 there, reached via a slow underflow path */
       sum += row[j];
     }
   for (int j = 0; j < n; j++)

@@ -1,5 +1,6 @@
 #include "ts-greedy.h"
 #include "ts-error.h"
+#include "ts-simd.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -28,13 +29,14 @@ typedef struct {
    * resid_u resid_v (+ a rounding margin): an r-dim scan finds the few
    * groups whose exact d-dim cosine can matter. */
   int r;
-  float *basis;   /* r x d */
+  float *basis;   /* d x r: column k is direction k */
   float *proj;    /* n x r, by slot */
   float *resid;   /* n, by slot */
   int next_id;
 } Greedy;
 
 #define BOUND_MARGIN 1e-4f
+
 #define GREEDY_AUTO_DIMS 32
 
 static void
@@ -87,24 +89,21 @@ better (const Greedy *g, float v, int c, float bv, int bs)
 
 /* g->row[c] = the cosine of slot @s with every slot (plain), or an upper
  * bound of it (projection mode). */
+TS_CLONES static void
+bound_scan (const float *restrict proj, const float *restrict resid, int n, int r, int s, float *restrict row)
+{
+  /* a plain loop: at r = 32 a threaded sgemv spends more on thread hand-offs than on arithmetic */
+  const float *ps = proj + (gsize) s * r;
+  float es = resid[s];
+  for (int c = 0; c < n; c++)
+    row[c] = ts_dot_lanes (ps, proj + (gsize) c * r, r) + es * resid[c] + BOUND_MARGIN;
+}
+
 static void
 row_bounds (Greedy *g, int s)
 {
   if (g->r > 0)
-    {
-      /* a plain loop: at r = 32 a threaded sgemv spends more on thread hand-offs than on arithmetic */
-      const float *ps = g->proj + (gsize) s * g->r;
-      float es = g->resid[s];
-      int r = g->r;
-      for (int c = 0; c < g->n; c++)
-        {
-          const float *pc = g->proj + (gsize) c * r;
-          float acc = 0;
-          for (int j = 0; j < r; j++)
-            acc += ps[j] * pc[j];
-          g->row[c] = acc + es * g->resid[c] + BOUND_MARGIN;
-        }
-    }
+    bound_scan (g->proj, g->resid, g->n, g->r, s, g->row);
   else
     cblas_sgemv (CblasRowMajor, CblasNoTrans, g->n, g->d, 1.0f, g->unit, g->d, g->unit + (gsize) s * g->d, 1,
                  0.0f, g->row, 1);
@@ -185,24 +184,40 @@ offer (Greedy *g, int t, int k, float v)
     g->best[t] = v, g->partner[t] = g->id[k], g->exact[t] = 1;
 }
 
+/* p (r) = B u and |u|^2 for a d x r basis (column-major directions): vector
+ * updates over the r outputs, 8 partial sums for |u|^2. */
+TS_CLONES static double
+project_row (const float *restrict bt, const float *restrict u, int d, int r, float *restrict p)
+{
+  double lane[8] = { 0 }, uu = 0;
+  int j = 0;
+
+  for (int k = 0; k < r; k++)
+    p[k] = 0;
+  for (int t = 0; t < d; t++)
+    {
+      const float *b = bt + (gsize) t * r;
+      float ut = u[t];
+      for (int k = 0; k < r; k++)
+        p[k] += b[k] * ut;
+    }
+  for (; j + 8 <= d; j += 8)
+    for (int v = 0; v < 8; v++)
+      lane[v] += (double) u[j + v] * u[j + v];
+  for (; j < d; j++)
+    uu += (double) u[j] * u[j];
+  for (int v = 0; v < 8; v++)
+    uu += lane[v];
+  return uu;
+}
+
 /* proj and resid of slot @s from its unit vector. */
 static void
 project (Greedy *g, int s)
 {
-  const float *u = g->unit + (gsize) s * g->d;
   float *p = g->proj + (gsize) s * g->r;
-  double uu = 0, pp = 0;
+  double uu = project_row (g->basis, g->unit + (gsize) s * g->d, g->d, g->r, p), pp = 0;
 
-  for (int k = 0; k < g->r; k++)
-    {
-      const float *b = g->basis + (gsize) k * g->d;
-      float acc = 0;
-      for (int j = 0; j < g->d; j++)
-        acc += b[j] * u[j];
-      p[k] = acc;
-    }
-  for (int j = 0; j < g->d; j++)
-    uu += (double) u[j] * u[j];
   for (int j = 0; j < g->r; j++)
     pp += (double) p[j] * p[j];
   g->resid[s] = (float) sqrt (MAX (0.0, uu - pp));
@@ -254,10 +269,7 @@ build_basis (Greedy *g, int r)
         }
     }
   g->r = r;
-  g->basis = g_new (float, (gsize) r * d);
-  for (int c = 0; c < r; c++)
-    for (int j = 0; j < d; j++)
-      g->basis[(gsize) c * d + j] = q[(gsize) j * r + c];
+  g->basis = g_steal_pointer (&q);
   g->proj = g_new (float, (gsize) g->n * r);
   g->resid = g_new (float, g->n);
   for (int s = 0; s < g->n; s++)
@@ -474,30 +486,79 @@ ts_greedy (const TsScene *scene, int target, gboolean adjacent_only, int n_prote
   return ts_greedy_full (scene, target, adjacent_only, n_protected, -1, cancellable, error);
 }
 
-TsAssignment *
-ts_greedy_full (const TsScene *scene, int target, gboolean adjacent_only, int n_protected, int bound_dims,
-                GCancellable *cancellable, GError **error)
+/* The current groups as an assignment: protected patches and live groups, by smallest patch. */
+static TsAssignment *
+greedy_output (Greedy *g, const TsScene *scene, int p, GError **error)
+{
+  int N = g->N, m = 0;
+  g_autofree Order *order = g_new (Order, p + g->n);
+  g_autofree int *out_of_slot = g_new (int, MAX (g->n, 1));
+  TsAssignment *a;
+
+  for (int t = 0; t < p; t++)
+    order[m++] = (Order){ t, -1 - t };
+  for (int s = 0; s < g->n; s++)
+    order[m++] = (Order){ g->key[s], s };
+  qsort (order, m, sizeof (Order), order_cmp);
+  a = ts_assignment_new (N, m, g->d, error);
+  if (a == NULL)
+    return NULL;
+  for (int o = 0; o < m; o++)
+    if (order[o].index >= 0)
+      out_of_slot[order[o].index] = o;
+    else
+      a->groups[-1 - order[o].index] = o;
+  for (int t = p; t < N; t++)
+    a->groups[t] = out_of_slot[g->slot_of[find_root (g->parent, t)]];
+  ts_assignment_fill_group_means (a, scene->features);
+  a->recon = TS_RECON_GROUP_MEAN;
+  return a;
+}
+
+static int
+int_desc (const void *pa, const void *pb)
+{
+  int a = *(const int *) pa, b = *(const int *) pb;
+
+  return (a < b) - (a > b);
+}
+
+/* One merge sequence, cut at every target: out[i] receives the assignment at
+ * targets[i] (NULL for a target the merging could not reach, with @error set). */
+static gboolean
+greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean adjacent_only, int n_protected,
+              int bound_dims, TsAssignment **out, GCancellable *cancellable, GError **error)
 {
   const TsGrid *grid = &scene->grid;
-  int N = grid->tokens, d = scene->features->d, p = n_protected, iter = 0, m = 0;
+  int N = grid->tokens, d = scene->features->d, p = n_protected, iter = 0, next = 0;
   Greedy g = { 0 };
-  g_autofree Order *order = NULL;
-  g_autofree int *out_of_slot = NULL;
-  TsAssignment *a = NULL;
+  g_autofree int *order = g_memdup2 (targets, sizeof (int) * MAX (n_targets, 1));
+  gboolean ok = FALSE;
 
-  if (target < 1 || target > N || n_protected < 0 || n_protected > N)
+  for (int i = 0; i < n_targets; i++)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
-                   "greedy merging needs a target of 1..%d tokens and 0..%d protected tokens (got %d, %d)", N, N,
-                   target, n_protected);
-      return NULL;
+      int target = targets[i];
+      out[i] = NULL;
+      if (target < 1 || target > N || n_protected < 0 || n_protected > N)
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                       "greedy merging needs a target of 1..%d tokens and 0..%d protected tokens (got %d, %d)", N,
+                       N, target, n_protected);
+          return FALSE;
+        }
+      if (target < N && target <= n_protected)
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                       "greedy merging cannot reach %d tokens when %d are protected", target, n_protected);
+          return FALSE;
+        }
     }
-  if (target < N && target <= n_protected)
+  if (n_targets < 1)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
-                   "greedy merging cannot reach %d tokens when %d are protected", target, n_protected);
-      return NULL;
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "greedy merging needs at least one target");
+      return FALSE;
     }
+  qsort (order, n_targets, sizeof (int), int_desc);
   g.N = N;
   g.d = d;
   g.n = N - p;
@@ -509,7 +570,7 @@ ts_greedy_full (const TsScene *scene, int target, gboolean adjacent_only, int n_
       greedy_clear (&g);
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for greedy merging of %d tokens of %d values",
                    N, d);
-      return NULL;
+      return FALSE;
     }
   g.size = g_new (int, g.n);
   g.key = g_new (int, g.n);
@@ -554,9 +615,24 @@ ts_greedy_full (const TsScene *scene, int target, gboolean adjacent_only, int n_
   if (!initial_best (&g, cancellable, error))
     goto out;
 
-  while (g.n + p > target)
+  for (;;)
     {
       int top = -1;
+      while (next < n_targets && g.n + p == order[next])
+        {
+          TsAssignment *a = greedy_output (&g, scene, p, error);
+          if (a == NULL)
+            goto out;
+          for (int i = 0; i < n_targets; i++) /* every slot asking for this count */
+            if (targets[i] == order[next] && out[i] == NULL)
+              {
+                out[i] = a;
+                break;
+              }
+          next++;
+        }
+      if (next == n_targets)
+        break;
       if ((++iter & 255) == 0 && ts_check_cancelled (cancellable, error))
         goto out;
       for (int s = 0; s < g.n; s++)
@@ -575,31 +651,28 @@ ts_greedy_full (const TsScene *scene, int target, gboolean adjacent_only, int n_
         }
       merge (&g, top, g.slot_of[g.partner[top]]);
     }
-
-  /* Output tokens: protected patches and live groups, by smallest patch. */
-  order = g_new (Order, p + g.n);
-  out_of_slot = g_new (int, MAX (g.n, 1));
-  for (int t = 0; t < p; t++)
-    order[m++] = (Order){ t, -1 - t };
-  for (int s = 0; s < g.n; s++)
-    order[m++] = (Order){ g.key[s], s };
-  qsort (order, m, sizeof (Order), order_cmp);
-  a = ts_assignment_new (N, m, d, error);
-  if (a == NULL)
-    goto out;
-  for (int o = 0; o < m; o++)
-    if (order[o].index >= 0)
-      out_of_slot[order[o].index] = o;
-    else
-      a->groups[-1 - order[o].index] = o;
-  for (int t = p; t < N; t++)
-    a->groups[t] = out_of_slot[g.slot_of[find_root (g.parent, t)]];
-  ts_assignment_fill_group_means (a, scene->features);
-  a->recon = TS_RECON_GROUP_MEAN;
+  ok = TRUE;
 
 out:
   greedy_clear (&g);
+  return ok;
+}
+
+TsAssignment *
+ts_greedy_full (const TsScene *scene, int target, gboolean adjacent_only, int n_protected, int bound_dims,
+                GCancellable *cancellable, GError **error)
+{
+  TsAssignment *a = NULL;
+
+  greedy_multi (scene, &target, 1, adjacent_only, n_protected, bound_dims, &a, cancellable, error);
   return a;
+}
+
+gboolean
+ts_greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean adjacent_only, int n_protected,
+                 TsAssignment **out, GCancellable *cancellable, GError **error)
+{
+  return greedy_multi (scene, targets, n_targets, adjacent_only, n_protected, -1, out, cancellable, error);
 }
 
 TsAssignment *
@@ -607,4 +680,12 @@ ts_greedy_run (const TsScene *scene, const TsMethodParams *params, GCancellable 
 {
   return ts_greedy (scene, ts_method_target (params, scene->grid.tokens), params->adjacent_only,
                     params->n_protected, cancellable, error);
+}
+
+gboolean
+ts_greedy_run_multi (const TsScene *scene, const TsMethodParams *params, const int *targets, int n_targets,
+                     TsAssignment **out, GCancellable *cancellable, GError **error)
+{
+  return ts_greedy_multi (scene, targets, n_targets, params->adjacent_only, params->n_protected, out, cancellable,
+                          error);
 }

@@ -38,8 +38,20 @@ TsAssignment *ts_greedy (const TsScene *scene, int target, gboolean adjacent_onl
 TsAssignment *ts_greedy_full (const TsScene *scene, int target, gboolean adjacent_only, int n_protected,
                               int bound_dims, GCancellable *cancellable, GError **error);
 
+/* One merge sequence cut at each of @n_targets targets (any order, repeats
+ * allowed): out[i] is exactly ts_greedy (scene, targets[i], ...), since the
+ * merges down to a target are the first merges of any smaller target. FALSE
+ * with @error when a target is invalid or cannot be reached; out[i] of the
+ * targets reached before stay set (the caller frees every non-NULL entry). */
+gboolean ts_greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean adjacent_only,
+                          int n_protected, TsAssignment **out, GCancellable *cancellable, GError **error);
+
 /* Registry entry: params->tokens / ratio, adjacent_only, n_protected. */
 TsAssignment *ts_greedy_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable,
                              GError **error);
+
+/* Registry multi-target entry (TsMethodRunMulti): adjacent_only, n_protected. */
+gboolean ts_greedy_run_multi (const TsScene *scene, const TsMethodParams *params, const int *targets, int n_targets,
+                              TsAssignment **out, GCancellable *cancellable, GError **error);
 
 G_END_DECLS

@@ -1,9 +1,16 @@
 #include "ts-kmeans.h"
 #include "ts-error.h"
+#include "ts-simd.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
+
+
+/* Up to this many centres a block's dot products are computed directly: an
+ * SGEMM would repack all of x for a handful of output columns (k-means++
+ * seeding asks for 1 to 2 + ln k centres per step, n times over). */
+#define DIRECT_MAX 8
 
 /* Rows per distance block: at most 32 MB of distances, and few enough SGEMM calls
  * that packing the centroids does not dominate. */
@@ -26,12 +33,29 @@ row_norms (const float *x, int n, int d, float *out)
     }
 }
 
+/* out (nb x k) = -2 x.c for k <= DIRECT_MAX centres: one pass over the rows. */
+TS_CLONES static void
+direct_dots (const float *restrict x, int nb, int d, const float *restrict c, int k, float *restrict out)
+{
+  for (int i = 0; i < nb; i++)
+    {
+      const float *r = x + (gsize) i * d;
+      for (int j = 0; j < k; j++)
+        {
+          out[(gsize) i * k + j] = -2.0f * ts_dot_lanes (r, c + (gsize) j * d, d);
+        }
+    }
+}
+
 /* out (nb x k) = squared distances of rows x[0..nb) to the k centres c. */
-static void
+TS_CLONES static void
 block_dist (const float *x, const float *xn, int nb, int d, const float *c, const float *cn, int k,
             float *out)
 {
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, -2.0f, x, d, c, d, 0.0f, out, k);
+  if (k <= DIRECT_MAX)
+    direct_dots (x, nb, d, c, k, out);
+  else
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, -2.0f, x, d, c, d, 0.0f, out, k);
   for (int i = 0; i < nb; i++)
     {
       float *o = out + (gsize) i * k;
@@ -64,22 +88,31 @@ check_input (const float *x, int n, int d, int k, GError **error)
   return TRUE;
 }
 
-gboolean
-ts_kmeans_assign (const float *x, int n, int d, const float *centroids, int k, int *labels, float *dist2,
-                  GCancellable *cancellable, GError **error)
+/* Index of the first smallest of @k finite values: the minimum by a
+ * vectorisable pass, then its first position (ties to the lower index). */
+TS_CLONES static int
+first_min (const float *restrict o, int k)
+{
+  float m = o[0];
+  int j = 0;
+
+  for (int t = 1; t < k; t++)
+    m = o[t] < m ? o[t] : m;
+  while (o[j] != m)
+    j++;
+  return j;
+}
+
+/* ts_kmeans_assign with the rows' squared norms @xn given (NULL: computed here). */
+static gboolean
+assign (const float *x, const float *xn_given, int n, int d, const float *centroids, int k, int *labels,
+        float *dist2, GCancellable *cancellable, GError **error)
 {
   int bs = block_rows (k);
   g_autofree float *xn = NULL;
   g_autofree float *cn = NULL;
   g_autofree float *block = NULL;
 
-  if (x == NULL || centroids == NULL || labels == NULL || n < 1 || d < 1 || k < 1)
-    {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
-                   "nearest-centroid assignment needs rows, centroids and sizes >= 1 (n %d, d %d, k %d)", n, d, k);
-      return FALSE;
-    }
-  xn = g_new (float, n);
   cn = g_new (float, k);
   block = g_try_new (float, (gsize) MIN (bs, n) * k);
   if (block == NULL)
@@ -87,27 +120,50 @@ ts_kmeans_assign (const float *x, int n, int d, const float *centroids, int k, i
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for a %d x %d distance block", bs, k);
       return FALSE;
     }
-  row_norms (x, n, d, xn);
+  if (xn_given == NULL)
+    {
+      xn = g_new (float, n);
+      row_norms (x, n, d, xn);
+      xn_given = xn;
+    }
   row_norms (centroids, k, d, cn);
   for (int i0 = 0; i0 < n; i0 += bs)
     {
       int nb = MIN (bs, n - i0);
       if (ts_check_cancelled (cancellable, error))
         return FALSE;
-      block_dist (x + (gsize) i0 * d, xn + i0, nb, d, centroids, cn, k, block);
+      block_dist (x + (gsize) i0 * d, xn_given + i0, nb, d, centroids, cn, k, block);
       for (int i = 0; i < nb; i++)
         {
           const float *o = block + (gsize) i * k;
-          int best = 0;
-          for (int j = 1; j < k; j++)
-            if (o[j] < o[best])
-              best = j;
+          int best = first_min (o, k);
           labels[i0 + i] = best;
           if (dist2)
             dist2[i0 + i] = o[best];
         }
     }
   return TRUE;
+}
+
+gboolean
+ts_kmeans_assign (const float *x, int n, int d, const float *centroids, int k, int *labels, float *dist2,
+                  GCancellable *cancellable, GError **error)
+{
+  if (x == NULL || centroids == NULL || labels == NULL || n < 1 || d < 1 || k < 1)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "nearest-centroid assignment needs rows, centroids and sizes >= 1 (n %d, d %d, k %d)", n, d, k);
+      return FALSE;
+    }
+  return assign (x, NULL, n, d, centroids, k, labels, dist2, cancellable, error);
+}
+
+/* s[0..d) += r[0..d) in double. */
+TS_CLONES static void
+add_row (double *restrict s, const float *restrict r, int d)
+{
+  for (int j = 0; j < d; j++)
+    s[j] += r[j];
 }
 
 static TsKMeans *
@@ -225,7 +281,7 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
 
 /* Lloyd iterations on km (centroids set); fills labels, sizes, inertia. */
 static gboolean
-lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter, double tol,
+lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter, double tol, gboolean final,
        GCancellable *cancellable, GError **error)
 {
   int k = km->k;
@@ -244,7 +300,7 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
   km->converged = FALSE;
   for (int it = 0; it < max_iter; it++)
     {
-      if (!ts_kmeans_assign (x, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
+      if (!assign (x, xn, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
         return FALSE;
       km->iterations = it + 1;
       if (it > 0 && memcmp (prev, km->labels, sizeof (int) * n) == 0)
@@ -259,10 +315,8 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
       for (int i = 0; i < n; i++)
         {
           double *s = sums + (gsize) km->labels[i] * d;
-          const float *r = x + (gsize) i * d;
           km->sizes[km->labels[i]]++;
-          for (int j = 0; j < d; j++)
-            s[j] += r[j];
+          add_row (s, x + (gsize) i * d, d);
         }
       /* Empty clusters take the farthest rows (sklearn's relocation). */
       memset (used, 0, sizeof (gboolean) * n);
@@ -306,8 +360,10 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
             }
         }
     }
+  if (!final)
+    return TRUE;
   /* Labels and inertia for the final centroids. */
-  if (!ts_kmeans_assign (x, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
+  if (!assign (x, xn, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
     return FALSE;
   /* Inertia summed directly, sum (x - c)^2 in double, as sklearn's _inertia:
    * the sgemm expansion is only accurate to the float resolution of the norms. */
@@ -320,7 +376,6 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
       for (int j = 0; j < d; j++)
         km->inertia += ((double) r[j] - c[j]) * ((double) r[j] - c[j]);
     }
-  (void) xn;
   return TRUE;
 }
 
@@ -376,14 +431,16 @@ ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options, 
   row_norms (x, n, d, xn);
   if (!seed_plusplus (x, xn, n, d, k, trials, options->seed, km->centroids, cancellable, error))
     return NULL;
-  if (!lloyd (x, xn, n, d, km, MAX (max_iter, 0), absolute_tol (x, n, d, options->tol), cancellable, error))
+  if (!lloyd (x, xn, n, d, km, MAX (max_iter, 0), absolute_tol (x, n, d, options->tol), TRUE, cancellable,
+              error))
     return NULL;
   return g_steal_pointer (&km);
 }
 
-TsKMeans *
-ts_kmeans_lloyd (const float *x, int n, int d, const float *centroids, int k, int max_iter,
-                 GCancellable *cancellable, GError **error)
+/* Lloyd from given centroids; @final: labels and inertia for the last centroids too. */
+static TsKMeans *
+lloyd_from (const float *x, int n, int d, const float *centroids, int k, int max_iter, gboolean final,
+            GCancellable *cancellable, GError **error)
 {
   g_autoptr (TsKMeans) km = NULL;
   g_autofree float *xn = NULL;
@@ -392,7 +449,8 @@ ts_kmeans_lloyd (const float *x, int n, int d, const float *centroids, int k, in
     return NULL;
   if (centroids == NULL || max_iter < 0)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "Lloyd iterations need initial centroids and max_iter >= 0");
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "Lloyd iterations need initial centroids and a count >= 0 (got %d)", max_iter);
       return NULL;
     }
   if ((km = kmeans_alloc (n, d, k, error)) == NULL)
@@ -400,9 +458,54 @@ ts_kmeans_lloyd (const float *x, int n, int d, const float *centroids, int k, in
   memcpy (km->centroids, centroids, sizeof (float) * (gsize) k * d);
   xn = g_new (float, n);
   row_norms (x, n, d, xn);
-  if (!lloyd (x, xn, n, d, km, max_iter, 0, cancellable, error))
+  if (!lloyd (x, xn, n, d, km, max_iter, 0, final, cancellable, error))
     return NULL;
   return g_steal_pointer (&km);
+}
+
+TsKMeans *
+ts_kmeans_lloyd (const float *x, int n, int d, const float *centroids, int k, int max_iter,
+                 GCancellable *cancellable, GError **error)
+{
+  return lloyd_from (x, n, d, centroids, k, max_iter, TRUE, cancellable, error);
+}
+
+gboolean
+ts_kmeans_seed (const float *x, int n, int d, int k, const TsKMeansOptions *options, float *centroids,
+                GCancellable *cancellable, GError **error)
+{
+  TsKMeansOptions defaults;
+  g_autofree float *xn = NULL;
+
+  if (options == NULL)
+    {
+      ts_kmeans_options_init (&defaults);
+      options = &defaults;
+    }
+  if (!check_input (x, n, d, k, error))
+    return FALSE;
+  if (centroids == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "k-means++ seeding needs room for the centroids");
+      return FALSE;
+    }
+  xn = g_new (float, n);
+  row_norms (x, n, d, xn);
+  return seed_plusplus (x, xn, n, d, k,
+                        options->n_local_trials > 0 ? options->n_local_trials : 2 + (int) floor (log (k)),
+                        options->seed, centroids, cancellable, error);
+}
+
+gboolean
+ts_kmeans_steps (const float *x, int n, int d, float *centroids, int k, int steps, GCancellable *cancellable,
+                 GError **error)
+{
+  g_autoptr (TsKMeans) km = lloyd_from (x, n, d, centroids, k, steps, FALSE, cancellable, error);
+
+  if (km == NULL)
+    return FALSE;
+  memcpy (centroids, km->centroids, sizeof (float) * (gsize) k * d);
+  return TRUE;
 }
 
 void

@@ -58,6 +58,17 @@ TsKMeans *ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions 
 TsKMeans *ts_kmeans_lloyd (const float *x, int n, int d, const float *centroids, int k, int max_iter,
                            GCancellable *cancellable, GError **error);
 
+/* The k-means++ seeding of ts_kmeans alone (@options: seed, n_local_trials)
+ * into @centroids (k x d): the same centres ts_kmeans starts Lloyd from. */
+gboolean ts_kmeans_seed (const float *x, int n, int d, int k, const TsKMeansOptions *options, float *centroids,
+                         GCancellable *cancellable, GError **error);
+
+/* @steps Lloyd updates (assignment, then means, empty clusters relocated as
+ * above; fewer when labels stop changing) on @centroids in place, without the
+ * final assignment ts_kmeans_lloyd adds: what an initialisation needs. */
+gboolean ts_kmeans_steps (const float *x, int n, int d, float *centroids, int k, int steps,
+                          GCancellable *cancellable, GError **error);
+
 /* Nearest of @k centroids for each of @n rows: @labels (n) and optionally
  * @dist2 (n, squared distances). Blocked sgemm; ties go to the lower index. */
 gboolean ts_kmeans_assign (const float *x, int n, int d, const float *centroids, int k, int *labels,

@@ -37,7 +37,7 @@ static const TsMethod methods[] = {
     "group's mean is (s_g m_g + s_h m_h) / (s_g + s_h). One pair per step makes it slower than ToMe but "
     "never forces a merge just because a token sits on the A side. With adjacent-only, only groups that "
     "touch on the grid may merge, which yields connected superpixel-like regions.",
-    0, ts_greedy_run },
+    0, ts_greedy_run, ts_greedy_run_multi },
   { "downsample", "Downsample baseline",
     "Shrink the image until the target number of tokens covers it at the same patch size",
     "The honest baseline: instead of compressing tokens, resize the image so that rows' x cols' = target "
@@ -91,7 +91,7 @@ static const TsMethod methods[] = {
     "attention-weighted mix sum_j A_qj x_j, so every patch can contribute to every query; for overlays each "
     "patch is drawn in the group of the query that attends to it most (argmax_q A_qj). The count is fixed "
     "whatever the image: 32 queries for a 4K scan and for a blank page alike.",
-    0, ts_resample_run },
+    0, ts_resample_run, ts_resample_run_multi },
   { "adaptive", "Adaptive quadtree patching",
     "Big patches where the image is plain, small ones where it has detail (Quadformer, APT)",
     "Adaptive patching lets patch size follow content. Regions are squares of sP pixels (s = 1, 2, "
@@ -183,4 +183,45 @@ ts_method_run (const TsMethod *method, const TsScene *scene, const TsMethodParam
       return NULL;
     }
   return a;
+}
+
+gboolean
+ts_method_run_targets (const TsMethod *method, const TsScene *scene, const TsMethodParams *params,
+                       const int *targets, int n_targets, TsAssignment **out, GCancellable *cancellable,
+                       GError **error)
+{
+  TsMethodParams one = *params;
+
+  for (int i = 0; i < n_targets; i++)
+    out[i] = NULL;
+  if (method->run_multi == NULL)
+    {
+      for (int i = 0; i < n_targets; i++)
+        {
+          one.tokens = targets[i];
+          if ((out[i] = ts_method_run (method, scene, &one, cancellable, error)) == NULL)
+            return FALSE;
+        }
+      return TRUE;
+    }
+  for (int i = 0; i < n_targets; i++)
+    if (targets[i] < 1)
+      {
+        g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "the target must be a token count >= 1 (got %d)",
+                     targets[i]);
+        return FALSE;
+      }
+  if (!method->run_multi (scene, params, targets, n_targets, out, cancellable, error))
+    return FALSE;
+  for (int i = 0; i < n_targets; i++)
+    {
+      g_free (out[i]->method);
+      out[i]->method = g_strdup (method->name);
+      if (!ts_assignment_validate (out[i], &scene->grid, error))
+        {
+          g_prefix_error (error, "%s produced an invalid assignment: ", method->name);
+          return FALSE;
+        }
+    }
+  return TRUE;
 }

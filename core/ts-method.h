@@ -58,6 +58,13 @@ typedef struct _TsMethod TsMethod;
 typedef TsAssignment *(*TsMethodRun) (const TsScene *scene, const TsMethodParams *params,
                                       GCancellable *cancellable, GError **error);
 
+/* Optional: the assignments for several targets (token counts) from one run,
+ * out[i] for targets[i], exactly what run gives for each target alone; on
+ * failure FALSE with @error, targets not reached left NULL. */
+typedef gboolean (*TsMethodRunMulti) (const TsScene *scene, const TsMethodParams *params, const int *targets,
+                                      int n_targets, TsAssignment **out, GCancellable *cancellable,
+                                      GError **error);
+
 struct _TsMethod {
   const char *name;        /* CLI name: "pool", "tome", ... */
   const char *label;       /* "Pooling k x k" */
@@ -65,6 +72,7 @@ struct _TsMethod {
   const char *explanation; /* a paragraph with the formula, for teaching */
   guint flags;             /* TsMethodFlags */
   TsMethodRun run;
+  TsMethodRunMulti run_multi; /* NULL when each target needs its own run */
 };
 
 void ts_method_params_init (TsMethodParams *params);
@@ -82,5 +90,13 @@ int ts_method_target (const TsMethodParams *params, int n_in);
  * (ts_assignment_validate); the one entry point callers use. */
 TsAssignment *ts_method_run (const TsMethod *method, const TsScene *scene, const TsMethodParams *params,
                              GCancellable *cancellable, GError **error);
+
+/* ts_method_run for each of @n_targets token counts into out[i] (each
+ * named and validated): one run of method->run_multi when the method has one,
+ * else one run per target. FALSE with @error at the first failure; out[i]
+ * already produced stay set (the caller frees every non-NULL entry). */
+gboolean ts_method_run_targets (const TsMethod *method, const TsScene *scene, const TsMethodParams *params,
+                                const int *targets, int n_targets, TsAssignment **out, GCancellable *cancellable,
+                                GError **error);
 
 G_END_DECLS

@@ -1,5 +1,6 @@
 #include "ts-quality.h"
 #include "ts-error.h"
+#include "ts-simd.h"
 #include "ts-resize.h"
 
 #include <cblas.h>
@@ -18,15 +19,27 @@ read_patch (const TsImage *src, TsRect r, float *dst)
     }
 }
 
+
+/* CLAMP (lrintf (v), 0, 255) without a libm call: clamping first changes
+ * nothing (the bounds are integers) and adding then subtracting 1.5 x 2^23
+ * rounds a float in [0, 255] to the nearest integer, ties to even, as lrintf
+ * does in the default rounding mode. NaN becomes 0. */
+TS_CLONES static void
+round_row (const float *restrict src, int n, guint8 *restrict d)
+{
+  for (int i = 0; i < n; i++)
+    {
+      float v = src[i] > 0.0f ? src[i] : 0.0f;
+      v = v < 255.0f ? v : 255.0f;
+      d[i] = (guint8) (int) ((v + 12582912.0f) - 12582912.0f);
+    }
+}
+
 static void
 write_patch (TsImage *dst, TsRect r, const float *src)
 {
   for (int y = 0; y < r.h; y++)
-    {
-      guint8 *d = dst->data + ((gsize) (r.y + y) * dst->width + r.x) * 3;
-      for (int i = 0; i < r.w * 3; i++)
-        d[i] = (guint8) CLAMP (lrintf (src[y * r.w * 3 + i]), 0, 255);
-    }
+    round_row (src + y * r.w * 3, r.w * 3, dst->data + ((gsize) (r.y + y) * dst->width + r.x) * 3);
 }
 
 static void
@@ -354,6 +367,28 @@ ts_ssim (const TsImage *a, const TsImage *b)
   return ts_ssim_luma (x, y, a->width, a->height, NULL);
 }
 
+/* ts_cosine with 8 partial sums per product (vectorises; the same value up to double rounding). */
+TS_CLONES static float
+cosine_lanes (const float *restrict a, const float *restrict b, int d)
+{
+  double ab[8] = { 0 }, aa[8] = { 0 }, bb[8] = { 0 }, sab = 0, saa = 0, sbb = 0;
+  int j = 0;
+
+  for (; j + 8 <= d; j += 8)
+    for (int v = 0; v < 8; v++)
+      {
+        double x = a[j + v], y = b[j + v];
+        ab[v] += x * y, aa[v] += x * x, bb[v] += y * y;
+      }
+  for (; j < d; j++)
+    sab += (double) a[j] * b[j], saa += (double) a[j] * a[j], sbb += (double) b[j] * b[j];
+  for (int v = 0; v < 8; v++)
+    sab += ab[v], saa += aa[v], sbb += bb[v];
+  if (saa <= 0 || sbb <= 0)
+    return 0.0f;
+  return (float) (sab / sqrt (saa * sbb));
+}
+
 double
 ts_feature_retention (const TsFeatures *features, const TsAssignment *a)
 {
@@ -363,6 +398,6 @@ ts_feature_retention (const TsFeatures *features, const TsAssignment *a)
     return NAN;
   for (int i = 0; i < a->n_in; i++)
     if (a->groups[i] >= 0)
-      sum += ts_cosine (features->data + (gsize) i * a->d, a->features + (gsize) a->groups[i] * a->d, a->d);
+      sum += cosine_lanes (features->data + (gsize) i * a->d, a->features + (gsize) a->groups[i] * a->d, a->d);
   return sum / a->n_in;
 }

@@ -7,42 +7,23 @@
 #include <math.h>
 #include <string.h>
 
-TsAssignment *
-ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 seed, gint64 max_mix,
-             GCancellable *cancellable, GError **error)
+/* Checks what every entry shares; returns the tokens rescaled to norm sqrt(D) (n x d). */
+static float *
+resample_prepare (const TsScene *scene, int *rounds, double tau, GError **error)
 {
   const TsFeatures *xn;
-  int n, d, K, bs;
-  float sqd, scale;
-  gboolean keep_mix;
-  TsKMeansOptions kopt;
-  g_autoptr (TsKMeans) km = NULL;
-  g_autofree float *xt = NULL;
-  g_autofree float *q = NULL;
-  g_autofree float *qnext = NULL;
-  g_autofree float *block = NULL;
-  g_autofree float *colmax = NULL;
-  g_autoptr (TsAssignment) a = NULL;
+  float sqd, *xt;
 
   if (scene == NULL || scene->normalized == NULL)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "resampling needs a scene with features");
       return NULL;
     }
-  xn = scene->normalized;
-  n = xn->n;
-  d = xn->d;
-  K = queries;
-  if (K < 1 || K > n)
+  if (*rounds == 0)
+    *rounds = 3;
+  if (*rounds < 1 || *rounds > 100)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "cannot resample %d tokens with %d queries", n, K);
-      return NULL;
-    }
-  if (rounds == 0)
-    rounds = 3;
-  if (rounds < 1 || rounds > 100)
-    {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "resampling rounds must be 1..100, not %d", rounds);
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "resampling rounds must be 1..100, not %d", *rounds);
       return NULL;
     }
   if (!(tau > 0) || !isfinite (tau))
@@ -51,40 +32,85 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
                    tau);
       return NULL;
     }
-
-  /* 1. tokens rescaled to norm sqrt(D) */
-  sqd = sqrtf ((float) d);
-  xt = g_try_new (float, (gsize) n * d);
+  xn = scene->normalized;
+  sqd = sqrtf ((float) xn->d);
+  xt = g_try_new (float, (gsize) xn->n * xn->d);
   if (xt == NULL)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for %d x %d token features", n, d);
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for %d x %d token features", xn->n, xn->d);
       return NULL;
     }
-  for (gsize i = 0; i < (gsize) n * d; i++)
+  for (gsize i = 0; i < (gsize) xn->n * xn->d; i++)
     xt[i] = xn->data[i] * sqd;
+  return xt;
+}
 
-  /* 2. k-means queries, within a compute budget */
-  {
-    double pass = (double) n * K * d; /* multiply-adds of one distance pass */
-    int iters = (int) CLAMP (TS_RESAMPLE_KMEANS_BUDGET / pass, 1, TS_RESAMPLE_KMEANS_ITER);
-    int trials = 2 + (int) floor (log (K));
-    ts_kmeans_options_init (&kopt);
-    kopt.seed = seed;
-    kopt.max_iter = iters;
-    if (pass * trials <= TS_RESAMPLE_KMEANS_BUDGET)
-      km = ts_kmeans (xt, n, d, K, &kopt, cancellable, error);
-    else
-      {
-        /* k-means++ would cost more than the budget: start from evenly strided tokens */
-        g_autofree float *init = g_new (float, (gsize) K * d);
-        for (int j = 0; j < K; j++)
-          memcpy (init + (gsize) j * d, xt + (gsize) ((gint64) j * n / K) * d, sizeof (float) * d);
-        km = ts_kmeans_lloyd (xt, n, d, init, K, iters, cancellable, error);
-      }
-    if (km == NULL)
-      return NULL;
-  }
-  q = g_steal_pointer (&km->centroids);
+static gboolean
+check_queries (int K, int n, GError **error)
+{
+  if (K < 1 || K > n)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "cannot resample %d tokens with %d queries", n, K);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Lloyd steps for K queries within the compute budget; TRUE in *seeded when
+ * k-means++ seeding fits in it too (else the start is evenly strided tokens). */
+static int
+kmeans_steps (int n, int K, int d, gboolean *seeded)
+{
+  double pass = (double) n * K * d; /* multiply-adds of one distance pass */
+  int steps = (int) CLAMP (TS_RESAMPLE_KMEANS_BUDGET / pass - 1, 1, TS_RESAMPLE_KMEANS_ITER);
+
+  *seeded = pass * (1 + steps) <= TS_RESAMPLE_KMEANS_BUDGET;
+  return steps;
+}
+
+/* Classic k-means++ seeds (one candidate per centre): the first K of a run for
+ * more centres are exactly the seeds of a run for K. */
+static float *
+seeds_new (const float *xt, int n, int d, int K, guint64 seed, GCancellable *cancellable, GError **error)
+{
+  TsKMeansOptions kopt;
+  g_autofree float *q = g_new (float, (gsize) K * d);
+
+  ts_kmeans_options_init (&kopt);
+  kopt.seed = seed;
+  kopt.n_local_trials = 1;
+  if (!ts_kmeans_seed (xt, n, d, K, &kopt, q, cancellable, error))
+    return NULL;
+  return g_steal_pointer (&q);
+}
+
+/* Steps 2 to 5 for K queries; @seeds holds at least K k-means++ seeds when
+ * kmeans_steps says seeded. */
+static TsAssignment *
+resample_one (const TsScene *scene, const float *xt, int K, int rounds, double tau, const float *seeds,
+              gint64 max_mix, GCancellable *cancellable, GError **error)
+{
+  int n = scene->normalized->n, d = scene->normalized->d, bs, steps;
+  float scale;
+  gboolean keep_mix, seeded;
+  g_autofree float *q = g_new (float, (gsize) K * d);
+  g_autofree float *qnext = NULL;
+  g_autofree float *block = NULL;
+  g_autofree float *colmax = NULL;
+  g_autoptr (TsAssignment) a = NULL;
+
+  /* 2. k-means queries within a compute budget: classic k-means++ seeding (one
+   * candidate per centre, about one distance pass) and a few Lloyd steps; when
+   * even that exceeds the budget, evenly strided tokens and one Lloyd step. */
+  steps = kmeans_steps (n, K, d, &seeded);
+  if (seeded)
+    memcpy (q, seeds, sizeof (float) * (gsize) K * d);
+  else
+    for (int j = 0; j < K; j++)
+      memcpy (q + (gsize) j * d, xt + (gsize) ((gint64) j * n / K) * d, sizeof (float) * d);
+  if (!ts_kmeans_steps (xt, n, d, q, K, steps, cancellable, error))
+    return NULL;
+
   qnext = g_new (float, (gsize) K * d);
 
   if ((a = ts_assignment_new (n, K, scene->features->d, error)) == NULL)
@@ -107,7 +133,7 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
     }
 
   /* 3. attention rounds; 4. the last one also gives tokens, mix and groups */
-  scale = 1.0f / (float) (tau * sqd);
+  scale = 1.0f / (float) (tau * sqrtf ((float) d));
   for (int r = 0; r < rounds; r++)
     {
       gboolean last = r == rounds - 1;
@@ -120,10 +146,12 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
           if (ts_check_cancelled (cancellable, error))
             return NULL;
           ts_attention_softmax_rows (q + (gsize) q0 * d, nb, xt, n, d, scale, A);
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, d, n, 1.0f, A, n, xt, d, 0.0f,
-                       qnext + (gsize) q0 * d, d);
           if (!last)
-            continue;
+            {
+              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, d, n, 1.0f, A, n, xt, d, 0.0f,
+                           qnext + (gsize) q0 * d, d);
+              continue;
+            }
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, a->d, n, 1.0f, A, n, scene->features->data,
                        a->d, 0.0f, a->features + (gsize) q0 * a->d, a->d);
           for (int i = 0; i < nb; i++)
@@ -134,7 +162,8 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
                   colmax[j] = row[j], a->groups[j] = q0 + i;
             }
         }
-      memcpy (q, qnext, sizeof (float) * (gsize) K * d);
+      if (!last)
+        memcpy (q, qnext, sizeof (float) * (gsize) K * d);
     }
   memset (a->sizes, 0, sizeof (int) * K);
   for (int j = 0; j < n; j++)
@@ -144,8 +173,68 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
 }
 
 TsAssignment *
+ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 seed, gint64 max_mix,
+             GCancellable *cancellable, GError **error)
+{
+  g_autofree float *xt = resample_prepare (scene, &rounds, tau, error);
+  g_autofree float *seeds = NULL;
+  int n, d;
+  gboolean seeded;
+
+  if (xt == NULL)
+    return NULL;
+  n = scene->normalized->n;
+  d = scene->normalized->d;
+  if (!check_queries (queries, n, error))
+    return NULL;
+  kmeans_steps (n, queries, d, &seeded);
+  if (seeded && (seeds = seeds_new (xt, n, d, queries, seed, cancellable, error)) == NULL)
+    return NULL;
+  return resample_one (scene, xt, queries, rounds, tau, seeds, max_mix, cancellable, error);
+}
+
+gboolean
+ts_resample_multi (const TsScene *scene, const int *queries, int n_targets, int rounds, double tau, guint64 seed,
+                   gint64 max_mix, TsAssignment **out, GCancellable *cancellable, GError **error)
+{
+  g_autofree float *xt = NULL;
+  g_autofree float *seeds = NULL;
+  int n, d, most = 0;
+
+  for (int i = 0; i < n_targets; i++)
+    out[i] = NULL;
+  if ((xt = resample_prepare (scene, &rounds, tau, error)) == NULL)
+    return FALSE;
+  n = scene->normalized->n;
+  d = scene->normalized->d;
+  for (int i = 0; i < n_targets; i++)
+    {
+      gboolean seeded;
+      if (!check_queries (queries[i], n, error))
+        return FALSE;
+      kmeans_steps (n, queries[i], d, &seeded);
+      if (seeded)
+        most = MAX (most, queries[i]);
+    }
+  if (most > 0 && (seeds = seeds_new (xt, n, d, most, seed, cancellable, error)) == NULL)
+    return FALSE;
+  for (int i = 0; i < n_targets; i++)
+    if ((out[i] = resample_one (scene, xt, queries[i], rounds, tau, seeds, max_mix, cancellable, error)) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+TsAssignment *
 ts_resample_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable, GError **error)
 {
   return ts_resample (scene, ts_method_target (params, scene->grid.tokens), params->rounds, params->tau,
                       params->seed, 0, cancellable, error);
+}
+
+gboolean
+ts_resample_run_multi (const TsScene *scene, const TsMethodParams *params, const int *targets, int n_targets,
+                       TsAssignment **out, GCancellable *cancellable, GError **error)
+{
+  return ts_resample_multi (scene, targets, n_targets, params->rounds, params->tau, params->seed, 0, out,
+                            cancellable, error);
 }

@@ -5,13 +5,16 @@
  *   1. tokens X~ = sqrt(D) * x / |x| (unit-norm rows rescaled to norm sqrt(D),
  *      i.e. unit mean square per component, the scale the 1 / sqrt(D) of
  *      scaled dot-product attention assumes);
- *   2. K queries Q = the k-means centroids of X~ (greedy k-means++ seeded
- *      with params->seed, then Lloyd iterations: at most
- *      TS_RESAMPLE_KMEANS_ITER, fewer when N K D is large so that k-means stays
- *      within TS_RESAMPLE_KMEANS_BUDGET multiply-adds, at least one; when even
- *      the seeding would exceed it (thousands of queries on tens of thousands
- *      of tokens) the Lloyd iterations start from evenly strided tokens
- *      j N / K, the token-grid analogue of a pooled-grid initialisation);
+ *   2. K queries Q = k-means centroids of X~: classic k-means++ seeding (one
+ *      candidate per centre, seeded with params->seed) refined by
+ *      TS_RESAMPLE_KMEANS_ITER Lloyd steps, fewer when N K D is large so that
+ *      seeding and steps stay within TS_RESAMPLE_KMEANS_BUDGET multiply-adds;
+ *      when even one step and the seeding exceed it (thousands of queries on
+ *      tens of thousands of tokens) one Lloyd step from evenly strided tokens
+ *      j N / K, the token-grid analogue of a pooled-grid initialisation.
+ *      (Before issue 4: greedy k-means++ with 2 + ln K candidates and up to
+ *      10 Lloyd iterations, whose seeding alone cost more than everything else
+ *      for hundreds of queries; the attention rounds refine the queries anyway.)
  *   3. R rounds (params->rounds, 0 = 3) of
  *        A = softmax(Q X~^T / (tau sqrt(D)))   (each row over the N patches)
  *        Q <- A X~
@@ -22,7 +25,7 @@
  *      mix of patches (TS_RECON_MIX);
  *   5. hard groups for overlays: patch j belongs to argmax_q A_qj (ties to the
  *      lower query). A query no patch chose keeps size 0 (sorted last).
- * Cost: O((k-means passes + 2 R) N K D) multiply-adds, all in SGEMM.
+ * Cost: (Lloyd steps + 2 R) N K D multiply-adds, all in SGEMM.
  * The attention is computed in blocks of queries (never K x N beyond the mix
  * itself). When K x N exceeds TS_RESAMPLE_MAX_MIX weights the mix is not
  * stored and reconstruction falls back to the hard groups' mean patch
@@ -36,7 +39,7 @@ G_BEGIN_DECLS
 
 #define TS_RESAMPLE_QFORMER 32         /* BLIP-2 Q-Former queries */
 #define TS_RESAMPLE_PERCEIVER 64       /* Flamingo Perceiver Resampler latents */
-#define TS_RESAMPLE_KMEANS_ITER 10
+#define TS_RESAMPLE_KMEANS_ITER 2
 #define TS_RESAMPLE_KMEANS_BUDGET 2e10 /* multiply-adds, about a second of SGEMM on a laptop core */
 #define TS_RESAMPLE_MAX_MIX ((gint64) 1 << 26) /* 64 M weights = 256 MB */
 
@@ -44,8 +47,21 @@ G_BEGIN_DECLS
 TsAssignment *ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 seed,
                            gint64 max_mix, GCancellable *cancellable, GError **error);
 
+/* ts_resample for each of @n_targets query counts into out[i], exactly the
+ * single runs' results: the k-means++ seeds are drawn once, for the largest
+ * count, since the seeds of a smaller count are their first K rows. FALSE with
+ * @error at the first failure (out[i] already made stay set; the caller frees
+ * every non-NULL entry). */
+gboolean ts_resample_multi (const TsScene *scene, const int *queries, int n_targets, int rounds, double tau,
+                            guint64 seed, gint64 max_mix, TsAssignment **out, GCancellable *cancellable,
+                            GError **error);
+
 /* Registry entry point: K = the target (ts_method_target). */
 TsAssignment *ts_resample_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable,
                                GError **error);
+
+/* Registry multi-target entry (TsMethodRunMulti). */
+gboolean ts_resample_run_multi (const TsScene *scene, const TsMethodParams *params, const int *targets,
+                                int n_targets, TsAssignment **out, GCancellable *cancellable, GError **error);
 
 G_END_DECLS

@@ -3,8 +3,10 @@
 #endif
 #include "ts-sweep.h"
 #include "ts-error.h"
+#include "ts-simd.h"
 #include "ts-quality.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -20,6 +22,7 @@ static const double default_ratios[] = { 1, 2, 4, 8, 16, 32 };
 
 #define R 5
 #define TAPS (2 * R + 1)
+
 
 typedef struct {
   int w, h;
@@ -45,7 +48,7 @@ luma_centered (const TsImage *im)
 }
 
 /* out = Gaussian(in) on the inner region; @tmp holds w x h floats. */
-static void
+TS_CLONES static void
 filter_inner (const float *restrict in, int w, int h, const float *k, float *restrict tmp, float *restrict out)
 {
   for (int j = 0; j < h; j++)
@@ -124,35 +127,30 @@ ssim_ref_free (SsimRef *r)
   g_free (r);
 }
 
-static double
-ssim_against (const SsimRef *r, const TsImage *image)
+/* @yc = luma(b) - 128 as luma_centered, and the sum of squared differences of
+ * a and b over all channels (integers: exact, the same sum ts_psnr forms). */
+TS_CLONES static gint64
+luma_and_sse (const guint8 *restrict a, const guint8 *restrict b, gsize n, float *restrict yc)
+{
+  gint64 sse = 0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      const guint8 *p = b + 3 * i, *q = a + 3 * i;
+      int d0 = p[0] - q[0], d1 = p[1] - q[1], d2 = p[2] - q[2];
+      yc[i] = (float) (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2] - 128.0);
+      sse += d0 * d0 + d1 * d1 + d2 * d2;
+    }
+  return sse;
+}
+
+/* The SSIM map's mean over the inner region from the filtered planes. */
+TS_CLONES static double
+ssim_mean (const SsimRef *r, const float *restrict mu_y, const float *restrict syy, const float *restrict sxy)
 {
   const double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
-  gsize n = (gsize) r->w * r->h;
-  g_autofree float *yc = NULL;
-  g_autofree float *buf = NULL;
-  float *tmp, *mu_y, *syy, *sxy, *sq;
   double total = 0;
 
-  if (r->luma != NULL)
-    {
-      g_autofree double *y = ts_image_luma (image);
-      return ts_ssim_luma (r->luma, y, r->w, r->h, NULL);
-    }
-  yc = luma_centered (image);
-  buf = g_new (float, n * 5);
-  tmp = buf;
-  mu_y = buf + n;
-  syy = buf + 2 * n;
-  sxy = buf + 3 * n;
-  sq = buf + 4 * n;
-  filter_inner (yc, r->w, r->h, r->k, tmp, mu_y);
-  for (gsize i = 0; i < n; i++)
-    sq[i] = yc[i] * yc[i];
-  filter_inner (sq, r->w, r->h, r->k, tmp, syy);
-  for (gsize i = 0; i < n; i++)
-    sq[i] = r->xc[i] * yc[i];
-  filter_inner (sq, r->w, r->h, r->k, tmp, sxy);
   for (int j = R; j < r->h - R; j++)
     {
       double row = 0;
@@ -169,6 +167,48 @@ ssim_against (const SsimRef *r, const TsImage *image)
   return total / ((double) (r->w - 2 * R) * (r->h - 2 * R));
 }
 
+TS_CLONES static void
+square_into (const float *restrict a, const float *restrict b, gsize n, float *restrict out)
+{
+  for (gsize i = 0; i < n; i++)
+    out[i] = a[i] * b[i];
+}
+
+/* SSIM of @image against the reference and, when @psnr is set, the PSNR of
+ * the reference's original @orig against @image (ts_psnr's value). */
+static double
+ssim_psnr_against (const SsimRef *r, const TsImage *orig, const TsImage *image, double *psnr)
+{
+  gsize n = (gsize) r->w * r->h;
+  g_autofree float *buf = NULL;
+  float *yc, *tmp, *mu_y, *syy, *sxy, *sq;
+  gint64 sse;
+
+  if (r->luma != NULL)
+    {
+      g_autofree double *y = ts_image_luma (image);
+      if (psnr)
+        *psnr = ts_psnr (orig, image);
+      return ts_ssim_luma (r->luma, y, r->w, r->h, NULL);
+    }
+  buf = g_new (float, n * 6);
+  yc = buf + 5 * n;
+  tmp = buf;
+  mu_y = buf + n;
+  syy = buf + 2 * n;
+  sxy = buf + 3 * n;
+  sq = buf + 4 * n;
+  sse = luma_and_sse (orig ? orig->data : image->data, image->data, n, yc);
+  if (psnr)
+    *psnr = sse == 0 ? INFINITY : 10.0 * log10 (255.0 * 255.0 / ((double) sse / (double) (n * 3)));
+  filter_inner (yc, r->w, r->h, r->k, tmp, mu_y);
+  square_into (yc, yc, n, sq);
+  filter_inner (sq, r->w, r->h, r->k, tmp, syy);
+  square_into (r->xc, yc, n, sq);
+  filter_inner (sq, r->w, r->h, r->k, tmp, sxy);
+  return ssim_mean (r, mu_y, syy, sxy);
+}
+
 typedef struct {
   const TsScene *scene;
   const SsimRef *ref;
@@ -178,11 +218,14 @@ typedef struct {
   GAsyncQueue *done;
 } SweepShared;
 
-typedef struct {
+typedef struct _SweepJob SweepJob;
+struct _SweepJob {
   SweepShared *shared;
   const TsMethod *method;
   TsSweepPoint *point;
-} SweepJob;
+  SweepJob **group; /* a method with run_multi: its first job runs every ratio of the curve */
+  int n_group;
+};
 
 void
 ts_sweep_options_init (TsSweepOptions *options)
@@ -237,8 +280,7 @@ measure (const TsScene *scene, const TsAssignment *a, const SsimRef *ref, TsDrop
   if (recon == NULL)
     return FALSE;
   point->tokens = a->n_out;
-  point->ssim = ssim_against (ref, recon);
-  point->psnr = ts_psnr (scene->image, recon);
+  point->ssim = ssim_psnr_against (ref, scene->image, recon, &point->psnr);
   point->feature_retention = ts_feature_retention (scene->features, a);
   point->q = point->ssim;
   point->efficiency = ((double) a->n_in / MAX (1, a->n_out)) * point->q;
@@ -266,7 +308,7 @@ ts_sweep_ssim (const TsImage *a, const TsImage *b)
   if (a->width != b->width || a->height != b->height)
     return NAN;
   ref = ssim_ref_new (a);
-  v = ssim_against (ref, b);
+  v = ssim_psnr_against (ref, NULL, b, NULL);
   ssim_ref_free (ref);
   return v;
 }
@@ -280,6 +322,72 @@ point_identity (const TsScene *scene, TsSweepPoint *p)
   p->feature_retention = 1.0;
 }
 
+/* Quality, efficiency and time of a finished point (an error makes them NaN). */
+static void
+point_finish (const SweepShared *sh, TsSweepPoint *p, gint64 t0)
+{
+  if (p->error != NULL)
+    p->ssim = p->psnr = p->feature_retention = NAN;
+  p->q = sh->metric == TS_SWEEP_METRIC_FEATURE ? p->feature_retention : p->ssim;
+  p->efficiency = p->error ? NAN : ((double) sh->scene->grid.tokens / MAX (1, p->tokens)) * p->q;
+  p->seconds += (g_get_monotonic_time () - t0) / 1e6;
+}
+
+static void
+point_fail (TsSweepPoint *p, gboolean assigned, const GError *error)
+{
+  p->error = g_strdup (error ? error->message : "failed");
+  p->unreachable = !assigned && g_error_matches (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+}
+
+/* Every ratio of one curve from one ts_method_run_targets, then each point measured. */
+static void
+group_run (SweepJob *job)
+{
+  SweepShared *sh = job->shared;
+  int n = job->n_group, m = 0;
+  gint64 t0 = g_get_monotonic_time ();
+  g_autofree int *targets = g_new (int, n);
+  g_autofree TsAssignment **out = g_new0 (TsAssignment *, n);
+  g_autoptr (GError) error = NULL;
+  TsMethodParams params = *sh->params;
+  double share;
+
+  for (int i = 0; i < n; i++)
+    if (job->group[i]->point->ratio > 1.0)
+      {
+        params.tokens = 0;
+        params.ratio = job->group[i]->point->ratio;
+        targets[m++] = ts_method_target (&params, sh->scene->grid.tokens);
+      }
+  if (!g_cancellable_is_cancelled (sh->cancellable))
+    ts_method_run_targets (job->method, sh->scene, sh->params, targets, m, out, sh->cancellable, &error);
+  share = (g_get_monotonic_time () - t0) / 1e6 / MAX (1, m);
+  for (int i = 0, k = 0; i < n; i++)
+    {
+      TsSweepPoint *p = job->group[i]->point;
+      g_autoptr (GError) local = NULL;
+      gint64 t1 = g_get_monotonic_time ();
+      if (g_cancellable_is_cancelled (sh->cancellable))
+        p->error = g_strdup ("cancelled");
+      else if (p->ratio <= 1.0)
+        point_identity (sh->scene, p);
+      else
+        {
+          TsAssignment *a = out[k++];
+          p->seconds = share;
+          if (a == NULL)
+            point_fail (p, FALSE, error);
+          else if (!measure (sh->scene, a, sh->ref, sh->params->fill, p, &local))
+            point_fail (p, TRUE, local);
+          ts_assignment_free (a);
+        }
+      point_finish (sh, p, t1);
+    }
+  for (int i = 0; i < n; i++)
+    g_async_queue_push (sh->done, job->group[i]);
+}
+
 static void
 job_run (gpointer data, gpointer user_data)
 {
@@ -289,6 +397,11 @@ job_run (gpointer data, gpointer user_data)
   gint64 t0 = g_get_monotonic_time ();
   g_autoptr (GError) error = NULL;
 
+  if (job->group != NULL)
+    {
+      group_run (job);
+      return;
+    }
   if (g_cancellable_is_cancelled (sh->cancellable))
     p->error = g_strdup ("cancelled");
   else if (p->ratio <= 1.0)
@@ -303,18 +416,38 @@ job_run (gpointer data, gpointer user_data)
       params.ratio = ratio;
       a = ts_method_run (job->method, sh->scene, &params, sh->cancellable, &error);
       if (a == NULL || !measure (sh->scene, a, sh->ref, params.fill, p, &error))
-        {
-          p->error = g_strdup (error->message);
-          p->unreachable = a == NULL && g_error_matches (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
-        }
+        point_fail (p, a != NULL, error);
       p->ratio = ratio;
     }
-  if (p->error != NULL)
-    p->ssim = p->psnr = p->feature_retention = NAN;
-  p->q = sh->metric == TS_SWEEP_METRIC_FEATURE ? p->feature_retention : p->ssim;
-  p->efficiency = p->error ? NAN : ((double) sh->scene->grid.tokens / MAX (1, p->tokens)) * p->q;
-  p->seconds = (g_get_monotonic_time () - t0) / 1e6;
+  point_finish (sh, p, t0);
   g_async_queue_push (sh->done, job);
+}
+
+/* Pool threads run SGEMMs side by side: OpenBLAS's own threads on top of them
+ * only spin in sched_yield on 2 cores. OpenBLAS's thread count is global, so
+ * concurrent sweeps share one counter: the first sets 1, the last restores. */
+G_LOCK_DEFINE_STATIC (blas_threads);
+static int blas_users, blas_saved;
+
+static void
+blas_single_begin (void)
+{
+  G_LOCK (blas_threads);
+  if (blas_users++ == 0)
+    {
+      blas_saved = openblas_get_num_threads ();
+      openblas_set_num_threads (1);
+    }
+  G_UNLOCK (blas_threads);
+}
+
+static void
+blas_single_end (void)
+{
+  G_LOCK (blas_threads);
+  if (--blas_users == 0)
+    openblas_set_num_threads (blas_saved);
+  G_UNLOCK (blas_threads);
 }
 
 static gboolean
@@ -339,6 +472,7 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
   g_autoptr (TsSweep) sweep = NULL;
   SsimRef *ref = NULL;
   g_autofree SweepJob *jobs = NULL;
+  g_autofree SweepJob **groups = NULL;
   g_autoptr (GAsyncQueue) done = NULL;
   const double *ratios;
   const TsMethod *baseline;
@@ -427,8 +561,11 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
   total = (int) methods->len * n_ratios;
   jobs = g_new0 (SweepJob, total);
   threads = options->threads > 0 ? options->threads : (int) g_get_num_processors ();
-  pool = g_thread_pool_new (job_run, NULL, MAX (1, MIN (threads, total)), TRUE, NULL);
-  /* Largest ratios last: the slow points (small ratios of iterative methods) start first. */
+  threads = MAX (1, MIN (threads, total));
+  if (threads > 1)
+    blas_single_begin ();
+  pool = g_thread_pool_new (job_run, NULL, threads, TRUE, NULL);
+  groups = g_new0 (SweepJob *, total);
   for (int r = 0; r < n_ratios; r++)
     for (guint m = 0; m < methods->len; m++)
       {
@@ -436,8 +573,23 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
         job->shared = &shared;
         job->method = g_ptr_array_index (methods, m);
         job->point = &sweep->curves[m].points[r];
-        g_thread_pool_push (pool, job, NULL);
+        groups[m * n_ratios + r] = job;
       }
+  /* Methods that derive every ratio from one run go first (one long job each),
+   * then the others with the largest ratios last: the slow points (small ratios
+   * of iterative methods) start first. */
+  for (guint m = 0; m < methods->len; m++)
+    if (((const TsMethod *) g_ptr_array_index (methods, m))->run_multi != NULL)
+      {
+        SweepJob *lead = &jobs[m];
+        lead->group = groups + m * n_ratios;
+        lead->n_group = n_ratios;
+        g_thread_pool_push (pool, lead, NULL);
+      }
+  for (int r = 0; r < n_ratios; r++)
+    for (guint m = 0; m < methods->len; m++)
+      if (((const TsMethod *) g_ptr_array_index (methods, m))->run_multi == NULL)
+        g_thread_pool_push (pool, &jobs[r * methods->len + m], NULL);
   for (int i = 0; i < total; i++)
     {
       SweepJob *job = g_async_queue_pop (done);
@@ -445,6 +597,8 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
         options->progress (i + 1, total, job->method->name, job->point->ratio, options->progress_data);
     }
   g_thread_pool_free (pool, FALSE, TRUE);
+  if (threads > 1)
+    blas_single_end ();
   ssim_ref_free (ref);
   if (ts_check_cancelled (cancellable, error))
     return NULL;

@@ -10,8 +10,13 @@
  *
  * Ratio 1 is no compression by definition: the identity, Q = 1.
  * Shared work is done once (the scene's normalised features, the original's
- * luma); points run in parallel on a GThreadPool. The progress callback is
- * called on the calling thread. The scene is only read, so it may be shared.
+ * luma and its SSIM half); points run in parallel on a GThreadPool, except
+ * that a method with a multi-target entry (greedy, resample) runs all its
+ * ratios in one job from one call, with exactly the single runs' results.
+ * With more than one thread OpenBLAS is set to one thread while the sweep runs
+ * (its thread count is process-wide: other BLAS work at that time runs on one
+ * thread too); SGEMM results can then differ from a one-thread sweep's in
+ * float rounding. The progress callback is called on the calling thread. The scene is only read, so it may be shared.
  * Ownership: ts_sweep_run returns a new TsSweep freed with ts_sweep_free. */
 #pragma once
 

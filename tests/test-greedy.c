@@ -250,6 +250,68 @@ test_bound_equals_plain (void)
 }
 
 static void
+assert_same_assignment (const TsAssignment *a, const TsAssignment *b)
+{
+  g_assert_cmpint (a->n_out, ==, b->n_out);
+  g_assert_cmpint (a->n_in, ==, b->n_in);
+  g_assert_cmpint (a->d, ==, b->d);
+  g_assert_cmpmem (a->groups, sizeof (int) * a->n_in, b->groups, sizeof (int) * b->n_in);
+  g_assert_cmpmem (a->sizes, sizeof (int) * a->n_out, b->sizes, sizeof (int) * b->n_out);
+  g_assert_cmpmem (a->features, sizeof (float) * a->n_out * a->d, b->features, sizeof (float) * b->n_out * b->d);
+}
+
+/* One merge sequence cut at several targets (unordered, repeated) gives exactly the single runs. */
+static void
+test_multi_equals_single (void)
+{
+  g_autoptr (TsImage) base = ts_test_gradient (160, 120);
+  TsImage *img = ts_test_noisy (base, 9, 30);
+  g_autoptr (TsScene) scene = ts_scene_new (img, 4, TS_FEATURES_PIXEL, NULL, NULL); /* 1200 tokens: bound path */
+  const int targets[] = { 600, 1200, 75, 300, 300, 38, 3 };
+  const int n = G_N_ELEMENTS (targets);
+
+  for (int adj = 0; adj <= 1; adj++)
+    for (int prot = 0; prot <= 2; prot += 2)
+      {
+        TsAssignment *out[G_N_ELEMENTS (targets)];
+        g_autoptr (GError) error = NULL;
+        g_assert_true (ts_greedy_multi (scene, targets, n, adj, prot, out, NULL, &error));
+        g_assert_no_error (error);
+        g_assert_true (out[3] != out[4]); /* a repeated target gets its own copy */
+        for (int i = 0; i < n; i++)
+          {
+            g_autoptr (TsAssignment) single = ts_greedy (scene, targets[i], adj, prot, NULL, NULL);
+            g_assert_cmpint (out[i]->n_out, ==, targets[i]);
+            assert_same_assignment (out[i], single);
+            ts_assignment_free (out[i]);
+          }
+      }
+  {
+    /* through the registry, as the sweep calls it: named and validated like ts_method_run */
+    const char *names[] = { "greedy", "pool" };
+    for (guint m = 0; m < G_N_ELEMENTS (names); m++)
+      {
+        const TsMethod *method = ts_method_find (names[m], NULL);
+        TsMethodParams p;
+        TsAssignment *out[3];
+        const int t3[] = { 300, 75, 1200 };
+        ts_method_params_init (&p);
+        g_assert_cmpint (method->run_multi != NULL, ==, m == 0);
+        g_assert_true (ts_method_run_targets (method, scene, &p, t3, 3, out, NULL, NULL));
+        for (int i = 0; i < 3; i++)
+          {
+            g_autoptr (TsAssignment) single = NULL;
+            p.tokens = t3[i];
+            single = ts_method_run (method, scene, &p, NULL, NULL);
+            assert_same_assignment (out[i], single);
+            g_assert_cmpstr (out[i]->method, ==, names[m]);
+            ts_assignment_free (out[i]);
+          }
+      }
+  }
+}
+
+static void
 test_bad_input (void)
 {
   const float x[] = { 1, 0, 0, 1, 1, 0.05f, 0, 1 };
@@ -272,6 +334,18 @@ test_bad_input (void)
     g_assert_error (error, TS_ERROR, TS_ERROR_CANCELLED);
   }
   {
+    const int targets[] = { 3, 0 }, none[] = { 2 };
+    TsAssignment *out[2] = { NULL, NULL };
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GError) error2 = NULL;
+    g_assert_false (ts_greedy_multi (scene, targets, 2, FALSE, 0, out, NULL, &error));
+    g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+    g_assert_null (out[0]);
+    g_assert_null (out[1]);
+    g_assert_false (ts_greedy_multi (scene, none, 0, FALSE, 0, out, NULL, &error2));
+    g_assert_error (error2, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  }
+  {
     /* protecting 3 of 4 leaves one group: 3 + 1 tokens is the floor */
     g_autoptr (TsAssignment) a = ts_greedy (scene, 4, FALSE, 3, NULL, NULL);
     g_assert_nonnull (a);
@@ -289,6 +363,7 @@ main (int argc, char **argv)
   g_test_add_func ("/greedy/connected", test_connected);
   g_test_add_func ("/greedy/counts", test_counts_and_identity);
   g_test_add_func ("/greedy/bound-equals-plain", test_bound_equals_plain);
+  g_test_add_func ("/greedy/multi-equals-single", test_multi_equals_single);
   g_test_add_func ("/greedy/bad-input", test_bad_input);
   return g_test_run ();
 }

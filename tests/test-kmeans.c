@@ -222,12 +222,47 @@ test_determinism (void)
   }
 }
 
+/* The pieces the resampler uses: seeding alone is ts_kmeans's start, Lloyd
+ * steps are ts_kmeans_lloyd's centroids; seeding with up to 8 and with more
+ * candidates (direct dots vs SGEMM distances) on 300 x 40 rows. */
+static void
+test_seed_and_steps (void)
+{
+  g_autofree float *x = g_new (float, 300 * 40);
+  guint32 r = 99;
+  const int trials[] = { 1, 3, 8, 12 };
+
+  for (int i = 0; i < 300 * 40; i++)
+    {
+      r = r * 1664525u + 1013904223u;
+      x[i] = (float) (r >> 8) / 16777216.0f + (i / 40) % 5; /* five loose blobs */
+    }
+  for (guint t = 0; t < G_N_ELEMENTS (trials); t++)
+    {
+      TsKMeansOptions o;
+      g_autoptr (TsKMeans) seeded = NULL;
+      g_autoptr (TsKMeans) lloyd = NULL;
+      g_autofree float *c = g_new (float, 17 * 40);
+      ts_kmeans_options_init (&o);
+      o.seed = 7 + t;
+      o.n_local_trials = trials[t];
+      o.max_iter = -1; /* seeding only */
+      seeded = ts_kmeans (x, 300, 40, 17, &o, NULL, NULL);
+      g_assert_true (ts_kmeans_seed (x, 300, 40, 17, &o, c, NULL, NULL));
+      g_assert_cmpmem (c, sizeof (float) * 17 * 40, seeded->centroids, sizeof (float) * 17 * 40);
+      lloyd = ts_kmeans_lloyd (x, 300, 40, c, 17, 3, NULL, NULL);
+      g_assert_true (ts_kmeans_steps (x, 300, 40, c, 17, 3, NULL, NULL));
+      g_assert_cmpmem (c, sizeof (float) * 17 * 40, lloyd->centroids, sizeof (float) * 17 * 40);
+    }
+}
+
 static void
 test_bad_input (void)
 {
   const float x[] = { 0, 1, 2, NAN };
   const float ok[] = { 0, 1, 2, 3 };
   int labels[4];
+  float labels_f[4] = { 0, 1, 2, 3 };
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
   GError *error = NULL;
 
@@ -249,6 +284,18 @@ test_bad_input (void)
   g_assert_false (ts_kmeans_assign (ok, 4, 1, NULL, 2, labels, NULL, NULL, &error));
   g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
+  g_assert_false (ts_kmeans_seed (ok, 4, 1, 2, NULL, NULL, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (ts_kmeans_seed (x, 4, 1, 2, NULL, labels_f, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_BAD_DATA);
+  g_clear_error (&error);
+  g_assert_false (ts_kmeans_steps (ok, 4, 1, NULL, 2, 1, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (ts_kmeans_steps (ok, 4, 1, labels_f, 2, -1, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
   g_cancellable_cancel (cancel);
   g_assert_null (ts_kmeans (ok, 4, 1, 2, NULL, cancel, &error));
   g_assert_error (error, TS_ERROR, TS_ERROR_CANCELLED);
@@ -266,6 +313,7 @@ main (int argc, char **argv)
   g_test_add_func ("/kmeans/assign-ties", test_assign_ties);
   g_test_add_func ("/kmeans/k-equals-n-duplicates", test_k_equals_n_and_duplicates);
   g_test_add_func ("/kmeans/determinism", test_determinism);
+  g_test_add_func ("/kmeans/seed-and-steps", test_seed_and_steps);
   g_test_add_func ("/kmeans/bad-input", test_bad_input);
   return g_test_run ();
 }

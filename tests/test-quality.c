@@ -132,6 +132,51 @@ test_group_mean_reconstruction (void)
                                   1e-9);
 }
 
+/* Means that land on .5 round half to even (as lrintf), out-of-range mixes clamp. */
+static void
+test_rounding_ties (void)
+{
+  /* 2 x 2 patches: each row of two patches merged into one token; a pair per channel */
+  static const guint8 pairs[][2] = { { 10, 11 }, { 11, 12 }, { 254, 255 }, { 0, 1 }, { 3, 3 }, { 200, 57 } };
+  static const guint8 expect[] = { 10, 12, 254, 0, 3, 128 }; /* 128.5 -> 128 */
+  g_autoptr (TsImage) image = ts_test_solid (4, 4, 0, 0, 0);
+  TsGrid grid;
+  g_autoptr (TsFeatures) f = NULL;
+  g_autoptr (TsAssignment) a = NULL;
+  g_autoptr (TsImage) rec = NULL;
+
+  for (int y = 0; y < 4; y++) /* token 0 = top patch row (pairs 0-2 by channel), token 1 = bottom (3-5) */
+    for (int x = 0; x < 4; x++)
+      for (int c = 0; c < 3; c++)
+        image->data[(y * 4 + x) * 3 + c] = pairs[y / 2 * 3 + c][x / 2];
+  f = features_of (image, &grid, 2);
+  a = ts_assignment_new (4, 2, f->d, NULL);
+  a->groups[0] = a->groups[1] = 0;
+  a->groups[2] = a->groups[3] = 1;
+  ts_assignment_fill_group_means (a, f);
+  rec = ts_reconstruct (image, &grid, a, TS_DROP_FILL_GREY, NULL);
+  for (int y = 0; y < 4; y++)
+    for (int x = 0; x < 4; x++)
+      for (int c = 0; c < 3; c++)
+        g_assert_cmpint (rec->data[(y * 4 + x) * 3 + c], ==, expect[y / 2 * 3 + c]);
+
+  /* a mix with weights outside [0, 1] paints values beyond 0..255: clamped */
+  a->mix = g_new0 (float, 2 * 4);
+  a->recon = TS_RECON_MIX;
+  a->mix[0] = 2.0f, a->mix[1] = -1.0f;       /* 2 x 10 - 11 = 9; 2 x 254 - 255 = 253 */
+  a->mix[4 + 2] = -1.0f, a->mix[4 + 3] = 2.0f; /* 2 x 1 - 0 = 2; 2 x 57 - 200 = -86 -> 0 */
+  g_clear_pointer (&rec, ts_image_free);
+  rec = ts_reconstruct (image, &grid, a, TS_DROP_FILL_GREY, NULL);
+  g_assert_cmpint (rec->data[0], ==, 9);
+  g_assert_cmpint (rec->data[2], ==, 253);
+  g_assert_cmpint (rec->data[(2 * 4) * 3 + 0], ==, 2);
+  g_assert_cmpint (rec->data[(2 * 4) * 3 + 2], ==, 0);
+  a->mix[0] = 3.0f; /* 3 x 254 - 255 = 507 -> 255 */
+  g_clear_pointer (&rec, ts_image_free);
+  rec = ts_reconstruct (image, &grid, a, TS_DROP_FILL_GREY, NULL);
+  g_assert_cmpint (rec->data[2], ==, 255);
+}
+
 static void
 test_dropped_fill (void)
 {
@@ -189,6 +234,7 @@ main (int argc, char **argv)
   g_test_add_func ("/quality/ssim/constant-shift", test_ssim_constant_shift);
   g_test_add_func ("/quality/reconstruct/identity", test_identity_reconstruction);
   g_test_add_func ("/quality/reconstruct/group-mean", test_group_mean_reconstruction);
+  g_test_add_func ("/quality/reconstruct/rounding-ties", test_rounding_ties);
   g_test_add_func ("/quality/reconstruct/dropped-fill", test_dropped_fill);
   g_test_add_func ("/quality/reconstruct/region", test_region_reconstruction);
   return g_test_run ();

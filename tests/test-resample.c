@@ -207,6 +207,48 @@ test_without_mix (void)
   g_assert_nonnull (rec);
 }
 
+/* Several query counts from one call (seeds drawn once, for the largest) are
+ * exactly the single runs, through the registry as the sweep calls it. */
+static void
+test_multi_equals_single (void)
+{
+  g_autoptr (TsScene) scene = gradient_scene (96, 4); /* 576 tokens */
+  const int ks[] = { 144, 288, 7, 36, 288, 1 };
+  const int n = G_N_ELEMENTS (ks);
+  TsAssignment *out[G_N_ELEMENTS (ks)];
+  TsMethodParams p;
+  const TsMethod *m = ts_method_find ("resample", NULL);
+  g_autoptr (GError) error = NULL;
+
+  ts_method_params_init (&p);
+  p.seed = 5;
+  g_assert_nonnull (m->run_multi);
+  g_assert_true (ts_method_run_targets (m, scene, &p, ks, n, out, NULL, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < n; i++)
+    {
+      g_autoptr (TsAssignment) single = NULL;
+      p.tokens = ks[i];
+      single = ts_method_run (m, scene, &p, NULL, NULL);
+      g_assert_cmpint (out[i]->n_out, ==, ks[i]);
+      g_assert_cmpmem (out[i]->groups, sizeof (int) * 576, single->groups, sizeof (int) * 576);
+      g_assert_cmpmem (out[i]->sizes, sizeof (int) * ks[i], single->sizes, sizeof (int) * ks[i]);
+      g_assert_cmpmem (out[i]->features, sizeof (float) * ks[i] * single->d, single->features,
+                       sizeof (float) * ks[i] * single->d);
+      g_assert_cmpmem (out[i]->mix, sizeof (float) * ks[i] * 576, single->mix, sizeof (float) * ks[i] * 576);
+      ts_assignment_free (out[i]);
+    }
+  {
+    /* a bad count fails the call with the single run's error */
+    const int bad[] = { 4, 0 };
+    TsAssignment *o2[2];
+    g_autoptr (GError) e2 = NULL;
+    g_assert_false (ts_resample_multi (scene, bad, 2, 3, 0.1, 0, 0, o2, NULL, &e2));
+    g_assert_error (e2, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+    g_assert_null (o2[0]);
+  }
+}
+
 static void
 test_bad_input (void)
 {
@@ -243,6 +285,7 @@ main (int argc, char **argv)
   g_test_add_func ("/resample/mix-reconstruction", test_mix_reconstruction);
   g_test_add_func ("/resample/temperature-and-determinism", test_temperature_and_determinism);
   g_test_add_func ("/resample/without-mix", test_without_mix);
+  g_test_add_func ("/resample/multi-equals-single", test_multi_equals_single);
   g_test_add_func ("/resample/bad-input", test_bad_input);
   return g_test_run ();
 }

@@ -165,6 +165,50 @@ test_subset_metric_and_determinism (void)
   g_assert_cmpint (ts_sweep_find (a, "pool")->points[1].tokens, ==, 64);
 }
 
+/* Every point equals measuring a single ts_method_run at its ratio: the sweep's
+ * shortcuts (one greedy run cut at every ratio, shared SSIM reference) change
+ * nothing. Prune drops patches (grey fill), resample reconstructs from its mix. */
+static void
+test_points_equal_single_runs (void)
+{
+  g_autoptr (TsScene) scene = photo_like (224); /* 16 x 16 = 256 tokens */
+  const char *methods[] = { "greedy", "pool", "prune", "resample", "tome", NULL };
+  TsSweepOptions o;
+  g_autoptr (TsSweep) s = NULL;
+  g_autoptr (GError) error = NULL;
+
+  ts_sweep_options_init (&o);
+  o.methods = methods;
+  o.params.adjacent_only = TRUE;
+  o.threads = 1; /* with 2 the sweep runs OpenBLAS on one thread, whose SGEMM rounds differently */
+  s = ts_sweep_run (scene, &o, NULL, &error);
+  g_assert_no_error (error);
+  for (int m = 0; m < s->n_curves; m++)
+    for (int i = 1; i < s->curves[m].n_points; i++)
+      {
+        const TsSweepPoint *pt = &s->curves[m].points[i];
+        TsMethodParams p = o.params;
+        TsSweepPoint ref = { 0 };
+        g_autoptr (TsAssignment) a = NULL;
+        g_autoptr (TsImage) recon = NULL;
+        p.ratio = pt->ratio;
+        a = ts_method_run (ts_method_find (s->curves[m].method, NULL), scene, &p, NULL, &error);
+        g_assert_no_error (error);
+        g_test_message ("%s at %g", s->curves[m].method, pt->ratio);
+        g_assert_null (pt->error);
+        g_assert_true (ts_sweep_measure (scene, a, p.fill, &ref, &error));
+        g_assert_cmpint (pt->tokens, ==, a->n_out);
+        g_assert_cmpfloat (pt->ssim, ==, ref.ssim);
+        g_assert_cmpfloat (pt->psnr, ==, ref.psnr);
+        g_assert_cmpfloat (pt->feature_retention, ==, ref.feature_retention);
+        /* and the measurement itself against the reference metrics */
+        recon = ts_reconstruct (scene->image, &scene->grid, a, p.fill, NULL);
+        g_assert_cmpfloat_with_epsilon (pt->ssim, ts_ssim (scene->image, recon), 1e-5);
+        g_assert_cmpfloat_with_epsilon (pt->psnr, ts_psnr (scene->image, recon), 1e-9 * fabs (pt->psnr));
+        g_assert_cmpfloat_with_epsilon (pt->feature_retention, ts_feature_retention (scene->features, a), 1e-6);
+      }
+}
+
 static void
 test_bad_input (void)
 {
@@ -211,6 +255,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sweep/fast-ssim", test_fast_ssim);
   g_test_add_func ("/sweep/schema-and-baseline", test_schema_and_baseline);
   g_test_add_func ("/sweep/subset-metric-determinism", test_subset_metric_and_determinism);
+  g_test_add_func ("/sweep/points-equal-single-runs", test_points_equal_single_runs);
   g_test_add_func ("/sweep/bad-input", test_bad_input);
   return g_test_run ();
 }

@@ -4,7 +4,9 @@
  *   2. k-means token entropy, k 256, fixed iterations, on the same tokens (compare
  *      with tests/bench/kmeans_sklearn.py, which runs sklearn's KMeans on the same
  *      features exported here as .npy).
- * Usage: bench-analysis [IMAGE] [--repeat N] [--iterations I] [--export-npy FILE]
+ * Usage: bench-analysis [IMAGE] [--repeat N] [--iterations I] [--export-npy FILE] [--per-method]
+ * --per-method adds each method's CPU time over its 6 points (one thread; the
+ * always-included downsample baseline subtracted): shares, robust to load.
  * Without IMAGE a deterministic photo-like test picture is used. Reports the
  * median and min of N runs (a shared machine: medians, not best cases). */
 #include <cblas.h>
@@ -55,6 +57,7 @@ int
 main (int argc, char **argv)
 {
   const char *path = NULL, *npy = NULL;
+  gboolean per_method = FALSE;
   int repeat = 7, iterations = 20;
   g_autoptr (TsImage) image = NULL;
   g_autoptr (TsScene) scene = NULL;
@@ -69,6 +72,8 @@ main (int argc, char **argv)
         repeat = atoi (argv[++i]);
       else if (strcmp (argv[i], "--iterations") == 0 && i + 1 < argc)
         iterations = atoi (argv[++i]);
+      else if (strcmp (argv[i], "--per-method") == 0)
+        per_method = TRUE;
       else if (strcmp (argv[i], "--export-npy") == 0 && i + 1 < argc)
         npy = argv[++i];
       else
@@ -133,6 +138,43 @@ main (int argc, char **argv)
   printf ("sweep CPU time (all threads): median %.1f ms\n", cpu[repeat / 2]);
   printf ("sweep: %u methods x 6 ratios, all metrics: median %.1f ms, min %.1f ms over %d runs (target <= 320 ms)\n",
           n_methods, times[repeat / 2], times[0], repeat);
+
+  if (per_method)
+    {
+      guint n;
+      const TsMethod *const *all = ts_methods (&n);
+      double base = 0;
+      int blas = openblas_get_num_threads ();
+      openblas_set_num_threads (1); /* as in a 2-thread sweep: CPU time without OpenBLAS's spinning */
+      for (guint m = 0; m <= n; m++) /* m == n: the baseline alone, measured first */
+        {
+          const TsMethod *method = all[m == 0 ? 0 : m - 1];
+          const char *names[2] = { m == 0 ? "downsample" : method->name, NULL };
+          TsSweepOptions po = o;
+          double c0, spent;
+          if (m > 0 && strcmp (method->name, "downsample") == 0)
+            continue;
+          po.methods = names;
+          po.threads = 1;
+          c0 = cpu_seconds ();
+          for (int r = 0; r < repeat; r++)
+            {
+              TsSweep *s = ts_sweep_run (scene, &po, NULL, &error);
+              if (s == NULL)
+                {
+                  fprintf (stderr, "bench-analysis: %s\n", error->message);
+                  return 2;
+                }
+              ts_sweep_free (s);
+            }
+          spent = (cpu_seconds () - c0) * 1e3 / repeat;
+          if (m == 0)
+            base = spent;
+          printf ("  CPU %-11s %8.1f ms over its 6 points (method + measurement, one thread)\n", names[0],
+                  m == 0 ? spent : spent - base);
+        }
+      openblas_set_num_threads (blas);
+    }
 
   for (int r = 0; r < repeat; r++)
     {
