@@ -202,6 +202,153 @@ test_document_burst (void)
   g_assert_null (seen.notice);
 }
 
+/* Checks every "changed" emission of the two-stage pipeline against the core
+ * called directly on what the document shows at that moment. */
+typedef struct {
+  guint assignments, reconstructions, qualities;
+  guint order_errors;     /* a reconstruction or numbers before their groups */
+  guint stale;            /* a reconstruction or numbers of other groups than those shown */
+  gboolean have_recon, have_quality;
+} Stages;
+
+static void
+stages_cb (TsDocument *doc, guint what, Stages *st)
+{
+  const TsScene *scene = ts_document_get_scene (doc);
+  const TsAssignment *a = ts_document_get_assignment (doc);
+  g_autoptr (TsImage) recon = NULL;
+
+  if (what & TS_DOCUMENT_CHANGED_ASSIGNMENT)
+    {
+      /* the groups come first: nothing of the second stage yet */
+      st->assignments++;
+      st->have_recon = st->have_quality = FALSE;
+      if (a == NULL || ts_document_get_reconstruction (doc) != NULL || !isnan (ts_document_get_ssim (doc))
+          || !isnan (ts_document_get_psnr (doc)) || (what & (TS_DOCUMENT_CHANGED_QUALITY | TS_DOCUMENT_CHANGED_RECONSTRUCTION)))
+        st->order_errors++;
+    }
+  if (!(what & (TS_DOCUMENT_CHANGED_RECONSTRUCTION | TS_DOCUMENT_CHANGED_QUALITY)))
+    return;
+  if (st->assignments == 0 || a == NULL || ts_document_get_reconstruction (doc) == NULL)
+    {
+      st->order_errors++;
+      return;
+    }
+  recon = ts_reconstruct (scene->image, &scene->grid, a, ts_document_get_params (doc)->fill, NULL);
+  if (what & TS_DOCUMENT_CHANGED_RECONSTRUCTION)
+    {
+      st->reconstructions++;
+      st->have_recon = TRUE;
+      if (!ts_image_equal (recon, ts_document_get_reconstruction (doc)))
+        st->stale++;
+    }
+  if (what & TS_DOCUMENT_CHANGED_QUALITY)
+    {
+      st->qualities++;
+      if (!st->have_recon)
+        st->order_errors++;
+      st->have_quality = TRUE;
+      if (ts_document_get_ssim (doc) != ts_ssim (scene->image, recon)
+          || ts_document_get_psnr (doc) != ts_psnr (scene->image, recon)
+          || ts_document_get_retention (doc) != ts_feature_retention (scene->features, a))
+        st->stale++;
+    }
+}
+
+/* Two stages: the groups are shown (and announced) before their
+ * reconstruction, which comes before the quality numbers; each stage
+ * answers the groups shown at that moment. */
+static void
+test_document_two_stages (void)
+{
+  Seen seen = { 0 };
+  Stages st = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  gboolean timed_out = FALSE;
+  guint id;
+
+  g_signal_connect (doc, "changed", G_CALLBACK (stages_cb), &st);
+  seen.what = 0;
+  ts_document_set_ratio (doc, 16.0);
+  /* busy from the change on, before any worker started: a caller waiting for
+   * "not busy" never reads the old groups as the answer */
+  g_assert_true (ts_document_get_busy (doc));
+  /* the groups alone first */
+  id = g_timeout_add_seconds (60, timeout_cb, &timed_out);
+  while (!timed_out && st.assignments == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (id);
+  g_assert_false (timed_out);
+  g_assert_cmpint (ts_document_get_tokens_out (doc), ==, 20);
+  g_assert_null (ts_document_get_reconstruction (doc));
+  g_assert_true (isnan (ts_document_get_ssim (doc)));
+  g_assert_true (ts_document_get_busy (doc)); /* the second stage runs */
+  /* then the reconstruction and the numbers of those groups */
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_QUALITY);
+  g_assert_cmpuint (st.assignments, ==, 1);
+  g_assert_cmpuint (st.reconstructions, ==, 1);
+  g_assert_cmpuint (st.qualities, ==, 1);
+  g_assert_cmpuint (st.order_errors, ==, 0);
+  g_assert_cmpuint (st.stale, ==, 0);
+  g_assert_false (ts_document_get_busy (doc));
+  g_signal_handlers_disconnect_by_data (doc, &st);
+  done (doc, &seen);
+}
+
+/* A newer setting arriving while the second stage of an older one runs: the
+ * older reconstruction and numbers are never shown over the newer groups.
+ * A large picture makes the second stage (SSIM of 1344 x 1008) much slower
+ * than the first (pooling), so the newer groups always overtake it. */
+static void
+test_document_stale_quality (void)
+{
+  Seen seen = { 0 };
+  Stages st = { 0 };
+  g_autoptr (TsDocument) doc = ts_document_new ();
+  g_autoptr (TsImage) big = ts_test_noisy_gradient (1344, 1008, 7, 40);
+  g_autofree char *path = ts_test_path ("doc-big.png");
+  g_autoptr (GError) error = NULL;
+  static const double ratios[] = { 2, 9, 3, 25, 4, 49, 1.5, 16 };
+  gboolean timed_out = FALSE;
+  guint id;
+
+  g_assert_true (ts_image_save_png (big, path, &error));
+  g_signal_connect (doc, "changed", G_CALLBACK (changed_cb), &seen);
+  g_signal_connect (doc, "changed", G_CALLBACK (stages_cb), &st);
+  ts_document_set_resize (doc, TS_RESIZE_NATIVE, 1344);
+  ts_document_set_curve_methods (doc, pool_only);
+  error = load (doc, path);
+  g_assert_no_error (error);
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_QUALITY);
+  g_assert_cmpint (ts_document_get_tokens_in (doc), ==, 96 * 72);
+
+  for (guint i = 0; i < G_N_ELEMENTS (ratios); i++)
+    {
+      guint before = st.assignments;
+      ts_document_set_ratio (doc, ratios[i]);
+      /* wait for these groups only: their second stage is still running
+       * when the next setting comes */
+      id = g_timeout_add_seconds (60, timeout_cb, &timed_out);
+      while (!timed_out && st.assignments == before)
+        g_main_context_iteration (NULL, TRUE);
+      g_source_remove (id);
+      g_assert_false (timed_out);
+      g_assert_true (isnan (ts_document_get_ssim (doc)));
+    }
+  seen.what = 0;
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_QUALITY);
+  g_assert_cmpuint (st.assignments, ==, 1 + G_N_ELEMENTS (ratios)); /* the load, then each setting */
+  g_assert_cmpuint (st.order_errors, ==, 0);
+  g_assert_cmpuint (st.stale, ==, 0);
+  g_assert_cmpuint (st.qualities, >=, 1);
+  /* the last groups got their numbers: pooling 6912 patches at 16x -> k 4: 24 x 18 */
+  g_assert_cmpint (ts_document_get_tokens_out (doc), ==, 24 * 18);
+  g_assert_true (st.have_quality);
+  g_assert_false (isnan (ts_document_get_ssim (doc)));
+  g_signal_handlers_disconnect_by_data (doc, &st);
+  done (doc, &seen);
+}
+
 /* A file that is not an image: an error, and the previous picture stays. */
 static void
 test_document_bad_file (void)
@@ -698,6 +845,8 @@ main (int argc, char **argv)
   g_test_add_func ("/document/default", test_document_default);
   g_test_add_func ("/document/ratio", test_document_ratio);
   g_test_add_func ("/document/burst", test_document_burst);
+  g_test_add_func ("/document/two-stages", test_document_two_stages);
+  g_test_add_func ("/document/stale-quality", test_document_stale_quality);
   g_test_add_func ("/document/bad-file", test_document_bad_file);
   g_test_add_func ("/document/attention", test_document_attention);
   g_test_add_func ("/document/curves", test_document_curves);

@@ -2,6 +2,7 @@
 #include "ts-application.h"
 
 #include "ts-canvas.h"
+#include "ts-document.h"
 #include "ts-window.h"
 
 struct _TsApplication {
@@ -89,6 +90,9 @@ ts_application_shutdown (GApplication *app)
 {
   if (g_getenv ("TS_FRAME_TIMINGS"))
     ts_canvas_report_timings ();
+  /* the closed windows cancelled their work: let it stop before the process exits */
+  if (!ts_document_wait_workers (3000))
+    g_warning ("computations still running at exit");
   G_APPLICATION_CLASS (ts_application_parent_class)->shutdown (app);
 }
 

@@ -1,7 +1,14 @@
-/* ts-canvas.c: image view drawing prepared textures and overlays. */
+/* ts-canvas.c: image view drawing prepared textures and overlays.
+ *
+ * The overlay (grid, borders, dimming, heat map, regions) is rasterised once
+ * into a texture at the on-screen size and reused until the overlay, its
+ * options or the view change; the hover outline, which follows the pointer,
+ * is drawn on top of it every frame. */
 #include "ts-canvas.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 struct _TsCanvas {
@@ -10,9 +17,17 @@ struct _TsCanvas {
   /* Owned references */
   GdkTexture *original;
   GdkTexture *reconstruction;
-  GdkTexture *difference;
+  GdkTexture *difference;    /* made when the Difference view needs it */
+  TsImage *original_image;   /* for the difference */
+  TsImage *reconstruction_image;
   TsOverlay *overlay;
   char *placeholder;
+
+  /* The overlay rasterised for the current view (NULL: redraw it) */
+  GdkTexture *overlay_texture;
+  graphene_rect_t overlay_rect; /* where it goes, widget coordinates */
+  TsOverlayOptions overlay_options;
+  double overlay_scale, overlay_ox, overlay_oy;
 
   /* State */
   TsOverlayOptions options;
@@ -22,9 +37,14 @@ struct _TsCanvas {
   double pan_x, pan_y; /* image point shown at the widget centre, when not fitting */
   double drag_pan_x, drag_pan_y;
   gboolean dragged;
-  gint64 change_time;
   TsVlmLayout vlm;     /* a VLM's resize and tiling; width 0 = none */
   char *vlm_label;
+
+  /* Frame timings (TS_FRAME_TIMINGS) */
+  gint64 change_time;        /* of the setting change the next snapshot shows */
+  gint64 drawn_change_time;  /* drawn, waiting for the frame clock's after-paint */
+  double drawn_ms;
+  gulong after_paint_id;
 };
 
 G_DEFINE_FINAL_TYPE (TsCanvas, ts_canvas, GTK_TYPE_WIDGET)
@@ -112,17 +132,29 @@ clamp_pan (TsCanvas *self)
   self->pan_y = CLAMP (self->pan_y, 0, self->img_height);
 }
 
-static GArray *frame_timings; /* double ms, main thread only */
+/* Frame timings, main thread only: from a setting change to the end of the
+ * canvas snapshot that shows its groups, and to the end of the frame that
+ * painted that snapshot (GdkFrameClock::after-paint: the window rendered). */
+static GArray *snapshot_timings;
+static GArray *frame_timings;
+static enum { FIRST_NOT_DRAWN, FIRST_DRAWN, FIRST_LOGGED } first_frame;
+
+static gboolean
+timings_enabled (void)
+{
+  static int enabled = -1;
+
+  if (enabled < 0)
+    enabled = g_getenv ("TS_FRAME_TIMINGS") != NULL && g_strcmp0 (g_getenv ("TS_FRAME_TIMINGS"), "0") != 0;
+  return enabled;
+}
 
 static void
-record_timing (gint64 change_time)
+add_timing (GArray **timings, double ms)
 {
-  double ms = (g_get_monotonic_time () - change_time) / 1000.0;
-
-  if (frame_timings == NULL)
-    frame_timings = g_array_new (FALSE, FALSE, sizeof (double));
-  g_array_append_val (frame_timings, ms);
-  g_printerr ("ts-frame: %.2f ms from setting change to frame\n", ms);
+  if (*timings == NULL)
+    *timings = g_array_new (FALSE, FALSE, sizeof (double));
+  g_array_append_val (*timings, ms);
 }
 
 static int
@@ -132,22 +164,131 @@ compare_double (gconstpointer a, gconstpointer b)
   return (x > y) - (x < y);
 }
 
-void
-ts_canvas_report_timings (void)
+static void
+report (GArray *timings, const char *what)
 {
   guint n;
   double *v;
 
-  if (frame_timings == NULL || frame_timings->len == 0)
+  if (timings == NULL || timings->len == 0)
     return;
-  g_array_sort (frame_timings, compare_double);
-  n = frame_timings->len;
-  v = (double *) (gpointer) frame_timings->data;
-  g_printerr ("ts-frame summary: %u frames, p50 %.2f ms, p95 %.2f ms, max %.2f ms\n", n, v[(n - 1) / 2],
-              v[MIN (n - 1, (guint) ceil (0.95 * n) - 1)], v[n - 1]);
+  g_array_sort (timings, compare_double);
+  n = timings->len;
+  v = (double *) (gpointer) timings->data;
+  g_printerr ("ts-frame summary (%s): %u frames, p50 %.2f ms, p95 %.2f ms, max %.2f ms\n", what, n,
+              v[(n - 1) / 2], v[MIN (n - 1, (guint) ceil (0.95 * n) - 1)], v[n - 1]);
+}
+
+void
+ts_canvas_report_timings (void)
+{
+  report (snapshot_timings, "setting change to the end of the canvas snapshot");
+  report (frame_timings, "setting change to the end of the painted frame");
+}
+
+/* Milliseconds since the kernel started this process (Linux), or -1. */
+static double
+process_age_ms (void)
+{
+  g_autofree char *stat = NULL;
+  const char *p;
+  unsigned long long start = 0;
+  struct timespec now;
+
+  if (!g_file_get_contents ("/proc/self/stat", &stat, NULL, NULL) || (p = strrchr (stat, ')')) == NULL)
+    return -1;
+  /* field 22, starttime in clock ticks since boot; p points at the end of field 2 */
+  for (int field = 2; field < 22 && p; field++)
+    p = strchr (p + 1, ' ');
+  if (p == NULL || sscanf (p + 1, "%llu", &start) != 1 || clock_gettime (CLOCK_BOOTTIME, &now) != 0)
+    return -1;
+  return (now.tv_sec + now.tv_nsec / 1e9 - (double) start / sysconf (_SC_CLK_TCK)) * 1000.0;
+}
+
+static void
+after_paint_cb (GdkFrameClock *clock, TsCanvas *self)
+{
+  double ms;
+
+  if (first_frame == FIRST_DRAWN)
+    {
+      first_frame = FIRST_LOGGED;
+      g_printerr ("ts-frame: first frame with the picture and its grid painted %.1f ms after the process started\n",
+                  process_age_ms ());
+    }
+  if (self->drawn_change_time == 0)
+    return;
+  ms = (g_get_monotonic_time () - self->drawn_change_time) / 1000.0;
+  add_timing (&frame_timings, ms);
+  g_printerr ("ts-frame: %.2f ms from setting change to frame (snapshot ended at %.2f ms, canvas drawn in %.2f ms)\n",
+              ms, g_array_index (snapshot_timings, double, snapshot_timings->len - 1), self->drawn_ms);
+  self->drawn_change_time = 0;
 }
 
 /* ---------------------------------------------------------------- drawing */
+
+static void
+invalidate_overlay (TsCanvas *self)
+{
+  g_clear_object (&self->overlay_texture);
+}
+
+/* What the cached overlay texture shows: everything but the hover outline. */
+static TsOverlayOptions
+cached_options (TsCanvas *self, double scale)
+{
+  TsOverlayOptions opts = self->options;
+
+  if (opts.fill == TS_GROUP_FILL_MEAN) /* the canvas blends the reconstruction texture itself */
+    opts.fill = TS_GROUP_FILL_NONE;
+  opts.highlight = -1;
+  opts.pixel = 1.0 / scale;
+  return opts;
+}
+
+/* Rasterises the overlay over @visible (widget coordinates) at the device
+ * scale; the result is kept until something it shows changes. */
+static void
+update_overlay_texture (TsCanvas *self, const graphene_rect_t *visible, double s, double ox, double oy)
+{
+  TsOverlayOptions opts = cached_options (self, s);
+  int dev = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  int x0 = (int) floor (visible->origin.x), y0 = (int) floor (visible->origin.y);
+  int x1 = (int) ceil (visible->origin.x + visible->size.width);
+  int y1 = (int) ceil (visible->origin.y + visible->size.height);
+  cairo_surface_t *surface;
+  GBytes *bytes;
+  cairo_t *cr;
+
+  if (self->overlay_texture && s == self->overlay_scale && ox == self->overlay_ox && oy == self->overlay_oy
+      && self->overlay_rect.origin.x == x0 && self->overlay_rect.origin.y == y0
+      && self->overlay_rect.size.width == x1 - x0 && self->overlay_rect.size.height == y1 - y0
+      && memcmp (&opts, &self->overlay_options, sizeof opts) == 0)
+    return;
+  invalidate_overlay (self);
+  if (x1 <= x0 || y1 <= y0)
+    return;
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (x1 - x0) * dev, (y1 - y0) * dev);
+  cr = cairo_create (surface);
+  cairo_scale (cr, dev, dev);
+  cairo_translate (cr, ox - x0, oy - y0);
+  cairo_scale (cr, s, s);
+  ts_overlay_draw (self->overlay, cr, &opts);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  /* cairo's ARGB32 is GDK_MEMORY_DEFAULT; the bytes keep the surface alive */
+  bytes = g_bytes_new_with_free_func (cairo_image_surface_get_data (surface),
+                                      (gsize) cairo_image_surface_get_stride (surface) * (y1 - y0) * dev,
+                                      (GDestroyNotify) cairo_surface_destroy, surface);
+  self->overlay_texture = gdk_memory_texture_new ((x1 - x0) * dev, (y1 - y0) * dev, GDK_MEMORY_DEFAULT, bytes,
+                                                  cairo_image_surface_get_stride (surface));
+  g_bytes_unref (bytes);
+  self->overlay_rect = GRAPHENE_RECT_INIT (x0, y0, x1 - x0, y1 - y0);
+  self->overlay_options = opts;
+  self->overlay_scale = s;
+  self->overlay_ox = ox;
+  self->overlay_oy = oy;
+}
 
 static void
 ts_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
@@ -155,8 +296,9 @@ ts_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   TsCanvas *self = TS_CANVAS (widget);
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   GdkTexture *base = self->original;
+  gint64 t0 = g_get_monotonic_time ();
   double s, ox, oy;
-  graphene_rect_t rect;
+  graphene_rect_t rect, visible;
   cairo_t *cr;
 
   if (self->original == NULL)
@@ -197,24 +339,22 @@ ts_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       gtk_snapshot_pop (snapshot);
     }
 
-  if (self->overlay)
+  if (self->overlay && graphene_rect_intersection (&rect, &GRAPHENE_RECT_INIT (0, 0, w, h), &visible))
     {
-      TsOverlayOptions opts = self->options;
-      graphene_rect_t visible;
-      graphene_rect_t bounds = GRAPHENE_RECT_INIT (0, 0, w, h);
-
-      if (opts.fill == TS_GROUP_FILL_MEAN)
-        opts.fill = TS_GROUP_FILL_NONE;
-      opts.pixel = 1.0 / s;
-      if (graphene_rect_intersection (&rect, &bounds, &visible))
+      update_overlay_texture (self, &visible, s, ox, oy);
+      if (self->overlay_texture)
+        gtk_snapshot_append_texture (snapshot, self->overlay_texture, &self->overlay_rect);
+      /* the hover outline moves with the pointer: drawn live, on its own */
+      if (self->options.highlight >= 0)
         {
+          TsOverlayOptions hover = { .highlight = self->options.highlight, .query = -1, .pixel = 1.0 / s };
           cr = gtk_snapshot_append_cairo (snapshot, &visible);
           cairo_translate (cr, ox, oy);
           cairo_scale (cr, s, s);
-          ts_overlay_draw (self->overlay, cr, &opts);
+          ts_overlay_draw (self->overlay, cr, &hover);
           cairo_destroy (cr);
         }
-      if (opts.heatmap && h > 160)
+      if (self->options.heatmap && h > 160)
         {
           graphene_rect_t bar = GRAPHENE_RECT_INIT (w - 64, 12, 60, MIN (200, h - 24));
           cr = gtk_snapshot_append_cairo (snapshot, &bar);
@@ -232,10 +372,18 @@ ts_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
   gtk_snapshot_pop (snapshot);
 
-  if (self->change_time != 0)
+  if (timings_enabled () && self->overlay)
     {
-      record_timing (self->change_time);
-      self->change_time = 0;
+      gint64 t1 = g_get_monotonic_time ();
+      if (first_frame == FIRST_NOT_DRAWN)
+        first_frame = FIRST_DRAWN;
+      if (self->change_time != 0)
+        {
+          add_timing (&snapshot_timings, (t1 - self->change_time) / 1000.0);
+          self->drawn_change_time = self->change_time;
+          self->drawn_ms = (t1 - t0) / 1000.0;
+          self->change_time = 0;
+        }
     }
 }
 
@@ -371,6 +519,27 @@ zoom_action (GtkWidget *widget, const char *action, GVariant *param)
 /* ---------------------------------------------------------------- GObject */
 
 static void
+ts_canvas_realize (GtkWidget *widget)
+{
+  TsCanvas *self = TS_CANVAS (widget);
+
+  GTK_WIDGET_CLASS (ts_canvas_parent_class)->realize (widget);
+  if (timings_enabled ())
+    self->after_paint_id = g_signal_connect (gtk_widget_get_frame_clock (widget), "after-paint",
+                                             G_CALLBACK (after_paint_cb), self);
+}
+
+static void
+ts_canvas_unrealize (GtkWidget *widget)
+{
+  TsCanvas *self = TS_CANVAS (widget);
+
+  if (self->after_paint_id)
+    g_clear_signal_handler (&self->after_paint_id, gtk_widget_get_frame_clock (widget));
+  GTK_WIDGET_CLASS (ts_canvas_parent_class)->unrealize (widget);
+}
+
+static void
 ts_canvas_dispose (GObject *object)
 {
   TsCanvas *self = TS_CANVAS (object);
@@ -378,6 +547,9 @@ ts_canvas_dispose (GObject *object)
   g_clear_object (&self->original);
   g_clear_object (&self->reconstruction);
   g_clear_object (&self->difference);
+  g_clear_object (&self->overlay_texture);
+  g_clear_pointer (&self->original_image, ts_image_free);
+  g_clear_pointer (&self->reconstruction_image, ts_image_free);
   g_clear_pointer (&self->overlay, ts_overlay_free);
   g_clear_pointer (&self->placeholder, g_free);
   g_clear_pointer (&self->vlm_label, g_free);
@@ -392,6 +564,8 @@ ts_canvas_class_init (TsCanvasClass *klass)
 
   object_class->dispose = ts_canvas_dispose;
   widget_class->snapshot = ts_canvas_snapshot;
+  widget_class->realize = ts_canvas_realize;
+  widget_class->unrealize = ts_canvas_unrealize;
 
   /* patch-activated (int token): the user clicked a patch */
   signals[PATCH_ACTIVATED] = g_signal_new ("patch-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -448,16 +622,23 @@ ts_canvas_new (void)
   return g_object_new (TS_TYPE_CANVAS, NULL);
 }
 
+/* The difference picture exists only while the Difference view shows it. */
+static void
+update_difference (TsCanvas *self)
+{
+  g_clear_object (&self->difference);
+  if (self->view == TS_CANVAS_DIFFERENCE)
+    self->difference = difference_texture (self->original_image, self->reconstruction_image);
+}
+
 void
 ts_canvas_set_images (TsCanvas *self, const TsImage *original, const TsImage *reconstruction)
 {
   g_return_if_fail (TS_IS_CANVAS (self));
   g_clear_object (&self->original);
-  g_clear_object (&self->reconstruction);
-  g_clear_object (&self->difference);
+  g_clear_pointer (&self->original_image, ts_image_free);
   self->original = texture_from_image (original);
-  self->reconstruction = texture_from_image (reconstruction);
-  self->difference = difference_texture (original, reconstruction);
+  self->original_image = original ? ts_image_copy (original) : NULL;
   if (original && (original->width != self->img_width || original->height != self->img_height))
     {
       self->img_width = original->width;
@@ -466,6 +647,18 @@ ts_canvas_set_images (TsCanvas *self, const TsImage *original, const TsImage *re
     }
   if (original == NULL)
     self->img_width = self->img_height = 0;
+  ts_canvas_set_reconstruction (self, reconstruction);
+}
+
+void
+ts_canvas_set_reconstruction (TsCanvas *self, const TsImage *reconstruction)
+{
+  g_return_if_fail (TS_IS_CANVAS (self));
+  g_clear_object (&self->reconstruction);
+  g_clear_pointer (&self->reconstruction_image, ts_image_free);
+  self->reconstruction = texture_from_image (reconstruction);
+  self->reconstruction_image = reconstruction ? ts_image_copy (reconstruction) : NULL;
+  update_difference (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -475,6 +668,7 @@ ts_canvas_set_overlay (TsCanvas *self, TsOverlay *overlay)
   g_return_if_fail (TS_IS_CANVAS (self));
   g_clear_pointer (&self->overlay, ts_overlay_free);
   self->overlay = overlay;
+  invalidate_overlay (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -499,7 +693,10 @@ void
 ts_canvas_set_view (TsCanvas *self, TsCanvasView view)
 {
   g_return_if_fail (TS_IS_CANVAS (self));
+  if (view == self->view)
+    return;
   self->view = view;
+  update_difference (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -595,10 +792,7 @@ ts_canvas_token_center (TsCanvas *self, int token, double *x, double *y)
 void
 ts_canvas_mark_change (TsCanvas *self, gint64 change_time)
 {
-  static int enabled = -1;
-
-  if (enabled < 0)
-    enabled = g_getenv ("TS_FRAME_TIMINGS") != NULL && g_strcmp0 (g_getenv ("TS_FRAME_TIMINGS"), "0") != 0;
-  if (enabled && change_time > 0)
+  /* groups replaced before they were drawn: the frame answers the oldest change */
+  if (timings_enabled () && change_time > 0 && (self->change_time == 0 || change_time < self->change_time))
     self->change_time = change_time;
 }

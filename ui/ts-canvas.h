@@ -25,6 +25,8 @@ G_DECLARE_FINAL_TYPE (TsCanvas, ts_canvas, TS, CANVAS, GtkWidget)
 GtkWidget *ts_canvas_new (void);
 /* Copies what it needs; either may be NULL. */
 void ts_canvas_set_images (TsCanvas *self, const TsImage *original, const TsImage *reconstruction);
+/* Replaces only the reconstruction (blended by the group-mean fill). */
+void ts_canvas_set_reconstruction (TsCanvas *self, const TsImage *reconstruction);
 /* Takes ownership of @overlay (NULL clears). */
 void ts_canvas_set_overlay (TsCanvas *self, TsOverlay *overlay);
 void ts_canvas_set_options (TsCanvas *self, const TsOverlayOptions *options);
@@ -47,8 +49,10 @@ int ts_canvas_token_at (TsCanvas *self, double x, double y);
 /* Widget coordinates of the centre of patch @token (FALSE when there is no image). */
 gboolean ts_canvas_token_center (TsCanvas *self, int token, double *x, double *y);
 
-/* Frame-latency log: the next snapshot records now - @change_time (microseconds,
- * g_get_monotonic_time) when TS_FRAME_TIMINGS is set. */
+/* Frame-latency log when TS_FRAME_TIMINGS is set: the next snapshot records
+ * its end - @change_time (microseconds, g_get_monotonic_time), and the frame
+ * clock's after-paint that follows records the end of the painted frame; the
+ * first snapshot with a picture logs the time since the process started. */
 void ts_canvas_mark_change (TsCanvas *self, gint64 change_time);
 /* Prints the p50 / p95 of the recorded frame latencies to stderr. */
 void ts_canvas_report_timings (void);

@@ -6,6 +6,11 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 /* Immutable shared data, reference counted so a worker can keep using a
  * scene the main thread has already replaced. */
@@ -40,7 +45,6 @@ typedef struct {
 /* One recomputation request: a snapshot of everything the worker reads. */
 typedef struct {
   Link *link;
-  GMainContext *context;
   guint64 serial;
   MediaBox *media;
   guint frame;
@@ -53,19 +57,37 @@ typedef struct {
   gint64 change_time;
 } Job;
 
-/* What a worker hands back. The partial result (groups and reconstruction)
- * is posted as soon as it exists so the canvas redraws before quality is known. */
+/* What the first stage hands back: the groups and the attention map. */
 typedef struct {
   Link *link;
   guint64 serial;
   SceneBox *scene;
-  gboolean new_scene;
   TsAssignment *assignment;
-  TsImage *recon;
   float *attention;
-  double psnr, ssim, retention;
   gint64 change_time;
 } Result;
+
+/* The second stage: the reconstruction and quality numbers of one
+ * first-stage result. */
+typedef struct {
+  Link *link;
+  guint64 serial;            /* of the first-stage result measured */
+  GMainContext *context;
+  SceneBox *scene;
+  TsAssignment *assignment;
+  TsMethodParams params;
+} QualityJob;
+
+/* Posted as soon as it exists, before the numbers (the canvas blends it). */
+typedef struct {
+  Link *link;
+  guint64 serial;
+  TsImage *recon;
+} ReconUpdate;
+
+typedef struct {
+  double psnr, ssim, retention;
+} Quality;
 
 typedef struct {
   Link *link;
@@ -73,6 +95,8 @@ typedef struct {
   SceneBox *scene;
   TsMethodParams params;
   GPtrArray *methods;        /* const TsMethod * */
+  GCancellable *cancellable;
+  GMainContext *context;     /* where the curves are posted */
 } CurvesJob;
 
 typedef struct {
@@ -101,6 +125,7 @@ struct _TsDocument {
   TsImage *recon;
   float *attention;
   double psnr, ssim, retention;
+  guint64 shown_serial;    /* of the first-stage result shown */
   gint64 change_time;      /* of the results shown */
   GArray *curves;          /* TsCurve */
 
@@ -108,13 +133,17 @@ struct _TsDocument {
   Link *link;
   GStrv curve_methods;     /* NULL: every registered method */
   guint64 serial;          /* of the newest request */
+  guint64 quality_serial;  /* of the newest second stage started */
   guint64 curves_serial;
   GCancellable *cancellable;
+  GCancellable *quality_cancellable;
   GCancellable *curves_cancellable;
   guint debounce_source;
-  gint64 pending_since;    /* first change not yet answered */
-  gboolean running;
-  gboolean pending_attention_only;
+  gint64 pending_since;    /* first change no request has taken yet */
+  gint64 carried_since;    /* first change the newest request answers */
+  gboolean running;        /* the first stage */
+  gboolean measuring;      /* the second stage */
+  gboolean busy;           /* either */
 };
 
 G_DEFINE_FINAL_TYPE (TsDocument, ts_document, G_TYPE_OBJECT)
@@ -149,6 +178,21 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static const double curve_ratios[] = { 1, 2, 4, 8, 16, 32, 64 };
+
+/* Worker threads inside a computation, of every document (ts_document_wait_workers). */
+static gint running_workers;
+
+static void
+worker_enter (void)
+{
+  g_atomic_int_inc (&running_workers);
+}
+
+static void
+worker_leave (void)
+{
+  g_atomic_int_dec_and_test (&running_workers);
+}
 
 static void schedule (TsDocument *self);
 
@@ -236,7 +280,6 @@ job_free (gpointer data)
 {
   Job *job = data;
   link_unref (job->link);
-  g_main_context_unref (job->context);
   media_box_unref (job->media);
   g_free (job->key.npy_path);
   scene_box_unref (job->scene);
@@ -252,9 +295,28 @@ result_free (gpointer data)
   link_unref (r->link);
   scene_box_unref (r->scene);
   ts_assignment_free (r->assignment);
-  ts_image_free (r->recon);
   g_free (r->attention);
   g_free (r);
+}
+
+static void
+quality_job_free (gpointer data)
+{
+  QualityJob *job = data;
+  link_unref (job->link);
+  g_main_context_unref (job->context);
+  scene_box_unref (job->scene);
+  ts_assignment_free (job->assignment);
+  g_free (job);
+}
+
+static void
+recon_update_free (gpointer data)
+{
+  ReconUpdate *u = data;
+  link_unref (u->link);
+  ts_image_free (u->recon);
+  g_free (u);
 }
 
 /* ---------------------------------------------------------------- workers */
@@ -320,50 +382,31 @@ feature_attention (const TsScene *scene, int query, double tau, GError **error)
   return g_steal_pointer (&a);
 }
 
-static gboolean
-apply_partial_cb (gpointer data);
-
-/* Hands a copy of what @r holds so far to the main thread. */
-static void
-post_partial (Job *job, const Result *r, gboolean with_recon)
-{
-  Result *partial = g_new0 (Result, 1);
-  int n = r->scene->scene->grid.tokens;
-
-  partial->link = link_ref (job->link);
-  partial->serial = r->serial;
-  partial->change_time = r->change_time;
-  partial->scene = scene_box_ref (r->scene);
-  partial->new_scene = r->new_scene;
-  partial->assignment = with_recon ? NULL : ts_assignment_copy (r->assignment);
-  partial->recon = with_recon ? ts_image_copy (r->recon) : NULL;
-  partial->attention = with_recon ? NULL : g_memdup2 (r->attention, sizeof (float) * n);
-  partial->psnr = partial->ssim = partial->retention = NAN;
-  g_main_context_invoke_full (job->context, G_PRIORITY_DEFAULT, apply_partial_cb, partial, result_free);
-}
-
+/* First stage: the groups and the attention map, what the canvas outlines.
+ * It only runs the method, so a setting change reaches the screen in
+ * milliseconds; the reconstruction and the numbers follow in the second
+ * stage (quality_thread). */
 static void
 compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   Job *job = task_data;
+  g_autoptr (GError) error = NULL;
   Result *r = g_new0 (Result, 1);
-  GError *error = NULL;
   const TsScene *scene;
-  const TsImage *frame;
 
+  worker_enter ();
   r->serial = job->serial;
   r->change_time = job->change_time;
   g_debug ("job %" G_GUINT64_FORMAT " starts %.1f ms after the change", job->serial,
            (g_get_monotonic_time () - job->change_time) / 1000.0);
-  r->psnr = r->ssim = r->retention = NAN;
   if (job->scene == NULL)
     {
-      frame = job->media->media->frames[MIN (job->frame, job->media->media->n_frames - 1)];
-      TsScene *built = build_scene (frame, &job->key, cancellable, &error);
+      const TsMedia *media = job->media->media;
+      TsScene *built = build_scene (media->frames[MIN (job->frame, media->n_frames - 1)], &job->key, cancellable,
+                                    &error);
       if (built == NULL)
         goto fail;
       r->scene = scene_box_new (built, &job->key, job->media, job->frame);
-      r->new_scene = TRUE;
     }
   else
     r->scene = scene_box_ref (job->scene);
@@ -377,32 +420,61 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   r->assignment = ts_method_run (job->method, scene, &job->params, cancellable, &error);
   if (r->assignment == NULL)
     goto fail;
-  g_debug ("job %" G_GUINT64_FORMAT ": %s assignment ready %.1f ms after the change", job->serial,
-           job->method->name, (g_get_monotonic_time () - job->change_time) / 1000.0);
-  /* The groups are drawn at once; the reconstruction and quality follow. */
-  post_partial (job, r, FALSE);
-  r->recon = ts_reconstruct (scene->image, &scene->grid, r->assignment, job->params.fill, &error);
-  if (r->recon == NULL || ts_check_cancelled (cancellable, &error))
-    goto fail;
-
-  /* Post the picture now; quality follows. */
-  post_partial (job, r, TRUE);
-  r->psnr = ts_psnr (scene->image, r->recon);
   if (ts_check_cancelled (cancellable, &error))
     goto fail;
-  r->ssim = ts_ssim (scene->image, r->recon);
-  if (r->assignment->d == scene->features->d)
-    r->retention = ts_feature_retention (scene->features, r->assignment);
-  /* the pictures went ahead in the partial results */
-  g_clear_pointer (&r->assignment, ts_assignment_free);
-  g_clear_pointer (&r->recon, ts_image_free);
-  g_clear_pointer (&r->attention, g_free);
+  g_debug ("job %" G_GUINT64_FORMAT ": %s groups ready %.1f ms after the change", job->serial,
+           job->method->name, (g_get_monotonic_time () - job->change_time) / 1000.0);
   g_task_return_pointer (task, r, result_free);
+  worker_leave ();
   return;
 
 fail:
   result_free (r);
+  g_task_return_error (task, g_steal_pointer (&error));
+  worker_leave ();
+}
+
+static gboolean apply_recon_cb (gpointer data);
+
+/* Second stage: the reconstruction (posted at once), then PSNR, SSIM and
+ * feature retention of one first-stage result. */
+static void
+quality_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  QualityJob *job = task_data;
+  const TsScene *scene = job->scene->scene;
+  g_autofree Quality *q = g_new (Quality, 1);
+  g_autoptr (TsImage) recon = NULL;
+  GError *error = NULL;
+  ReconUpdate *u;
+  gint64 t0 = g_get_monotonic_time ();
+
+  worker_enter ();
+  recon = ts_reconstruct (scene->image, &scene->grid, job->assignment, job->params.fill, &error);
+  if (recon == NULL || ts_check_cancelled (cancellable, &error))
+    goto fail;
+  u = g_new0 (ReconUpdate, 1);
+  u->link = link_ref (job->link);
+  u->serial = job->serial;
+  u->recon = ts_image_copy (recon);
+  g_main_context_invoke_full (job->context, G_PRIORITY_DEFAULT, apply_recon_cb, u, recon_update_free);
+  q->psnr = ts_psnr (scene->image, recon);
+  if (ts_check_cancelled (cancellable, &error))
+    goto fail;
+  q->ssim = ts_ssim (scene->image, recon);
+  q->retention = job->assignment->d == scene->features->d ? ts_feature_retention (scene->features, job->assignment)
+                                                          : NAN;
+  if (ts_check_cancelled (cancellable, &error))
+    goto fail;
+  g_debug ("job %" G_GUINT64_FORMAT ": reconstruction and quality took %.1f ms", job->serial,
+           (g_get_monotonic_time () - t0) / 1000.0);
+  g_task_return_pointer (task, g_steal_pointer (&q), g_free);
+  worker_leave ();
+  return;
+
+fail:
   g_task_return_error (task, error);
+  worker_leave ();
 }
 
 static gboolean
@@ -444,19 +516,27 @@ curves_job_free (gpointer data)
   link_unref (job->link);
   g_ptr_array_unref (job->methods);
   scene_box_unref (job->scene);
+  g_object_unref (job->cancellable);
+  g_main_context_unref (job->context);
   g_free (job);
 }
 
 /* Quality at a ladder of ratios for every registered method; each curve is
  * posted to the main thread when it is complete. */
 static void
-curves_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+curves_thread (gpointer data, gpointer pool_data)
 {
-  CurvesJob *job = task_data;
+  CurvesJob *job = data;
+  GCancellable *cancellable = job->cancellable;
+#ifdef __linux__
+  /* nice values are per thread on Linux, and this thread only measures curves */
+  setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10);
+#endif
+  worker_enter ();
   const TsScene *scene = job->scene->scene;
   const TsMethod *const *methods;
   guint n_methods;
-  GMainContext *context = g_task_get_context (task);
+  GMainContext *context = job->context;
 
   methods = (const TsMethod *const *) job->methods->pdata;
   n_methods = job->methods->len;
@@ -478,7 +558,8 @@ curves_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
           if (g_cancellable_is_cancelled (cancellable))
             {
               curve_update_free (u);
-              g_task_return_boolean (task, FALSE);
+              curves_job_free (job);
+              worker_leave ();
               return;
             }
           params.tokens = 0;
@@ -515,7 +596,25 @@ curves_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
         }
       g_main_context_invoke_full (context, G_PRIORITY_DEFAULT_IDLE, curve_update_cb, u, curve_update_free);
     }
-  g_task_return_boolean (task, TRUE);
+  curves_job_free (job);
+  worker_leave ();
+}
+
+/* The curves' own thread: one for the whole process, at a lower priority
+ * than the interactive work (the stages above and the main thread), so a
+ * few seconds of curve measurement never delay a frame. A cancelled job
+ * stops at its next point and the next one starts. */
+static gpointer
+curves_pool_init (gpointer data)
+{
+  return g_thread_pool_new (curves_thread, NULL, 1, TRUE, NULL);
+}
+
+static GThreadPool *
+curves_pool (void)
+{
+  static GOnce once = G_ONCE_INIT;
+  return g_once (&once, curves_pool_init, NULL);
 }
 
 /* -------------------------------------------------------------- main side */
@@ -523,7 +622,6 @@ curves_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 static void
 start_curves (TsDocument *self)
 {
-  g_autoptr (GTask) task = NULL;
   CurvesJob *job;
 
   g_cancellable_cancel (self->curves_cancellable);
@@ -545,19 +643,93 @@ start_curves (TsDocument *self)
       if (self->curve_methods == NULL || g_strv_contains ((const char *const *) self->curve_methods, all[i]->name))
         g_ptr_array_add (job->methods, (gpointer) all[i]);
   }
-  task = g_task_new (NULL, self->curves_cancellable, NULL, NULL);
-  g_task_set_source_tag (task, start_curves);
-  g_task_set_task_data (task, job, curves_job_free);
-  g_task_set_priority (task, G_PRIORITY_LOW);
-  g_task_run_in_thread (task, curves_thread);
+  job->cancellable = g_object_ref (self->curves_cancellable);
+  job->context = g_main_context_ref_thread_default ();
+  g_thread_pool_push (curves_pool (), job, NULL);
 }
 
+static void
+update_busy (TsDocument *self)
+{
+  gboolean busy = self->debounce_source != 0 || self->running || self->measuring;
+
+  if (self->busy == busy)
+    return;
+  self->busy = busy;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+}
+
+static void
+quality_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  QualityJob *job = g_task_get_task_data (G_TASK (res));
+  TsDocument *self = job->link->doc;
+  g_autoptr (GError) error = NULL;
+  g_autofree Quality *q = g_task_propagate_pointer (G_TASK (res), &error);
+
+  if (self == NULL)
+    return;
+  if (job->serial == self->quality_serial)
+    {
+      self->measuring = FALSE;
+      update_busy (self);
+    }
+  /* numbers of groups no longer shown are dropped, even when they were not cancelled in time */
+  if (q == NULL || job->serial != self->shown_serial)
+    return;
+  self->psnr = q->psnr;
+  self->ssim = q->ssim;
+  self->retention = q->retention;
+  g_signal_emit (self, signals[CHANGED], 0, TS_DOCUMENT_CHANGED_QUALITY);
+}
+
+static gboolean
+apply_recon_cb (gpointer data)
+{
+  ReconUpdate *u = data;
+  TsDocument *self = u->link->doc;
+
+  if (self == NULL || u->serial != self->shown_serial)
+    return G_SOURCE_REMOVE;
+  ts_image_free (self->recon);
+  self->recon = g_steal_pointer (&u->recon);
+  g_signal_emit (self, signals[CHANGED], 0, TS_DOCUMENT_CHANGED_RECONSTRUCTION);
+  return G_SOURCE_REMOVE;
+}
+
+/* Measures what is shown now, in a worker; a newer result cancels it. */
+static void
+start_quality (TsDocument *self)
+{
+  g_autoptr (GTask) task = NULL;
+  QualityJob *job;
+
+  g_cancellable_cancel (self->quality_cancellable);
+  g_clear_object (&self->quality_cancellable);
+  self->quality_cancellable = g_cancellable_new ();
+  job = g_new0 (QualityJob, 1);
+  job->link = link_ref (self->link);
+  job->serial = self->quality_serial = self->shown_serial;
+  job->context = g_main_context_ref_thread_default ();
+  job->scene = scene_box_ref (self->scene);
+  job->assignment = ts_assignment_copy (self->assignment);
+  job->params = self->params;
+  task = g_task_new (NULL, self->quality_cancellable, quality_done_cb, NULL);
+  g_task_set_source_tag (task, start_quality);
+  g_task_set_task_data (task, job, quality_job_free);
+  self->measuring = TRUE;
+  update_busy (self);
+  g_task_run_in_thread (task, quality_thread);
+}
+
+/* Shows a first-stage result; the reconstruction and numbers of the
+ * previous groups no longer apply. */
 static guint
 apply_result (TsDocument *self, Result *r)
 {
-  guint what = 0;
-  int old_out = self->assignment ? self->assignment->n_out : 0;
-  int old_in = self->scene ? self->scene->scene->grid.tokens : 0;
+  guint what = TS_DOCUMENT_CHANGED_ASSIGNMENT | TS_DOCUMENT_CHANGED_ATTENTION;
+  int old_out = ts_document_get_tokens_out (self);
+  int old_in = ts_document_get_tokens_in (self);
 
   if (r->scene != self->scene)
     {
@@ -565,60 +737,19 @@ apply_result (TsDocument *self, Result *r)
       self->scene = scene_box_ref (r->scene);
       what |= TS_DOCUMENT_CHANGED_SCENE;
     }
-  if (r->assignment)
-    {
-      ts_assignment_free (self->assignment);
-      self->assignment = g_steal_pointer (&r->assignment);
-      what |= TS_DOCUMENT_CHANGED_ASSIGNMENT;
-      self->change_time = r->change_time;
-    }
-  if (r->recon)
-    {
-      ts_image_free (self->recon);
-      self->recon = g_steal_pointer (&r->recon);
-      what |= TS_DOCUMENT_CHANGED_RECONSTRUCTION;
-    }
-  if (r->attention)
-    {
-      g_free (self->attention);
-      self->attention = g_steal_pointer (&r->attention);
-      what |= TS_DOCUMENT_CHANGED_ATTENTION;
-    }
-  self->psnr = r->psnr;
-  self->ssim = r->ssim;
-  self->retention = r->retention;
-  if (!isnan (r->ssim))
-    what |= TS_DOCUMENT_CHANGED_QUALITY;
+  ts_assignment_free (self->assignment);
+  self->assignment = g_steal_pointer (&r->assignment);
+  g_clear_pointer (&self->recon, ts_image_free);
+  g_free (self->attention);
+  self->attention = g_steal_pointer (&r->attention);
+  self->shown_serial = r->serial;
+  self->change_time = r->change_time;
+  self->psnr = self->ssim = self->retention = NAN;
   if (old_in != ts_document_get_tokens_in (self))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOKENS_IN]);
   if (old_out != ts_document_get_tokens_out (self))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOKENS_OUT]);
   return what;
-}
-
-static gboolean
-apply_partial_cb (gpointer data)
-{
-  Result *r = data;
-  TsDocument *self = r->link->doc;
-  guint what;
-
-  if (self == NULL || r->serial != self->serial)
-    return G_SOURCE_REMOVE;
-  what = apply_result (self, r);
-  g_signal_emit (self, signals[CHANGED], 0, what);
-  if (what & TS_DOCUMENT_CHANGED_SCENE)
-    start_curves (self);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-set_running (TsDocument *self, gboolean running)
-{
-  if (self->running == running)
-    return;
-  self->running = running;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
 }
 
 /* A features file (.npy, model) that failed: back to the features the scene shown has. */
@@ -645,18 +776,22 @@ compute_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   Job *job = g_task_get_task_data (G_TASK (res));
   TsDocument *self = job->link->doc;
   g_autoptr (GError) error = NULL;
-  Result *r;
+  Result *r = g_task_propagate_pointer (G_TASK (res), &error);
   guint what;
 
-  r = g_task_propagate_pointer (G_TASK (res), &error);
   if (self == NULL || job->serial != self->serial)
     {
       result_free (r);
       return;
     }
-  set_running (self, FALSE);
+  self->running = FALSE;
+  self->carried_since = 0;
   if (r == NULL)
     {
+      /* what is still shown gets its numbers back if the failed request cancelled them */
+      if (self->assignment && isnan (self->ssim))
+        start_quality (self);
+      update_busy (self);
       if (!g_error_matches (error, TS_ERROR, TS_ERROR_CANCELLED)
           && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
@@ -666,11 +801,12 @@ compute_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
       return;
     }
   what = apply_result (self, r);
-  self->pending_since = 0;
+  result_free (r);
+  /* the numbers start before the frame is announced, so busy stays TRUE throughout */
+  start_quality (self);
   g_signal_emit (self, signals[CHANGED], 0, what);
   if (what & TS_DOCUMENT_CHANGED_SCENE)
     start_curves (self);
-  result_free (r);
 }
 
 static gboolean
@@ -690,14 +826,19 @@ start_job_cb (gpointer data)
 
   self->debounce_source = 0;
   if (self->media == NULL || self->method == NULL)
-    return G_SOURCE_REMOVE;
+    {
+      update_busy (self);
+      return G_SOURCE_REMOVE;
+    }
+  /* the older request and the numbers of what is shown are both stale now */
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
+  g_cancellable_cancel (self->quality_cancellable);
+  self->measuring = FALSE;
 
   job = g_new0 (Job, 1);
   job->link = link_ref (self->link);
-  job->context = g_main_context_ref_thread_default ();
   job->serial = ++self->serial;
   job->media = g_atomic_rc_box_acquire (self->media);
   job->frame = self->frame;
@@ -709,13 +850,17 @@ start_job_cb (gpointer data)
   job->params = self->params;
   job->query = self->query;
   job->tau = self->params.tau;
-  job->change_time = self->pending_since ? self->pending_since : g_get_monotonic_time ();
+  /* a request cancelled before it showed anything hands its oldest change on */
+  if (self->carried_since == 0)
+    self->carried_since = self->pending_since ? self->pending_since : g_get_monotonic_time ();
+  self->pending_since = 0;
+  job->change_time = self->carried_since;
 
   task = g_task_new (NULL, self->cancellable, compute_done_cb, NULL);
   g_task_set_source_tag (task, start_job_cb);
   g_task_set_task_data (task, job, job_free);
-  g_task_set_return_on_cancel (task, FALSE);
-  set_running (self, TRUE);
+  self->running = TRUE;
+  update_busy (self);
   g_task_run_in_thread (task, compute_thread);
   return G_SOURCE_REMOVE;
 }
@@ -731,6 +876,7 @@ schedule (TsDocument *self)
     self->debounce_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, start_job_cb, self, NULL);
   else
     self->debounce_source = g_timeout_add (self->debounce_ms, start_job_cb, self);
+  update_busy (self);
 }
 
 
@@ -824,9 +970,10 @@ ts_document_load_finish (TsDocument *self, GAsyncResult *result, GError **error)
   self->path = g_strdup (d->path);
   self->frame = 0;
   self->query = -1;
+  /* busy before anyone hears of the new media */
+  schedule (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRAME]);
   g_signal_emit (self, signals[CHANGED], 0, TS_DOCUMENT_CHANGED_MEDIA);
-  schedule (self);
   return TRUE;
 }
 
@@ -843,6 +990,8 @@ ts_document_finalize (GObject *object)
   g_strfreev (self->curve_methods);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_cancellable_cancel (self->quality_cancellable);
+  g_clear_object (&self->quality_cancellable);
   g_cancellable_cancel (self->curves_cancellable);
   g_clear_object (&self->curves_cancellable);
   media_box_unref (self->media);
@@ -875,7 +1024,7 @@ ts_document_get_property (GObject *object, guint prop_id, GValue *value, GParamS
     case PROP_TAU: g_value_set_double (value, self->params.tau); break;
     case PROP_QUERY: g_value_set_int (value, self->query); break;
     case PROP_FILL: g_value_set_int (value, self->params.fill); break;
-    case PROP_BUSY: g_value_set_boolean (value, self->running); break;
+    case PROP_BUSY: g_value_set_boolean (value, self->busy); break;
     case PROP_TOKENS_IN: g_value_set_int (value, ts_document_get_tokens_in (self)); break;
     case PROP_TOKENS_OUT: g_value_set_int (value, ts_document_get_tokens_out (self)); break;
     case PROP_FRAME: g_value_set_uint (value, self->frame); break;
@@ -968,6 +1117,20 @@ ts_document_init (TsDocument *self)
 
 /* ------------------------------------------------------------- public API */
 
+gboolean
+ts_document_wait_workers (guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (g_atomic_int_get (&running_workers) > 0)
+    {
+      if (g_get_monotonic_time () >= end)
+        return FALSE;
+      g_usleep (2000);
+    }
+  return TRUE;
+}
+
 TsDocument *
 ts_document_new (void)
 {
@@ -1004,8 +1167,8 @@ ts_document_set_frame (TsDocument *self, guint frame)
   if (frame == self->frame)
     return;
   self->frame = frame;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRAME]);
   schedule (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRAME]);
 }
 
 guint ts_document_get_frame (TsDocument *self) { return self->frame; }
@@ -1248,7 +1411,7 @@ const float *ts_document_get_attention (TsDocument *self) { return self->attenti
 double ts_document_get_psnr (TsDocument *self) { return self->psnr; }
 double ts_document_get_ssim (TsDocument *self) { return self->ssim; }
 double ts_document_get_retention (TsDocument *self) { return self->retention; }
-gboolean ts_document_get_busy (TsDocument *self) { return self->running; }
+gboolean ts_document_get_busy (TsDocument *self) { return self->busy; }
 gint64 ts_document_get_change_time (TsDocument *self) { return self->change_time; }
 
 int

@@ -3,12 +3,20 @@
  * A TsDocument holds the loaded media and every setting of the data path
  * (resize, patch, features, method and its options, target ratio, attention
  * query and temperature) as GObject properties. Changing a property schedules
- * a recomputation: after a short debounce a GTask runs in a worker thread on
- * an immutable snapshot of the inputs, with its own GCancellable; a newer
- * request cancels the older one, and only the newest result is applied, on
- * the main thread, followed by the "changed" signal. The quality-versus-ratio
- * curves of every registered method are computed by a second, lower-priority
- * task whenever the scene changes.
+ * (after the debounce of ts_document_set_debounce, none by default) a
+ * recomputation in two stages, each a GTask in a worker thread on an
+ * immutable snapshot with its own GCancellable:
+ *   1. the groups and the attention map (milliseconds): applied on the
+ *      main thread and announced with TS_DOCUMENT_CHANGED_ASSIGNMENT; the
+ *      reconstruction reads NULL and PSNR, SSIM and retention NAN now.
+ *   2. the reconstruction of those groups, announced with
+ *      TS_DOCUMENT_CHANGED_RECONSTRUCTION as soon as it exists, then their
+ *      quality numbers, announced with TS_DOCUMENT_CHANGED_QUALITY.
+ * A newer request cancels both stages of the older one; results of an older
+ * request, or numbers of groups no longer shown, are dropped. "busy" is TRUE
+ * from a change until both stages answered it. The quality-versus-ratio curves of every
+ * registered method are measured whenever the scene changes, in a thread of
+ * their own at a lower priority (nice 10 on Linux) so they never hold up a frame.
  *
  * Results are read with the getters below; the pointers they return stay
  * valid until the next "changed" emission (copy what you keep longer).
@@ -60,6 +68,11 @@ typedef struct {
 } TsCurve;
 
 TsDocument *ts_document_new (void);
+
+/* Waits up to @timeout_ms until no worker thread of any document is inside a
+ * computation (finalized documents cancelled theirs; they stop at their next
+ * check), so that the process does not exit under them. TRUE when none is left. */
+gboolean ts_document_wait_workers (guint timeout_ms);
 
 /* Loading keeps the previous media when it fails (the error says why). */
 void ts_document_load_file_async (TsDocument *self, const char *path, GCancellable *cancellable,
@@ -140,7 +153,8 @@ const TsCurve *ts_document_get_curves (TsDocument *self, guint *n);
 gboolean ts_document_get_busy (TsDocument *self);
 
 /* Monotonic time (g_get_monotonic_time) of the oldest setting change the
- * current assignment answers, for frame-latency measurements; 0 when none. */
+ * current assignment answers (changes whose requests were cancelled are
+ * answered by the newer one), for frame-latency measurements; 0 when none. */
 gint64 ts_document_get_change_time (TsDocument *self);
 
 /* The tokenscope-cli line that reproduces the current settings. */

@@ -116,6 +116,7 @@ struct _TsWindow {
   gboolean updating;       /* controls are being set from the document */
   gboolean samples_filled;
   guint spinner_source;
+  guint ui_state_source;   /* TS_UI_STATE written after the frame */
   gint64 created_time;
   gboolean first_frame_logged;
 };
@@ -326,10 +327,16 @@ update_canvas (TsWindow *self, guint what)
 
   if (scene == NULL)
     return;
-  /* textures only when the pictures changed; new groups alone just swap the overlay */
-  if (what & (TS_DOCUMENT_CHANGED_SCENE | TS_DOCUMENT_CHANGED_RECONSTRUCTION | TS_DOCUMENT_CHANGED_MEDIA))
+  /* textures only when the pictures changed: new groups keep the previous
+   * reconstruction blended until theirs arrives a moment later */
+  if (what & (TS_DOCUMENT_CHANGED_SCENE | TS_DOCUMENT_CHANGED_MEDIA))
     ts_canvas_set_images (self->canvas, scene->image, ts_document_get_reconstruction (self->document));
-  /* the canvas blends the reconstruction itself, as a texture */
+  else if (what & TS_DOCUMENT_CHANGED_RECONSTRUCTION)
+    ts_canvas_set_reconstruction (self->canvas, ts_document_get_reconstruction (self->document));
+  /* the overlay on new groups or attention, or when asked to redraw (@what 0);
+   * the canvas blends the reconstruction itself, as a texture */
+  if (what != 0 && !(what & (TS_DOCUMENT_CHANGED_SCENE | TS_DOCUMENT_CHANGED_ASSIGNMENT | TS_DOCUMENT_CHANGED_ATTENTION)))
+    return;
   overlay = ts_overlay_new (&scene->grid, ts_document_get_assignment (self->document), NULL,
                             ts_document_get_attention (self->document));
   /* a clip: the tokens this frame re-sends, when the temporal grid is the scene's */
@@ -449,6 +456,25 @@ write_ui_state (TsWindow *self)
   g_file_set_contents (path, data, -1, NULL);
 }
 
+static gboolean
+write_ui_state_cb (gpointer data)
+{
+  TsWindow *self = data;
+
+  self->ui_state_source = 0;
+  write_ui_state (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Writes the state file once the window is idle, so that the file write
+ * never delays the frame that shows a result. */
+static void
+queue_ui_state (TsWindow *self)
+{
+  if (self->ui_state_source == 0 && g_getenv ("TS_UI_STATE"))
+    self->ui_state_source = g_idle_add_full (G_PRIORITY_LOW, write_ui_state_cb, self, NULL);
+}
+
 /* ------------------------------------------------------------ document cb */
 
 static void
@@ -472,7 +498,7 @@ document_changed_cb (TsDocument *doc, guint what, TsWindow *self)
       g_printerr ("ts-frame: first result %.1f ms after the window was created\n",
                   (g_get_monotonic_time () - self->created_time) / 1000.0);
     }
-  write_ui_state (self);
+  queue_ui_state (self);
 }
 
 static void
@@ -1329,6 +1355,7 @@ ts_window_dispose (GObject *object)
   TsWindow *self = TS_WINDOW (object);
 
   g_clear_handle_id (&self->spinner_source, g_source_remove);
+  g_clear_handle_id (&self->ui_state_source, g_source_remove);
   g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
   g_clear_object (&self->pending_file);
