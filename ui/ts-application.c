@@ -1,6 +1,8 @@
 /* ts-application.c: application actions, shortcuts, about dialog. */
 #include "ts-application.h"
 
+#include <cblas.h>
+
 #include "ts-canvas.h"
 #include "ts-document.h"
 #include "ts-window.h"
@@ -80,6 +82,12 @@ ts_application_startup (GApplication *app)
   static const char *quit_accels[] = { "<Control>q", NULL };
 
   G_APPLICATION_CLASS (ts_application_parent_class)->startup (app);
+  /* The window computes in several threads at once (the shown setting, its
+   * quality, the curves, the budget options). With more than one OpenBLAS
+   * thread, concurrent SGEMMs queue on OpenBLAS's one server lock, so the
+   * setting the user just chose would wait for the curves' k-means; with one,
+   * each caller computes in its own thread and the shown setting never waits. */
+  openblas_set_num_threads (1);
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
   gtk_window_set_default_icon_name ("org.tokenscope.TokenScope");
