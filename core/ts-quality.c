@@ -1,3 +1,6 @@
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize ("O3") /* the SSIM filters vectorise at O3 (GCC 12 -O2 only does the very cheap cases) */
+#endif
 #include "ts-quality.h"
 #include "ts-error.h"
 #include "ts-simd.h"
@@ -273,7 +276,7 @@ reflect (int i, int n)
 /* Horizontal 11-tap Gaussian of the five SSIM planes (x, y, x^2, y^2, xy) of
  * one image row, reflect-padded; @pad holds 5 rows of w + 10 values. The
  * kernel is symmetric, so pairs of taps share a multiply. */
-static void
+TS_CLONES static void
 ssim_row (const double *x, const double *y, int w, const double *k, double *pad, double *out)
 {
   int pw = w + 2 * SSIM_RADIUS;
@@ -299,6 +302,35 @@ ssim_row (const double *x, const double *y, int w, const double *k, double *pad,
     }
 }
 
+/* acc += k[t] * rows[t] over the 11 vertical taps, five planes at once. */
+TS_CLONES static void
+ssim_vertical (const double *const *rows, const double *k, gsize n, double *restrict acc)
+{
+  memset (acc, 0, sizeof (double) * n);
+  for (int t = 0; t < SSIM_TAPS; t++)
+    {
+      const double *restrict row = rows[t];
+      const double kt = k[t];
+      for (gsize i = 0; i < n; i++)
+        acc[i] += kt * row[i];
+    }
+}
+
+/* The SSIM of every pixel of one filtered row (branch-free, so it vectorises). */
+TS_CLONES static void
+ssim_combine (const double *restrict acc, int w, double *restrict s)
+{
+  const double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
+  const double *m0 = acc, *m1 = acc + w, *m2 = acc + 2 * w, *m3 = acc + 3 * w, *m4 = acc + 4 * w;
+
+  for (int i = 0; i < w; i++)
+    {
+      double ux = m0[i], uy = m1[i];
+      double vx = m2[i] - ux * ux, vy = m3[i] - uy * uy, vxy = m4[i] - ux * uy;
+      s[i] = ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
+    }
+}
+
 /* Streams the image once: a ring of horizontally filtered rows feeds the
  * vertical filter, so memory is O(w) whatever the height (a 4096^2 image
  * needs no image-sized temporaries). Equal to skimage's separable
@@ -306,10 +338,10 @@ ssim_row (const double *x, const double *y, int w, const double *k, double *pad,
 double
 ts_ssim_luma (const double *x, const double *y, int w, int h, double *map)
 {
-  const double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
   g_autofree double *ring = g_new (double, (gsize) SSIM_RING * 5 * w);
   g_autofree double *pad = g_new (double, (gsize) 5 * (w + 2 * SSIM_RADIUS));
   g_autofree double *acc = g_new (double, (gsize) 5 * w);
+  g_autofree double *srow = g_new (double, w);
   double k[SSIM_TAPS], ksum = 0, total = 0;
   int x0 = SSIM_RADIUS, y0 = SSIM_RADIUS, x1 = w - SSIM_RADIUS, y1 = h - SSIM_RADIUS;
   int filtered = 0; /* rows 0..filtered-1 have been filtered into the ring */
@@ -325,31 +357,20 @@ ts_ssim_luma (const double *x, const double *y, int w, int h, double *map)
   for (int j = 0; j < h; j++)
     {
       int last = MIN (h - 1, j + SSIM_RADIUS);
-      const double *mu[5];
+      const double *rows[SSIM_TAPS];
       for (; filtered <= last; filtered++)
         ssim_row (x + (gsize) filtered * w, y + (gsize) filtered * w, w, k, pad,
                   ring + (gsize) (filtered % SSIM_RING) * 5 * w);
       /* vertical taps: rows reflect(j + t), all within [j - 5, j + 5] clipped, so in the ring */
-      memset (acc, 0, sizeof (double) * 5 * w);
       for (int t = -SSIM_RADIUS; t <= SSIM_RADIUS; t++)
-        {
-          const double *row = ring + (gsize) (reflect (j + t, h) % SSIM_RING) * 5 * w;
-          double kt = k[t + SSIM_RADIUS];
-          for (gsize i = 0; i < (gsize) 5 * w; i++)
-            acc[i] += kt * row[i];
-        }
-      for (int p = 0; p < 5; p++)
-        mu[p] = acc + (gsize) p * w;
-      for (int i = 0; i < w; i++)
-        {
-          double ux = mu[0][i], uy = mu[1][i];
-          double vx = mu[2][i] - ux * ux, vy = mu[3][i] - uy * uy, vxy = mu[4][i] - ux * uy;
-          double s = ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
-          if (map)
-            map[(gsize) j * w + i] = s;
-          if (i >= x0 && i < x1 && j >= y0 && j < y1)
-            total += s, count++;
-        }
+        rows[t + SSIM_RADIUS] = ring + (gsize) (reflect (j + t, h) % SSIM_RING) * 5 * w;
+      ssim_vertical (rows, k, (gsize) 5 * w, acc);
+      ssim_combine (acc, w, srow);
+      if (map)
+        memcpy (map + (gsize) j * w, srow, sizeof (double) * w);
+      if (j >= y0 && j < y1)
+        for (int i = x0; i < x1; i++)
+          total += srow[i], count++;
     }
   return total / count;
 }
