@@ -1,4 +1,5 @@
 /* dataset and summarize: choosing compression settings for a whole dataset. */
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -352,6 +353,8 @@ ts_cli_dataset (int argc, char **argv)
   job.sweep.ratios = job.ratios;
   job.sweep.n_ratios = job.n_ratios;
   job.sweep.threads = jobs > 1 ? 1 : 0; /* parallel over images, or over points */
+  if (jobs > 1)
+    openblas_set_num_threads (1); /* each job's SGEMMs in its own thread, not queued on OpenBLAS's lock */
   if (k > 0)
     job.entropy.k = k;
   job.tty = isatty (STDERR_FILENO);
