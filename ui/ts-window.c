@@ -466,13 +466,15 @@ write_ui_state_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Writes the state file once the window is idle, so that the file write
- * never delays the frame that shows a result. */
+/* Writes the state file 30 ms after a change, so that the file write never
+ * delays the frame that shows a result. Not an idle source: during playback
+ * with the curves being measured the main loop is rarely idle, and a
+ * low-priority idle write starved for seconds (the tests read a stale frame). */
 static void
 queue_ui_state (TsWindow *self)
 {
   if (self->ui_state_source == 0 && g_getenv ("TS_UI_STATE"))
-    self->ui_state_source = g_idle_add_full (G_PRIORITY_LOW, write_ui_state_cb, self, NULL);
+    self->ui_state_source = g_timeout_add (30, write_ui_state_cb, self);
 }
 
 /* ------------------------------------------------------------ document cb */
