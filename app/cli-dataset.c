@@ -146,14 +146,11 @@ analyse_image (const char *path, gpointer data, GCancellable *cancellable, GErro
   TsLoadOptions load;
   TsResize resize;
   g_autoptr (TsImage) image = NULL;
-  g_autoptr (TsImage) resized = NULL;
   g_autoptr (TsScene) scene = NULL;
   g_autoptr (TsSweep) sweep = NULL;
   g_autoptr (TsEntropy) entropy = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (GTimer) timer = g_timer_new ();
-  TsFeatures *features = NULL;
-  TsGrid grid;
 
   if (!ts_cli_load_options (&job->io, &load, error) || !ts_cli_resize_options (&job->io, &resize, error))
     return NULL;
@@ -164,18 +161,8 @@ analyse_image (const char *path, gpointer data, GCancellable *cancellable, GErro
         return NULL;
     }
   else if ((image = ts_image_load (path, &load, error)) == NULL ||
-      (resized = ts_resize_apply (image, &resize, job->io.patch, error)) == NULL ||
-      !ts_grid_init (&grid, resized->width, resized->height, job->io.patch, error))
+           (scene = ts_scene_new_resized (image, &resize, job->io.patch, job->features, error)) == NULL)
     return NULL;
-  if (scene == NULL)
-    {
-      if (job->features == TS_FEATURES_DESCRIPTOR &&
-          (features = ts_features_descriptor (resized, &grid, error)) == NULL)
-        return NULL;
-      scene = ts_scene_new (g_steal_pointer (&resized), job->io.patch, job->features, features, error);
-      if (scene == NULL)
-        return NULL;
-    }
   if ((sweep = ts_sweep_run (scene, &job->sweep, cancellable, error)) == NULL ||
       (entropy = ts_entropy_compute (scene, &job->entropy, cancellable, error)) == NULL)
     return NULL;

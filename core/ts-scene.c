@@ -40,6 +40,20 @@ ts_scene_new (TsImage *image, int patch, TsFeatureKind kind, TsFeatures *feature
   return scene;
 }
 
+TsScene *
+ts_scene_new_resized (const TsImage *image, const TsResize *resize, int patch, TsFeatureKind kind, GError **error)
+{
+  g_autoptr (TsImage) resized = ts_resize_apply (image, resize, patch, error);
+  TsFeatures *features = NULL;
+  TsGrid grid;
+
+  if (resized == NULL || !ts_grid_init (&grid, resized->width, resized->height, patch, error))
+    return NULL;
+  if (kind == TS_FEATURES_DESCRIPTOR && (features = ts_features_descriptor (resized, &grid, error)) == NULL)
+    return NULL;
+  return ts_scene_new (g_steal_pointer (&resized), patch, kind, features, error); /* NULL features: pixel */
+}
+
 void
 ts_scene_set_importance (TsScene *scene, float *importance, const char *source)
 {

@@ -11,6 +11,7 @@
 #include "ts-features.h"
 #include "ts-grid.h"
 #include "ts-image.h"
+#include "ts-resize.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +29,11 @@ typedef struct {
  * are computed). The grid is laid at @patch over the whole image. */
 TsScene *ts_scene_new (TsImage *image, int patch, TsFeatureKind kind, TsFeatures *features,
                        GError **error);
+/* The model-free path in one call: @image resized by @resize for @patch, the
+ * grid laid, and pixel or descriptor features computed (@kind; NPY and model
+ * features come from their own readers and go through ts_scene_new). */
+TsScene *ts_scene_new_resized (const TsImage *image, const TsResize *resize, int patch, TsFeatureKind kind,
+                               GError **error);
 /* Takes ownership of @importance (grid.tokens floats). */
 void ts_scene_set_importance (TsScene *scene, float *importance, const char *source);
 void ts_scene_free (TsScene *scene);

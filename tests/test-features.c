@@ -360,6 +360,43 @@ test_copy (void)
   g_assert_true (c->data != f->data);
 }
 
+/* ts_scene_new_resized is resize -> grid -> features -> scene, the same values as the steps one by one. */
+static void
+test_scene_new_resized (void)
+{
+  g_autoptr (TsImage) image = ts_test_noisy_gradient (130, 90, 7, 20);
+  const TsResize resize = { TS_RESIZE_SQUARE, 112 };
+  const TsFeatureKind kinds[] = { TS_FEATURES_PIXEL, TS_FEATURES_DESCRIPTOR };
+
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    {
+      g_autoptr (TsImage) resized = ts_resize_apply (image, &resize, 14, NULL);
+      g_autoptr (TsScene) one = ts_scene_new_resized (image, &resize, 14, kinds[k], NULL);
+      g_autoptr (TsScene) steps = NULL;
+      TsFeatures *features = NULL;
+      TsGrid grid;
+
+      g_assert_nonnull (one);
+      g_assert_true (ts_grid_init (&grid, resized->width, resized->height, 14, NULL));
+      if (kinds[k] == TS_FEATURES_DESCRIPTOR)
+        features = ts_features_descriptor (resized, &grid, NULL);
+      steps = ts_scene_new (ts_image_copy (resized), 14, kinds[k], features, NULL);
+      g_assert_cmpint (one->kind, ==, kinds[k]);
+      g_assert_cmpint (one->grid.tokens, ==, 64);
+      g_assert_cmpint (one->image->width, ==, 112);
+      g_assert_cmpint (one->features->d, ==, steps->features->d);
+      g_assert_cmpmem (one->image->data, 112 * 112 * 3, steps->image->data, 112 * 112 * 3);
+      g_assert_cmpmem (one->features->data, sizeof (float) * 64 * one->features->d, steps->features->data,
+                       sizeof (float) * 64 * steps->features->d);
+    }
+  {
+    const TsResize bad = { TS_RESIZE_SQUARE, 0 };
+    g_autoptr (GError) error = NULL;
+    g_assert_null (ts_scene_new_resized (image, &bad, 14, TS_FEATURES_PIXEL, &error));
+    g_assert_nonnull (error);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -379,6 +416,7 @@ main (int argc, char **argv)
   g_test_add_func ("/features/descriptor/shift-tolerance", test_descriptor_shift_tolerance);
   g_test_add_func ("/features/descriptor/separates-content", test_descriptor_separates_content);
   g_test_add_func ("/features/normalized/rows", test_normalized_rows);
+  g_test_add_func ("/features/scene-new-resized", test_scene_new_resized);
   g_test_add_func ("/features/normalized/real-features", test_normalized_real_features);
   for (guint i = 0; i < G_N_ELEMENTS (cosine_cases); i++)
     {

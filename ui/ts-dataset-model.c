@@ -216,23 +216,14 @@ analyse_image (const char *path, gpointer data, GCancellable *cancellable, GErro
   TsLoadOptions load = { 0 };
   TsSweepOptions sweep_opts;
   TsEntropyOptions entropy_opts;
-  TsFeatures *features = NULL;
   g_autoptr (TsImage) image = NULL;
-  g_autoptr (TsImage) resized = NULL;
   g_autoptr (TsScene) scene = NULL;
   g_autoptr (TsSweep) sweep = NULL;
   g_autoptr (TsEntropy) entropy = NULL;
   g_autoptr (JsonBuilder) b = NULL;
-  TsGrid grid;
 
   if ((image = ts_image_load (path, &load, error)) == NULL
-      || (resized = ts_resize_apply (image, &job->setup.resize, job->setup.patch, error)) == NULL
-      || !ts_grid_init (&grid, resized->width, resized->height, job->setup.patch, error))
-    return NULL;
-  if (job->setup.features == TS_FEATURES_DESCRIPTOR && (features = ts_features_descriptor (resized, &grid, error)) == NULL)
-    return NULL;
-  scene = ts_scene_new (g_steal_pointer (&resized), job->setup.patch, job->setup.features, features, error);
-  if (scene == NULL)
+      || (scene = ts_scene_new_resized (image, &job->setup.resize, job->setup.patch, job->setup.features, error)) == NULL)
     return NULL;
   ts_sweep_options_init (&sweep_opts);
   sweep_opts.methods = (const char *const *) job->methods;
