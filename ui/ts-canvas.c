@@ -67,16 +67,94 @@ static guint signals[N_SIGNALS];
 
 /* ---------------------------------------------------------------- helpers */
 
+/* A picture the canvas draws: a cairo image surface, shared by a texture
+ * made from the same bytes (GDK_MEMORY_DEFAULT is cairo's ARGB32). */
+static GdkTexture *
+texture_from_surface (cairo_surface_t *surface)
+{
+  int w = cairo_image_surface_get_width (surface), h = cairo_image_surface_get_height (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  g_autoptr (GBytes) bytes = NULL;
+  GdkTexture *texture;
+
+  cairo_surface_flush (surface);
+  /* the bytes keep the surface alive, and the texture keeps the surface at hand for drawing */
+  bytes = g_bytes_new_with_free_func (cairo_image_surface_get_data (surface), (gsize) stride * h,
+                                      (GDestroyNotify) cairo_surface_destroy, cairo_surface_reference (surface));
+  texture = gdk_memory_texture_new (w, h, GDK_MEMORY_DEFAULT, bytes, stride);
+  g_object_set_data_full (G_OBJECT (texture), "ts-surface", surface, (GDestroyNotify) cairo_surface_destroy);
+  return texture;
+}
+
 static GdkTexture *
 texture_from_image (const TsImage *image)
 {
-  g_autoptr (GBytes) bytes = NULL;
+  cairo_surface_t *surface;
+  int stride;
+  guchar *data;
 
   if (image == NULL)
     return NULL;
-  bytes = g_bytes_new (image->data, (gsize) image->width * image->height * 3);
-  return gdk_memory_texture_new (image->width, image->height, GDK_MEMORY_R8G8B8, bytes,
-                                 (gsize) image->width * 3);
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, image->width, image->height);
+  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
+    {
+      cairo_surface_destroy (surface);
+      return NULL;
+    }
+  stride = cairo_image_surface_get_stride (surface);
+  data = cairo_image_surface_get_data (surface);
+  for (int y = 0; y < image->height; y++)
+    {
+      guint32 *row = (guint32 *) (gpointer) (data + (gsize) y * stride);
+      const guint8 *p = image->data + (gsize) y * image->width * 3;
+      for (int x = 0; x < image->width; x++, p += 3)
+        row[x] = 0xff000000u | (guint32) p[0] << 16 | (guint32) p[1] << 8 | p[2];
+    }
+  cairo_surface_mark_dirty (surface);
+  return texture_from_surface (surface);
+}
+
+/* GTK 4.8's Cairo renderer converts every texture it draws through floats,
+ * on every frame (a 672 x 672 picture costs 10 ms a frame), so under that
+ * renderer the canvas paints its surfaces itself; GPU renderers get the
+ * texture. Drawn as GSK draws a texture node: padded edges, smooth scaling. */
+static void
+append_picture (GtkWidget *widget, GtkSnapshot *snapshot, GdkTexture *texture, const graphene_rect_t *rect,
+                double opacity)
+{
+  GtkNative *native = gtk_widget_get_native (widget);
+  GskRenderer *renderer = native ? gtk_native_get_renderer (native) : NULL;
+  cairo_surface_t *surface = g_object_get_data (G_OBJECT (texture), "ts-surface");
+  cairo_pattern_t *pattern;
+  cairo_matrix_t matrix;
+  cairo_t *cr;
+  int tw, th;
+
+  if (surface == NULL || renderer == NULL || !GSK_IS_CAIRO_RENDERER (renderer))
+    {
+      if (opacity < 1)
+        gtk_snapshot_push_opacity (snapshot, opacity);
+      gtk_snapshot_append_texture (snapshot, texture, rect);
+      if (opacity < 1)
+        gtk_snapshot_pop (snapshot);
+      return;
+    }
+  tw = gdk_texture_get_width (texture);
+  th = gdk_texture_get_height (texture);
+  cr = gtk_snapshot_append_cairo (snapshot, rect);
+  pattern = cairo_pattern_create_for_surface (surface);
+  cairo_pattern_set_extend (pattern, CAIRO_EXTEND_PAD);
+  cairo_matrix_init_scale (&matrix, tw / rect->size.width, th / rect->size.height);
+  cairo_matrix_translate (&matrix, -rect->origin.x, -rect->origin.y);
+  cairo_pattern_set_matrix (pattern, &matrix);
+  if (tw == rect->size.width && th == rect->size.height)
+    cairo_pattern_set_filter (pattern, CAIRO_FILTER_NEAREST);
+  cairo_set_source (cr, pattern);
+  cairo_rectangle (cr, rect->origin.x, rect->origin.y, rect->size.width, rect->size.height);
+  cairo_clip (cr);
+  cairo_paint_with_alpha (cr, opacity);
+  cairo_pattern_destroy (pattern);
+  cairo_destroy (cr);
 }
 
 /* |original - reconstruction| per channel, amplified 4x so small errors show. */
@@ -257,7 +335,6 @@ update_overlay_texture (TsCanvas *self, const graphene_rect_t *visible, double s
   int x1 = (int) ceil (visible->origin.x + visible->size.width);
   int y1 = (int) ceil (visible->origin.y + visible->size.height);
   cairo_surface_t *surface;
-  GBytes *bytes;
   cairo_t *cr;
 
   if (self->overlay_texture && s == self->overlay_scale && ox == self->overlay_ox && oy == self->overlay_oy
@@ -276,13 +353,7 @@ update_overlay_texture (TsCanvas *self, const graphene_rect_t *visible, double s
   ts_overlay_draw (self->overlay, cr, &opts);
   cairo_destroy (cr);
   cairo_surface_flush (surface);
-  /* cairo's ARGB32 is GDK_MEMORY_DEFAULT; the bytes keep the surface alive */
-  bytes = g_bytes_new_with_free_func (cairo_image_surface_get_data (surface),
-                                      (gsize) cairo_image_surface_get_stride (surface) * (y1 - y0) * dev,
-                                      (GDestroyNotify) cairo_surface_destroy, surface);
-  self->overlay_texture = gdk_memory_texture_new ((x1 - x0) * dev, (y1 - y0) * dev, GDK_MEMORY_DEFAULT, bytes,
-                                                  cairo_image_surface_get_stride (surface));
-  g_bytes_unref (bytes);
+  self->overlay_texture = texture_from_surface (surface);
   self->overlay_rect = GRAPHENE_RECT_INIT (x0, y0, x1 - x0, y1 - y0);
   self->overlay_options = opts;
   self->overlay_scale = s;
@@ -328,22 +399,20 @@ ts_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   get_transform (self, &s, &ox, &oy);
   rect = GRAPHENE_RECT_INIT (ox, oy, self->img_width * s, self->img_height * s);
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  gtk_snapshot_append_texture (snapshot, base, &rect);
+  append_picture (widget, snapshot, base, &rect, 1.0);
 
   /* group-mean fill over the original: a texture, blended on the GPU */
   if (self->options.fill == TS_GROUP_FILL_MEAN && self->reconstruction && self->view == TS_CANVAS_ORIGINAL
       && self->options.fill_opacity > 0)
     {
-      gtk_snapshot_push_opacity (snapshot, self->options.fill_opacity);
-      gtk_snapshot_append_texture (snapshot, self->reconstruction, &rect);
-      gtk_snapshot_pop (snapshot);
+      append_picture (widget, snapshot, self->reconstruction, &rect, self->options.fill_opacity);
     }
 
   if (self->overlay && graphene_rect_intersection (&rect, &GRAPHENE_RECT_INIT (0, 0, w, h), &visible))
     {
       update_overlay_texture (self, &visible, s, ox, oy);
       if (self->overlay_texture)
-        gtk_snapshot_append_texture (snapshot, self->overlay_texture, &self->overlay_rect);
+        append_picture (widget, snapshot, self->overlay_texture, &self->overlay_rect, 1.0);
       /* the hover outline moves with the pointer: drawn live, on its own */
       if (self->options.highlight >= 0)
         {

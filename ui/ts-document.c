@@ -28,6 +28,13 @@ typedef struct {
   TsVitFamily model_family;
 } SceneKey;
 
+/* How long the second stage (reconstruction, numbers) waits after the groups
+ * are shown: a frame, so that frame has both cores. */
+#define QUALITY_DELAY_MS 20
+/* How long the main thread may wait for groups it expects within that time
+ * (see start_job_cb). */
+#define SYNC_WAIT_US 8000
+
 /* A scene and what it was built from, so a request can tell whether it may reuse it. */
 typedef struct {
   TsScene *scene;
@@ -54,17 +61,26 @@ typedef struct {
   TsMethodParams params;
   int query;
   double tau;
+  float *attention;          /* the map shown, when the scene, query and tau are unchanged */
   gint64 change_time;
+  /* the main thread may wait a few milliseconds for the groups (see start_job_cb) */
+  GMutex lock;
+  GCond cond;
+  gboolean finished;
+  struct _Result *result;    /* the groups, until the main thread takes them */
 } Job;
 
 /* What the first stage hands back: the groups and the attention map. */
-typedef struct {
+typedef struct _Result {
   Link *link;
   guint64 serial;
   SceneBox *scene;
   TsAssignment *assignment;
   float *attention;
+  int query;                 /* what the attention map is of */
+  double tau;
   gint64 change_time;
+  gint64 started, attention_done, groups_done; /* monotonic, for TS_FRAME_TIMINGS */
 } Result;
 
 /* The second stage: the reconstruction and quality numbers of one
@@ -143,6 +159,11 @@ struct _TsDocument {
   gint64 carried_since;    /* first change the newest request answers */
   gboolean running;        /* the first stage */
   gboolean measuring;      /* the second stage */
+  guint quality_source;
+  const TsMethod *timed_method; /* the method of the last first stage on a ready scene */
+  gint64 timed_us;              /* and how long it ran */
+  int attention_query;     /* what the attention map shown is of */
+  double attention_tau;    /* the second stage waits for the first stage's frame */
   gboolean busy;           /* either */
 };
 
@@ -275,15 +296,31 @@ link_unref (Link *link)
     g_atomic_rc_box_release (link);
 }
 
+static void result_free (gpointer data);
+
 static void
 job_free (gpointer data)
 {
   Job *job = data;
+  result_free (job->result);
   link_unref (job->link);
   media_box_unref (job->media);
   g_free (job->key.npy_path);
   scene_box_unref (job->scene);
+  g_free (job->attention);
+  g_mutex_clear (&job->lock);
+  g_cond_clear (&job->cond);
   g_free (job);
+}
+
+static void
+job_finish (Job *job, Result *r)
+{
+  g_mutex_lock (&job->lock);
+  job->result = r;
+  job->finished = TRUE;
+  g_cond_signal (&job->cond);
+  g_mutex_unlock (&job->lock);
 }
 
 static void
@@ -397,6 +434,9 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   worker_enter ();
   r->serial = job->serial;
   r->change_time = job->change_time;
+  r->query = job->query;
+  r->tau = job->tau;
+  r->started = g_get_monotonic_time ();
   g_debug ("job %" G_GUINT64_FORMAT " starts %.1f ms after the change", job->serial,
            (g_get_monotonic_time () - job->change_time) / 1000.0);
   if (job->scene == NULL)
@@ -414,22 +454,26 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   if (ts_check_cancelled (cancellable, &error))
     goto fail;
 
-  r->attention = feature_attention (scene, job->query, job->tau, &error);
+  r->attention = job->attention ? g_steal_pointer (&job->attention) : feature_attention (scene, job->query, job->tau, &error);
   if (r->attention == NULL)
     goto fail;
+  r->attention_done = g_get_monotonic_time ();
   r->assignment = ts_method_run (job->method, scene, &job->params, cancellable, &error);
   if (r->assignment == NULL)
     goto fail;
+  r->groups_done = g_get_monotonic_time ();
   if (ts_check_cancelled (cancellable, &error))
     goto fail;
   g_debug ("job %" G_GUINT64_FORMAT ": %s groups ready %.1f ms after the change", job->serial,
            job->method->name, (g_get_monotonic_time () - job->change_time) / 1000.0);
-  g_task_return_pointer (task, r, result_free);
+  job_finish (job, r);
+  g_task_return_boolean (task, TRUE);
   worker_leave ();
   return;
 
 fail:
   result_free (r);
+  job_finish (job, NULL);
   g_task_return_error (task, g_steal_pointer (&error));
   worker_leave ();
 }
@@ -722,6 +766,28 @@ start_quality (TsDocument *self)
   g_task_run_in_thread (task, quality_thread);
 }
 
+static gboolean
+start_quality_cb (gpointer data)
+{
+  TsDocument *self = data;
+
+  self->quality_source = 0;
+  start_quality (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The numbers start a frame after the groups are announced: on two cores
+ * the frame that shows the groups is painted first, not beside them. */
+static void
+start_quality_after_frame (TsDocument *self)
+{
+  g_cancellable_cancel (self->quality_cancellable);
+  g_clear_handle_id (&self->quality_source, g_source_remove);
+  self->quality_source = g_timeout_add (QUALITY_DELAY_MS, start_quality_cb, self);
+  self->measuring = TRUE;
+  update_busy (self);
+}
+
 /* Shows a first-stage result; the reconstruction and numbers of the
  * previous groups no longer apply. */
 static guint
@@ -742,6 +808,8 @@ apply_result (TsDocument *self, Result *r)
   g_clear_pointer (&self->recon, ts_image_free);
   g_free (self->attention);
   self->attention = g_steal_pointer (&r->attention);
+  self->attention_query = r->query;
+  self->attention_tau = r->tau;
   self->shown_serial = r->serial;
   self->change_time = r->change_time;
   self->psnr = self->ssim = self->retention = NAN;
@@ -770,43 +838,77 @@ revert_features (TsDocument *self, const Job *job)
   schedule (self);
 }
 
+static Result *
+job_take_result (Job *job)
+{
+  Result *r;
+
+  g_mutex_lock (&job->lock);
+  r = g_steal_pointer (&job->result);
+  g_mutex_unlock (&job->lock);
+  return r;
+}
+
+/* Shows the groups of the current request. */
+static void
+show_result (TsDocument *self, Job *job, Result *r)
+{
+  guint what;
+
+  self->running = FALSE;
+  self->carried_since = 0;
+  if (g_getenv ("TS_FRAME_TIMINGS"))
+    g_printerr ("ts-frame: stage 1 started %.2f ms after the change, attention %.2f ms, %s %.2f ms, shown at %.2f ms\n",
+                (r->started - r->change_time) / 1000.0, (r->attention_done - r->started) / 1000.0,
+                job->method->name, (r->groups_done - r->attention_done) / 1000.0,
+                (g_get_monotonic_time () - r->change_time) / 1000.0);
+  if (job->scene != NULL)
+    {
+      self->timed_method = job->method;
+      self->timed_us = r->groups_done - r->started;
+    }
+  what = apply_result (self, r);
+  result_free (r);
+  /* the numbers are scheduled before the frame is announced, so busy stays TRUE throughout */
+  start_quality_after_frame (self);
+  g_signal_emit (self, signals[CHANGED], 0, what);
+  if (what & TS_DOCUMENT_CHANGED_SCENE)
+    start_curves (self);
+}
+
 static void
 compute_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   Job *job = g_task_get_task_data (G_TASK (res));
   TsDocument *self = job->link->doc;
   g_autoptr (GError) error = NULL;
-  Result *r = g_task_propagate_pointer (G_TASK (res), &error);
-  guint what;
+  gboolean ok = g_task_propagate_boolean (G_TASK (res), &error);
+  Result *r = job_take_result (job);
 
   if (self == NULL || job->serial != self->serial)
     {
       result_free (r);
       return;
     }
-  self->running = FALSE;
-  self->carried_since = 0;
-  if (r == NULL)
+  if (ok)
     {
-      /* what is still shown gets its numbers back if the failed request cancelled them */
-      if (self->assignment && isnan (self->ssim))
-        start_quality (self);
-      update_busy (self);
-      if (!g_error_matches (error, TS_ERROR, TS_ERROR_CANCELLED)
-          && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          revert_features (self, job);
-          g_signal_emit (self, signals[NOTICE], 0, error->message);
-        }
+      /* NULL: the main thread waited for it and has shown it */
+      if (r != NULL)
+        show_result (self, job, r);
       return;
     }
-  what = apply_result (self, r);
-  result_free (r);
-  /* the numbers start before the frame is announced, so busy stays TRUE throughout */
-  start_quality (self);
-  g_signal_emit (self, signals[CHANGED], 0, what);
-  if (what & TS_DOCUMENT_CHANGED_SCENE)
-    start_curves (self);
+  self->running = FALSE;
+  self->carried_since = 0;
+  /* what is still shown gets its numbers back if the failed request cancelled them */
+  if (self->assignment && isnan (self->ssim))
+    start_quality (self);
+  update_busy (self);
+  if (!g_error_matches (error, TS_ERROR, TS_ERROR_CANCELLED)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      revert_features (self, job);
+      g_signal_emit (self, signals[NOTICE], 0, error->message);
+    }
 }
 
 static gboolean
@@ -817,27 +919,32 @@ scene_key_equal (const SceneKey *a, const SceneKey *b)
          && a->model_family == b->model_family;
 }
 
-static gboolean
-start_job_cb (gpointer data)
+/* Starts the request for the current settings. With @wait, the main thread
+ * waits up to SYNC_WAIT_US for the groups and shows them at once. */
+static void
+start_job (TsDocument *self, gboolean wait)
 {
-  TsDocument *self = data;
   g_autoptr (GTask) task = NULL;
   Job *job;
+  Result *r;
 
-  self->debounce_source = 0;
+  g_clear_handle_id (&self->debounce_source, g_source_remove);
   if (self->media == NULL || self->method == NULL)
     {
       update_busy (self);
-      return G_SOURCE_REMOVE;
+      return;
     }
   /* the older request and the numbers of what is shown are both stale now */
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   g_cancellable_cancel (self->quality_cancellable);
+  g_clear_handle_id (&self->quality_source, g_source_remove);
   self->measuring = FALSE;
 
   job = g_new0 (Job, 1);
+  g_mutex_init (&job->lock);
+  g_cond_init (&job->cond);
   job->link = link_ref (self->link);
   job->serial = ++self->serial;
   job->media = g_atomic_rc_box_acquire (self->media);
@@ -850,6 +957,9 @@ start_job_cb (gpointer data)
   job->params = self->params;
   job->query = self->query;
   job->tau = self->params.tau;
+  if (job->scene != NULL && job->scene == self->scene && self->attention != NULL && job->query == self->attention_query
+      && job->tau == self->attention_tau)
+    job->attention = g_memdup2 (self->attention, sizeof (float) * job->scene->scene->normalized->n);
   /* a request cancelled before it showed anything hands its oldest change on */
   if (self->carried_since == 0)
     self->carried_since = self->pending_since ? self->pending_since : g_get_monotonic_time ();
@@ -857,12 +967,63 @@ start_job_cb (gpointer data)
   job->change_time = self->carried_since;
 
   task = g_task_new (NULL, self->cancellable, compute_done_cb, NULL);
-  g_task_set_source_tag (task, start_job_cb);
+  g_task_set_source_tag (task, start_job);
   g_task_set_task_data (task, job, job_free);
   self->running = TRUE;
   update_busy (self);
   g_task_run_in_thread (task, compute_thread);
+
+  if (!wait)
+    return;
+  g_mutex_lock (&job->lock);
+  {
+    gint64 deadline = g_get_monotonic_time () + SYNC_WAIT_US;
+    while (!job->finished)
+      if (!g_cond_wait_until (&job->cond, &job->lock, deadline))
+        break;
+  }
+  r = g_steal_pointer (&job->result);
+  g_mutex_unlock (&job->lock);
+  if (r != NULL)
+    show_result (self, job, r);
+}
+
+static gboolean
+start_job_cb (gpointer data)
+{
+  TsDocument *self = data;
+
+  self->debounce_source = 0;
+  start_job (self, FALSE);
   return G_SOURCE_REMOVE;
+}
+
+/* TRUE when a request now would reuse the scene shown and the method ran
+ * on it in well under SYNC_WAIT_US last time. */
+static gboolean
+fast_request (TsDocument *self)
+{
+  return self->debounce_ms == 0 && self->media != NULL && self->scene != NULL && self->scene->media == self->media
+         && self->scene->frame == self->frame && scene_key_equal (&self->key, &self->scene->key)
+         && self->method != NULL && self->method == self->timed_method && self->timed_us < SYNC_WAIT_US * 3 / 4;
+}
+
+/* A change the user makes continuously (the target): when the groups come
+ * within a few milliseconds, they are shown in the frame that answers the
+ * change itself, with the slider's own redraw, rather than in the next
+ * frame 16 ms later (GTK paints right after delivering the event, before
+ * any idle source runs). Otherwise as schedule(). */
+static void
+schedule_interactive (TsDocument *self)
+{
+  if (!fast_request (self))
+    {
+      schedule (self);
+      return;
+    }
+  if (self->pending_since == 0)
+    self->pending_since = g_get_monotonic_time ();
+  start_job (self, TRUE);
 }
 
 static void
@@ -985,6 +1146,7 @@ ts_document_finalize (GObject *object)
   TsDocument *self = TS_DOCUMENT (object);
 
   g_clear_handle_id (&self->debounce_source, g_source_remove);
+  g_clear_handle_id (&self->quality_source, g_source_remove);
   self->link->doc = NULL;
   link_unref (self->link);
   g_strfreev (self->curve_methods);
@@ -1293,7 +1455,7 @@ ts_document_set_ratio (TsDocument *self, double ratio)
   self->params.ratio = ratio;
   self->params.tokens = 0;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RATIO]);
-  schedule (self);
+  schedule_interactive (self);
 }
 
 void
