@@ -45,38 +45,41 @@ write_patch (TsImage *dst, TsRect r, const float *src)
     round_row (src + y * r.w * 3, r.w * 3, dst->data + ((gsize) (r.y + y) * dst->width + r.x) * 3);
 }
 
-static void
+/* Each region resampled to P x P and back, in place: the pixels of cropping
+ * it, ts_image_resample to P x P and back (one resampler: a few region sizes). */
+static gboolean
 paint_regions (const TsImage *image, const TsGrid *grid, const TsAssignment *a, TsImage *out)
 {
+  g_autoptr (TsResampler) rs = ts_resampler_new ();
+  int p = grid->patch;
+  g_autofree guint8 *small = g_new (guint8, (gsize) p * p * 3);
+  gsize stride = (gsize) image->width * 3;
+
   for (int g = 0; g < a->n_out; g++)
     {
       TsRect r = a->regions[g];
-      g_autoptr (TsImage) crop = ts_image_crop (image, r.x, r.y, r.w, r.h, (const guint8[3]){ 0, 0, 0 });
-      g_autoptr (TsImage) small = NULL;
-      g_autoptr (TsImage) back = NULL;
-      if (r.w == grid->patch && r.h == grid->patch)
-        back = g_steal_pointer (&crop);
-      else
-        {
-          small = ts_image_resample (crop, grid->patch, grid->patch);
-          back = ts_image_resample (small, r.w, r.h);
-        }
-      for (int y = 0; y < r.h; y++)
-        memcpy (out->data + ((gsize) (r.y + y) * out->width + r.x) * 3, back->data + (gsize) y * r.w * 3,
-                (gsize) r.w * 3);
+      gsize at = (gsize) r.y * stride + (gsize) r.x * 3;
+      if (r.w == p && r.h == p)
+        continue; /* out is a copy of image: the patch is already there */
+      if (!ts_resampler_apply (rs, image->data + at, r.w, r.h, stride, small, p, p, (gsize) p * 3) ||
+          !ts_resampler_apply (rs, small, p, p, (gsize) p * 3, out->data + at, r.w, r.h, stride))
+        return FALSE;
     }
+  return TRUE;
 }
 
-static void
+static gboolean
 paint_downsample (const TsImage *image, const TsGrid *grid, const TsAssignment *a, TsImage *out)
 {
   int W = grid->cols * grid->patch, H = grid->rows * grid->patch;
-  g_autoptr (TsImage) area = ts_image_crop (image, 0, 0, W, H, (const guint8[3]){ 0, 0, 0 });
-  g_autoptr (TsImage) small = ts_image_resample (area, a->down_width, a->down_height);
-  g_autoptr (TsImage) back = ts_image_resample (small, W, H);
+  g_autoptr (TsResampler) rs = ts_resampler_new ();
+  g_autofree guint8 *small = g_new (guint8, (gsize) a->down_width * a->down_height * 3);
+  gsize stride = (gsize) image->width * 3;
 
-  for (int y = 0; y < H; y++)
-    memcpy (out->data + (gsize) y * out->width * 3, back->data + (gsize) y * W * 3, (gsize) W * 3);
+  return ts_resampler_apply (rs, image->data, W, H, stride, small, a->down_width, a->down_height,
+                             (gsize) a->down_width * 3) &&
+         ts_resampler_apply (rs, small, a->down_width, a->down_height, (gsize) a->down_width * 3, out->data, W, H,
+                             stride);
 }
 
 /* Patches of every original token as an n_in x (3 P^2) float matrix. */
@@ -176,6 +179,7 @@ ts_reconstruct (const TsImage *image, const TsGrid *grid, const TsAssignment *a,
                 GError **error)
 {
   TsImage *out;
+  gboolean painted = TRUE;
 
   if (image->width < grid->cols * grid->patch || image->height < grid->rows * grid->patch ||
       a->n_in != grid->tokens)
@@ -206,19 +210,26 @@ ts_reconstruct (const TsImage *image, const TsGrid *grid, const TsAssignment *a,
     case TS_RECON_REGION:
       if (a->regions != NULL)
         {
-          paint_regions (image, grid, a, out);
+          painted = paint_regions (image, grid, a, out);
           break;
         }
       paint_tokens (image, grid, a, out);
       break;
     case TS_RECON_DOWNSAMPLE:
-      paint_downsample (image, grid, a, out);
+      painted = paint_downsample (image, grid, a, out);
       break;
     case TS_RECON_GROUP_MEAN:
     case TS_RECON_MIX:
     default:
       paint_tokens (image, grid, a, out);
       break;
+    }
+  if (!painted)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory to resample the regions of a %d x %d image",
+                   image->width, image->height);
+      ts_image_free (out);
+      return NULL;
     }
   fill_dropped (grid, a, fill, out);
   return out;

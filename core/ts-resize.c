@@ -1,5 +1,12 @@
+#if defined(__GNUC__) && !defined(__clang__)
+/* the passes below vectorise (selects need no-trapping-math, which changes no
+ * value; unroll-and-jam would fuse two taps into one scalar loop); no fused
+ * multiply-adds, as stb has none */
+#pragma GCC optimize ("O3", "fp-contract=off", "no-trapping-math", "no-loop-unroll-and-jam")
+#endif
 #include "ts-resize.h"
 #include "ts-error.h"
+#include "ts-simd.h"
 
 #include <math.h>
 #include <stb_image_resize.h>
@@ -89,25 +96,376 @@ ts_image_mean_color (const TsImage *image, guint8 rgb[3])
     rgb[c] = (guint8) ((sum[c] + n / 2) / n);
 }
 
+/* ---- stb_image_resize's uint8 RGB Catmull-Rom resampling, planned once ----
+ * ts_image_resample used stbir_resize_uint8_generic (v0.97, linear colour
+ * space, clamped edges, Catmull-Rom both ways), whose generic scalar path
+ * recomputes its filters on every call: a reconstruction resamples hundreds
+ * of small regions of a few sizes. Here the filters of one axis (in -> out)
+ * are computed once, exactly as stb computes them, as a list of taps per
+ * output (input index clamped at the edges, weight) in the order stb sums
+ * them; a pass adds up whole rows tap by tap, so every output value is the
+ * same float sum, rounded the same way, as stb's (no contraction into fused
+ * multiply-adds: -std=c11 sets -ffp-contract=off, and so does the pragma at
+ * the top). tests/test-resize.c compares the bytes with stb's. */
+
+typedef struct {
+  int n_out;
+  int *start;  /* n_out + 1: the taps of output o are start[o] .. start[o + 1] - 1 */
+  int *src;
+  float *coef;
+} AxisPlan;
+
+struct _TsResampler {
+  GHashTable *plans; /* (n_in << 32 | n_out) -> AxisPlan */
+  float *buf[2];
+  gsize size[2];
+  float decode[256];
+};
+
+static float
+catmullrom (float x)
+{
+  x = (float) fabs (x);
+  if (x < 1.0f)
+    return 1 - x * x * (2.5f - 1.5f * x);
+  else if (x < 2.0f)
+    return 2 - x * (4 + x * (0.5f * x - 2.5f));
+  return 0.0f;
+}
+
+static void
+axis_plan_free (gpointer data)
+{
+  AxisPlan *p = data;
+
+  g_free (p->start);
+  g_free (p->src);
+  g_free (p->coef);
+  g_free (p);
+}
+
+/* stb's filters for one axis (stbir__calculate_filters with the Catmull-Rom
+ * kernel, support 2, no shift): contributors n0..n1 and a flat coefficient
+ * array of 4 per contributor, written in stb's order (a fifth coefficient
+ * spills into the next contributor's first, as in stb, which overwrites it). */
+static AxisPlan *
+axis_plan_new (int n_in, int n_out)
+{
+  float scale = (float) n_out / n_in / (1.0f - 0.0f);
+  gboolean up = scale > 1;
+  int width = 4; /* stbir__get_coefficient_width: ceil(support * 2) either way */
+  int margin = up ? 2 : (int) ceil (2.0f * 2 / scale) / 2;
+  int n_contrib = up ? n_out : n_in + 2 * margin;
+  g_autofree int *c0 = g_new (int, n_contrib);
+  g_autofree int *c1 = g_new (int, n_contrib);
+  g_autofree float *coef = g_new0 (float, (gsize) n_contrib * width + width);
+  AxisPlan *p = g_new0 (AxisPlan, 1);
+  int taps = 0;
+
+  if (up)
+    {
+      float radius = 2.0f * scale;
+      for (int n = 0; n < n_contrib; n++)
+        {
+          float center = (float) n + 0.5f, *g = coef + (gsize) n * width, total = 0;
+          float in_center = (center + 0.0f) / scale;
+          int first = (int) floor ((center - radius + 0.0f) / scale + 0.5);
+          int last = (int) floor ((center + radius + 0.0f) / scale - 0.5);
+          c0[n] = first;
+          c1[n] = last;
+          for (int i = 0; i <= last - first; i++)
+            {
+              g[i] = catmullrom (in_center - ((float) (i + first) + 0.5f));
+              if (i == 0 && !g[i])
+                {
+                  c0[n] = ++first;
+                  i--;
+                  continue;
+                }
+              total += g[i];
+            }
+          {
+            float fs = 1 / total;
+            for (int i = 0; i <= last - first; i++)
+              g[i] *= fs;
+          }
+          for (int i = last - first; i >= 0; i--)
+            {
+              if (g[i])
+                break;
+              c1[n] = c0[n] + i - 1;
+            }
+        }
+    }
+  else
+    {
+      float radius = 2.0f / scale;
+      for (int n = 0; n < n_contrib; n++)
+        {
+          float in_center = (float) (n - margin) + 0.5f, *g = coef + (gsize) n * width;
+          float out_center = in_center * scale - 0.0f;
+          int first = (int) floor ((in_center - radius) * scale - 0.0f + 0.5);
+          int last = (int) floor ((in_center + radius) * scale - 0.0f - 0.5);
+          c0[n] = first;
+          c1[n] = last;
+          for (int i = 0; i <= last - first; i++)
+            g[i] = catmullrom (((float) (i + first) + 0.5f) - out_center) * scale;
+          for (int i = last - first; i >= 0; i--)
+            {
+              if (g[i])
+                break;
+              c1[n] = c0[n] + i - 1;
+            }
+        }
+      /* stbir__normalize_downsample_coefficients */
+      for (int i = 0; i < n_out; i++)
+        {
+          float total = 0, s;
+          for (int j = 0; j < n_contrib; j++)
+            {
+              if (i >= c0[j] && i <= c1[j])
+                total += coef[(gsize) j * width + i - c0[j]];
+              else if (i < c0[j])
+                break;
+            }
+          s = 1 / total;
+          for (int j = 0; j < n_contrib; j++)
+            {
+              if (i >= c0[j] && i <= c1[j])
+                coef[(gsize) j * width + i - c0[j]] *= s;
+              else if (i < c0[j])
+                break;
+            }
+        }
+      for (int j = 0; j < n_contrib; j++)
+        {
+          float *g = coef + (gsize) j * width;
+          int skip = 0, range, max;
+          while (g[skip] == 0)
+            skip++;
+          c0[j] += skip;
+          while (c0[j] < 0)
+            {
+              c0[j]++;
+              skip++;
+            }
+          range = c1[j] - c0[j] + 1;
+          max = MIN (width, range);
+          for (int i = 0; i < max; i++)
+            {
+              if (i + skip >= width)
+                break;
+              g[i] = g[i + skip];
+            }
+        }
+      for (int j = 0; j < n_contrib; j++)
+        c1[j] = MIN (c1[j], n_out - 1);
+    }
+
+  /* the taps of each output, in the order stb adds them up */
+  p->n_out = n_out;
+  p->start = g_new (int, n_out + 1);
+  for (int pass = 0; pass < 2; pass++)
+    {
+      taps = 0;
+      for (int o = 0; o < n_out; o++)
+        {
+          if (pass == 1)
+            p->start[o] = taps;
+          if (up)
+            for (int k = c0[o]; k <= c1[o]; k++, taps++)
+              {
+                if (pass == 1)
+                  {
+                    p->src[taps] = CLAMP (k, 0, n_in - 1);
+                    p->coef[taps] = coef[(gsize) o * width + k - c0[o]];
+                  }
+              }
+          else
+            for (int j = 0; j < n_contrib; j++)
+              if (o >= c0[j] && o <= c1[j])
+                {
+                  if (pass == 1)
+                    {
+                      p->src[taps] = CLAMP (j - margin, 0, n_in - 1);
+                      p->coef[taps] = coef[(gsize) j * width + o - c0[j]];
+                    }
+                  taps++;
+                }
+        }
+      if (pass == 0)
+        {
+          p->src = g_new (int, MAX (taps, 1));
+          p->coef = g_new (float, MAX (taps, 1));
+        }
+    }
+  p->start[n_out] = taps;
+  return p;
+}
+
+static const AxisPlan *
+resampler_plan (TsResampler *rs, int n_in, int n_out)
+{
+  gint64 key = (gint64) n_in << 32 | (guint32) n_out;
+  AxisPlan *p = g_hash_table_lookup (rs->plans, &key);
+
+  if (p == NULL)
+    {
+      p = axis_plan_new (n_in, n_out);
+      g_hash_table_insert (rs->plans, g_memdup2 (&key, sizeof key), p);
+    }
+  return p;
+}
+
+TsResampler *
+ts_resampler_new (void)
+{
+  TsResampler *rs = g_new0 (TsResampler, 1);
+
+  rs->plans = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, axis_plan_free);
+  for (int v = 0; v < 256; v++)
+    rs->decode[v] = (float) v / 255.0f;
+  return rs;
+}
+
+void
+ts_resampler_free (TsResampler *rs)
+{
+  if (rs == NULL)
+    return;
+  g_hash_table_unref (rs->plans);
+  g_free (rs->buf[0]);
+  g_free (rs->buf[1]);
+  g_free (rs);
+}
+
+static float *
+resampler_buffer (TsResampler *rs, int i, gsize n)
+{
+  if (rs->size[i] < n)
+    {
+      g_free (rs->buf[i]);
+      rs->buf[i] = g_try_new (float, n);
+      rs->size[i] = rs->buf[i] ? n : 0;
+    }
+  return rs->buf[i];
+}
+
+/* out row o = sum over the taps of o of in row src * coef, row by row in tap
+ * order from 0 (stb's sums; a tap whose weight is 0 adds a zero, which
+ * changes no sum). */
+TS_CLONES static void
+filter_rows (const float *restrict in, const AxisPlan *p, gsize len, float *restrict out)
+{
+  for (int o = 0; o < p->n_out; o++)
+    {
+      float *restrict d = out + (gsize) o * len;
+      for (gsize i = 0; i < len; i++)
+        d[i] = 0.0f;
+      for (int t = p->start[o]; t < p->start[o + 1]; t++)
+        {
+          const float *restrict s = in + (gsize) p->src[t] * len;
+          const float c = p->coef[t];
+          for (gsize i = 0; i < len; i++)
+            d[i] += s[i] * c;
+        }
+    }
+}
+
+/* stb's encoding, (int) ((double) (saturate (v) * 255) + 0.5): for u =
+ * saturate (v) * 255 in [0, 255] that is u rounded half up. Adding and
+ * subtracting 1.5 x 2^23 rounds to nearest, ties to even; a tie rounded down
+ * (u - r == 0.5, exact) takes one more. Branch-free, so it vectorises; NaN
+ * becomes 0, as stb's cast gives. */
+TS_CLONES static void
+encode_row (const float *restrict v, int n, guint8 *restrict d)
+{
+  for (int i = 0; i < n; i++)
+    {
+      float s = v[i] > 0.0f ? v[i] : 0.0f;
+      float u = (s < 1.0f ? s : 1.0f) * 255.0f;
+      float r = (u + 12582912.0f) - 12582912.0f;
+      int k = (int) r;
+      k += u - r == 0.5f;
+      d[i] = (guint8) k;
+    }
+}
+
+gboolean
+ts_resampler_apply (TsResampler *rs, const guint8 *src, int src_w, int src_h, gsize src_stride, guint8 *dst,
+                    int dst_w, int dst_h, gsize dst_stride)
+{
+  const AxisPlan *px, *py;
+  gsize col = (gsize) src_h * 3, row = (gsize) dst_w * 3;
+  gsize n0 = MAX ((gsize) src_w, (gsize) dst_w) * col, n1 = MAX ((gsize) src_h, (gsize) dst_h) * row;
+  float *t, *ht, *h, *o;
+
+  if (src_w < 1 || src_h < 1 || dst_w < 1 || dst_h < 1)
+    return FALSE;
+  if (src_w == dst_w && src_h == dst_h)
+    {
+      for (int y = 0; y < src_h; y++)
+        memcpy (dst + y * dst_stride, src + y * src_stride, (gsize) src_w * 3);
+      return TRUE;
+    }
+  if (n0 + n1 > TS_RESAMPLER_MAX_FLOATS || (t = resampler_buffer (rs, 0, n0)) == NULL ||
+      (ht = resampler_buffer (rs, 1, n1)) == NULL)
+    /* stb itself streams rows through a ring buffer: the same bytes in O(width) memory */
+    return stbir_resize_uint8_generic (src, src_w, src_h, (int) src_stride, dst, dst_w, dst_h, (int) dst_stride, 3,
+                                       STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP, STBIR_FILTER_CATMULLROM,
+                                       STBIR_COLORSPACE_LINEAR, NULL) != 0;
+  px = resampler_plan (rs, src_w, dst_w);
+  py = resampler_plan (rs, src_h, dst_h);
+  /* decoded columns: t[x][y * 3 + c], so that the horizontal pass adds whole
+   * rows; in bands of 16 rows, so that each column is written 48 floats at a time */
+  for (int y0 = 0; y0 < src_h; y0 += 16)
+    {
+      int y1 = MIN (y0 + 16, src_h);
+      for (int x = 0; x < src_w; x++)
+        {
+          float *d = t + (gsize) x * col;
+          for (int y = y0; y < y1; y++)
+            for (int c = 0; c < 3; c++)
+              d[y * 3 + c] = rs->decode[src[y * src_stride + x * 3 + c]];
+        }
+    }
+  filter_rows (t, px, col, ht);
+  /* back to rows, h[y][x * 3 + c], in bands of 16 columns */
+  h = t;
+  for (int x0 = 0; x0 < dst_w; x0 += 16)
+    {
+      int x1 = MIN (x0 + 16, dst_w);
+      for (int y = 0; y < src_h; y++)
+        {
+          float *d = h + (gsize) y * row;
+          for (int x = x0; x < x1; x++)
+            for (int c = 0; c < 3; c++)
+              d[x * 3 + c] = ht[(gsize) x * col + y * 3 + c];
+        }
+    }
+  o = ht;
+  filter_rows (h, py, row, o);
+  for (int y = 0; y < dst_h; y++)
+    encode_row (o + (gsize) y * row, (int) row, dst + y * dst_stride);
+  return TRUE;
+}
+
 TsImage *
 ts_image_resample (const TsImage *image, int width, int height)
 {
   TsImage *out;
+  TsResampler *rs;
 
   g_return_val_if_fail (image != NULL, NULL);
   if (width == image->width && height == image->height)
     return ts_image_copy (image);
-  out = ts_image_new (width, height);
-  if (out == NULL)
+  if (width < 1 || height < 1 || (out = ts_image_new (width, height)) == NULL)
     return NULL;
-  if (!stbir_resize_uint8_generic (image->data, image->width, image->height, image->width * 3,
-                                   out->data, width, height, width * 3, 3, STBIR_ALPHA_CHANNEL_NONE,
-                                   0, STBIR_EDGE_CLAMP, STBIR_FILTER_CATMULLROM,
-                                   STBIR_COLORSPACE_LINEAR, NULL))
-    {
-      ts_image_free (out);
-      return NULL;
-    }
+  rs = ts_resampler_new ();
+  if (!ts_resampler_apply (rs, image->data, image->width, image->height, (gsize) image->width * 3, out->data, width,
+                           height, (gsize) width * 3))
+    g_clear_pointer (&out, ts_image_free);
+  ts_resampler_free (rs);
   return out;
 }
 

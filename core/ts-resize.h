@@ -9,8 +9,10 @@
  *   square S  stretch to S x S
  *   pad S   LLaVA-1.5: pad to a square with the mean colour, then S x S
  * S is rounded down to a multiple of the patch size (at least one patch).
- * Resampling is stb_image_resize with a Catmull-Rom filter (antialiased when
- * shrinking), deterministic. */
+ * Resampling is stb_image_resize's (v0.97) Catmull-Rom filter (antialiased
+ * when shrinking), deterministic: the same bytes as stbir_resize_uint8_generic
+ * with clamped edges in linear colour space, from filters planned once per
+ * size (TsResampler). */
 #pragma once
 
 #include "ts-image.h"
@@ -42,6 +44,26 @@ TsImage *ts_resize_apply (const TsImage *image, const TsResize *resize, int patc
 
 /* Plain resampling to exactly @width x @height (NULL on bad sizes). */
 TsImage *ts_image_resample (const TsImage *image, int width, int height);
+
+/* Resampling of many images of a few sizes (the regions of a reconstruction):
+ * each axis's filter (size in -> size out) is computed once and kept; work
+ * buffers are reused. Not thread-safe: one per thread. */
+typedef struct _TsResampler TsResampler;
+
+/* Above this many floats of work buffers an apply streams through stb instead (same bytes). */
+#define TS_RESAMPLER_MAX_FLOATS ((gsize) 1 << 24)
+
+TsResampler *ts_resampler_new (void);
+void ts_resampler_free (TsResampler *rs);
+
+/* ts_image_resample's pixels for the RGB rows at @src (@src_w x @src_h, rows
+ * @src_stride bytes apart) into @dst (@dst_w x @dst_h, @dst_stride): exactly
+ * stbir_resize_uint8_generic's bytes (Catmull-Rom, clamped edges, linear).
+ * FALSE on a size below 1 or when memory fails. */
+gboolean ts_resampler_apply (TsResampler *rs, const guint8 *src, int src_w, int src_h, gsize src_stride,
+                             guint8 *dst, int dst_w, int dst_h, gsize dst_stride);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsResampler, ts_resampler_free)
 
 /* Mean colour of the image, rounded. */
 void ts_image_mean_color (const TsImage *image, guint8 rgb[3]);

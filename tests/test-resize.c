@@ -1,6 +1,7 @@
 /* Resize policies: output sizes worked by hand, pad centring and mean colour,
  * determinism, bad arguments. */
 #include "ts-test-util.h"
+#include <stb_image_resize.h>
 
 #include <string.h>
 
@@ -272,6 +273,106 @@ test_bad_args (gconstpointer data)
     }
 }
 
+/* stb's own resampling, as ts_image_resample called it before the planned filters. */
+static TsImage *
+stb_resample (const TsImage *image, int width, int height)
+{
+  TsImage *out = ts_image_new (width, height);
+
+  g_assert_true (stbir_resize_uint8_generic (image->data, image->width, image->height, image->width * 3, out->data,
+                                             width, height, width * 3, 3, STBIR_ALPHA_CHANNEL_NONE, 0,
+                                             STBIR_EDGE_CLAMP, STBIR_FILTER_CATMULLROM, STBIR_COLORSPACE_LINEAR,
+                                             NULL));
+  return out;
+}
+
+static TsImage *
+random_image (int width, int height, guint32 seed)
+{
+  TsImage *im = ts_image_new (width, height);
+  guint32 s = seed;
+
+  for (gsize i = 0; i < (gsize) width * height * 3; i++)
+    {
+      s = s * 1664525u + 1013904223u;
+      im->data[i] = (guint8) (s >> 24);
+    }
+  return im;
+}
+
+/* The planned filters give stb's bytes exactly: every size pair from 1 to 40
+ * pixels on each axis (shrinking, enlarging, mixed, equal), on random pixels
+ * (every rounding case) and a smooth gradient; then the sizes a sweep uses
+ * (regions to P x P and back, the downsample baseline) and extreme ratios. */
+static void
+test_resample_matches_stb (void)
+{
+  static const int big[][4] = { { 672, 672, 336, 336 }, { 336, 336, 672, 672 }, { 672, 672, 308, 308 },
+                                { 308, 308, 672, 672 }, { 672, 672, 112, 112 }, { 112, 112, 672, 672 },
+                                { 28, 28, 14, 14 }, { 14, 14, 28, 28 }, { 56, 56, 14, 14 }, { 14, 14, 112, 112 },
+                                { 224, 224, 14, 14 }, { 14, 14, 224, 224 }, { 1000, 7, 3, 90 },
+                                { 3, 90, 1000, 7 }, { 501, 333, 17, 499 }, { 640, 480, 672, 504 } };
+  g_autoptr (TsResampler) rs = ts_resampler_new ();
+  int checked = 0;
+
+  for (int wi = 1; wi <= 40; wi++)
+    for (int wo = 1; wo <= 40; wo++)
+      {
+        int hi = 1 + (wi * 7 + wo * 3) % 40, ho = 1 + (wi * 5 + wo * 11) % 40; /* every height pair over the run */
+        g_autoptr (TsImage) im = random_image (wi, hi, (guint32) (wi * 41 + wo));
+        g_autoptr (TsImage) want = stb_resample (im, wo, ho);
+        g_autoptr (TsImage) got = ts_image_resample (im, wo, ho);
+        g_autoptr (TsImage) flip = ts_image_resample (im, ho, wo);
+        g_autoptr (TsImage) flip_want = stb_resample (im, ho, wo);
+        if (wi == wo && hi == ho)
+          continue; /* a copy, not stb */
+        g_assert_true (ts_image_equal (got, want));
+        g_assert_true (ts_image_equal (flip, flip_want));
+        checked += 2;
+      }
+  for (guint i = 0; i < G_N_ELEMENTS (big); i++)
+    for (int kind = 0; kind < 2; kind++)
+      {
+        g_autoptr (TsImage) im = kind ? random_image (big[i][0], big[i][1], i + 1)
+                                      : ts_test_noisy_gradient (big[i][0], big[i][1], i + 1, 20);
+        g_autoptr (TsImage) want = stb_resample (im, big[i][2], big[i][3]);
+        g_autoptr (TsImage) got = NULL;
+        got = ts_image_new (big[i][2], big[i][3]);
+        /* through one resampler, its plans and buffers reused */
+        g_assert_true (ts_resampler_apply (rs, im->data, im->width, im->height, (gsize) im->width * 3, got->data,
+                                           got->width, got->height, (gsize) got->width * 3));
+        g_assert_true (ts_image_equal (got, want));
+        checked++;
+      }
+  g_assert_cmpint (checked, >, 3000);
+}
+
+/* A sub-rectangle read in place, written into a larger image's rows. */
+static void
+test_resampler_strides (void)
+{
+  g_autoptr (TsImage) im = random_image (50, 40, 9);
+  g_autoptr (TsImage) crop = ts_image_crop (im, 7, 5, 28, 21, (const guint8[3]){ 0, 0, 0 });
+  g_autoptr (TsImage) want = stb_resample (crop, 14, 30);
+  g_autoptr (TsImage) canvas = ts_image_new (60, 50);
+  g_autoptr (TsResampler) rs = ts_resampler_new ();
+
+  memset (canvas->data, 77, (gsize) 60 * 50 * 3);
+  g_assert_true (ts_resampler_apply (rs, im->data + ((gsize) 5 * 50 + 7) * 3, 28, 21, (gsize) 50 * 3,
+                                     canvas->data + ((gsize) 3 * 60 + 2) * 3, 14, 30, (gsize) 60 * 3));
+  for (int y = 0; y < 50; y++)
+    for (int x = 0; x < 60; x++)
+      for (int c = 0; c < 3; c++)
+        {
+          guint8 v = canvas->data[((gsize) y * 60 + x) * 3 + c];
+          if (x >= 2 && x < 16 && y >= 3 && y < 33)
+            g_assert_cmpint (v, ==, want->data[((gsize) (y - 3) * 14 + x - 2) * 3 + c]);
+          else
+            g_assert_cmpint (v, ==, 77); /* nothing outside the target rectangle */
+        }
+  g_assert_false (ts_resampler_apply (rs, im->data, 0, 4, 0, canvas->data, 4, 4, 12));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -294,6 +395,8 @@ main (int argc, char **argv)
   g_test_add_func ("/resize/solid-stays-solid", test_solid_stays_solid);
   g_test_add_func ("/resize/deterministic", test_deterministic);
   g_test_add_func ("/resize/downscale-averages", test_downscale_averages);
+  g_test_add_func ("/resize/resample-matches-stb", test_resample_matches_stb);
+  g_test_add_func ("/resize/resampler-strides", test_resampler_strides);
   g_test_add_func ("/resize/policy-names", test_policy_names);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)
     {
