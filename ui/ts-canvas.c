@@ -155,6 +155,8 @@ picture_node_new (cairo_surface_t *surface, const graphene_rect_t *rect, double 
       cairo_pattern_set_extend (pattern, CAIRO_EXTEND_PAD);
       cairo_matrix_init_scale (&m, (double) tw / dw, (double) th / dh);
       cairo_pattern_set_matrix (pattern, &m);
+      /* bilinear as GPU renderers draw it; cairo's box filter where it shrinks to under half */
+      cairo_pattern_set_filter (pattern, dw * 2 < tw || dh * 2 < th ? CAIRO_FILTER_GOOD : CAIRO_FILTER_BILINEAR);
       cairo_set_source (cr, pattern);
       cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
       cairo_paint (cr);
