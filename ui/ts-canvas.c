@@ -134,46 +134,60 @@ picture_node_free (gpointer data)
   g_free (pn);
 }
 
+/* Copies scaled once are kept up to this many device pixels (16 MB);
+ * a picture zoomed in beyond it is scaled as it is painted. */
+#define PICTURE_COPY_MAX_PIXELS ((gsize) 4 << 20)
+
 static GskRenderNode *
 picture_node_new (cairo_surface_t *surface, const graphene_rect_t *rect, double opacity, int scale)
 {
   int tw = cairo_image_surface_get_width (surface), th = cairo_image_surface_get_height (surface);
-  /* whole device pixels, so the copy is painted 1:1 */
+  /* whole device pixels, so a copy is painted 1:1 */
   double x = round (rect->origin.x * scale) / scale, y = round (rect->origin.y * scale) / scale;
   int dw = MAX (1, (int) round (rect->size.width * scale)), dh = MAX (1, (int) round (rect->size.height * scale));
   graphene_rect_t bounds = GRAPHENE_RECT_INIT (x, y, (double) dw / scale, (double) dh / scale);
-  cairo_surface_t *scaled = surface;
+  gboolean copy = (dw != tw || dh != th) && (gsize) dw * dh <= PICTURE_COPY_MAX_PIXELS;
   g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+  cairo_pattern_t *pattern;
+  cairo_matrix_t m;
   cairo_t *cr;
 
-  if (dw != tw || dh != th)
+  pattern = cairo_pattern_create_for_surface (surface);
+  cairo_pattern_set_extend (pattern, CAIRO_EXTEND_PAD);
+  /* bilinear as GPU renderers draw it; cairo's box filter where it shrinks to under half */
+  cairo_pattern_set_filter (pattern, dw == tw && dh == th ? CAIRO_FILTER_NEAREST
+                                     : dw * 2 < tw || dh * 2 < th ? CAIRO_FILTER_GOOD
+                                                                  : CAIRO_FILTER_BILINEAR);
+  if (copy)
     {
-      cairo_pattern_t *pattern = cairo_pattern_create_for_surface (surface);
-      cairo_matrix_t m;
-      scaled = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, dw, dh);
+      cairo_surface_t *scaled = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, dw, dh);
       cr = cairo_create (scaled);
-      cairo_pattern_set_extend (pattern, CAIRO_EXTEND_PAD);
       cairo_matrix_init_scale (&m, (double) tw / dw, (double) th / dh);
       cairo_pattern_set_matrix (pattern, &m);
-      /* bilinear as GPU renderers draw it; cairo's box filter where it shrinks to under half */
-      cairo_pattern_set_filter (pattern, dw * 2 < tw || dh * 2 < th ? CAIRO_FILTER_GOOD : CAIRO_FILTER_BILINEAR);
       cairo_set_source (cr, pattern);
       cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
       cairo_paint (cr);
       cairo_destroy (cr);
       cairo_pattern_destroy (pattern);
+      cairo_surface_set_device_scale (scaled, scale, scale);
+      pattern = cairo_pattern_create_for_surface (scaled);
+      cairo_pattern_set_filter (pattern, CAIRO_FILTER_NEAREST);
+      cairo_surface_destroy (scaled);
+      cairo_matrix_init_translate (&m, -x, -y);
     }
   else
-    cairo_surface_reference (scaled);
-  cairo_surface_set_device_scale (scaled, scale, scale);
+    {
+      cairo_matrix_init_scale (&m, tw / bounds.size.width, th / bounds.size.height);
+      cairo_matrix_translate (&m, -x, -y);
+    }
+  cairo_pattern_set_matrix (pattern, &m);
   cr = gtk_snapshot_append_cairo (snapshot, &bounds);
-  cairo_set_source_surface (cr, scaled, x, y);
-  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+  cairo_set_source (cr, pattern);
   cairo_rectangle (cr, x, y, bounds.size.width, bounds.size.height);
   cairo_clip (cr);
   cairo_paint_with_alpha (cr, opacity);
   cairo_destroy (cr);
-  cairo_surface_destroy (scaled);
+  cairo_pattern_destroy (pattern);
   return gtk_snapshot_to_node (snapshot);
 }
 

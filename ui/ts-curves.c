@@ -252,7 +252,11 @@ draw_plot (TsCurves *self, cairo_t *cr, int w, int h, const GdkRGBA *fg_color)
     cairo_restore (cr);
     g_snprintf (buf, sizeof buf, self->metric == TS_METRIC_PSNR ? "threshold %.1f dB" : "threshold %.3f", t);
     cairo_set_source_rgba (cr, 0.88, 0.11, 0.14, 1);
-    show_text (cr, layout, buf, x0 + 4, y - 2, 0, 1);
+    /* above the line, or below it when the band labels take the top */
+    if (y - 28 < y0)
+      show_text (cr, layout, buf, x0 + 4, y + 2, 0, 0);
+    else
+      show_text (cr, layout, buf, x0 + 4, y - 2, 0, 1);
   }
 
   /* curves, optimal points */
