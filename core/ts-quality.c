@@ -162,30 +162,60 @@ all_patches (const TsImage *image, const TsGrid *grid)
   return m;
 }
 
+/* t[0..n) += bytes, as floats (a patch row added to its group's sum). */
+TS_CLONES static void
+add_bytes (float *restrict t, const guint8 *restrict s, int n)
+{
+  for (int i = 0; i < n; i++)
+    t[i] += (float) s[i];
+}
+
+TS_CLONES static void
+scale_floats (float *restrict t, int n, float f)
+{
+  for (int i = 0; i < n; i++)
+    t[i] *= f;
+}
+
+/* The mean patch of every group, straight from the image: the sums in patch
+ * order and the scaling by 1 / count that an saxpy per patch and an sscal
+ * per group gave (the same floats), without a float copy of every patch. */
+static void
+group_means (const TsImage *image, const TsGrid *grid, const TsAssignment *a, float *tokens)
+{
+  int pd = 3 * grid->patch * grid->patch;
+  g_autofree int *count = g_new0 (int, a->n_out);
+
+  for (int i = 0; i < a->n_in; i++)
+    {
+      int g = a->groups[i];
+      TsRect r;
+      if (g < 0)
+        continue;
+      count[g]++;
+      r = ts_grid_patch_rect (grid, i);
+      for (int y = 0; y < r.h; y++)
+        add_bytes (tokens + (gsize) g * pd + (gsize) y * r.w * 3,
+                   image->data + ((gsize) (r.y + y) * image->width + r.x) * 3, r.w * 3);
+    }
+  for (int g = 0; g < a->n_out; g++)
+    if (count[g] > 1)
+      scale_floats (tokens + (gsize) g * pd, pd, 1.0f / count[g]);
+}
+
 static void
 paint_tokens (const TsImage *image, const TsGrid *grid, const TsAssignment *a, TsImage *out)
 {
   int pd = 3 * grid->patch * grid->patch;
-  g_autofree float *patches = all_patches (image, grid);
   g_autofree float *tokens = g_new0 (float, (gsize) a->n_out * pd);
 
   if (a->recon == TS_RECON_MIX && a->mix != NULL)
-    ts_mix_product (a->mix, a->n_out, a->n_in, patches, pd, tokens);
-  else
     {
-      g_autofree int *count = g_new0 (int, a->n_out);
-      for (int i = 0; i < a->n_in; i++)
-        {
-          int g = a->groups[i];
-          if (g < 0)
-            continue;
-          count[g]++;
-          cblas_saxpy (pd, 1.0f, patches + (gsize) i * pd, 1, tokens + (gsize) g * pd, 1);
-        }
-      for (int g = 0; g < a->n_out; g++)
-        if (count[g] > 0)
-          cblas_sscal (pd, 1.0f / count[g], tokens + (gsize) g * pd, 1);
+      g_autofree float *patches = all_patches (image, grid);
+      ts_mix_product (a->mix, a->n_out, a->n_in, patches, pd, tokens);
     }
+  else
+    group_means (image, grid, a, tokens);
   for (int i = 0; i < a->n_in; i++)
     if (a->groups[i] >= 0)
       write_patch (out, ts_grid_patch_rect (grid, i), tokens + (gsize) a->groups[i] * pd);
