@@ -1,5 +1,5 @@
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize ("O3", "no-loop-unroll-and-jam") /* the SSIM filters vectorise at O3 (GCC 12 -O2 only does the very cheap cases); unroll-and-jam would turn the mix product into scalar code */
+#pragma GCC optimize ("O3") /* the SSIM filters vectorise at O3 (GCC 12 -O2 only does the very cheap cases) */
 #endif
 #include "ts-quality.h"
 #include "ts-error.h"
@@ -82,74 +82,6 @@ paint_downsample (const TsImage *image, const TsGrid *grid, const TsAssignment *
                              stride);
 }
 
-/* Columns per slab of the sparse product: n rows of a slab stay in cache. */
-#define SLAB 64
-
-/* @out[0..w) = sum over t of val[t] * x[idx[t]][0..w), t ascending from 0;
- * a full slab's sums stay in registers. */
-TS_CLONES static void
-slab_row (const int *restrict idx, const float *restrict val, int m, const float *restrict x, gsize stride, int w,
-          float *restrict out)
-{
-  float acc[SLAB];
-
-  for (int c = 0; c < SLAB; c++)
-    acc[c] = 0.0f;
-  if (w == SLAB)
-    for (int t = 0; t < m; t++)
-      {
-        const float *restrict xr = x + (gsize) idx[t] * stride;
-        const float a = val[t];
-        for (int c = 0; c < SLAB; c++)
-          acc[c] += a * xr[c];
-      }
-  else
-    for (int t = 0; t < m; t++)
-      {
-        const float *restrict xr = x + (gsize) idx[t] * stride;
-        const float a = val[t];
-        for (int c = 0; c < w; c++)
-          acc[c] += a * xr[c];
-      }
-  memcpy (out, acc, sizeof (float) * w);
-}
-
-/* The columns go in slabs of SLAB, whose n rows of @x stay in cache while
- * every row of @mix reads them. */
-void
-ts_mix_product (const float *mix, int rows, int n, const float *x, int d, float *out)
-{
-  g_autofree int *start = g_new (int, rows + 1);
-  g_autofree int *idx = NULL;
-  g_autofree float *val = NULL;
-  gsize nnz = 0;
-
-  for (int i = 0; i < rows; i++)
-    {
-      const float *row = mix + (gsize) i * n;
-      for (int j = 0; j < n; j++)
-        nnz += row[j] != 0.0f;
-    }
-  idx = g_new (int, MAX (nnz, 1));
-  val = g_new (float, MAX (nnz, 1));
-  nnz = 0;
-  for (int i = 0; i < rows; i++)
-    {
-      const float *row = mix + (gsize) i * n;
-      start[i] = (int) nnz;
-      for (int j = 0; j < n; j++)
-        if (row[j] != 0.0f)
-          idx[nnz] = j, val[nnz++] = row[j];
-    }
-  start[rows] = (int) nnz;
-  for (int c0 = 0; c0 < d; c0 += SLAB)
-    {
-      int w = MIN (SLAB, d - c0);
-      for (int i = 0; i < rows; i++)
-        slab_row (idx + start[i], val + start[i], start[i + 1] - start[i], x + c0, d, w, out + (gsize) i * d + c0);
-    }
-}
-
 /* Patches of every original token as an n_in x (3 P^2) float matrix. */
 static float *
 all_patches (const TsImage *image, const TsGrid *grid)
@@ -212,7 +144,8 @@ paint_tokens (const TsImage *image, const TsGrid *grid, const TsAssignment *a, T
   if (a->recon == TS_RECON_MIX && a->mix != NULL)
     {
       g_autofree float *patches = all_patches (image, grid);
-      ts_mix_product (a->mix, a->n_out, a->n_in, patches, pd, tokens);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, a->n_out, pd, a->n_in, 1.0f, a->mix, a->n_in, patches,
+                   pd, 0.0f, tokens, pd);
     }
   else
     group_means (image, grid, a, tokens);

@@ -22,13 +22,6 @@ typedef enum {
 TsImage *ts_reconstruct (const TsImage *image, const TsGrid *grid, const TsAssignment *a,
                          TsDropFill fill, GError **error);
 
-/* out (rows x d) = mix (rows x n, row-major) x (n x d, row-major), adding
- * only the nonzero weights: a soft assignment (a resampler's attention at a low
- * temperature) is mostly exact zeros, which add nothing. The same sums as an
- * SGEMM up to float rounding (each output summed over the nonzero weights in
- * column order, from 0); deterministic on every machine. */
-void ts_mix_product (const float *mix, int rows, int n, const float *x, int d, float *out);
-
 /* PSNR over all RGB channels, 10 log10(255^2 / MSE); +INFINITY when identical;
  * NAN when the sizes differ. */
 double ts_psnr (const TsImage *a, const TsImage *b);

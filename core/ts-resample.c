@@ -2,7 +2,6 @@
 #include "ts-attention.h"
 #include "ts-error.h"
 #include "ts-kmeans.h"
-#include "ts-quality.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -149,10 +148,12 @@ resample_one (const TsScene *scene, const float *xt, int K, int rounds, double t
           ts_attention_softmax_rows (q + (gsize) q0 * d, nb, xt, n, d, scale, A);
           if (!last)
             {
-              ts_mix_product (A, nb, n, xt, d, qnext + (gsize) q0 * d);
+              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, d, n, 1.0f, A, n, xt, d, 0.0f,
+                           qnext + (gsize) q0 * d, d);
               continue;
             }
-          ts_mix_product (A, nb, n, scene->features->data, a->d, a->features + (gsize) q0 * a->d);
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, a->d, n, 1.0f, A, n, scene->features->data,
+                       a->d, 0.0f, a->features + (gsize) q0 * a->d, a->d);
           for (int i = 0; i < nb; i++)
             {
               const float *row = A + (gsize) i * n;

@@ -25,10 +25,7 @@
  *      mix of patches (TS_RECON_MIX);
  *   5. hard groups for overlays: patch j belongs to argmax_q A_qj (ties to the
  *      lower query). A query no patch chose keeps size 0 (sorted last).
- * Cost: (Lloyd steps + 2 R) N K D multiply-adds: the k-means steps and the
- * logits in SGEMM; the products A X~ and A F add only A's nonzero weights
- * (ts_mix_product: at tau 0.1 about 80% of them underflow to exactly 0), the
- * same sums up to float rounding.
+ * Cost: (Lloyd steps + 2 R) N K D multiply-adds, all in SGEMM.
  * The attention is computed in blocks of queries (never K x N beyond the mix
  * itself). When K x N exceeds TS_RESAMPLE_MAX_MIX weights the mix is not
  * stored and reconstruction falls back to the hard groups' mean patch

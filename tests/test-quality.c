@@ -222,51 +222,6 @@ test_region_reconstruction (void)
   g_assert_true (ts_image_equal (rec, image));
 }
 
-/* ts_mix_product against the plain double sum: zeros skipped, negative and
- * large weights kept, an all-zero row gives zeros, widths around the slab. */
-static void
-test_mix_product (void)
-{
-  static const int dims[][3] = { { 5, 37, 1 }, { 7, 50, 63 }, { 3, 64, 64 }, { 9, 129, 65 }, { 4, 300, 588 } };
-  guint32 s = 99;
-
-  for (guint c = 0; c < G_N_ELEMENTS (dims); c++)
-    {
-      int rows = dims[c][0], n = dims[c][1], d = dims[c][2];
-      g_autofree float *mix = g_new (float, (gsize) rows * n);
-      g_autofree float *x = g_new (float, (gsize) n * d);
-      g_autofree float *out = g_new (float, (gsize) rows * d);
-      for (int i = 0; i < rows * n; i++)
-        {
-          s = s * 1664525u + 1013904223u;
-          /* 3 in 4 weights exactly 0, the rest in [-1, 3) */
-          mix[i] = (s >> 30) != 0 ? 0.0f : (float) ((s >> 8) % 4000) / 1000.0f - 1.0f;
-        }
-      for (int j = 0; j < n; j++)
-        mix[j] = 0.0f; /* row 0: nothing */
-      for (int i = 0; i < n * d; i++)
-        {
-          s = s * 1664525u + 1013904223u;
-          x[i] = (float) ((s >> 8) % 10000) / 100.0f - 50.0f;
-        }
-      ts_mix_product (mix, rows, n, x, d, out);
-      for (int i = 0; i < rows; i++)
-        for (int k = 0; k < d; k++)
-          {
-            double want = 0, scale = 0;
-            for (int j = 0; j < n; j++)
-              {
-                want += (double) mix[(gsize) i * n + j] * x[(gsize) j * d + k];
-                scale += fabs ((double) mix[(gsize) i * n + j] * x[(gsize) j * d + k]);
-              }
-            if (i == 0)
-              g_assert_cmpfloat (out[(gsize) i * d + k], ==, 0.0f);
-            else
-              g_assert_cmpfloat (fabs (out[(gsize) i * d + k] - want), <=, 1e-6 * scale + 1e-30);
-          }
-    }
-}
-
 int
 main (int argc, char **argv)
 {
@@ -282,6 +237,5 @@ main (int argc, char **argv)
   g_test_add_func ("/quality/reconstruct/rounding-ties", test_rounding_ties);
   g_test_add_func ("/quality/reconstruct/dropped-fill", test_dropped_fill);
   g_test_add_func ("/quality/reconstruct/region", test_region_reconstruction);
-  g_test_add_func ("/quality/mix-product", test_mix_product);
   return g_test_run ();
 }
