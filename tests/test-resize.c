@@ -345,6 +345,14 @@ test_resample_matches_stb (void)
         checked++;
       }
   g_assert_cmpint (checked, >, 3000);
+  {
+    /* work buffers above TS_RESAMPLER_MAX_FLOATS: stb streams it, the same bytes */
+    g_autoptr (TsImage) im = ts_test_noisy_gradient (2400, 2400, 5, 20);
+    g_autoptr (TsImage) want = stb_resample (im, 100, 90);
+    g_autoptr (TsImage) got = ts_image_resample (im, 100, 90);
+    g_assert_cmpuint ((gsize) 2400 * 2400 * 3, >, TS_RESAMPLER_MAX_FLOATS);
+    g_assert_true (ts_image_equal (got, want));
+  }
 }
 
 /* A sub-rectangle read in place, written into a larger image's rows. */
