@@ -148,16 +148,10 @@ write_ui_state (TsDatasetWindow *self)
   g_file_set_contents (path, data, -1, NULL);
 }
 
-/* The widget positions, once laid out (a few frames after the window shows). */
-static gboolean
-shown_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+static void
+write_dataset_state (GtkWidget *widget)
 {
-  guint *frames = data;
-
-  if (++*frames < 3)
-    return G_SOURCE_CONTINUE;
   write_ui_state (TS_DATASET_WINDOW (widget));
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -634,8 +628,8 @@ ts_dataset_window_init (TsDatasetWindow *self)
   g_object_unref (self->ssim_column); /* the view holds it */
   refresh_table (self);
   update_progress (self);
-  if (g_getenv ("TS_UI_STATE"))
-    gtk_widget_add_tick_callback (GTK_WIDGET (self), shown_tick_cb, g_new0 (guint, 1), g_free);
+  /* the widget positions, once laid out */
+  ts_ui_state_write_later (GTK_WIDGET (self), write_dataset_state);
 }
 
 TsDatasetWindow *
