@@ -83,7 +83,7 @@ click_at () {
   xdotool click 1
 }
 
-echo "1..33"
+echo "1..34"
 
 "$app" 2>"$tmp/stderr.txt" &
 pid=$!
@@ -361,6 +361,10 @@ video_and_dataset () {
   refocus
   xdotool key --clearmodifiers ctrl+shift+o
   focus_dialog "Analyse a Folder"
+  # sweep 1x and 4x only: typed into the Ratios entry
+  click_at $(( $(dstate ratios x) + wx + 30 )) $(( $(dstate ratios y) + wy + 12 ))
+  xdotool key --clearmodifiers ctrl+a
+  xdotool type --delay 20 "1, 4x"
   xdotool key --clearmodifiers ctrl+Return
   i=0
   while [ $i -lt 1200 ]; do
@@ -371,6 +375,7 @@ video_and_dataset () {
   rows=$(dstate dataset rows); total=$(dstate dataset total)
   check "Analyse Folder runs over the folder and fills the table ($rows rows of $total images)" \
     '[ "$rows" = 3 ] && [ "$total" = 3 ]'
+  check "the run swept the ratios typed ($(dstate dataset ratios))" '[ "$(dstate dataset ratios)" = "1;4;" ]'
 
   # Export the summary through the file chooser.
   xdotool key --clearmodifiers ctrl+e
