@@ -69,19 +69,63 @@ kmeans_steps (int n, int K, int d, gboolean *seeded)
 }
 
 /* Classic k-means++ seeds (one candidate per centre): the first K of a run for
- * more centres are exactly the seeds of a run for K. */
-static float *
-seeds_new (const float *xt, int n, int d, int K, guint64 seed, GCancellable *cancellable, GError **error)
-{
-  TsKMeansOptions kopt;
-  g_autofree float *q = g_new (float, (gsize) K * d);
+ * more centres are exactly the seeds of a run for K. A scene keeps, per seed,
+ * the seeds of the largest K drawn so far (in its memo), so every run on it
+ * (each ratio of a sweep, in any thread; a slider moving) draws them once. */
+typedef struct {
+  GMutex lock;
+  int k, d;
+  float *q; /* k x d */
+} SeedCache;
 
-  ts_kmeans_options_init (&kopt);
-  kopt.seed = seed;
-  kopt.n_local_trials = 1;
-  if (!ts_kmeans_seed (xt, n, d, K, &kopt, q, cancellable, error))
-    return NULL;
-  return g_steal_pointer (&q);
+static void
+seed_cache_free (gpointer data)
+{
+  SeedCache *c = data;
+
+  g_mutex_clear (&c->lock);
+  g_free (c->q);
+  g_free (c);
+}
+
+static gpointer
+seed_cache_new (const TsScene *scene, gpointer data)
+{
+  SeedCache *c = g_new0 (SeedCache, 1);
+
+  g_mutex_init (&c->lock);
+  return c;
+}
+
+/* The first @K k-means++ seeds of @xt for @seed, newly allocated (K x d). */
+static float *
+seeds_new (const TsScene *scene, const float *xt, int n, int d, int K, guint64 seed, GCancellable *cancellable,
+           GError **error)
+{
+  g_autofree char *key = g_strdup_printf ("resample seeds %" G_GUINT64_FORMAT, seed);
+  SeedCache *c = ts_scene_memo (scene, key, seed_cache_new, NULL, seed_cache_free);
+  float *q = NULL;
+
+  g_mutex_lock (&c->lock); /* another thread drawing them is waited for, not repeated */
+  if (c->k < K || c->d != d)
+    {
+      TsKMeansOptions kopt;
+      g_autofree float *more = g_new (float, (gsize) K * d);
+      ts_kmeans_options_init (&kopt);
+      kopt.seed = seed;
+      kopt.n_local_trials = 1;
+      if (ts_kmeans_seed (xt, n, d, K, &kopt, more, cancellable, error))
+        {
+          g_free (c->q);
+          c->q = g_steal_pointer (&more);
+          c->k = K;
+          c->d = d;
+        }
+    }
+  if (c->k >= K && c->d == d)
+    q = g_memdup2 (c->q, sizeof (float) * (gsize) K * d);
+  g_mutex_unlock (&c->lock);
+  return q;
 }
 
 /* Steps 2 to 5 for K queries; @seeds holds at least K k-means++ seeds when
@@ -188,7 +232,7 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
   if (!check_queries (queries, n, error))
     return NULL;
   kmeans_steps (n, queries, d, &seeded);
-  if (seeded && (seeds = seeds_new (xt, n, d, queries, seed, cancellable, error)) == NULL)
+  if (seeded && (seeds = seeds_new (scene, xt, n, d, queries, seed, cancellable, error)) == NULL)
     return NULL;
   return resample_one (scene, xt, queries, rounds, tau, seeds, max_mix, cancellable, error);
 }
@@ -216,7 +260,7 @@ ts_resample_multi (const TsScene *scene, const int *queries, int n_targets, int 
       if (seeded)
         most = MAX (most, queries[i]);
     }
-  if (most > 0 && (seeds = seeds_new (xt, n, d, most, seed, cancellable, error)) == NULL)
+  if (most > 0 && (seeds = seeds_new (scene, xt, n, d, most, seed, cancellable, error)) == NULL)
     return FALSE;
   for (int i = 0; i < n_targets; i++)
     if ((out[i] = resample_one (scene, xt, queries[i], rounds, tau, seeds, max_mix, cancellable, error)) == NULL)

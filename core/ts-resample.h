@@ -30,6 +30,9 @@
  * itself). When K x N exceeds TS_RESAMPLE_MAX_MIX weights the mix is not
  * stored and reconstruction falls back to the hard groups' mean patch
  * (recon = TS_RECON_GROUP_MEAN); the assignment says which.
+ * The k-means++ seeds of the largest K drawn on a scene are kept in its memo
+ * (ts_scene_memo, per seed; the seeds for K are their first K rows), so the
+ * runs of a sweep and a moving slider draw them once; results are unchanged.
  * Reentrant; deterministic for a given seed. */
 #pragma once
 
@@ -49,7 +52,8 @@ TsAssignment *ts_resample (const TsScene *scene, int queries, int rounds, double
 
 /* ts_resample for each of @n_targets query counts into out[i], exactly the
  * single runs' results: the k-means++ seeds are drawn once, for the largest
- * count, since the seeds of a smaller count are their first K rows. FALSE with
+ * count (or taken from the scene's memo), since the seeds of a smaller count
+ * are their first K rows. FALSE with
  * @error at the first failure (out[i] already made stay set; the caller frees
  * every non-NULL entry). */
 gboolean ts_resample_multi (const TsScene *scene, const int *queries, int n_targets, int rounds, double tau,

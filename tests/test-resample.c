@@ -249,6 +249,28 @@ test_multi_equals_single (void)
   }
 }
 
+/* The seeds a scene keeps change nothing: smaller, larger (drawn again) and
+ * smaller again query counts on one scene give exactly what fresh scenes give. */
+static void
+test_seeds_kept (void)
+{
+  g_autoptr (TsScene) shared = gradient_scene (96, 4); /* 576 tokens */
+  const int ks[] = { 36, 144, 7, 144, 90 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (ks); i++)
+    {
+      g_autoptr (TsScene) fresh = gradient_scene (96, 4);
+      g_autoptr (TsAssignment) a = ts_resample (shared, ks[i], 3, 0.1, 11, 0, NULL, NULL);
+      g_autoptr (TsAssignment) b = ts_resample (fresh, ks[i], 3, 0.1, 11, 0, NULL, NULL);
+      g_autoptr (TsAssignment) other_seed = ts_resample (shared, ks[i], 3, 0.1, 12, 0, NULL, NULL);
+      g_autoptr (TsAssignment) other_fresh = ts_resample (fresh, ks[i], 3, 0.1, 12, 0, NULL, NULL);
+      g_assert_cmpmem (a->groups, sizeof (int) * 576, b->groups, sizeof (int) * 576);
+      g_assert_cmpmem (a->mix, sizeof (float) * ks[i] * 576, b->mix, sizeof (float) * ks[i] * 576);
+      g_assert_cmpmem (a->features, sizeof (float) * ks[i] * a->d, b->features, sizeof (float) * ks[i] * b->d);
+      g_assert_cmpmem (other_seed->mix, sizeof (float) * ks[i] * 576, other_fresh->mix, sizeof (float) * ks[i] * 576);
+    }
+}
+
 static void
 test_bad_input (void)
 {
@@ -286,6 +308,7 @@ main (int argc, char **argv)
   g_test_add_func ("/resample/temperature-and-determinism", test_temperature_and_determinism);
   g_test_add_func ("/resample/without-mix", test_without_mix);
   g_test_add_func ("/resample/multi-equals-single", test_multi_equals_single);
+  g_test_add_func ("/resample/seeds-kept", test_seeds_kept);
   g_test_add_func ("/resample/bad-input", test_bad_input);
   return g_test_run ();
 }
