@@ -52,6 +52,8 @@ typedef enum {
                                       is the largest reachable count <= target, documented per method */
   TS_METHOD_REGIONS = 1 << 3,      /* returns regions */
   TS_METHOD_STAND_IN = 1 << 4,     /* approximates a learned method it cannot run (optical): reports say so */
+  TS_METHOD_SPLIT_TARGETS = 1 << 5, /* run_multi's targets share only what the scene's memo keeps: they may
+                                       run as separate calls (threads) at no extra cost (resample) */
 } TsMethodFlags;
 
 typedef struct _TsMethod TsMethod;

@@ -437,6 +437,43 @@ job_run (gpointer data, gpointer user_data)
   g_async_queue_push (sh->done, job);
 }
 
+/* Reorders a group's points into two runs of about equal cost (a point costs
+ * its target token count; ratio 1 points nothing), the largest target first;
+ * returns where the second begins, 0 when splitting gains nothing. */
+static int
+split_group (SweepJob **g, int n, const TsScene *scene)
+{
+  g_autofree SweepJob **sorted = g_memdup2 (g, sizeof (SweepJob *) * n);
+  g_autofree gboolean *second = g_new0 (gboolean, n);
+  double load[2] = { 0, 0 };
+  int k = 0, first = 0, costly = 0;
+
+  /* by ratio, ascending: the largest target first */
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && sorted[j]->point->ratio < sorted[j - 1]->point->ratio; j--)
+      {
+        SweepJob *t = sorted[j];
+        sorted[j] = sorted[j - 1], sorted[j - 1] = t;
+      }
+  for (int i = 0; i < n; i++)
+    {
+      double cost = sorted[i]->point->ratio > 1.0 ? scene->grid.tokens / sorted[i]->point->ratio : 0;
+      costly += cost > 0;
+      second[i] = cost > 0 && load[1] < load[0];
+      load[second[i]] += cost;
+    }
+  if (costly < 2)
+    return 0;
+  for (int i = 0; i < n; i++)
+    if (!second[i])
+      g[k++] = sorted[i];
+  first = k;
+  for (int i = 0; i < n; i++)
+    if (second[i])
+      g[k++] = sorted[i];
+  return first;
+}
+
 /* Pool threads run SGEMMs side by side: OpenBLAS's own threads on top of them
  * only spin in sched_yield on 2 cores. OpenBLAS's thread count is global, so
  * concurrent sweeps share one counter: the first sets 1, the last restores. */
@@ -591,15 +628,33 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
       }
   /* Methods that derive every ratio from one run go first (one long job each),
    * then the others with the largest ratios last: the slow points (small ratios
-   * of iterative methods) start first. */
-  for (guint m = 0; m < methods->len; m++)
-    if (((const TsMethod *) g_ptr_array_index (methods, m))->run_multi != NULL)
+   * of iterative methods) start first. A method whose targets may run apart
+   * (resample) is split in two jobs of about equal cost when there are threads
+   * to share: the first (with the largest target, which draws the shared
+   * seeds) before the other groups, the second after them. */
+  {
+    g_autoptr (GPtrArray) later = g_ptr_array_new ();
+    for (guint m = 0; m < methods->len; m++)
       {
-        SweepJob *lead = &jobs[m];
-        lead->group = groups + m * n_ratios;
-        lead->n_group = n_ratios;
-        g_thread_pool_push (pool, lead, NULL);
+        const TsMethod *method = g_ptr_array_index (methods, m);
+        SweepJob **g = groups + m * n_ratios;
+        int first;
+        if (method->run_multi == NULL)
+          continue;
+        first = threads > 1 && (method->flags & TS_METHOD_SPLIT_TARGETS) ? split_group (g, n_ratios, scene) : 0;
+        if (first > 0)
+          {
+            g[first]->group = g + first;
+            g[first]->n_group = n_ratios - first;
+            g_ptr_array_add (later, g[first]);
+          }
+        g[0]->group = g;
+        g[0]->n_group = first > 0 ? first : n_ratios;
+        g_thread_pool_push (pool, g[0], NULL);
       }
+    for (guint i = 0; i < later->len; i++)
+      g_thread_pool_push (pool, g_ptr_array_index (later, i), NULL);
+  }
   for (int r = 0; r < n_ratios; r++)
     for (guint m = 0; m < methods->len; m++)
       if (((const TsMethod *) g_ptr_array_index (methods, m))->run_multi == NULL)

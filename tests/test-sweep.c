@@ -1,4 +1,5 @@
 /* Sweeps: schema, the optimal-ratio rule, the baseline, ratio 1, efficiency, errors. */
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -209,6 +210,58 @@ test_points_equal_single_runs (void)
       }
 }
 
+/* On two threads the resampler's ratios run as two jobs (its targets split,
+ * the seeds shared through the scene): every point is still exactly the
+ * single run's, in any order of ratios. OpenBLAS on one thread throughout, as
+ * the sweep sets it, so that SGEMM rounds alike. */
+static void
+test_split_equals_single_runs (void)
+{
+  g_autoptr (TsScene) scene = photo_like (224); /* 256 tokens */
+  const char *methods[] = { "resample", NULL };
+  const double ratios[] = { 8, 1, 2, 32, 4, 2.5 };
+  int saved = openblas_get_num_threads ();
+  TsSweepOptions o;
+  g_autoptr (TsSweep) s = NULL;
+  g_autoptr (GError) error = NULL;
+  const TsSweepCurve *c;
+
+  g_assert_true (ts_method_find ("resample", NULL)->flags & TS_METHOD_SPLIT_TARGETS);
+  openblas_set_num_threads (1);
+  ts_sweep_options_init (&o);
+  o.methods = methods;
+  o.ratios = ratios;
+  o.n_ratios = G_N_ELEMENTS (ratios);
+  o.threads = 2;
+  s = ts_sweep_run (scene, &o, NULL, &error);
+  g_assert_no_error (error);
+  c = ts_sweep_find (s, "resample");
+  for (int i = 0; i < c->n_points; i++)
+    {
+      const TsSweepPoint *pt = &c->points[i];
+      g_autoptr (TsScene) fresh = photo_like (224); /* nothing kept from the sweep */
+      TsMethodParams p = o.params;
+      TsSweepPoint ref = { 0 };
+      g_autoptr (TsAssignment) a = NULL;
+      g_assert_cmpfloat (pt->ratio, ==, ratios[i]);
+      g_assert_null (pt->error);
+      if (ratios[i] <= 1)
+        {
+          g_assert_cmpfloat (pt->ssim, ==, 1.0);
+          continue;
+        }
+      p.ratio = ratios[i];
+      a = ts_method_run (ts_method_find ("resample", NULL), fresh, &p, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (ts_sweep_measure (fresh, a, p.fill, &ref, &error));
+      g_assert_cmpint (pt->tokens, ==, a->n_out);
+      g_assert_cmpfloat (pt->ssim, ==, ref.ssim);
+      g_assert_cmpfloat (pt->psnr, ==, ref.psnr);
+      g_assert_cmpfloat (pt->feature_retention, ==, ref.feature_retention);
+    }
+  openblas_set_num_threads (saved);
+}
+
 static void
 test_bad_input (void)
 {
@@ -256,6 +309,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sweep/schema-and-baseline", test_schema_and_baseline);
   g_test_add_func ("/sweep/subset-metric-determinism", test_subset_metric_and_determinism);
   g_test_add_func ("/sweep/points-equal-single-runs", test_points_equal_single_runs);
+  g_test_add_func ("/sweep/split-equals-single-runs", test_split_equals_single_runs);
   g_test_add_func ("/sweep/bad-input", test_bad_input);
   return g_test_run ();
 }
