@@ -12,7 +12,9 @@
  * Shared work is done once (the scene's normalised features, the original's
  * luma and its SSIM half); points run in parallel on a GThreadPool, except
  * that a method with a multi-target entry (greedy, resample) runs all its
- * ratios in one job from one call, with exactly the single runs' results.
+ * ratios in one job from one call, with exactly the single runs' results
+ * (on more than one thread a method flagged TS_METHOD_SPLIT_TARGETS, the
+ * resampler, in two jobs of about equal cost).
  * With more than one thread OpenBLAS is set to one thread while the sweep runs
  * (its thread count is process-wide: other BLAS work at that time runs on one
  * thread too); SGEMM results can then differ from a one-thread sweep's in
