@@ -83,7 +83,7 @@ click_at () {
   xdotool click 1
 }
 
-echo "1..34"
+echo "1..35"
 
 "$app" 2>"$tmp/stderr.txt" &
 pid=$!
@@ -101,6 +101,8 @@ xdotool windowfocus --sync "$wid" 2>/dev/null || true
 name0=$(state state name)
 in0=$(state state tokens_in)
 out0=$(state state tokens_out)
+# Xvfb's only OpenGL is Mesa's software rasteriser: the application takes GTK's Cairo renderer
+check "a software OpenGL gets the Cairo renderer ($(state state renderer))" '[ "$(state state renderer)" = GskCairoRenderer ]'
 check "the sample has a grid ($in0 tokens) and pooled tokens ($out0)" '[ "$in0" -gt "$out0" ]'
 
 shot a; crop_canvas a

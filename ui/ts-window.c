@@ -438,6 +438,8 @@ write_ui_state (TsWindow *self)
   g_key_file_set_integer (kf, "state", "tokens_out", ts_document_get_tokens_out (self->document));
   g_key_file_set_integer (kf, "state", "query", ts_document_get_query (self->document));
   g_key_file_set_boolean (kf, "state", "busy", ts_document_get_busy (self->document));
+  if (gtk_native_get_renderer (GTK_NATIVE (self)) != NULL)
+    g_key_file_set_string (kf, "state", "renderer", G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (self))));
   g_key_file_set_boolean (kf, "state", "heatmap", gtk_check_button_get_active (self->heat_check));
   g_key_file_set_boolean (kf, "state", "banner", gtk_revealer_get_reveal_child (self->banner_revealer));
   g_key_file_set_double (kf, "state", "ssim", ts_document_get_ssim (self->document));
