@@ -83,7 +83,7 @@ click_at () {
   xdotool click 1
 }
 
-echo "1..36"
+echo "1..37"
 
 "$app" 2>"$tmp/stderr.txt" &
 pid=$!
@@ -175,10 +175,10 @@ refocus () {
   sleep 0.3
 }
 
-export_to () {
+export_to () { # FILE [KEYS [DIALOG TITLE]]
   refocus
-  xdotool key --clearmodifiers ctrl+e
-  focus_dialog Export
+  xdotool key --clearmodifiers "${2:-ctrl+e}"
+  focus_dialog "${3:-Export}"
   [ -n "${TS_UI_DEBUG:-}" ] && import -window root "$TS_UI_DEBUG-export.png"
   xdotool key --clearmodifiers ctrl+a
   xdotool type --delay 20 "$1"
@@ -191,6 +191,11 @@ export_to "$tmp/overlay.png"
 check "Ctrl+E exports the overlay as PNG" '[ "$(head -c 4 "$tmp/overlay.png" | tail -c 3)" = "PNG" ]'
 export_to "$tmp/numbers.json"
 check "Ctrl+E exports the numbers as JSON" 'grep -q "\"tokens_out\" : $(state state tokens_out)" "$tmp/numbers.json"'
+# the curves as the CLI draws them: once measured, a 900 x 560 figure at scale 2
+wait_until '[ "$(state state curves)" -ge 10 ] 2>/dev/null' 300
+export_to "$tmp/curves.png" ctrl+shift+e "Export Curves"
+check "Ctrl+Shift+E exports the $(state state curves) curves as PNG ($(identify -format %wx%h "$tmp/curves.png" 2>/dev/null))" \
+  '[ "$(identify -format %wx%h "$tmp/curves.png" 2>/dev/null)" = 1800x1120 ]'
 
 # A bad file: Ctrl+O, type its path; a banner explains, the picture stays.
 printf 'this is not an image' >"$tmp/broken.png"

@@ -6,6 +6,7 @@
 #include "ts-budget-panel.h"
 #include "ts-canvas.h"
 #include "ts-curves.h"
+#include "ts-plot-render.h"
 #include "ts-dataset-window.h"
 #include "ts-video-bar.h"
 
@@ -516,6 +517,11 @@ write_ui_state (TsWindow *self)
   g_key_file_set_integer (kf, "state", "tokens_out", ts_document_get_tokens_out (self->document));
   g_key_file_set_integer (kf, "state", "query", ts_document_get_query (self->document));
   g_key_file_set_boolean (kf, "state", "busy", ts_document_get_busy (self->document));
+  {
+    guint n_curves;
+    ts_document_get_curves (self->document, &n_curves);
+    g_key_file_set_integer (kf, "state", "curves", (int) n_curves);
+  }
   g_key_file_set_string (kf, "state", "entropy", gtk_label_get_label (self->numbers[NUM_ENTROPY]));
   g_key_file_set_string (kf, "state", "kv", gtk_label_get_label (self->numbers[NUM_KV]));
   g_key_file_set_string (kf, "state", "encoder_flops", gtk_label_get_label (self->numbers[NUM_ENCODER]));
@@ -1206,6 +1212,51 @@ open_action (GtkWidget *widget, const char *name, GVariant *param)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/* The curves as shown (metric, threshold, optimal points, the current
+ * setting) drawn by the CLI's figure code, to PNG, SVG or PDF. */
+static gboolean
+export_curves (TsWindow *self, const char *path, GError **error)
+{
+  static const char *const y_labels[TS_N_METRICS] = { "SSIM", "PSNR (dB)", "feature retention" };
+  TsMetric metric = ts_curves_get_metric (self->curves);
+  const TsAssignment *a = ts_document_get_assignment (self->document);
+  g_autoptr (TsPlot) plot = ts_plot_new ();
+  g_autofree char *title = NULL;
+  const TsCurve *curves;
+  double current[TS_N_METRICS];
+  guint n;
+
+  curves = ts_document_get_curves (self->document, &n);
+  if (n == 0)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "the curves are still being measured; export them "
+                                                               "when they are drawn");
+      return FALSE;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      double ratios[TS_CURVE_MAX_POINTS], q[TS_CURVE_MAX_POINTS], opt;
+      for (guint j = 0; j < curves[i].n_points; j++)
+        {
+          ratios[j] = curves[i].points[j].ratio;
+          q[j] = curves[i].points[j].values[metric];
+        }
+      opt = ts_curves_get_optimal (self->curves, curves[i].method->name);
+      ts_plot_add_series (plot, curves[i].method->name, curves[i].baseline, ratios, q, (int) curves[i].n_points,
+                          isnan (opt) ? 0 : opt);
+    }
+  title = g_strdup_printf ("%s: quality against compression", ts_document_get_name (self->document) ?: "TokenScope");
+  ts_plot_set_title (plot, title);
+  ts_plot_set_y_label (plot, y_labels[metric]);
+  ts_plot_set_threshold (plot, ts_curves_get_threshold (self->curves));
+  current[TS_METRIC_SSIM] = ts_document_get_ssim (self->document);
+  current[TS_METRIC_PSNR] = ts_document_get_psnr (self->document);
+  current[TS_METRIC_RETENTION] = ts_document_get_retention (self->document);
+  if (a != NULL)
+    ts_plot_set_current (plot, ts_assignment_ratio (a), current[metric]);
+  return ts_plot_save (plot, path, 900, 560, 2.0, error);
+}
+
 static gboolean
 export_to (TsWindow *self, const char *path, GError **error)
 {
@@ -1313,6 +1364,62 @@ settings_response_cb (GtkNativeDialog *dialog, int response, TsWindow *self)
         ts_window_show_notice (self, error->message);
     }
   g_object_unref (dialog);
+}
+
+static void
+curves_response_cb (GtkNativeDialog *dialog, int response, TsWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr (GError) error = NULL;
+      g_autofree char *lower = g_ascii_strdown (path ? path : "", -1);
+
+      if (path && !g_str_has_suffix (lower, ".png") && !g_str_has_suffix (lower, ".svg")
+          && !g_str_has_suffix (lower, ".pdf"))
+        {
+          char *with = g_strconcat (path, ".png", NULL);
+          g_free (path);
+          path = with;
+        }
+      if (path == NULL)
+        ts_window_show_notice (self, "Exports can only be written to local files");
+      else if (!export_curves (self, path, &error))
+        ts_window_show_notice (self, error->message);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+export_curves_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TsWindow *self = TS_WINDOW (widget);
+  const char *doc_name = ts_document_get_name (self->document);
+  g_autofree char *stem = g_strdup (doc_name ? doc_name : "tokenscope"), *suggested = NULL;
+  static const struct { const char *name, *suffix; } filters[] = {
+    { "PNG image", "png" }, { "SVG drawing", "svg" }, { "PDF", "pdf" },
+  };
+  GtkFileChooserNative *chooser;
+
+  if (ts_document_get_scene (self->document) == NULL)
+    return;
+  if (strrchr (stem, '.'))
+    *strrchr (stem, '.') = '\0';
+  suggested = g_strdup_printf ("%s-curves.png", stem);
+  chooser = gtk_file_chooser_native_new ("Export Curves", GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                         "_Export", "_Cancel");
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested);
+  for (guint i = 0; i < G_N_ELEMENTS (filters); i++)
+    {
+      GtkFileFilter *filter = gtk_file_filter_new ();
+      gtk_file_filter_set_name (filter, filters[i].name);
+      gtk_file_filter_add_suffix (filter, filters[i].suffix);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+      g_object_unref (filter);
+    }
+  g_signal_connect (chooser, "response", G_CALLBACK (curves_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
 static void
@@ -1542,6 +1649,7 @@ ts_window_class_init (TsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
   gtk_widget_class_install_action (widget_class, "win.copy-command", NULL, copy_command_action);
   gtk_widget_class_install_action (widget_class, "win.export-settings", NULL, export_settings_action);
+  gtk_widget_class_install_action (widget_class, "win.export-curves", NULL, export_curves_action);
   gtk_widget_class_install_action (widget_class, "win.mean-query", NULL, mean_query_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
@@ -1553,6 +1661,8 @@ ts_window_class_init (TsWindowClass *klass)
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.export-curves",
+                                       NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "win.analyse-folder", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
