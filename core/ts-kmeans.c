@@ -1,4 +1,5 @@
 #include "ts-kmeans.h"
+#include "ts-kmeans-private.h"
 #include "ts-error.h"
 #include "ts-simd.h"
 
@@ -11,6 +12,15 @@
  * SGEMM would repack all of x for a handful of output columns (k-means++
  * seeding asks for 1 to 2 + ln k centres per step, n times over). */
 #define DIRECT_MAX 8
+
+/* Most floats of bounds ((n + 2k) x k) the bounded Lloyd keeps; beyond, every
+ * assignment is a full distance pass. */
+#define BOUNDS_MAX (1 << 24)
+
+/* Bounds are moved outward by 2 units in the last place at every update, more
+ * than the rounding of the update itself. */
+#define BOUND_UP (1.0f + 0x1p-22f)
+#define BOUND_DOWN (1.0f - 0x1p-22f)
 
 /* Rows per distance block: at most 32 MB of distances, and few enough SGEMM calls
  * that packing the centroids does not dominate. */
@@ -47,8 +57,30 @@ direct_dots (const float *restrict x, int nb, int d, const float *restrict c, in
     }
 }
 
-/* out (nb x k) = squared distances of rows x[0..nb) to the k centres c. */
+/* o[0..k) = -2 x.c + ||x||^2 (@r) + ||c||^2: squared distances of one row. */
 TS_CLONES static void
+add_norms (float *restrict o, float r, const float *restrict cn, int k)
+{
+  int j = 0;
+
+  /* Below float resolution of the norms the expansion is only rounding noise
+   * (different SGEMM paths round differently): a row on its centre is at 0.
+   * Lanes of 16 so that the loop vectorises (each value computed alone). */
+  for (; j + 16 <= k; j += 16)
+    for (int t = 0; t < 16; t++)
+      {
+        float v = o[j + t] + r + cn[j + t];
+        o[j + t] = v > 1e-6f * (r + cn[j + t]) ? v : 0.0f;
+      }
+  for (; j < k; j++)
+    {
+      float v = o[j] + r + cn[j];
+      o[j] = v > 1e-6f * (r + cn[j]) ? v : 0.0f;
+    }
+}
+
+/* out (nb x k) = squared distances of rows x[0..nb) to the k centres c. */
+static void
 block_dist (const float *x, const float *xn, int nb, int d, const float *c, const float *cn, int k,
             float *out)
 {
@@ -57,16 +89,7 @@ block_dist (const float *x, const float *xn, int nb, int d, const float *c, cons
   else
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, -2.0f, x, d, c, d, 0.0f, out, k);
   for (int i = 0; i < nb; i++)
-    {
-      float *o = out + (gsize) i * k;
-      for (int j = 0; j < k; j++)
-        {
-          /* Below float resolution of the norms the expansion is only rounding noise
-           * (different SGEMM paths round differently): a row on its centre is at 0. */
-          float v = o[j] + xn[i] + cn[j];
-          o[j] = v > 1e-6f * (xn[i] + cn[j]) ? v : 0.0f;
-        }
-    }
+    add_norms (out + (gsize) i * k, xn[i], cn, k);
 }
 
 static gboolean
@@ -89,32 +112,247 @@ check_input (const float *x, int n, int d, int k, GError **error)
 }
 
 /* Index of the first smallest of @k finite values: the minimum by a
- * vectorisable pass, then its first position (ties to the lower index). */
+ * vectorisable pass (16 lanes), then its first position (ties to the lower index). */
 TS_CLONES static int
 first_min (const float *restrict o, int k)
 {
-  float m = o[0];
-  int j = 0;
+  float lane[16], m = o[0];
+  int j = 1;
 
-  for (int t = 1; t < k; t++)
-    m = o[t] < m ? o[t] : m;
+  if (k >= 16)
+    {
+      for (int t = 0; t < 16; t++)
+        lane[t] = o[t];
+      for (j = 16; j + 16 <= k; j += 16)
+        for (int t = 0; t < 16; t++)
+          lane[t] = o[j + t] < lane[t] ? o[j + t] : lane[t];
+      for (int t = 0; t < 16; t++)
+        m = lane[t] < m ? lane[t] : m;
+    }
+  for (; j < k; j++)
+    m = o[j] < m ? o[j] : m;
+  j = 0;
   while (o[j] != m)
     j++;
   return j;
 }
 
-/* ts_kmeans_assign with the rows' squared norms @xn given (NULL: computed here). */
+/* A bound on the rounding of a squared distance ||x||^2 - 2 x.c + ||c||^2 as
+ * block_dist computes it, relative to ||x||^2 + ||c||^2: d products summed in
+ * any order (Higham's gamma_d, whatever SGEMM's order), the rounded norms and
+ * two additions; plus the 1e-6 below which block_dist answers 0. */
+static float
+rounding (int d)
+{
+  return (float) ((1.01 * d + 8) * 0x1p-24 + 1e-6);
+}
+
+/* A lower bound on a distance whose square was computed as @v with rounding
+ * at most @e, and an upper bound. */
+static inline float
+lower_bound (float v, float e)
+{
+  return v > e ? sqrtf (v - e) * BOUND_DOWN : 0.0f;
+}
+
+static inline float
+upper_bound (float v, float e)
+{
+  return sqrtf (v + e) * BOUND_UP;
+}
+
+/* Elkan's bounds between Lloyd assignments (Elkan 2003, "Using the triangle
+ * inequality to accelerate k-means"): a centre whose lower bound exceeds the
+ * row's upper bound, or which lies more than twice that bound from the row's
+ * centre, is farther than the row's centre and its distance is not computed.
+ * Every bound is widened by the rounding of the distances it came from
+ * (rounding ()), and a centre is skipped only when it is farther by more
+ * than one such rounding (on squared distances), so never a tie. The centres
+ * still in question are computed one dot product at a time and decided by
+ * nearest (), as in the full pass: the same labels. */
+typedef struct {
+  int n, d, k;
+  float coef;     /* rounding (d) */
+  float cn_max;   /* largest centre squared norm */
+  float *l;       /* n x k: lower bounds on each row's distance (not squared) to each centre */
+  float *u;       /* n: upper bound on each row's distance to its labelled centre */
+  float *cc;      /* k x k: lower bounds on the distances between centres */
+  float *cn;      /* k: the centres' squared norms */
+  float *drift;   /* k: upper bound on how far each centre moved since the last assignment */
+  float *moved;   /* k x d: rows of the centres that moved */
+  float *mn;      /* k: their squared norms */
+  float *out;     /* k x k: their squared distances to every centre */
+  int *which;     /* k: their indices */
+  int *cand;      /* k: centres whose distance a row computed */
+  float *cand_v;  /* k: those squared distances */
+  gboolean valid; /* l, u and cc hold for the labels and the centres less drift */
+} Bounds;
+
+static void
+bounds_free (Bounds *b)
+{
+  if (b == NULL)
+    return;
+  g_free (b->l);
+  g_free (b->u);
+  g_free (b->cc);
+  g_free (b->cn);
+  g_free (b->drift);
+  g_free (b->moved);
+  g_free (b->mn);
+  g_free (b->out);
+  g_free (b->which);
+  g_free (b->cand);
+  g_free (b->cand_v);
+  g_free (b);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Bounds, bounds_free)
+
+/* NULL when the bounds would be too large (or memory is short): then every
+ * assignment is a full pass. */
+static Bounds *
+bounds_new (int n, int d, int k)
+{
+  g_autoptr (Bounds) b = NULL;
+
+  if (((gint64) n + 2 * (gint64) k) * k > BOUNDS_MAX)
+    return NULL;
+  b = g_new0 (Bounds, 1);
+  b->n = n, b->d = d, b->k = k;
+  b->coef = rounding (d);
+  b->l = g_try_new (float, (gsize) n * k);
+  b->u = g_try_new (float, n);
+  b->cc = g_try_new (float, (gsize) k * k);
+  b->cn = g_try_new (float, k);
+  b->drift = g_try_new0 (float, k);
+  b->moved = g_try_new (float, (gsize) k * d);
+  b->mn = g_try_new (float, k);
+  b->out = g_try_new (float, (gsize) k * k);
+  b->which = g_try_new (int, k);
+  b->cand = g_try_new (int, k);
+  b->cand_v = g_try_new (float, k);
+  if (b->l == NULL || b->u == NULL || b->cc == NULL || b->cn == NULL || b->drift == NULL || b->moved == NULL
+      || b->mn == NULL || b->out == NULL || b->which == NULL || b->cand == NULL || b->cand_v == NULL)
+    return NULL;
+  return g_steal_pointer (&b);
+}
+
+/* r[0..k) = lower bounds of the squared distances r[0..k) computed with rounding e. */
+TS_CLONES static void
+lower_bounds (float *restrict r, int k, float e)
+{
+  int j = 0;
+
+  for (; j + 16 <= k; j += 16)
+    for (int t = 0; t < 16; t++)
+      r[j + t] = lower_bound (r[j + t], e);
+  for (; j < k; j++)
+    r[j] = lower_bound (r[j], e);
+}
+
+/* cc rows and columns of the @nm centres in b->which (every centre when nm is k). */
+static void
+centre_dists (const float *centroids, Bounds *b, int nm)
+{
+  int k = b->k, d = b->d;
+
+  if (nm * 4 > k)
+    {
+      block_dist (centroids, b->cn, k, d, centroids, b->cn, k, b->cc);
+      for (int i = 0; i < k; i++)
+        lower_bounds (b->cc + (gsize) i * k, k, b->coef * (b->cn[i] + b->cn_max));
+      return;
+    }
+  for (int r = 0; r < nm; r++)
+    {
+      memcpy (b->moved + (gsize) r * d, centroids + (gsize) b->which[r] * d, sizeof (float) * d);
+      b->mn[r] = b->cn[b->which[r]];
+    }
+  block_dist (b->moved, b->mn, nm, d, centroids, b->cn, k, b->out);
+  for (int r = 0; r < nm; r++)
+    {
+      int m = b->which[r];
+      float *o = b->out + (gsize) r * k;
+      lower_bounds (o, k, b->coef * (b->cn[m] + b->cn_max));
+      for (int j = 0; j < k; j++)
+        b->cc[(gsize) m * k + j] = b->cc[(gsize) j * k + m] = o[j];
+    }
+}
+
+/* Squared distance summed directly in double, in order: the arbiter between
+ * centres whose computed distances lie within their rounding of each other,
+ * and the distance of empty-cluster relocation. Seldom called; one summation
+ * order on every path (no clones, whose fused multiply-adds would round
+ * differently). */
+static double
+exact_dist2 (const float *r, const float *c, int d)
+{
+  double s = 0;
+
+  for (int j = 0; j < d; j++)
+    s += ((double) r[j] - c[j]) * ((double) r[j] - c[j]);
+  return s;
+}
+
+/* How many of o[0..k) are at most @limit. */
+TS_CLONES static int
+count_within (const float *restrict o, int k, float limit)
+{
+  int lane[16] = { 0 }, count = 0, j = 0;
+
+  for (; j + 16 <= k; j += 16)
+    for (int t = 0; t < 16; t++)
+      lane[t] += o[j + t] <= limit;
+  for (; j < k; j++)
+    count += o[j] <= limit;
+  for (int t = 0; t < 16; t++)
+    count += lane[t];
+  return count;
+}
+
+/* The nearest of the centres idx[0..nc) (NULL: 0 to nc - 1) to row @r, given
+ * its computed squared distances v[0..nc) (rounding at most @e each): the
+ * smallest, unless others lie within 2e of it; then the nearest of those by
+ * exact_dist2, ties to the lower index. The truly nearest centre is always
+ * among them, so the answer does not depend on how the distances were
+ * rounded (which SGEMM kernel, which rows together, which path). Returns a
+ * position in the list. */
+static int
+nearest (const float *r, const float *centroids, int d, const int *idx, const float *v, int nc, float e)
+{
+  int best = first_min (v, nc), best_j = -1;
+  float limit = (v[best] + 2 * e) * BOUND_UP;
+  double bd = G_MAXDOUBLE;
+
+  if (count_within (v, nc, limit) == 1)
+    return best;
+  for (int p = 0; p < nc; p++)
+    if (v[p] <= limit)
+      {
+        int j = idx ? idx[p] : p;
+        double s = exact_dist2 (r, centroids + (gsize) j * d, d);
+        if (s < bd || (s == bd && j < best_j))
+          bd = s, best = p, best_j = j;
+      }
+  return best;
+}
+
+/* Full distance pass: @labels and @dist2 (may be NULL: the computed squared
+ * distance to the labelled centre) for the rows with squared norms @xn_given
+ * (NULL: computed here). With @b the blocks are b->l, turned into fresh bounds. */
 static gboolean
 assign (const float *x, const float *xn_given, int n, int d, const float *centroids, int k, int *labels,
-        float *dist2, GCancellable *cancellable, GError **error)
+        float *dist2, Bounds *b, GCancellable *cancellable, GError **error)
 {
   int bs = block_rows (k);
+  float coef = rounding (d), cn_max = 0;
   g_autofree float *xn = NULL;
-  g_autofree float *cn = NULL;
-  g_autofree float *block = NULL;
+  g_autofree float *cn_own = NULL;
+  g_autofree float *block_own = NULL;
+  float *cn = b ? b->cn : (cn_own = g_new (float, k));
+  float *block = b ? b->l : (block_own = g_try_new (float, (gsize) MIN (bs, n) * k));
 
-  cn = g_new (float, k);
-  block = g_try_new (float, (gsize) MIN (bs, n) * k);
   if (block == NULL)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for a %d x %d distance block", bs, k);
@@ -127,20 +365,35 @@ assign (const float *x, const float *xn_given, int n, int d, const float *centro
       xn_given = xn;
     }
   row_norms (centroids, k, d, cn);
+  for (int c = 0; c < k; c++)
+    cn_max = MAX (cn_max, cn[c]);
   for (int i0 = 0; i0 < n; i0 += bs)
     {
       int nb = MIN (bs, n - i0);
+      float *out = b ? block + (gsize) i0 * k : block;
       if (ts_check_cancelled (cancellable, error))
         return FALSE;
-      block_dist (x + (gsize) i0 * d, xn_given + i0, nb, d, centroids, cn, k, block);
-      for (int i = 0; i < nb; i++)
+      block_dist (x + (gsize) i0 * d, xn_given + i0, nb, d, centroids, cn, k, out);
+      for (int i = i0; i < i0 + nb; i++)
         {
-          const float *o = block + (gsize) i * k;
-          int best = first_min (o, k);
-          labels[i0 + i] = best;
+          float *o = out + (gsize) (i - i0) * k, e = coef * (xn_given[i] + cn_max);
+          int best = nearest (x + (gsize) i * d, centroids, d, NULL, o, k, e);
+          labels[i] = best;
           if (dist2)
-            dist2[i0 + i] = o[best];
+            dist2[i] = o[best];
+          if (b)
+            {
+              b->u[i] = upper_bound (o[best], e);
+              lower_bounds (o, k, e);
+            }
         }
+    }
+  if (b)
+    {
+      b->cn_max = cn_max;
+      centre_dists (centroids, b, k);
+      memset (b->drift, 0, sizeof (float) * k);
+      b->valid = TRUE;
     }
   return TRUE;
 }
@@ -155,14 +408,19 @@ ts_kmeans_assign (const float *x, int n, int d, const float *centroids, int k, i
                    "nearest-centroid assignment needs rows, centroids and sizes >= 1 (n %d, d %d, k %d)", n, d, k);
       return FALSE;
     }
-  return assign (x, NULL, n, d, centroids, k, labels, dist2, cancellable, error);
+  return assign (x, NULL, n, d, centroids, k, labels, dist2, NULL, cancellable, error);
 }
 
-/* s[0..d) += r[0..d) in double. */
+/* s[0..d) += r[0..d) in double (lanes of 16: each sum in the same order). */
 TS_CLONES static void
 add_row (double *restrict s, const float *restrict r, int d)
 {
-  for (int j = 0; j < d; j++)
+  int j = 0;
+
+  for (; j + 16 <= d; j += 16)
+    for (int t = 0; t < 16; t++)
+      s[j + t] += r[j + t];
+  for (; j < d; j++)
     s[j] += r[j];
 }
 
@@ -185,15 +443,37 @@ kmeans_alloc (int n, int d, int k, GError **error)
   return km;
 }
 
-/* Greedy k-means++ (sklearn's _kmeans_plusplus) into @centres. */
+/* Twice an upper bound on a distance whose square was computed as @v with
+ * rounding at most @e. A candidate at least this far (a lower bound) from a
+ * row's nearest centre is, by the triangle inequality, farther from the row
+ * than that centre by more than the rounding: its computed distance cannot be
+ * below the row's closest one. */
+static float
+reach_of (float v, double e)
+{
+  return (float) (2 * sqrt (v + e) * (1 + 0x1p-20));
+}
+
+/* Greedy k-means++ (sklearn's _kmeans_plusplus) into @centres.
+ * With @prune (and up to DIRECT_MAX candidates, whose distances are per-row
+ * dot products) a row skips a candidate when the triangle inequality through
+ * the row's nearest centre shows the candidate farther than that centre by
+ * more than the rounding of either distance: the full pass would keep the
+ * row's closest distance there, and so does the pruned one, bit for bit. */
 static gboolean
-seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials, guint64 seed,
+seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials, guint64 seed, gboolean prune,
                float *centres, GCancellable *cancellable, GError **error)
 {
   guint32 seed_words[2] = { (guint32) seed, (guint32) (seed >> 32) };
   g_autoptr (GRand) rand = g_rand_new_with_seed_array (seed_words, 2);
   int bs = block_rows (trials);
+  double coef = rounding (d);
+  float xn_max = 0;
   g_autofree float *closest = g_new (float, n);
+  g_autofree int *near = g_new0 (int, n); /* the centre at the closest distance */
+  g_autofree float *reach = g_new (float, n); /* twice an upper bound on the distance to it */
+  g_autofree float *cn = g_new (float, k);
+  g_autofree float *ccl = g_new (float, (gsize) trials * k); /* lower bounds, candidate to centre */
   g_autofree float *cand_dist = g_new (float, (gsize) trials * n); /* trials x n */
   g_autofree double *cumsum = g_new (double, n);
   g_autofree gboolean *chosen = g_new0 (gboolean, n);
@@ -203,17 +483,20 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
   g_autofree float *block = g_new (float, (gsize) MIN (bs, n) * trials);
   int first = g_rand_int_range (rand, 0, n);
 
+  prune = prune && trials <= DIRECT_MAX;
+  for (int i = 0; i < n; i++)
+    xn_max = MAX (xn_max, xn[i]);
   memcpy (centres, x + (gsize) first * d, sizeof (float) * d);
+  cn[0] = xn[first];
   chosen[first] = TRUE;
-  {
-    float cn = xn[first];
-    for (int i0 = 0; i0 < n; i0 += bs)
-      {
-        int nb = MIN (bs, n - i0);
-        block_dist (x + (gsize) i0 * d, xn + i0, nb, d, centres, &cn, 1, closest + i0);
-      }
-  }
+  for (int i0 = 0; i0 < n; i0 += bs)
+    {
+      int nb = MIN (bs, n - i0);
+      block_dist (x + (gsize) i0 * d, xn + i0, nb, d, centres, cn, 1, closest + i0);
+    }
   closest[first] = 0;
+  for (int i = 0; i < n && prune; i++)
+    reach[i] = reach_of (closest[i], coef * ((double) xn[i] + xn_max));
 
   for (int c = 1; c < k; c++)
     {
@@ -233,6 +516,7 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
             r++;
           chosen[r] = TRUE;
           memcpy (centres + (gsize) c * d, x + (gsize) r * d, sizeof (float) * d);
+          cn[c] = xn[r];
           continue;
         }
       nt = trials;
@@ -254,42 +538,201 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
           memcpy (cand_rows + (gsize) t * d, x + (gsize) lo * d, sizeof (float) * d);
           cand_norm[t] = xn[lo];
         }
-      for (int i0 = 0; i0 < n; i0 += bs)
+      if (prune)
         {
-          int nb = MIN (bs, n - i0);
-          block_dist (x + (gsize) i0 * d, xn + i0, nb, d, cand_rows, cand_norm, nt, block);
-          for (int i = 0; i < nb; i++)
-            for (int t = 0; t < nt; t++)
-              cand_dist[(gsize) t * n + i0 + i] = MIN (block[(gsize) i * nt + t], closest[i0 + i]);
+          block_dist (cand_rows, cand_norm, nt, d, centres, cn, c, ccl); /* nt x c */
+          for (int t = 0; t < nt; t++)
+            for (int j = 0; j < c; j++)
+              ccl[t * c + j] = lower_bound (ccl[t * c + j], (float) (coef * ((double) cand_norm[t] + cn[j])));
+          for (int i = 0; i < n; i++)
+            {
+              gboolean skip = TRUE;
+              for (int t = 0; t < nt; t++)
+                skip &= ccl[t * c + near[i]] >= reach[i];
+              if (skip)
+                {
+                  for (int t = 0; t < nt; t++)
+                    cand_dist[(gsize) t * n + i] = closest[i];
+                  continue;
+                }
+              block_dist (x + (gsize) i * d, xn + i, 1, d, cand_rows, cand_norm, nt, block);
+              for (int t = 0; t < nt; t++)
+                cand_dist[(gsize) t * n + i] = MIN (block[t], closest[i]);
+            }
         }
+      else
+        for (int i0 = 0; i0 < n; i0 += bs)
+          {
+            int nb = MIN (bs, n - i0);
+            block_dist (x + (gsize) i0 * d, xn + i0, nb, d, cand_rows, cand_norm, nt, block);
+            for (int i = 0; i < nb; i++)
+              for (int t = 0; t < nt; t++)
+                cand_dist[(gsize) t * n + i0 + i] = MIN (block[(gsize) i * nt + t], closest[i0 + i]);
+          }
       for (int t = 0; t < nt; t++)
+        cand_dist[(gsize) t * n + cand[t]] = 0;
+      for (int t = 0; t < nt && nt > 1; t++)
         {
           double p = 0;
           const float *cd = cand_dist + (gsize) t * n;
-          cand_dist[(gsize) t * n + cand[t]] = 0;
           for (int i = 0; i < n; i++)
             p += cd[i];
           if (p < best_pot)
             best_pot = p, best_t = t;
         }
+      for (int i = 0; i < n && prune; i++)
+        if (cand_dist[(gsize) best_t * n + i] < closest[i])
+          {
+            near[i] = c;
+            reach[i] = reach_of (cand_dist[(gsize) best_t * n + i], coef * ((double) xn[i] + xn_max));
+          }
       memcpy (closest, cand_dist + (gsize) best_t * n, sizeof (float) * n);
       chosen[cand[best_t]] = TRUE;
       memcpy (centres + (gsize) c * d, x + (gsize) cand[best_t] * d, sizeof (float) * d);
+      cn[c] = xn[cand[best_t]];
     }
   return TRUE;
 }
 
-/* Lloyd iterations on km (centroids set); fills labels, sizes, inertia. */
+/* Whether a centre at lower bound @l, whose lower-bounded distance from the
+ * row's centre is @c, may be nearer than the row's upper bound @u, within the
+ * margin @m on squared distances. */
+static inline int
+needed (float l, float c, float u, float m)
+{
+  return (l * l - u * u <= m) & (c * (c - 2 * u) <= m);
+}
+
+/* Moves the row's lower bounds l[0..k) down by the centres' drift and counts
+ * the centres still in question (16 lanes, so that it vectorises). */
+TS_CLONES static int
+loosen (float *restrict l, const float *restrict drift, const float *restrict cc_row, int k, float u, float m)
+{
+  int lane[16] = { 0 }, count = 0, j = 0;
+
+  for (; j + 16 <= k; j += 16)
+    for (int t = 0; t < 16; t++)
+      {
+        float v = (l[j + t] - drift[j + t]) * BOUND_DOWN;
+        v = v > 0.0f ? v : 0.0f;
+        l[j + t] = v;
+        lane[t] += needed (v, cc_row[j + t], u, m);
+      }
+  for (; j < k; j++)
+    {
+      float v = MAX ((l[j] - drift[j]) * BOUND_DOWN, 0.0f);
+      l[j] = v;
+      count += needed (v, cc_row[j], u, m);
+    }
+  for (int t = 0; t < 16; t++)
+    count += lane[t];
+  return count;
+}
+
+/* Squared distance of row @r to centre @c as block_dist computes it. */
+TS_CLONES static float
+pair_dist (const float *r, float rn, const float *c, float cn, int d)
+{
+  float v = -2.0f * ts_dot_lanes (r, c, d) + rn + cn;
+  return v > 1e-6f * (rn + cn) ? v : 0.0f;
+}
+
+/* Labels for centroids that moved by b->drift since the bounds were made. */
 static gboolean
-lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter, double tol, gboolean final,
-       GCancellable *cancellable, GError **error)
+bounded_assign (const float *x, const float *xn, const float *centroids, Bounds *b, int *labels,
+                GCancellable *cancellable, GError **error)
+{
+  int n = b->n, d = b->d, k = b->k, nm = 0;
+
+  if (ts_check_cancelled (cancellable, error))
+    return FALSE;
+  for (int c = 0; c < k; c++)
+    if (b->drift[c] > 0)
+      b->which[nm++] = c;
+  if (nm == 0)
+    return TRUE; /* no centre moved: the labels stand */
+  b->cn_max = 0;
+  for (int r = 0; r < nm; r++)
+    row_norms (centroids + (gsize) b->which[r] * d, 1, d, b->cn + b->which[r]);
+  for (int c = 0; c < k; c++)
+    b->cn_max = MAX (b->cn_max, b->cn[c]);
+  centre_dists (centroids, b, nm);
+  for (int i = 0; i < n; i++)
+    {
+      const float *r = x + (gsize) i * d;
+      float *l = b->l + (gsize) i * k;
+      float e = b->coef * (xn[i] + b->cn_max), va = 0;
+      int a = labels[i], nc = 0;
+      float u = (b->u[i] + b->drift[a]) * BOUND_UP;
+      const float *cc_row = b->cc + (gsize) a * k;
+
+      if (loosen (l, b->drift, cc_row, k, u, e) - needed (l[a], cc_row[a], u, e) > 0)
+        {
+          for (int j = 0; j < k; j++)
+            {
+              float vj;
+              if (j == a || !needed (l[j], cc_row[j], u, e))
+                continue;
+              if (nc == 0) /* first tighten the row's own bound */
+                {
+                  va = pair_dist (r, xn[i], centroids + (gsize) a * d, b->cn[a], d);
+                  u = upper_bound (va, e);
+                  l[a] = lower_bound (va, e);
+                  b->cand[nc] = a, b->cand_v[nc++] = va;
+                  if (!needed (l[j], cc_row[j], u, e))
+                    continue;
+                }
+              vj = pair_dist (r, xn[i], centroids + (gsize) j * d, b->cn[j], d);
+              l[j] = lower_bound (vj, e);
+              b->cand[nc] = j, b->cand_v[nc++] = vj;
+              if (vj < va) /* the nearest so far, for the bounds of the rest */
+                {
+                  a = j, va = vj;
+                  u = upper_bound (vj, e);
+                  cc_row = b->cc + (gsize) a * k;
+                }
+            }
+          if (nc > 1)
+            {
+              int p = nearest (r, centroids, d, b->cand, b->cand_v, nc, e);
+              a = b->cand[p];
+              u = upper_bound (b->cand_v[p], e);
+            }
+        }
+      labels[i] = a;
+      b->u[i] = u;
+    }
+  memset (b->drift, 0, sizeof (float) * k);
+  return TRUE;
+}
+
+/* One assignment: full without bounds or when they are stale, bounded otherwise. */
+static gboolean
+assign_step (const float *x, const float *xn, int n, int d, const float *centroids, int k, Bounds *b,
+             int *labels, GCancellable *cancellable, GError **error)
+{
+  if (b == NULL || !b->valid)
+    return assign (x, xn, n, d, centroids, k, labels, NULL, b, cancellable, error);
+  return bounded_assign (x, xn, centroids, b, labels, cancellable, error);
+}
+
+/* Lloyd iterations on km (centroids set); fills labels, sizes, inertia.
+ * @bounded: assignments through Bounds when they fit in memory. Only clusters
+ * whose members changed get a new mean (summed in row order, as a full update
+ * would: the same bits), and only their centres move. */
+static gboolean
+lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter, double tol, gboolean bounded,
+       gboolean final, GCancellable *cancellable, GError **error)
 {
   int k = km->k;
-  g_autofree float *old = g_new (float, (gsize) k * d);
+  g_autoptr (Bounds) b = bounded ? bounds_new (n, d, k) : NULL;
   g_autofree int *prev = g_new (int, n);
-  g_autofree float *dist2 = g_new (float, n);
+  g_autofree double *dist2 = g_new (double, n);
   g_autofree double *sums = g_try_new (double, (gsize) k * d);
   g_autofree gboolean *used = g_new0 (gboolean, n);
+  g_autofree gboolean *dirty = g_new (gboolean, k);
+  gboolean all_dirty = TRUE; /* the centroids are not (all) the means of their rows */
+  gboolean labelled = FALSE; /* km->labels are those of the current centroids */
 
   if (sums == NULL)
     {
@@ -300,27 +743,51 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
   km->converged = FALSE;
   for (int it = 0; it < max_iter; it++)
     {
-      if (!assign (x, xn, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
+      int empty = 0;
+      double shift = 0;
+
+      if (!assign_step (x, xn, n, d, km->centroids, k, b, km->labels, cancellable, error))
         return FALSE;
       km->iterations = it + 1;
+      memset (km->sizes, 0, sizeof (int) * k);
+      for (int i = 0; i < n; i++)
+        km->sizes[km->labels[i]]++;
+      for (int c = 0; c < k; c++)
+        empty += km->sizes[c] == 0;
       if (it > 0 && memcmp (prev, km->labels, sizeof (int) * n) == 0)
         {
           km->converged = TRUE;
+          labelled = TRUE;
           break;
+        }
+      if (all_dirty || empty > 0)
+        for (int c = 0; c < k; c++)
+          dirty[c] = TRUE;
+      else
+        {
+          memset (dirty, 0, sizeof (gboolean) * k);
+          for (int i = 0; i < n; i++)
+            if (km->labels[i] != prev[i])
+              dirty[km->labels[i]] = dirty[prev[i]] = TRUE;
         }
       memcpy (prev, km->labels, sizeof (int) * n);
 
-      memset (sums, 0, sizeof (double) * k * d);
-      memset (km->sizes, 0, sizeof (int) * k);
-      for (int i = 0; i < n; i++)
-        {
-          double *s = sums + (gsize) km->labels[i] * d;
-          km->sizes[km->labels[i]]++;
-          add_row (s, x + (gsize) i * d, d);
-        }
-      /* Empty clusters take the farthest rows (sklearn's relocation). */
-      memset (used, 0, sizeof (gboolean) * n);
       for (int c = 0; c < k; c++)
+        if (dirty[c])
+          memset (sums + (gsize) c * d, 0, sizeof (double) * d);
+      for (int i = 0; i < n; i++)
+        if (dirty[km->labels[i]])
+          add_row (sums + (gsize) km->labels[i] * d, x + (gsize) i * d, d);
+      /* Empty clusters take the farthest rows (sklearn's relocation; the
+       * distances summed directly, ties to the lower row). */
+      all_dirty = empty > 0;
+      if (empty > 0)
+        {
+          memset (used, 0, sizeof (gboolean) * n);
+          for (int i = 0; i < n; i++)
+            dist2[i] = exact_dist2 (x + (gsize) i * d, km->centroids + (gsize) km->labels[i] * d, d);
+        }
+      for (int c = 0; c < k && empty > 0; c++)
         {
           int far = -1;
           if (km->sizes[c] > 0)
@@ -342,28 +809,38 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
             km->labels[far] = c;
             prev[far] = c;
           }
+          if (b != NULL)
+            b->valid = FALSE; /* a row changed centre without its bounds */
         }
-      memcpy (old, km->centroids, sizeof (float) * (gsize) k * d);
+      /* New means; the squared shift summed in the order of a full update (a
+       * centre that stays adds exact zeros). */
       for (int c = 0; c < k; c++)
-        if (km->sizes[c] > 0)
-          for (int j = 0; j < d; j++)
-            km->centroids[(gsize) c * d + j] = (float) (sums[(gsize) c * d + j] / km->sizes[c]);
-      if (tol > 0)
         {
-          double shift = 0;
-          for (gsize i = 0; i < (gsize) k * d; i++)
-            shift += ((double) km->centroids[i] - old[i]) * ((double) km->centroids[i] - old[i]);
-          if (shift <= tol)
+          float *centre = km->centroids + (gsize) c * d;
+          double moved = 0;
+          if (!dirty[c] || km->sizes[c] == 0)
+            continue;
+          for (int j = 0; j < d; j++)
             {
-              km->converged = TRUE;
-              break;
+              float v = (float) (sums[(gsize) c * d + j] / km->sizes[c]);
+              double diff = (double) v - centre[j];
+              shift += diff * diff;
+              moved += diff * diff;
+              centre[j] = v;
             }
+          if (b != NULL && moved > 0)
+            b->drift[c] = (b->drift[c] + (float) (sqrt (moved) * (1 + 0x1p-20))) * BOUND_UP;
+        }
+      if (tol > 0 && shift <= tol)
+        {
+          km->converged = TRUE;
+          break;
         }
     }
   if (!final)
     return TRUE;
   /* Labels and inertia for the final centroids. */
-  if (!assign (x, xn, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
+  if (!labelled && !assign_step (x, xn, n, d, km->centroids, k, b, km->labels, cancellable, error))
     return FALSE;
   /* Inertia summed directly, sum (x - c)^2 in double, as sklearn's _inertia:
    * the sgemm expansion is only accurate to the float resolution of the norms. */
@@ -391,25 +868,30 @@ static double
 absolute_tol (const float *x, int n, int d, double tol)
 {
   double total = 0;
+  g_autofree double *mean = NULL;
+  g_autofree double *var = NULL;
 
   if (!(tol > 0))
     return 0;
+  /* Row by row (each column still summed in row order) for the cache. */
+  mean = g_new0 (double, d);
+  var = g_new0 (double, d);
+  for (int i = 0; i < n; i++)
+    add_row (mean, x + (gsize) i * d, d);
   for (int j = 0; j < d; j++)
-    {
-      double mean = 0, var = 0;
-      for (int i = 0; i < n; i++)
-        mean += x[(gsize) i * d + j];
-      mean /= n;
-      for (int i = 0; i < n; i++)
-        var += (x[(gsize) i * d + j] - mean) * (x[(gsize) i * d + j] - mean);
-      total += var / n;
-    }
+    mean[j] /= n;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < d; j++)
+      var[j] += (x[(gsize) i * d + j] - mean[j]) * (x[(gsize) i * d + j] - mean[j]);
+  for (int j = 0; j < d; j++)
+    total += var[j] / n;
   return tol * total / d;
 }
 
-TsKMeans *
-ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options, GCancellable *cancellable,
-           GError **error)
+/* ts_kmeans; @bounded: pruned seeding and bounded Lloyd, else every distance computed. */
+static TsKMeans *
+kmeans_run (const float *x, int n, int d, int k, const TsKMeansOptions *options, gboolean bounded,
+            GCancellable *cancellable, GError **error)
 {
   TsKMeansOptions defaults;
   g_autoptr (TsKMeans) km = NULL;
@@ -429,12 +911,26 @@ ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options, 
     return NULL;
   xn = g_new (float, n);
   row_norms (x, n, d, xn);
-  if (!seed_plusplus (x, xn, n, d, k, trials, options->seed, km->centroids, cancellable, error))
+  if (!seed_plusplus (x, xn, n, d, k, trials, options->seed, bounded, km->centroids, cancellable, error))
     return NULL;
-  if (!lloyd (x, xn, n, d, km, MAX (max_iter, 0), absolute_tol (x, n, d, options->tol), TRUE, cancellable,
-              error))
+  if (!lloyd (x, xn, n, d, km, MAX (max_iter, 0), absolute_tol (x, n, d, options->tol), bounded, TRUE,
+              cancellable, error))
     return NULL;
   return g_steal_pointer (&km);
+}
+
+TsKMeans *
+ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options, GCancellable *cancellable,
+           GError **error)
+{
+  return kmeans_run (x, n, d, k, options, TRUE, cancellable, error);
+}
+
+TsKMeans *
+ts_kmeans_full (const float *x, int n, int d, int k, const TsKMeansOptions *options, GCancellable *cancellable,
+                GError **error)
+{
+  return kmeans_run (x, n, d, k, options, FALSE, cancellable, error);
 }
 
 /* Lloyd from given centroids; @final: labels and inertia for the last centroids too. */
@@ -458,7 +954,7 @@ lloyd_from (const float *x, int n, int d, const float *centroids, int k, int max
   memcpy (km->centroids, centroids, sizeof (float) * (gsize) k * d);
   xn = g_new (float, n);
   row_norms (x, n, d, xn);
-  if (!lloyd (x, xn, n, d, km, max_iter, 0, final, cancellable, error))
+  if (!lloyd (x, xn, n, d, km, max_iter, 0, TRUE, final, cancellable, error))
     return NULL;
   return g_steal_pointer (&km);
 }
@@ -493,7 +989,7 @@ ts_kmeans_seed (const float *x, int n, int d, int k, const TsKMeansOptions *opti
   row_norms (x, n, d, xn);
   return seed_plusplus (x, xn, n, d, k,
                         options->n_local_trials > 0 ? options->n_local_trials : 2 + (int) floor (log (k)),
-                        options->seed, centroids, cancellable, error);
+                        options->seed, TRUE, centroids, cancellable, error);
 }
 
 gboolean
