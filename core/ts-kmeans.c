@@ -92,6 +92,24 @@ block_dist (const float *x, const float *xn, int nb, int d, const float *c, cons
     add_norms (out + (gsize) i * k, xn[i], cn, k);
 }
 
+/* Whether x[0..count) holds no NaN or infinity: x * 0 is NaN exactly for
+ * those, and a NaN stays in a sum (16 lanes, so that it vectorises). */
+TS_CLONES static gboolean
+all_finite (const float *restrict x, gsize count)
+{
+  float lane[16] = { 0 }, s = 0;
+  gsize i = 0;
+
+  for (; i + 16 <= count; i += 16)
+    for (int t = 0; t < 16; t++)
+      lane[t] += x[i + t] * 0.0f;
+  for (; i < count; i++)
+    s += x[i] * 0.0f;
+  for (int t = 0; t < 16; t++)
+    s += lane[t];
+  return s == 0;
+}
+
 static gboolean
 check_input (const float *x, int n, int d, int k, GError **error)
 {
@@ -101,13 +119,14 @@ check_input (const float *x, int n, int d, int k, GError **error)
                    "k-means needs 1 <= k <= n rows of dimension >= 1 (got k %d, n %d, d %d)", k, n, d);
       return FALSE;
     }
-  for (gsize i = 0; i < (gsize) n * d; i++)
-    if (!isfinite (x[i]))
-      {
-        g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "k-means input row %d has a NaN or infinite value",
-                     (int) (i / d));
-        return FALSE;
-      }
+  if (!all_finite (x, (gsize) n * d))
+    for (gsize i = 0;; i++)
+      if (!isfinite (x[i]))
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "k-means input row %d has a NaN or infinite value",
+                       (int) (i / d));
+          return FALSE;
+        }
   return TRUE;
 }
 
@@ -183,6 +202,7 @@ typedef struct {
   float *mn;      /* k: their squared norms */
   float *out;     /* k x k: their squared distances to every centre */
   int *which;     /* k: their indices */
+  int *need;      /* k: 1 for the centres a row's bounds leave in question */
   int *cand;      /* k: centres whose distance a row computed */
   float *cand_v;  /* k: those squared distances */
   gboolean valid; /* l, u and cc hold for the labels and the centres less drift */
@@ -202,6 +222,7 @@ bounds_free (Bounds *b)
   g_free (b->mn);
   g_free (b->out);
   g_free (b->which);
+  g_free (b->need);
   g_free (b->cand);
   g_free (b->cand_v);
   g_free (b);
@@ -230,10 +251,11 @@ bounds_new (int n, int d, int k)
   b->mn = g_try_new (float, k);
   b->out = g_try_new (float, (gsize) k * k);
   b->which = g_try_new (int, k);
+  b->need = g_try_new (int, k);
   b->cand = g_try_new (int, k);
   b->cand_v = g_try_new (float, k);
   if (b->l == NULL || b->u == NULL || b->cc == NULL || b->cn == NULL || b->drift == NULL || b->moved == NULL
-      || b->mn == NULL || b->out == NULL || b->which == NULL || b->cand == NULL || b->cand_v == NULL)
+      || b->mn == NULL || b->out == NULL || b->which == NULL || b->need == NULL || b->cand == NULL || b->cand_v == NULL)
     return NULL;
   return g_steal_pointer (&b);
 }
@@ -603,10 +625,12 @@ needed (float l, float c, float u, float m)
   return (l * l - u * u <= m) & (c * (c - 2 * u) <= m);
 }
 
-/* Moves the row's lower bounds l[0..k) down by the centres' drift and counts
- * the centres still in question (16 lanes, so that it vectorises). */
+/* Moves the row's lower bounds l[0..k) down by the centres' drift, marks
+ * the centres still in question in need[0..k) and counts them (16 lanes, so
+ * that it vectorises). */
 TS_CLONES static int
-loosen (float *restrict l, const float *restrict drift, const float *restrict cc_row, int k, float u, float m)
+loosen (float *restrict l, const float *restrict drift, const float *restrict cc_row, int k, float u, float m,
+        int *restrict need)
 {
   int lane[16] = { 0 }, count = 0, j = 0;
 
@@ -616,13 +640,15 @@ loosen (float *restrict l, const float *restrict drift, const float *restrict cc
         float v = (l[j + t] - drift[j + t]) * BOUND_DOWN;
         v = v > 0.0f ? v : 0.0f;
         l[j + t] = v;
+        need[j + t] = needed (v, cc_row[j + t], u, m);
         lane[t] += needed (v, cc_row[j + t], u, m);
       }
   for (; j < k; j++)
     {
       float v = MAX ((l[j] - drift[j]) * BOUND_DOWN, 0.0f);
       l[j] = v;
-      count += needed (v, cc_row[j], u, m);
+      need[j] = needed (v, cc_row[j], u, m);
+      count += need[j];
     }
   for (int t = 0; t < 16; t++)
     count += lane[t];
@@ -662,21 +688,28 @@ bounded_assign (const float *x, const float *xn, const float *centroids, Bounds 
       const float *r = x + (gsize) i * d;
       float *l = b->l + (gsize) i * k;
       float e = b->coef * (xn[i] + b->cn_max), va = 0;
-      int a = labels[i], nc = 0;
+      int a0 = labels[i], a = a0, nc = 0, left;
       float u = (b->u[i] + b->drift[a]) * BOUND_UP;
       const float *cc_row = b->cc + (gsize) a * k;
 
-      if (loosen (l, b->drift, cc_row, k, u, e) - needed (l[a], cc_row[a], u, e) > 0)
+      /* Only the centres marked here can be nearer than a0 (the others are
+       * farther than a0 by more than e); each is tested again as the bound
+       * tightens and the nearest so far changes. */
+      left = loosen (l, b->drift, cc_row, k, u, e, b->need) - b->need[a0];
+      if (left > 0)
         {
-          for (int j = 0; j < k; j++)
+          for (int j = 0; left > 0; j++)
             {
               float vj;
-              if (j == a || !needed (l[j], cc_row[j], u, e))
+              if (!b->need[j] || j == a0)
+                continue;
+              left--;
+              if (!needed (l[j], cc_row[j], u, e))
                 continue;
               if (nc == 0) /* first tighten the row's own bound */
                 {
                   va = pair_dist (r, xn[i], centroids + (gsize) a * d, b->cn[a], d);
-                  u = upper_bound (va, e);
+                  u = MIN (u, upper_bound (va, e));
                   l[a] = lower_bound (va, e);
                   b->cand[nc] = a, b->cand_v[nc++] = va;
                   if (!needed (l[j], cc_row[j], u, e))
@@ -714,6 +747,24 @@ assign_step (const float *x, const float *xn, int n, int d, const float *centroi
   if (b == NULL || !b->valid)
     return assign (x, xn, n, d, centroids, k, labels, NULL, b, cancellable, error);
   return bounded_assign (x, xn, centroids, b, labels, cancellable, error);
+}
+
+/* Squared distance summed directly in double over 8 lanes (so that it
+ * vectorises; a different order from exact_dist2, for the inertia only). */
+static double
+row_dist2 (const float *r, const float *c, int d)
+{
+  double lane[8] = { 0 }, s = 0;
+  int j = 0;
+
+  for (; j + 8 <= d; j += 8)
+    for (int t = 0; t < 8; t++)
+      lane[t] += ((double) r[j + t] - c[j + t]) * ((double) r[j + t] - c[j + t]);
+  for (; j < d; j++)
+    s += ((double) r[j] - c[j]) * ((double) r[j] - c[j]);
+  for (int t = 0; t < 8; t++)
+    s += lane[t];
+  return s;
 }
 
 /* Lloyd iterations on km (centroids set); fills labels, sizes, inertia.
@@ -848,10 +899,8 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
   km->inertia = 0;
   for (int i = 0; i < n; i++)
     {
-      const float *r = x + (gsize) i * d, *c = km->centroids + (gsize) km->labels[i] * d;
       km->sizes[km->labels[i]]++;
-      for (int j = 0; j < d; j++)
-        km->inertia += ((double) r[j] - c[j]) * ((double) r[j] - c[j]);
+      km->inertia += row_dist2 (x + (gsize) i * d, km->centroids + (gsize) km->labels[i] * d, d);
     }
   return TRUE;
 }
@@ -881,8 +930,15 @@ absolute_tol (const float *x, int n, int d, double tol)
   for (int j = 0; j < d; j++)
     mean[j] /= n;
   for (int i = 0; i < n; i++)
-    for (int j = 0; j < d; j++)
-      var[j] += (x[(gsize) i * d + j] - mean[j]) * (x[(gsize) i * d + j] - mean[j]);
+    {
+      const float *r = x + (gsize) i * d;
+      int j = 0;
+      for (; j + 8 <= d; j += 8) /* lanes of 8 so that it vectorises, each sum as before */
+        for (int t = 0; t < 8; t++)
+          var[j + t] += (r[j + t] - mean[j + t]) * (r[j + t] - mean[j + t]);
+      for (; j < d; j++)
+        var[j] += (r[j] - mean[j]) * (r[j] - mean[j]);
+    }
   for (int j = 0; j < d; j++)
     total += var[j] / n;
   return tol * total / d;
