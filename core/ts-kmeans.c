@@ -43,17 +43,53 @@ row_norms (const float *x, int n, int d, float *out)
     }
 }
 
-/* out (nb x k) = -2 x.c for k <= DIRECT_MAX centres: one pass over the rows. */
+/* out (m x k) = -2 x.c for k <= DIRECT_MAX centres and the rows x + idx[p] d
+ * (@idx NULL: rows 0 to m - 1): one pass over the rows, four at a time. Each
+ * dot is summed exactly as ts_dot_lanes sums it (16 lanes, the tail, then the
+ * lanes in order), the same bits, but four chains of multiply-adds overlap. */
 TS_CLONES static void
-direct_dots (const float *restrict x, int nb, int d, const float *restrict c, int k, float *restrict out)
+direct_dots (const float *restrict x, const int *restrict idx, int m, int d, const float *restrict c, int k,
+             float *restrict out)
 {
-  for (int i = 0; i < nb; i++)
+  int p = 0;
+
+  for (; p + 4 <= m; p += 4)
     {
-      const float *r = x + (gsize) i * d;
+      const float *r[4];
+      for (int q = 0; q < 4; q++)
+        r[q] = x + (gsize) (idx ? idx[p + q] : p + q) * d;
       for (int j = 0; j < k; j++)
         {
-          out[(gsize) i * k + j] = -2.0f * ts_dot_lanes (r, c + (gsize) j * d, d);
+          const float *cj = c + (gsize) j * d;
+          float l0[16] = { 0 }, l1[16] = { 0 }, l2[16] = { 0 }, l3[16] = { 0 }, s[4] = { 0 };
+          int t = 0;
+          for (; t + 16 <= d; t += 16)
+            for (int u = 0; u < 16; u++)
+              {
+                l0[u] += r[0][t + u] * cj[t + u];
+                l1[u] += r[1][t + u] * cj[t + u];
+                l2[u] += r[2][t + u] * cj[t + u];
+                l3[u] += r[3][t + u] * cj[t + u];
+              }
+          for (; t < d; t++)
+            for (int q = 0; q < 4; q++)
+              s[q] += r[q][t] * cj[t];
+          for (int u = 0; u < 16; u++)
+            {
+              s[0] += l0[u];
+              s[1] += l1[u];
+              s[2] += l2[u];
+              s[3] += l3[u];
+            }
+          for (int q = 0; q < 4; q++)
+            out[(gsize) (p + q) * k + j] = -2.0f * s[q];
         }
+    }
+  for (; p < m; p++)
+    {
+      const float *r = x + (gsize) (idx ? idx[p] : p) * d;
+      for (int j = 0; j < k; j++)
+        out[(gsize) p * k + j] = -2.0f * ts_dot_lanes (r, c + (gsize) j * d, d);
     }
 }
 
@@ -85,7 +121,7 @@ block_dist (const float *x, const float *xn, int nb, int d, const float *c, cons
             float *out)
 {
   if (k <= DIRECT_MAX)
-    direct_dots (x, nb, d, c, k, out);
+    direct_dots (x, NULL, nb, d, c, k, out);
   else
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, -2.0f, x, d, c, d, 0.0f, out, k);
   for (int i = 0; i < nb; i++)
@@ -205,7 +241,8 @@ typedef struct {
   int *need;      /* k: 1 for the centres a row's bounds leave in question */
   int *cand;      /* k: centres whose distance a row computed */
   float *cand_v;  /* k: those squared distances */
-  gboolean valid; /* l, u and cc hold for the labels and the centres less drift */
+  gboolean valid;   /* l, u and cc hold for the labels and the centres less drift */
+  gboolean recheck; /* the labels are not yet the nearest centres (bounds from seeding) */
 } Bounds;
 
 static void
@@ -465,6 +502,26 @@ kmeans_alloc (int n, int d, int k, GError **error)
   return km;
 }
 
+/* out (cols x rows) = the transpose of a (rows x cols), in tiles of 16 x 16. */
+static void
+transpose (const float *restrict a, int rows, int cols, float *restrict out)
+{
+  for (int i0 = 0; i0 < rows; i0 += 16)
+    for (int j0 = 0; j0 < cols; j0 += 16)
+      {
+        const float *t = a + (gsize) i0 * cols + j0;
+        float *o = out + (gsize) j0 * rows + i0;
+        if (i0 + 16 <= rows && j0 + 16 <= cols) /* a whole tile: fixed bounds, unrolled */
+          for (int j = 0; j < 16; j++)
+            for (int i = 0; i < 16; i++)
+              o[(gsize) j * rows + i] = t[(gsize) i * cols + j];
+        else
+          for (int j = 0; j < MIN (16, cols - j0); j++)
+            for (int i = 0; i < MIN (16, rows - i0); i++)
+              o[(gsize) j * rows + i] = t[(gsize) i * cols + j];
+      }
+}
+
 /* Twice an upper bound on a distance whose square was computed as @v with
  * rounding at most @e. A candidate at least this far (a lower bound) from a
  * row's nearest centre is, by the triangle inequality, farther from the row
@@ -484,7 +541,7 @@ reach_of (float v, double e)
  * row's closest distance there, and so does the pruned one, bit for bit. */
 static gboolean
 seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials, guint64 seed, gboolean prune,
-               float *centres, GCancellable *cancellable, GError **error)
+               float *centres, Bounds *b, int *labels, GCancellable *cancellable, GError **error)
 {
   guint32 seed_words[2] = { (guint32) seed, (guint32) (seed >> 32) };
   g_autoptr (GRand) rand = g_rand_new_with_seed_array (seed_words, 2);
@@ -503,9 +560,14 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
   g_autofree float *cand_rows = g_new (float, (gsize) trials * d);
   g_autofree float *cand_norm = g_new (float, trials);
   g_autofree float *block = g_new (float, (gsize) MIN (bs, n) * trials);
+  g_autofree int *rows = g_new (int, n); /* the rows a step computes */
+  g_autofree float *cand_low = NULL; /* trials x n: lower bounds on the rows' distances to each candidate */
+  g_autofree float *lower = NULL;    /* k x n: lower bounds on the rows' distances to each centre */
   int first = g_rand_int_range (rand, 0, n);
 
   prune = prune && trials <= DIRECT_MAX;
+  if (prune && b != NULL && (lower = g_try_new (float, (gsize) k * n)) != NULL)
+    cand_low = g_new (float, (gsize) trials * n);
   for (int i = 0; i < n; i++)
     xn_max = MAX (xn_max, xn[i]);
   memcpy (centres, x + (gsize) first * d, sizeof (float) * d);
@@ -519,6 +581,8 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
   closest[first] = 0;
   for (int i = 0; i < n && prune; i++)
     reach[i] = reach_of (closest[i], coef * ((double) xn[i] + xn_max));
+  for (int i = 0; i < n && lower; i++)
+    lower[i] = lower_bound (closest[i], (float) (coef * ((double) xn[i] + xn_max)));
 
   for (int c = 1; c < k; c++)
     {
@@ -539,6 +603,8 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
           chosen[r] = TRUE;
           memcpy (centres + (gsize) c * d, x + (gsize) r * d, sizeof (float) * d);
           cn[c] = xn[r];
+          if (lower)
+            memset (lower + (gsize) c * n, 0, sizeof (float) * n);
           continue;
         }
       nt = trials;
@@ -562,6 +628,7 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
         }
       if (prune)
         {
+          int m = 0;
           block_dist (cand_rows, cand_norm, nt, d, centres, cn, c, ccl); /* nt x c */
           for (int t = 0; t < nt; t++)
             for (int j = 0; j < c; j++)
@@ -575,11 +642,27 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
                 {
                   for (int t = 0; t < nt; t++)
                     cand_dist[(gsize) t * n + i] = closest[i];
+                  for (int t = 0; t < nt && lower; t++) /* d(x, cand) >= d(cand, near) - d(x, near) */
+                    cand_low[(gsize) t * n + i] = (ccl[t * c + near[i]] - 0.5f * reach[i]) * BOUND_DOWN;
                   continue;
                 }
-              block_dist (x + (gsize) i * d, xn + i, 1, d, cand_rows, cand_norm, nt, block);
-              for (int t = 0; t < nt; t++)
-                cand_dist[(gsize) t * n + i] = MIN (block[t], closest[i]);
+              rows[m++] = i;
+            }
+          /* The rows left, in blocks, as block_dist would compute them. */
+          for (int p0 = 0; p0 < m; p0 += bs)
+            {
+              int nb = MIN (bs, m - p0);
+              direct_dots (x, rows + p0, nb, d, cand_rows, nt, block);
+              for (int q = 0; q < nb; q++)
+                {
+                  int i = rows[p0 + q];
+                  float *o = block + (gsize) q * nt;
+                  add_norms (o, xn[i], cand_norm, nt);
+                  for (int t = 0; t < nt; t++)
+                    cand_dist[(gsize) t * n + i] = MIN (o[t], closest[i]);
+                  for (int t = 0; t < nt && lower; t++)
+                    cand_low[(gsize) t * n + i] = lower_bound (o[t], (float) (coef * ((double) xn[i] + xn_max)));
+                }
             }
         }
       else
@@ -602,6 +685,11 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
           if (p < best_pot)
             best_pot = p, best_t = t;
         }
+      if (lower)
+        {
+          memcpy (lower + (gsize) c * n, cand_low + (gsize) best_t * n, sizeof (float) * n);
+          lower[(gsize) c * n + cand[best_t]] = 0;
+        }
       for (int i = 0; i < n && prune; i++)
         if (cand_dist[(gsize) best_t * n + i] < closest[i])
           {
@@ -612,6 +700,21 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
       chosen[cand[best_t]] = TRUE;
       memcpy (centres + (gsize) c * d, x + (gsize) cand[best_t] * d, sizeof (float) * d);
       cn[c] = xn[cand[best_t]];
+    }
+  if (lower)
+    {
+      /* Bounds for the first Lloyd assignment, which checks every row. */
+      transpose (lower, k, n, b->l);
+      memcpy (labels, near, sizeof (int) * n);
+      for (int i = 0; i < n; i++)
+        b->u[i] = upper_bound (closest[i], (float) (coef * ((double) xn[i] + xn_max)));
+      memcpy (b->cn, cn, sizeof (float) * k);
+      b->cn_max = 0;
+      for (int c = 0; c < k; c++)
+        b->cn_max = MAX (b->cn_max, cn[c]);
+      centre_dists (centres, b, k);
+      memset (b->drift, 0, sizeof (float) * k);
+      b->valid = b->recheck = TRUE;
     }
   return TRUE;
 }
@@ -675,14 +778,16 @@ bounded_assign (const float *x, const float *xn, const float *centroids, Bounds 
   for (int c = 0; c < k; c++)
     if (b->drift[c] > 0)
       b->which[nm++] = c;
-  if (nm == 0)
+  if (nm == 0 && !b->recheck)
     return TRUE; /* no centre moved: the labels stand */
+  b->recheck = FALSE;
   b->cn_max = 0;
   for (int r = 0; r < nm; r++)
     row_norms (centroids + (gsize) b->which[r] * d, 1, d, b->cn + b->which[r]);
   for (int c = 0; c < k; c++)
     b->cn_max = MAX (b->cn_max, b->cn[c]);
-  centre_dists (centroids, b, nm);
+  if (nm > 0)
+    centre_dists (centroids, b, nm);
   for (int i = 0; i < n; i++)
     {
       const float *r = x + (gsize) i * d;
@@ -768,15 +873,15 @@ row_dist2 (const float *r, const float *c, int d)
 }
 
 /* Lloyd iterations on km (centroids set); fills labels, sizes, inertia.
- * @bounded: assignments through Bounds when they fit in memory. Only clusters
+ * @b (may be NULL, then every assignment is a full pass): Elkan's bounds, valid
+ * (from the seeding) or to be made by the first full pass. Only clusters
  * whose members changed get a new mean (summed in row order, as a full update
  * would: the same bits), and only their centres move. */
 static gboolean
-lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter, double tol, gboolean bounded,
+lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter, double tol, Bounds *b,
        gboolean final, GCancellable *cancellable, GError **error)
 {
   int k = km->k;
-  g_autoptr (Bounds) b = bounded ? bounds_new (n, d, k) : NULL;
   g_autofree int *prev = g_new (int, n);
   g_autofree double *dist2 = g_new (double, n);
   g_autofree double *sums = g_try_new (double, (gsize) k * d);
@@ -951,6 +1056,7 @@ kmeans_run (const float *x, int n, int d, int k, const TsKMeansOptions *options,
 {
   TsKMeansOptions defaults;
   g_autoptr (TsKMeans) km = NULL;
+  g_autoptr (Bounds) b = NULL;
   g_autofree float *xn = NULL;
   int trials, max_iter;
 
@@ -967,9 +1073,11 @@ kmeans_run (const float *x, int n, int d, int k, const TsKMeansOptions *options,
     return NULL;
   xn = g_new (float, n);
   row_norms (x, n, d, xn);
-  if (!seed_plusplus (x, xn, n, d, k, trials, options->seed, bounded, km->centroids, cancellable, error))
+  b = bounded && max_iter >= 0 ? bounds_new (n, d, k) : NULL;
+  if (!seed_plusplus (x, xn, n, d, k, trials, options->seed, bounded, km->centroids, b, km->labels, cancellable,
+                      error))
     return NULL;
-  if (!lloyd (x, xn, n, d, km, MAX (max_iter, 0), absolute_tol (x, n, d, options->tol), bounded, TRUE,
+  if (!lloyd (x, xn, n, d, km, MAX (max_iter, 0), absolute_tol (x, n, d, options->tol), b, TRUE,
               cancellable, error))
     return NULL;
   return g_steal_pointer (&km);
@@ -995,6 +1103,7 @@ lloyd_from (const float *x, int n, int d, const float *centroids, int k, int max
             GCancellable *cancellable, GError **error)
 {
   g_autoptr (TsKMeans) km = NULL;
+  g_autoptr (Bounds) b = NULL;
   g_autofree float *xn = NULL;
 
   if (!check_input (x, n, d, k, error))
@@ -1010,7 +1119,8 @@ lloyd_from (const float *x, int n, int d, const float *centroids, int k, int max
   memcpy (km->centroids, centroids, sizeof (float) * (gsize) k * d);
   xn = g_new (float, n);
   row_norms (x, n, d, xn);
-  if (!lloyd (x, xn, n, d, km, max_iter, 0, TRUE, final, cancellable, error))
+  b = bounds_new (n, d, k);
+  if (!lloyd (x, xn, n, d, km, max_iter, 0, b, final, cancellable, error))
     return NULL;
   return g_steal_pointer (&km);
 }
@@ -1045,7 +1155,7 @@ ts_kmeans_seed (const float *x, int n, int d, int k, const TsKMeansOptions *opti
   row_norms (x, n, d, xn);
   return seed_plusplus (x, xn, n, d, k,
                         options->n_local_trials > 0 ? options->n_local_trials : 2 + (int) floor (log (k)),
-                        options->seed, TRUE, centroids, cancellable, error);
+                        options->seed, TRUE, centroids, NULL, NULL, cancellable, error);
 }
 
 gboolean
