@@ -13,8 +13,8 @@
  * seeding asks for 1 to 2 + ln k centres per step, n times over). */
 #define DIRECT_MAX 8
 
-/* Most floats of bounds ((n + 2k) x k) the bounded Lloyd keeps; beyond, every
- * assignment is a full distance pass. */
+/* Most floats of bounds ((n + 2k) x k, 64 MB) the bounded Lloyd keeps; beyond,
+ * every assignment is a full distance pass. */
 #define BOUNDS_MAX (1 << 24)
 
 /* Bounds are moved outward by 2 units in the last place at every update, more
@@ -744,7 +744,7 @@ loosen (float *restrict l, const float *restrict drift, const float *restrict cc
         v = v > 0.0f ? v : 0.0f;
         l[j + t] = v;
         need[j + t] = needed (v, cc_row[j + t], u, m);
-        lane[t] += needed (v, cc_row[j + t], u, m);
+        lane[t] += need[j + t];
       }
   for (; j < k; j++)
     {

@@ -13,8 +13,10 @@
  * the tests check): seeding skips a row's distance to a candidate when the
  * triangle inequality through the row's nearest centre shows the candidate
  * farther; Lloyd keeps Elkan's bounds (n x k lower bounds, when (n + 2k) x k
- * floats fit in 64 MB) and computes only the distances they cannot rule out,
- * and recomputes the means of the clusters whose rows changed only.
+ * floats fit in 64 MB; ts_kmeans takes the first ones from the seeding, so it
+ * never computes a full n x k distance pass) and computes only the distances
+ * they cannot rule out, and recomputes the means of the clusters whose rows
+ * changed only.
  *
  * Seeding is sklearn's greedy k-means++: the first centre is a uniformly
  * drawn row; each next centre is the best (lowest total potential) of

@@ -92,7 +92,7 @@ for r in range(a.repeat):
 
 sizes = np.bincount(km.labels_, minlength=k)
 p = sizes[sizes > 0] / len(x)
-blas = ["%s %s (%s threads)" % (i.get("internal_api"), i.get("architecture", ""), i.get("num_threads"))
+blas = [" ".join(filter(None, (i.get("internal_api"), i.get("architecture")))) + " (%s threads)" % i.get("num_threads")
         for i in threadpool_info()]
 wall, cpu, seed = np.median(walls), np.median(cpus), np.median(seeds)
 print("sklearn %s, OMP_NUM_THREADS=%s, %s; %d x %d tokens, k %d, %s k-means++%s, %s, max_iter %d (ran %d)"
