@@ -238,6 +238,7 @@ typedef struct {
   float *mn;      /* k: their squared norms */
   float *out;     /* k x k: their squared distances to every centre */
   int *which;     /* k: their indices */
+  int *left;      /* n: how many centres besides its own each row's bounds leave in question */
   int *need;      /* k: 1 for the centres a row's bounds leave in question */
   int *cand;      /* k: centres whose distance a row computed */
   float *cand_v;  /* k: those squared distances */
@@ -259,6 +260,7 @@ bounds_free (Bounds *b)
   g_free (b->mn);
   g_free (b->out);
   g_free (b->which);
+  g_free (b->left);
   g_free (b->need);
   g_free (b->cand);
   g_free (b->cand_v);
@@ -288,11 +290,12 @@ bounds_new (int n, int d, int k)
   b->mn = g_try_new (float, k);
   b->out = g_try_new (float, (gsize) k * k);
   b->which = g_try_new (int, k);
+  b->left = g_try_new (int, n);
   b->need = g_try_new (int, k);
   b->cand = g_try_new (int, k);
   b->cand_v = g_try_new (float, k);
   if (b->l == NULL || b->u == NULL || b->cc == NULL || b->cn == NULL || b->drift == NULL || b->moved == NULL
-      || b->mn == NULL || b->out == NULL || b->which == NULL || b->need == NULL || b->cand == NULL || b->cand_v == NULL)
+      || b->mn == NULL || b->out == NULL || b->which == NULL || b->left == NULL || b->need == NULL || b->cand == NULL || b->cand_v == NULL)
     return NULL;
   return g_steal_pointer (&b);
 }
@@ -728,12 +731,10 @@ needed (float l, float c, float u, float m)
   return (l * l - u * u <= m) & (c * (c - 2 * u) <= m);
 }
 
-/* Moves the row's lower bounds l[0..k) down by the centres' drift, marks
- * the centres still in question in need[0..k) and counts them (16 lanes, so
- * that it vectorises). */
+/* Moves the row's lower bounds l[0..k) down by the centres' drift and
+ * counts the centres still in question (16 lanes, so that it vectorises). */
 TS_CLONES static int
-loosen (float *restrict l, const float *restrict drift, const float *restrict cc_row, int k, float u, float m,
-        int *restrict need)
+loosen (float *restrict l, const float *restrict drift, const float *restrict cc_row, int k, float u, float m)
 {
   int lane[16] = { 0 }, count = 0, j = 0;
 
@@ -743,19 +744,30 @@ loosen (float *restrict l, const float *restrict drift, const float *restrict cc
         float v = (l[j + t] - drift[j + t]) * BOUND_DOWN;
         v = v > 0.0f ? v : 0.0f;
         l[j + t] = v;
-        need[j + t] = needed (v, cc_row[j + t], u, m);
-        lane[t] += need[j + t];
+        lane[t] += needed (v, cc_row[j + t], u, m);
       }
   for (; j < k; j++)
     {
       float v = MAX ((l[j] - drift[j]) * BOUND_DOWN, 0.0f);
       l[j] = v;
-      need[j] = needed (v, cc_row[j], u, m);
-      count += need[j];
+      count += needed (v, cc_row[j], u, m);
     }
   for (int t = 0; t < 16; t++)
     count += lane[t];
   return count;
+}
+
+/* need[0..k) = whether each centre is still in question (as loosen counts). */
+TS_CLONES static void
+mark (const float *restrict l, const float *restrict cc_row, int k, float u, float m, int *restrict need)
+{
+  int j = 0;
+
+  for (; j + 16 <= k; j += 16)
+    for (int t = 0; t < 16; t++)
+      need[j + t] = needed (l[j + t], cc_row[j + t], u, m);
+  for (; j < k; j++)
+    need[j] = needed (l[j], cc_row[j], u, m);
 }
 
 /* Squared distance of row @r to centre @c as block_dist computes it. */
@@ -766,12 +778,16 @@ pair_dist (const float *r, float rn, const float *c, float cn, int d)
   return v > 1e-6f * (rn + cn) ? v : 0.0f;
 }
 
-/* Labels for centroids that moved by b->drift since the bounds were made. */
+/* Labels for centroids that moved by b->drift since the bounds were made.
+ * First every row's bounds are moved; when they leave more than an eighth of
+ * the distances in question (one at a time, each costs about what eight cost
+ * in the SGEMM of a full pass), a full pass replaces the rest. */
 static gboolean
 bounded_assign (const float *x, const float *xn, const float *centroids, Bounds *b, int *labels,
                 GCancellable *cancellable, GError **error)
 {
   int n = b->n, d = b->d, k = b->k, nm = 0;
+  gint64 open = 0;
 
   if (ts_check_cancelled (cancellable, error))
     return FALSE;
@@ -790,20 +806,32 @@ bounded_assign (const float *x, const float *xn, const float *centroids, Bounds 
     centre_dists (centroids, b, nm);
   for (int i = 0; i < n; i++)
     {
+      int a = labels[i];
+      float e = b->coef * (xn[i] + b->cn_max), u = (b->u[i] + b->drift[a]) * BOUND_UP;
+      const float *cc_row = b->cc + (gsize) a * k;
+      float *l = b->l + (gsize) i * k;
+      b->u[i] = u;
+      b->left[i] = loosen (l, b->drift, cc_row, k, u, e) - needed (l[a], cc_row[a], u, e);
+      open += b->left[i];
+    }
+  memset (b->drift, 0, sizeof (float) * k);
+  if (open > (gint64) n * k / 8)
+    return assign (x, xn, n, d, centroids, k, labels, NULL, b, cancellable, error);
+  for (int i = 0; i < n; i++)
+    {
       const float *r = x + (gsize) i * d;
       float *l = b->l + (gsize) i * k;
-      float e = b->coef * (xn[i] + b->cn_max), va = 0;
-      int a0 = labels[i], a = a0, nc = 0, left;
-      float u = (b->u[i] + b->drift[a]) * BOUND_UP;
+      float e = b->coef * (xn[i] + b->cn_max), va = 0, u = b->u[i];
+      int a0 = labels[i], a = a0, nc = 0, left = b->left[i];
       const float *cc_row = b->cc + (gsize) a * k;
 
       /* Only the centres marked here can be nearer than a0 (the others are
        * farther than a0 by more than e); each is tested again as the bound
        * tightens and the nearest so far changes. */
-      left = loosen (l, b->drift, cc_row, k, u, e, b->need) - b->need[a0];
       if (left > 0)
         {
-          for (int j = 0; left > 0; j++)
+          mark (l, cc_row, k, u, e, b->need);
+          for (int j = 0; j < k && left > 0; j++)
             {
               float vj;
               if (!b->need[j] || j == a0)
@@ -840,7 +868,6 @@ bounded_assign (const float *x, const float *xn, const float *centroids, Bounds 
       labels[i] = a;
       b->u[i] = u;
     }
-  memset (b->drift, 0, sizeof (float) * k);
   return TRUE;
 }
 

@@ -259,9 +259,10 @@ test_seed_and_steps (void)
 }
 
 /* Test inputs for the bounded path: loose blobs (most distances skipped),
+ * uniform noise (few skipped: bounded passes give way to full ones),
  * integer rows with exact ties and duplicates (from the first rows as
  * centres: empty clusters relocated), fewer distinct rows than k. */
-typedef enum { INPUT_BLOBS, INPUT_GRID, INPUT_FEW_DISTINCT, INPUT_EMPTY } InputKind;
+typedef enum { INPUT_BLOBS, INPUT_NOISE, INPUT_GRID, INPUT_FEW_DISTINCT, INPUT_EMPTY } InputKind;
 
 typedef struct {
   const char *name;
@@ -273,6 +274,7 @@ static const Input inputs[] = {
   { "blobs 300 x 40, k 17", INPUT_BLOBS, 300, 40, 17 },
   { "blobs 400 x 24, k 64", INPUT_BLOBS, 400, 24, 64 },
   { "blobs 64 x 5, k 64 (k = n)", INPUT_BLOBS, 64, 5, 64 },
+  { "uniform noise 300 x 64, k 40 (bounds leave most distances: full passes)", INPUT_NOISE, 300, 64, 40 },
   { "integer grid 90 x 2 with duplicates, k 12", INPUT_GRID, 90, 2, 12 },
   { "integer grid 60 x 3, k 20", INPUT_GRID, 60, 3, 20 },
   { "3 distinct rows in 24, k 5", INPUT_FEW_DISTINCT, 24, 2, 5 },
@@ -294,6 +296,9 @@ input_rows (const Input *in)
           {
           case INPUT_BLOBS: /* 8 blob centres at integer offsets, uniform noise of width 1 */
             *v = (float) ((i % 8) * ((j % 3) + 1) + (r >> 8) / 16777216.0);
+            break;
+          case INPUT_NOISE:
+            *v = (float) ((r >> 8) / 16777216.0);
             break;
           case INPUT_GRID: /* small integers: every distance exact, many ties, repeated rows */
             *v = (float) ((r >> 24) % 5);
