@@ -275,6 +275,7 @@ static const Input inputs[] = {
   { "blobs 400 x 24, k 64", INPUT_BLOBS, 400, 24, 64 },
   { "blobs 64 x 5, k 64 (k = n)", INPUT_BLOBS, 64, 5, 64 },
   { "uniform noise 300 x 64, k 40 (bounds leave most distances: full passes)", INPUT_NOISE, 300, 64, 40 },
+  { "uniform noise 500 x 2, k 60 (many rows near a boundary)", INPUT_NOISE, 500, 2, 60 },
   { "integer grid 90 x 2 with duplicates, k 12", INPUT_GRID, 90, 2, 12 },
   { "integer grid 60 x 3, k 20", INPUT_GRID, 60, 3, 20 },
   { "3 distinct rows in 24, k 5", INPUT_FEW_DISTINCT, 24, 2, 5 },
