@@ -27,11 +27,13 @@ ts_scene_new (TsImage *image, int patch, TsFeatureKind kind, TsFeatures *feature
       return NULL;
     }
   scene = g_new0 (TsScene, 1);
+  g_mutex_init (&scene->memo_lock);
   scene->grid = grid;
   scene->kind = kind;
   scene->normalized = ts_features_normalized (owned_features, error);
   if (scene->normalized == NULL)
     {
+      g_mutex_clear (&scene->memo_lock);
       g_free (scene);
       return NULL;
     }
@@ -54,6 +56,54 @@ ts_scene_new_resized (const TsImage *image, const TsResize *resize, int patch, T
   return ts_scene_new (g_steal_pointer (&resized), patch, kind, features, error); /* NULL features: pixel */
 }
 
+typedef struct {
+  gpointer value;
+  GDestroyNotify free_func;
+} MemoEntry;
+
+static void
+memo_entry_free (gpointer data)
+{
+  MemoEntry *e = data;
+
+  if (e->free_func != NULL)
+    e->free_func (e->value);
+  g_free (e);
+}
+
+gpointer
+ts_scene_memo (const TsScene *scene, const char *key, gpointer (*build) (const TsScene *scene, gpointer data),
+               gpointer data, GDestroyNotify free_func)
+{
+  /* the memo is the one part of a scene that changes after it is made */
+  TsScene *self = (TsScene *) scene;
+  MemoEntry *e;
+  gpointer value;
+
+  g_mutex_lock (&self->memo_lock);
+  if (self->memo == NULL)
+    self->memo = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, memo_entry_free);
+  e = g_hash_table_lookup (self->memo, key);
+  if (e == NULL && (value = build (scene, data)) != NULL)
+    {
+      e = g_new (MemoEntry, 1);
+      *e = (MemoEntry){ value, free_func };
+      g_hash_table_insert (self->memo, g_strdup (key), e);
+    }
+  g_mutex_unlock (&self->memo_lock);
+  return e ? e->value : NULL;
+}
+
+void
+ts_scene_memo_clear (const TsScene *scene)
+{
+  TsScene *self = (TsScene *) scene;
+
+  g_mutex_lock (&self->memo_lock);
+  g_clear_pointer (&self->memo, g_hash_table_unref);
+  g_mutex_unlock (&self->memo_lock);
+}
+
 void
 ts_scene_set_importance (TsScene *scene, float *importance, const char *source)
 {
@@ -73,5 +123,7 @@ ts_scene_free (TsScene *scene)
   ts_features_free (scene->normalized);
   g_free (scene->importance);
   g_free (scene->importance_source);
+  g_clear_pointer (&scene->memo, g_hash_table_unref);
+  g_mutex_clear (&scene->memo_lock);
   g_free (scene);
 }

@@ -5,7 +5,9 @@
  * features and their L2-normalised copy. It can carry a per-token importance
  * (model attention, or feature attention computed once) that pruning methods
  * read. A scene is immutable after ts_scene_new / ts_scene_set_importance, so
- * any number of threads may run methods on it at once. */
+ * any number of threads may run methods on it at once. Work derived from the
+ * features alone that several runs share (ToMe's matching, whatever the
+ * target) is kept in its memo (ts_scene_memo), which has its own lock. */
 #pragma once
 
 #include "ts-features.h"
@@ -23,6 +25,9 @@ typedef struct {
   TsFeatures *normalized;  /* the same, rows of unit L2 norm */
   float *importance;       /* grid.tokens values or NULL; higher = more important */
   char *importance_source; /* e.g. "feature attention (mean query, tau 0.1)", "CLS attention layer 22" */
+  /* private: ts_scene_memo */
+  GMutex memo_lock;
+  GHashTable *memo;
 } TsScene;
 
 /* Takes ownership of @image and @features (which may be NULL: pixel features
@@ -34,6 +39,15 @@ TsScene *ts_scene_new (TsImage *image, int patch, TsFeatureKind kind, TsFeatures
  * features come from their own readers and go through ts_scene_new). */
 TsScene *ts_scene_new_resized (const TsImage *image, const TsResize *resize, int patch, TsFeatureKind kind,
                                GError **error);
+/* The value kept under @key (a string naming what it is and its options),
+ * made by @build (@scene, @data) on first use and freed with @free_func when
+ * the scene is. NULL when @build returns NULL (nothing kept). Thread-safe;
+ * the value must synchronise its own use. */
+gpointer ts_scene_memo (const TsScene *scene, const char *key, gpointer (*build) (const TsScene *scene, gpointer data),
+                        gpointer data, GDestroyNotify free_func);
+/* Drops everything the memo keeps (memory, or timing cold runs). Not while
+ * another thread uses a memo value. */
+void ts_scene_memo_clear (const TsScene *scene);
 /* Takes ownership of @importance (grid.tokens floats). */
 void ts_scene_set_importance (TsScene *scene, float *importance, const char *source);
 void ts_scene_free (TsScene *scene);

@@ -75,7 +75,6 @@ typedef struct {
   int *hard;    /* na: rows scored densely */
   float *g;     /* g_rows x d: those rows gathered */
   int g_rows;
-  float *merged[2]; /* ts_tome: the merged features, two buffers taking turns */
 } Work;
 
 /* One block kept between calls (under a lock): repeated runs (a slider, a
@@ -162,10 +161,9 @@ place (gsize *at, gsize bytes)
   return offset;
 }
 
-/* Buffers for steps from @n tokens down, plus, when @merged_rows > 0, two
- * merged-feature buffers of that many rows. */
+/* Buffers for a step on @n tokens. */
 static gboolean
-work_init (Work *w, int n, int d, int merged_rows, GError **error)
+work_init (Work *w, int n, int d, GError **error)
 {
   int na = (n + 1) / 2, nb = MAX (n / 2, 1);
   gboolean prune = prunable (na, nb, d);
@@ -174,7 +172,7 @@ work_init (Work *w, int n, int d, int merged_rows, GError **error)
    * the first, na nb <= TOME_BLOCK_FLOATS whenever block = na. */
   int n_dense = prune ? MIN (n, 2 * TOME_PRUNE_MIN) : n;
   gsize at = 0, o_c, o_edges, o_best, o_ab, o_inv = 0, o_list = 0, o_p = 0, o_s = 0, o_q = 0, o_hard = 0, o_g = 0,
-        o_m0, o_m1, fd = sizeof (float) * d;
+        fd = sizeof (float) * d;
 
   memset (w, 0, sizeof *w);
   w->n = n;
@@ -195,8 +193,6 @@ work_init (Work *w, int n, int d, int merged_rows, GError **error)
       o_hard = place (&at, sizeof (int) * na);
       o_g = place (&at, fd * w->g_rows);
     }
-  o_m0 = place (&at, fd * merged_rows);
-  o_m1 = place (&at, fd * merged_rows);
   w->block = scratch_take (at, &w->size);
   if (w->block == NULL)
     return out_of_memory (n, d, error);
@@ -214,8 +210,6 @@ work_init (Work *w, int n, int d, int merged_rows, GError **error)
       w->hard = (int *) (w->block + o_hard);
       w->g = (float *) (w->block + o_g);
     }
-  w->merged[0] = (float *) (w->block + o_m0);
-  w->merged[1] = (float *) (w->block + o_m1);
   return TRUE;
 }
 
@@ -467,34 +461,38 @@ best_partners_pruned (Work *w, const float *x, int n, int d, int b_skip, GCancel
   return TRUE;
 }
 
-/* ts_tome_match with buffers sized for at least @n tokens. */
-static int
-match (Work *w, const float *x, int n, int d, int r, int n_protected, int *dst, GCancellable *cancellable,
-       GError **error)
+/* Scores a step on @n rows of @x: every A row's best B partner (w->best)
+ * and the A rows ranked by that score (w->edges, protected rows last). */
+static gboolean
+score (Work *w, const float *x, int n, int d, int n_protected, GCancellable *cancellable, GError **error)
 {
   int na = (n + 1) / 2, nb = n / 2, a_skip = (n_protected + 1) / 2;
   gboolean ok;
 
-  for (int i = 0; i < n; i++)
-    dst[i] = i;
-  r = MIN (r, (n - n_protected) / 2);
-  if (r <= 0)
-    return 0;
   /* protected A rows: positions 0, 2, ... < n_protected; B: 1, 3, ... */
   ok = prunable (na, nb, d) ? best_partners_pruned (w, x, n, d, n_protected / 2, cancellable, error)
                             : best_partners_dense (w, x, n, d, n_protected / 2, cancellable, error);
   if (!ok)
-    return -1;
+    return FALSE;
   for (int i = 0; i < na; i++)
     if (i < a_skip || isnan (w->edges[i].score))
       w->edges[i].score = -INFINITY;
   qsort (w->edges, na, sizeof (Edge), edge_cmp);
+  return TRUE;
+}
+
+/* The first @r ranked edges as a step: @dst[i] is the row row i merges into
+ * (itself when it stays). */
+static void
+edges_to_dst (const Edge *edges, const int *best, int n, int r, int *dst)
+{
+  for (int i = 0; i < n; i++)
+    dst[i] = i;
   for (int e = 0; e < r; e++)
     {
-      int i = w->edges[e].index;
-      dst[2 * i] = 2 * w->best[i] + 1;
+      int i = edges[e].index;
+      dst[2 * i] = 2 * best[i] + 1;
     }
-  return r;
 }
 
 int
@@ -502,7 +500,7 @@ ts_tome_match (const float *x, int n, int d, int r, int n_protected, int *dst, G
                GError **error)
 {
   Work w;
-  int merged;
+  gboolean ok;
 
   if (x == NULL || dst == NULL || n < 1 || d < 1 || r < 0 || n_protected < 0 || n_protected > n)
     {
@@ -511,17 +509,20 @@ ts_tome_match (const float *x, int n, int d, int r, int n_protected, int *dst, G
                    "(got n %d, d %d, r %d, protected %d)", n, d, r, n_protected);
       return -1;
     }
-  if (MIN (r, (n - n_protected) / 2) <= 0)
+  r = MIN (r, (n - n_protected) / 2);
+  if (r <= 0)
     {
       for (int i = 0; i < n; i++)
         dst[i] = i;
       return 0;
     }
-  if (!work_init (&w, n, d, 0, error))
+  if (!work_init (&w, n, d, error))
     return -1;
-  merged = match (&w, x, n, d, r, n_protected, dst, cancellable, error);
+  ok = score (&w, x, n, d, n_protected, cancellable, error);
+  if (ok)
+    edges_to_dst (w.edges, w.best, n, r, dst);
   work_clear (&w);
-  return merged;
+  return ok ? r : -1;
 }
 
 typedef struct {
@@ -567,91 +568,309 @@ merge_rows (const float *src, int n, int d, const int *dst, const int *size, con
     }
 }
 
-TsAssignment *
-ts_tome (const TsScene *scene, int target, int r, int n_protected, GCancellable *cancellable, GError **error)
-{
-  int N = scene->grid.tokens, d = scene->features->d, n = N;
-  const float *cur = scene->features->data;
-  g_autofree int *size = g_new (int, N);
-  g_autofree int *new_size = g_new (int, N);
-  g_autofree int *minp = g_new (int, N);
-  g_autofree int *tok = g_new (int, N);
-  g_autofree int *dst = g_new (int, N);
-  g_autofree int *map = g_new (int, N);
-  g_autofree Order *order = g_new (Order, N);
-  Work w = { 0 };
-  TsAssignment *a = NULL;
-  gboolean ok = TRUE;
+/* ---------------------------------------------------------------- the chain
+ *
+ * Whatever the target, the steps are the same up to the last one: a step on
+ * n tokens merges min(r_full, n - target) tokens, r_full = min(r or
+ * infinity, (n - protected) / 2), always the best-ranked edges of the same
+ * scoring. So a chain keeps each state's ranking once scored, and a target
+ * takes the full steps while n - target >= r_full, then the first
+ * n - target edges of the next state's ranking. The state after a full step
+ * is only bookkeeping (sizes, smallest patches, where each token goes); the
+ * merged features are kept for the deepest state reached while they are
+ * small, and otherwise rebuilt from the scene's when a deeper state is
+ * scored. */
 
-  if (target < 1 || target > N || r < 0 || n_protected < 0 || n_protected > N)
+typedef struct {
+  int n;       /* tokens */
+  int *size;   /* n: patches per token */
+  int *minp;   /* n: smallest patch per token (tokens are in this order) */
+  int r_full;  /* what a full step merges here; -1 until scored */
+  Edge *edges; /* (n + 1) / 2, ranked */
+  int *best;   /* (n + 1) / 2 */
+  int *map;    /* n: each token's position after the full step, once taken */
+} State;
+
+/* Chain features kept between cuts up to this size. */
+#define TOME_CHAIN_KEEP_FLOATS ((gsize) 8 << 20)
+
+struct _TsTomeChain {
+  const TsScene *scene;
+  int r, n_protected;
+  GMutex lock;
+  GPtrArray *states;
+  /* the merged features of state feat_state (NULL: only the scene's, state 0) */
+  float *feat;
+  int feat_state;
+  gsize keep_floats;  /* feat kept between cuts up to this size */
+};
+
+static void
+state_free (gpointer data)
+{
+  State *st = data;
+
+  g_free (st->size);
+  g_free (st->minp);
+  g_free (st->edges);
+  g_free (st->best);
+  g_free (st->map);
+  g_free (st);
+}
+
+TsTomeChain *
+ts_tome_chain_new (const TsScene *scene, int r, int n_protected)
+{
+  TsTomeChain *chain = g_new0 (TsTomeChain, 1);
+  int N = scene->grid.tokens;
+  State *st = g_new0 (State, 1);
+
+  chain->scene = scene;
+  chain->r = MAX (r, 0);
+  chain->n_protected = CLAMP (n_protected, 0, N);
+  chain->keep_floats = TOME_CHAIN_KEEP_FLOATS;
+  g_mutex_init (&chain->lock);
+  chain->states = g_ptr_array_new_with_free_func (state_free);
+  st->n = N;
+  st->size = g_new (int, N);
+  st->minp = g_new (int, N);
+  st->r_full = -1;
+  for (int i = 0; i < N; i++)
+    st->size[i] = 1, st->minp[i] = i;
+  g_ptr_array_add (chain->states, st);
+  return chain;
+}
+
+void
+ts_tome_chain_set_feature_cache (TsTomeChain *chain, gsize max_floats)
+{
+  g_mutex_lock (&chain->lock);
+  chain->keep_floats = max_floats;
+  g_mutex_unlock (&chain->lock);
+}
+
+void
+ts_tome_chain_free (TsTomeChain *chain)
+{
+  if (chain == NULL)
+    return;
+  g_ptr_array_unref (chain->states);
+  g_free (chain->feat);
+  g_mutex_clear (&chain->lock);
+  g_free (chain);
+}
+
+/* A step of @s edges from @st: the survivors in order of their smallest
+ * patch (@order, m of them, returned) and each token's new position (@map);
+ * @dst, @new_size as merge_rows takes them. */
+static int
+take_step (const State *st, int s, int *dst, int *new_size, Order *order, int *map)
+{
+  int n = st->n, m = 0;
+  g_autofree int *minp = g_memdup2 (st->minp, sizeof (int) * n);
+
+  edges_to_dst (st->edges, st->best, n, s, dst);
+  memcpy (new_size, st->size, sizeof (int) * n);
+  for (int i = 0; i < n; i++)
+    if (dst[i] != i)
+      {
+        new_size[dst[i]] += st->size[i];
+        minp[dst[i]] = MIN (minp[dst[i]], minp[i]);
+      }
+  for (int i = 0; i < n; i++)
+    if (dst[i] == i)
+      order[m++] = (Order){ minp[i], i };
+  qsort (order, m, sizeof (Order), order_cmp);
+  for (int k = 0; k < m; k++)
+    map[order[k].index] = k;
+  for (int i = 0; i < n; i++)
+    if (dst[i] != i)
+      map[i] = map[dst[i]];
+  return m;
+}
+
+/* The features of state @k (from the deepest kept, or rebuilt from the
+ * scene's by replaying the full steps): chain->feat, or the scene's. */
+static const float *
+features_of (TsTomeChain *chain, int k, GError **error)
+{
+  const TsFeatures *x = chain->scene->features;
+  const float *cur;
+  int from;
+
+  if (k == 0)
+    return x->data;
+  if (chain->feat != NULL && chain->feat_state == k)
+    return chain->feat;
+  from = chain->feat != NULL && chain->feat_state < k ? chain->feat_state : 0;
+  if (from == 0)
+    g_clear_pointer (&chain->feat, g_free);
+  cur = from > 0 ? chain->feat : x->data;
+  chain->feat = NULL;
+  for (int j = from; j < k; j++)
     {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
-                   "ToMe needs a target of 1..%d tokens, r >= 0 and 0..%d protected tokens "
-                   "(got target %d, r %d, protected %d)", N, N, target, r, n_protected);
+      const State *st = g_ptr_array_index (chain->states, j);
+      g_autofree int *dst = g_new (int, st->n);
+      g_autofree int *new_size = g_new (int, st->n);
+      g_autofree int *map = g_new (int, st->n);
+      g_autofree Order *order = g_new (Order, st->n);
+      float *out = g_try_new (float, (gsize) st->n * x->d);
+      int m;
+
+      if (out == NULL)
+        {
+          /* keep what was rebuilt so far */
+          chain->feat = cur != x->data ? (float *) cur : NULL;
+          chain->feat_state = j;
+          out_of_memory (st->n, x->d, error);
+          return NULL;
+        }
+      m = take_step (st, st->r_full, dst, new_size, order, map);
+      merge_rows (cur, st->n, x->d, dst, st->size, new_size, order, m, map, out);
+      if (cur != x->data)
+        g_free ((float *) cur);
+      cur = out;
+    }
+  chain->feat = (float *) cur;
+  chain->feat_state = k;
+  return cur;
+}
+
+/* Scores state @k (the deepest) if it is not yet. */
+static gboolean
+ensure_scored (TsTomeChain *chain, int k, GCancellable *cancellable, GError **error)
+{
+  State *st = g_ptr_array_index (chain->states, k);
+  int n = st->n, d = chain->scene->features->d, na = (n + 1) / 2;
+  const float *x;
+  Work w;
+
+  if (st->r_full >= 0)
+    return TRUE;
+  st->r_full = 0;
+  if ((n - chain->n_protected) / 2 <= 0)
+    return TRUE;
+  x = features_of (chain, k, error);
+  if (x == NULL || !work_init (&w, n, d, error))
+    {
+      st->r_full = -1;
+      return FALSE;
+    }
+  if (!score (&w, x, n, d, chain->n_protected, cancellable, error))
+    {
+      work_clear (&w);
+      st->r_full = -1;
+      return FALSE;
+    }
+  st->edges = g_memdup2 (w.edges, sizeof (Edge) * na);
+  st->best = g_memdup2 (w.best, sizeof (int) * na);
+  work_clear (&w);
+  st->r_full = (n - chain->n_protected) / 2;
+  if (chain->r > 0)
+    st->r_full = MIN (st->r_full, chain->r);
+  return TRUE;
+}
+
+/* Each patch's token after @s edges of state @k, through the full steps
+ * before it: into @tok (N); returns the token count. */
+static int
+tokens_at (TsTomeChain *chain, int k, int s, int *tok)
+{
+  int N = chain->scene->grid.tokens, m;
+  const State *st = g_ptr_array_index (chain->states, k);
+  g_autofree int *dst = g_new (int, st->n);
+  g_autofree int *new_size = g_new (int, st->n);
+  g_autofree int *map = g_new (int, st->n);
+  g_autofree Order *order = g_new (Order, st->n);
+
+  for (int p = 0; p < N; p++)
+    tok[p] = p;
+  for (int j = 0; j < k; j++)
+    {
+      const State *sj = g_ptr_array_index (chain->states, j);
+      for (int p = 0; p < N; p++)
+        tok[p] = sj->map[tok[p]];
+    }
+  if (s <= 0)
+    return st->n;
+  m = take_step (st, s, dst, new_size, order, map);
+  for (int p = 0; p < N; p++)
+    tok[p] = map[tok[p]];
+  return m;
+}
+
+/* Takes the full step of the deepest state @k: state k + 1. */
+static void
+extend (TsTomeChain *chain, int k)
+{
+  State *st = g_ptr_array_index (chain->states, k), *next = g_new0 (State, 1);
+  int n = st->n;
+  g_autofree int *dst = g_new (int, n);
+  g_autofree int *new_size = g_new (int, n);
+  g_autofree Order *order = g_new (Order, n);
+
+  st->map = g_new (int, n);
+  next->n = take_step (st, st->r_full, dst, new_size, order, st->map);
+  next->size = g_new (int, next->n);
+  next->minp = g_new (int, next->n);
+  next->r_full = -1;
+  for (int j = 0; j < next->n; j++)
+    {
+      next->size[j] = new_size[order[j].index];
+      next->minp[j] = order[j].key;
+    }
+  g_ptr_array_add (chain->states, next);
+}
+
+TsAssignment *
+ts_tome_chain_cut (TsTomeChain *chain, int target, GCancellable *cancellable, GError **error)
+{
+  const TsScene *scene = chain->scene;
+  int N = scene->grid.tokens, d = scene->features->d, k = 0, s = 0, n;
+  g_autofree int *tok = g_new (int, N);
+  TsAssignment *a;
+
+  if (target < 1 || target > N)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "ToMe needs a target of 1..%d tokens (got %d)", N,
+                   target);
       return NULL;
     }
-  if (target < N && target <= n_protected)
+  if (target < N && target <= chain->n_protected)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
                    "ToMe cannot reach %d tokens when %d are protected: at least one other token remains",
-                   target, n_protected);
+                   target, chain->n_protected);
       return NULL;
     }
-  /* The first step leaves the most rows: N less its r (all it can merge). */
-  if (N > target && !work_init (&w, N, d, N - MIN (r > 0 ? MIN (r, N - target) : N - target, (N - n_protected) / 2),
-                                error))
-    return NULL;
-  for (int i = 0; i < N; i++)
-    size[i] = 1, minp[i] = i, tok[i] = i;
-
-  while (n > target)
+  g_mutex_lock (&chain->lock);
+  for (;;)
     {
-      int step = r > 0 ? MIN (r, n - target) : n - target, merged, m = 0;
-
-      step = MIN (step, (n - n_protected) / 2);
-      merged = match (&w, cur, n, d, step, n_protected, dst, cancellable, error);
-      if (merged <= 0)
+      State *st = g_ptr_array_index (chain->states, k);
+      if (st->n <= target)
+        break;
+      if (!ensure_scored (chain, k, cancellable, error))
         {
-          ok = merged == 0;
+          g_mutex_unlock (&chain->lock);
+          return NULL;
+        }
+      if (st->r_full <= 0)
+        break;                      /* nothing more can merge */
+      if (st->n - target < st->r_full)
+        {
+          s = st->n - target;       /* the last, partial step */
           break;
         }
-      memcpy (new_size, size, sizeof (int) * n);
-      for (int i = 0; i < n; i++)
-        if (dst[i] != i)
-          {
-            new_size[dst[i]] += size[i];
-            minp[dst[i]] = MIN (minp[dst[i]], minp[i]);
-          }
-      /* Survivors ordered by their smallest original patch. */
-      for (int i = 0; i < n; i++)
-        if (dst[i] == i)
-          order[m++] = (Order){ minp[i], i };
-      qsort (order, m, sizeof (Order), order_cmp);
-      for (int k = 0; k < m; k++)
-        map[order[k].index] = k;
-      for (int i = 0; i < n; i++)
-        if (dst[i] != i)
-          map[i] = map[dst[i]];
-      for (int p = 0; p < N; p++)
-        tok[p] = map[tok[p]];
-      /* The merged features only feed the next step: the result's features
-       * are the group means of the scene's. */
-      if (m > target)
-        {
-          float *out = w.merged[w.merged[0] == cur];
-          merge_rows (cur, n, d, dst, size, new_size, order, m, map, out);
-          cur = out;
-        }
-      for (int k = 0; k < m; k++)
-        {
-          size[k] = new_size[order[k].index];
-          minp[k] = order[k].key;
-        }
-      n = m;
+      if (st->map == NULL)
+        extend (chain, k);
+      k++;
     }
-  work_clear (&w);
-  if (!ok)
-    return NULL;
+  n = tokens_at (chain, k, s, tok);
+  /* merged features kept only while small; a later, deeper cut rebuilds them */
+  if (chain->feat != NULL
+      && (gsize) ((State *) g_ptr_array_index (chain->states, chain->feat_state))->n * d > chain->keep_floats)
+    g_clear_pointer (&chain->feat, g_free);
+  g_mutex_unlock (&chain->lock);
 
   a = ts_assignment_new (N, n, d, error);
   if (a == NULL)
@@ -663,8 +882,46 @@ ts_tome (const TsScene *scene, int target, int r, int n_protected, GCancellable 
 }
 
 TsAssignment *
+ts_tome (const TsScene *scene, int target, int r, int n_protected, GCancellable *cancellable, GError **error)
+{
+  int N = scene->grid.tokens;
+  g_autoptr (TsTomeChain) chain = NULL;
+
+  if (target < 1 || target > N || r < 0 || n_protected < 0 || n_protected > N)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "ToMe needs a target of 1..%d tokens, r >= 0 and 0..%d protected tokens "
+                   "(got target %d, r %d, protected %d)", N, N, target, r, n_protected);
+      return NULL;
+    }
+  chain = ts_tome_chain_new (scene, r, n_protected);
+  return ts_tome_chain_cut (chain, target, cancellable, error);
+}
+
+typedef struct {
+  int r, n_protected;
+} ChainKey;
+
+static gpointer
+build_chain (const TsScene *scene, gpointer data)
+{
+  const ChainKey *key = data;
+
+  return ts_tome_chain_new (scene, key->r, key->n_protected);
+}
+
+TsAssignment *
 ts_tome_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable, GError **error)
 {
-  return ts_tome (scene, ts_method_target (params, scene->grid.tokens), params->tome_r, params->n_protected,
-                  cancellable, error);
+  int N = scene->grid.tokens, target = ts_method_target (params, N);
+  ChainKey key = { params->tome_r, params->n_protected };
+  g_autofree char *name = NULL;
+  TsTomeChain *chain;
+
+  if (key.r < 0 || key.n_protected < 0 || key.n_protected > N)
+    return ts_tome (scene, target, key.r, key.n_protected, cancellable, error); /* its message */
+  /* every run on this scene with these options shares the scoring */
+  name = g_strdup_printf ("tome r %d protected %d", key.r, key.n_protected);
+  chain = ts_scene_memo (scene, name, build_chain, &key, (GDestroyNotify) ts_tome_chain_free);
+  return ts_tome_chain_cut (chain, target, cancellable, error);
 }

@@ -41,7 +41,25 @@ int ts_tome_match (const float *x, int n, int d, int r, int n_protected, int *ds
 TsAssignment *ts_tome (const TsScene *scene, int target, int r, int n_protected, GCancellable *cancellable,
                        GError **error);
 
-/* Registry entry: params->tokens / ratio, tome_r, n_protected. */
+/* The steps toward every target at once: the scoring of each state is done
+ * once and reused by every later cut (a slider, a sweep's ratios), with the
+ * same result as ts_tome. The chain reads @scene, which must outlive it.
+ * Cuts are serialised by the chain's lock. */
+typedef struct _TsTomeChain TsTomeChain;
+
+TsTomeChain *ts_tome_chain_new (const TsScene *scene, int r, int n_protected);
+/* ts_tome (scene, @target, r, n_protected) from the chain's steps. */
+TsAssignment *ts_tome_chain_cut (TsTomeChain *chain, int target, GCancellable *cancellable, GError **error);
+/* How many floats of merged features the chain keeps between cuts (default
+ * 8 M, 32 MB); beyond that, or with 0, a cut that goes deeper than before
+ * rebuilds them from the scene's by replaying the full steps. */
+void ts_tome_chain_set_feature_cache (TsTomeChain *chain, gsize max_floats);
+void ts_tome_chain_free (TsTomeChain *chain);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsTomeChain, ts_tome_chain_free)
+
+/* Registry entry: params->tokens / ratio, tome_r, n_protected; the chain is
+ * kept in the scene's memo, so runs on one scene share its scoring. */
 TsAssignment *ts_tome_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable,
                            GError **error);
 

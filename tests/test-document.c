@@ -838,6 +838,45 @@ test_document_model (void)
   done (doc, &seen);
 }
 
+/* A target change answered within the same main-loop turn: once a method ran
+ * quickly on the scene shown, the next ratio change shows its groups before
+ * ts_document_set_ratio returns (so the frame that moves the slider shows
+ * them); a method not yet timed on the scene stays in its worker. */
+static void
+test_document_same_frame (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  const TsAssignment *a;
+  int n = ts_document_get_tokens_in (doc);
+
+  /* the scene was built by the first request; this one runs on it and is timed */
+  seen.what = 0;
+  ts_document_set_ratio (doc, 2.0);
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_QUALITY);
+  /* pool on a ready scene: the groups come with the call */
+  seen.what = 0;
+  ts_document_set_ratio (doc, 16.0);
+  g_assert_true (seen.what & TS_DOCUMENT_CHANGED_ASSIGNMENT);
+  a = ts_document_get_assignment (doc);
+  /* 24 x 18 at 16x: 4 x 4 gives 6 x 5 = 30 (14.4x), so 5 x 5: 5 x 4 = 20 (21.6x) */
+  g_assert_cmpint (a->n_out, ==, 20);
+  g_assert_true (isnan (ts_document_get_ssim (doc)));  /* the numbers follow later */
+  g_assert_true (ts_document_get_busy (doc));
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_QUALITY);
+  g_assert_false (isnan (ts_document_get_ssim (doc)));
+  g_assert_cmpint (n, ==, 432);
+
+  /* a method the document has not timed on this scene goes to its worker */
+  ts_document_set_method (doc, "tome");
+  seen.what = 0;
+  ts_document_set_ratio (doc, 8.0);
+  g_assert_false (seen.what & TS_DOCUMENT_CHANGED_ASSIGNMENT);
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_QUALITY);
+  g_assert_cmpint (ts_document_get_assignment (doc)->n_out, ==, 54);
+  done (doc, &seen);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -845,6 +884,7 @@ main (int argc, char **argv)
   g_test_add_func ("/document/default", test_document_default);
   g_test_add_func ("/document/ratio", test_document_ratio);
   g_test_add_func ("/document/burst", test_document_burst);
+  g_test_add_func ("/document/same-frame", test_document_same_frame);
   g_test_add_func ("/document/two-stages", test_document_two_stages);
   g_test_add_func ("/document/stale-quality", test_document_stale_quality);
   g_test_add_func ("/document/bad-file", test_document_bad_file);

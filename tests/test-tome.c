@@ -2,6 +2,7 @@
  * hand-derived cases, the schedule, protected tokens, whole-scene invariants. */
 #include "ts-test-util.h"
 
+#include <cblas.h>
 #include <math.h>
 
 typedef struct {
@@ -410,6 +411,140 @@ test_bad_input (void)
   }
 }
 
+/* The schedule as the paper runs it, step by step, written out here apart
+ * from the library's chain: ts_tome_match on the current tokens, merged rows
+ * the size-weighted means (the same float operations as the library, so near
+ * ties fall the same way), survivors ordered by their smallest patch.
+ * Returns each patch's token; *n_out the token count. */
+static int *
+reference_tome (const TsScene *scene, int target, int r, int prot, int *n_out)
+{
+  int N = scene->grid.tokens, d = scene->features->d, n = N;
+  int *tok = g_new (int, N);
+  g_autofree int *size = g_new (int, N), *minp = g_new (int, N), *dst = g_new (int, N);
+  g_autofree int *keep = g_new (int, N), *rank = g_new (int, N), *new_size = g_new (int, N);
+  g_autofree float *cur = g_memdup2 (scene->features->data, sizeof (float) * N * d);
+
+  for (int i = 0; i < N; i++)
+    tok[i] = i, size[i] = 1, minp[i] = i;
+  while (n > target)
+    {
+      int step = MIN (r > 0 ? MIN (r, n - target) : n - target, (n - prot) / 2), m = 0;
+      float *next;
+      if (step <= 0 || ts_tome_match (cur, n, d, step, prot, dst, NULL, NULL) != step)
+        break;
+      memcpy (new_size, size, sizeof (int) * n);
+      for (int i = 0; i < n; i++)
+        if (dst[i] != i)
+          {
+            new_size[dst[i]] += size[i];
+            minp[dst[i]] = MIN (minp[dst[i]], minp[i]);
+          }
+      /* survivors by smallest patch: insertion sort, keys are distinct */
+      for (int i = 0; i < n; i++)
+        if (dst[i] == i)
+          {
+            int k = m++;
+            while (k > 0 && minp[keep[k - 1]] > minp[i])
+              keep[k] = keep[k - 1], k--;
+            keep[k] = i;
+          }
+      for (int k = 0; k < m; k++)
+        rank[keep[k]] = k;
+      for (int i = 0; i < n; i++)
+        if (dst[i] != i)
+          rank[i] = rank[dst[i]];
+      next = g_new (float, (gsize) m * d);
+      for (int k = 0; k < m; k++)
+        for (int j = 0; j < d; j++)
+          next[(gsize) k * d + j] = new_size[keep[k]] == size[keep[k]] ? cur[(gsize) keep[k] * d + j]
+                                                                         : cur[(gsize) keep[k] * d + j] * size[keep[k]];
+      for (int i = 0; i < n; i++)
+        if (dst[i] != i)
+          cblas_saxpy (d, (float) size[i], cur + (gsize) i * d, 1, next + (gsize) rank[dst[i]] * d, 1);
+      for (int k = 0; k < m; k++)
+        if (new_size[keep[k]] != size[keep[k]])
+          cblas_sscal (d, 1.0f / new_size[keep[k]], next + (gsize) k * d, 1);
+      for (int p = 0; p < N; p++)
+        tok[p] = rank[tok[p]];
+      for (int k = 0; k < m; k++)
+        {
+          int b = keep[k];
+          keep[k] = new_size[b];
+          minp[k] = minp[b];
+        }
+      for (int k = 0; k < m; k++)
+        size[k] = keep[k];
+      g_free (cur);
+      cur = next;
+      n = m;
+    }
+  *n_out = n;
+  return tok;
+}
+
+/* One chain cut at targets in any order (deeper, back up, deeper again)
+ * gives the step-by-step schedule's groups, with the merged features kept
+ * or rebuilt; the registry entry shares a chain through the scene's memo. */
+static void
+test_chain (void)
+{
+  g_autoptr (TsScene) small = photo_scene (160, 120, 8); /* 300 tokens, dense scoring */
+  g_autofree float *rows = structured_rows (600, 300);    /* pruned scoring */
+  g_autoptr (TsScene) big = ts_test_feature_scene (20, 30, 300, rows);
+  TsScene *scenes[] = { small, big };
+  const int targets[] = { 150, 7, 149, 300, 299, 75, 1, 33, 257, 2, 7 };
+  const int rs[] = { 0, 1, 7 }, prots[] = { 0, 1 };
+
+  for (guint sc = 0; sc < G_N_ELEMENTS (scenes); sc++)
+    for (guint ri = 0; ri < G_N_ELEMENTS (rs); ri++)
+      for (guint pi = 0; pi < G_N_ELEMENTS (prots); pi++)
+        for (int keep = 0; keep < 2; keep++)
+          {
+            const TsScene *scene = scenes[sc];
+            int N = scene->grid.tokens;
+            g_autoptr (TsTomeChain) chain = ts_tome_chain_new (scene, rs[ri], prots[pi]);
+            if (!keep)
+              ts_tome_chain_set_feature_cache (chain, 0);
+            for (guint t = 0; t < G_N_ELEMENTS (targets); t++)
+              {
+                int target = MIN (targets[t], N), n_ref;
+                g_autoptr (GError) error = NULL;
+                g_autoptr (TsAssignment) a = NULL;
+                g_autofree int *ref = NULL;
+                if (rs[ri] == 1 && target < N - 40)
+                  continue; /* one token a step: a few steps are enough */
+                if (target <= prots[pi] && target < N)
+                  continue;
+                a = ts_tome_chain_cut (chain, target, NULL, &error);
+                g_assert_no_error (error);
+                ref = reference_tome (scene, target, rs[ri], prots[pi], &n_ref);
+                g_assert_cmpint (a->n_out, ==, n_ref);
+                g_assert_cmpint (a->n_out, ==, target);
+                for (int p = 0; p < N; p++)
+                  g_assert_cmpint (a->groups[p], ==, ref[p]);
+              }
+          }
+
+  /* the registry: the first run builds the chain, the second reuses it */
+  {
+    const TsMethod *m = ts_method_find ("tome", NULL);
+    TsMethodParams p;
+    g_autoptr (TsAssignment) first = NULL, second = NULL, fresh = NULL;
+    ts_method_params_init (&p);
+    p.tokens = 40;
+    first = ts_method_run (m, big, &p, NULL, NULL);
+    p.tokens = 90;
+    second = ts_method_run (m, big, &p, NULL, NULL);
+    fresh = ts_tome (big, 90, 0, 0, NULL, NULL);
+    g_assert_cmpint (first->n_out, ==, 40);
+    g_assert_cmpint (second->n_out, ==, 90);
+    g_assert_cmpmem (second->groups, sizeof (int) * 600, fresh->groups, sizeof (int) * 600);
+    g_assert_nonnull (big->memo);
+    g_assert_cmpuint (g_hash_table_size (big->memo), ==, 1);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -423,5 +558,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tome/pruned", test_pruned);
   g_test_add_func ("/tome/reuse", test_reuse);
   g_test_add_func ("/tome/bad-input", test_bad_input);
+  g_test_add_func ("/tome/chain", test_chain);
   return g_test_run ();
 }

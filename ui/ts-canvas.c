@@ -114,10 +114,87 @@ texture_from_image (const TsImage *image)
   return texture_from_surface (surface);
 }
 
+/* Under the Cairo renderer, a picture drawn at one place and opacity: a
+ * copy scaled once to the device pixels it covers, and the render node that
+ * paints it, reused while nothing changes (GTK diffs frames by node, so an
+ * unchanged picture is not redrawn; a fresh cairo node always would be). */
+typedef struct {
+  graphene_rect_t rect;
+  double opacity;
+  int scale;
+  GskRenderNode *node;
+} PictureNode;
+
+static void
+picture_node_free (gpointer data)
+{
+  PictureNode *pn = data;
+
+  gsk_render_node_unref (pn->node);
+  g_free (pn);
+}
+
+/* Copies scaled once are kept up to this many device pixels (16 MB);
+ * a picture zoomed in beyond it is scaled as it is painted. */
+#define PICTURE_COPY_MAX_PIXELS ((gsize) 4 << 20)
+
+static GskRenderNode *
+picture_node_new (cairo_surface_t *surface, const graphene_rect_t *rect, double opacity, int scale)
+{
+  int tw = cairo_image_surface_get_width (surface), th = cairo_image_surface_get_height (surface);
+  /* whole device pixels, so a copy is painted 1:1 */
+  double x = round (rect->origin.x * scale) / scale, y = round (rect->origin.y * scale) / scale;
+  int dw = MAX (1, (int) round (rect->size.width * scale)), dh = MAX (1, (int) round (rect->size.height * scale));
+  graphene_rect_t bounds = GRAPHENE_RECT_INIT (x, y, (double) dw / scale, (double) dh / scale);
+  gboolean copy = (dw != tw || dh != th) && (gsize) dw * dh <= PICTURE_COPY_MAX_PIXELS;
+  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+  cairo_pattern_t *pattern;
+  cairo_matrix_t m;
+  cairo_t *cr;
+
+  pattern = cairo_pattern_create_for_surface (surface);
+  cairo_pattern_set_extend (pattern, CAIRO_EXTEND_PAD);
+  /* bilinear as GPU renderers draw it; cairo's box filter where it shrinks to under half */
+  cairo_pattern_set_filter (pattern, dw == tw && dh == th ? CAIRO_FILTER_NEAREST
+                                     : dw * 2 < tw || dh * 2 < th ? CAIRO_FILTER_GOOD
+                                                                  : CAIRO_FILTER_BILINEAR);
+  if (copy)
+    {
+      cairo_surface_t *scaled = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, dw, dh);
+      cr = cairo_create (scaled);
+      cairo_matrix_init_scale (&m, (double) tw / dw, (double) th / dh);
+      cairo_pattern_set_matrix (pattern, &m);
+      cairo_set_source (cr, pattern);
+      cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
+      cairo_paint (cr);
+      cairo_destroy (cr);
+      cairo_pattern_destroy (pattern);
+      cairo_surface_set_device_scale (scaled, scale, scale);
+      pattern = cairo_pattern_create_for_surface (scaled);
+      cairo_pattern_set_filter (pattern, CAIRO_FILTER_NEAREST);
+      cairo_surface_destroy (scaled);
+      cairo_matrix_init_translate (&m, -x, -y);
+    }
+  else
+    {
+      cairo_matrix_init_scale (&m, tw / bounds.size.width, th / bounds.size.height);
+      cairo_matrix_translate (&m, -x, -y);
+    }
+  cairo_pattern_set_matrix (pattern, &m);
+  cr = gtk_snapshot_append_cairo (snapshot, &bounds);
+  cairo_set_source (cr, pattern);
+  cairo_rectangle (cr, x, y, bounds.size.width, bounds.size.height);
+  cairo_clip (cr);
+  cairo_paint_with_alpha (cr, opacity);
+  cairo_destroy (cr);
+  cairo_pattern_destroy (pattern);
+  return gtk_snapshot_to_node (snapshot);
+}
+
 /* GTK 4.8's Cairo renderer converts every texture it draws through floats,
  * on every frame (a 672 x 672 picture costs 10 ms a frame), so under that
- * renderer the canvas paints its surfaces itself; GPU renderers get the
- * texture. Drawn as GSK draws a texture node: padded edges, smooth scaling. */
+ * renderer the canvas paints its own surfaces (see PictureNode); GPU
+ * renderers get the texture. */
 static void
 append_picture (GtkWidget *widget, GtkSnapshot *snapshot, GdkTexture *texture, const graphene_rect_t *rect,
                 double opacity)
@@ -125,10 +202,8 @@ append_picture (GtkWidget *widget, GtkSnapshot *snapshot, GdkTexture *texture, c
   GtkNative *native = gtk_widget_get_native (widget);
   GskRenderer *renderer = native ? gtk_native_get_renderer (native) : NULL;
   cairo_surface_t *surface = g_object_get_data (G_OBJECT (texture), "ts-surface");
-  cairo_pattern_t *pattern;
-  cairo_matrix_t matrix;
-  cairo_t *cr;
-  int tw, th;
+  int scale = gtk_widget_get_scale_factor (widget);
+  PictureNode *pn;
 
   if (surface == NULL || renderer == NULL || !GSK_IS_CAIRO_RENDERER (renderer))
     {
@@ -139,22 +214,14 @@ append_picture (GtkWidget *widget, GtkSnapshot *snapshot, GdkTexture *texture, c
         gtk_snapshot_pop (snapshot);
       return;
     }
-  tw = gdk_texture_get_width (texture);
-  th = gdk_texture_get_height (texture);
-  cr = gtk_snapshot_append_cairo (snapshot, rect);
-  pattern = cairo_pattern_create_for_surface (surface);
-  cairo_pattern_set_extend (pattern, CAIRO_EXTEND_PAD);
-  cairo_matrix_init_scale (&matrix, tw / rect->size.width, th / rect->size.height);
-  cairo_matrix_translate (&matrix, -rect->origin.x, -rect->origin.y);
-  cairo_pattern_set_matrix (pattern, &matrix);
-  if (tw == rect->size.width && th == rect->size.height)
-    cairo_pattern_set_filter (pattern, CAIRO_FILTER_NEAREST);
-  cairo_set_source (cr, pattern);
-  cairo_rectangle (cr, rect->origin.x, rect->origin.y, rect->size.width, rect->size.height);
-  cairo_clip (cr);
-  cairo_paint_with_alpha (cr, opacity);
-  cairo_pattern_destroy (pattern);
-  cairo_destroy (cr);
+  pn = g_object_get_data (G_OBJECT (texture), "ts-picture-node");
+  if (pn == NULL || !graphene_rect_equal (&pn->rect, rect) || pn->opacity != opacity || pn->scale != scale)
+    {
+      pn = g_new (PictureNode, 1);
+      *pn = (PictureNode){ *rect, opacity, scale, picture_node_new (surface, rect, opacity, scale) };
+      g_object_set_data_full (G_OBJECT (texture), "ts-picture-node", pn, picture_node_free);
+    }
+  gtk_snapshot_append_node (snapshot, pn->node);
 }
 
 /* |original - reconstruction| per channel, amplified 4x so small errors show. */

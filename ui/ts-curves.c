@@ -22,6 +22,12 @@ struct _TsCurves {
   double x_max;        /* log2 of the largest ratio shown */
   double y_min, y_max;
   gboolean dragging;
+
+  /* Everything but the current setting, drawn once: the slider moves only
+   * the dot, and GTK redraws only what a new node changes. */
+  GskRenderNode *plot_node;
+  int plot_w, plot_h;
+  GdkRGBA plot_fg;
 };
 
 G_DEFINE_FINAL_TYPE (TsCurves, ts_curves, GTK_TYPE_WIDGET)
@@ -167,21 +173,24 @@ show_text (cairo_t *cr, PangoLayout *layout, const char *text, double x, double 
 }
 
 static void
-ts_curves_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+invalidate_plot (TsCurves *self)
 {
-  TsCurves *self = TS_CURVES (widget);
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  PangoLayout *layout = gtk_widget_create_pango_layout (widget, NULL);
+  g_clear_pointer (&self->plot_node, gsk_render_node_unref);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* The plot without the current setting's dot. */
+static void
+draw_plot (TsCurves *self, cairo_t *cr, int w, int h, const GdkRGBA *fg_color)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
   PangoFontDescription *font = pango_font_description_from_string ("Sans 8");
   double x0, y0, pw, ph;
-  GdkRGBA fg;
-  cairo_t *cr;
+  GdkRGBA fg = *fg_color;
   char buf[64];
 
-  widget_fg (widget, &fg);
   pango_layout_set_font_description (layout, font);
   plot_rect (self, &x0, &y0, &pw, &ph);
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
 
   /* bands */
   for (guint i = 0; i < G_N_ELEMENTS (bands); i++)
@@ -243,7 +252,11 @@ ts_curves_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     cairo_restore (cr);
     g_snprintf (buf, sizeof buf, self->metric == TS_METRIC_PSNR ? "threshold %.1f dB" : "threshold %.3f", t);
     cairo_set_source_rgba (cr, 0.88, 0.11, 0.14, 1);
-    show_text (cr, layout, buf, x0 + 4, y - 2, 0, 1);
+    /* above the line, or below it when the band labels take the top */
+    if (y - 28 < y0)
+      show_text (cr, layout, buf, x0 + 4, y + 2, 0, 0);
+    else
+      show_text (cr, layout, buf, x0 + 4, y - 2, 0, 1);
   }
 
   /* curves, optimal points */
@@ -342,10 +355,39 @@ ts_curves_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       }
   }
 
+  pango_font_description_free (font);
+  g_object_unref (layout);
+}
+
+static void
+ts_curves_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  TsCurves *self = TS_CURVES (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  GdkRGBA fg;
+  cairo_t *cr;
+
+  widget_fg (widget, &fg);
+  if (self->plot_node == NULL || self->plot_w != w || self->plot_h != h || !gdk_rgba_equal (&self->plot_fg, &fg))
+    {
+      GtkSnapshot *plot = gtk_snapshot_new ();
+      cr = gtk_snapshot_append_cairo (plot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      draw_plot (self, cr, w, h, &fg);
+      cairo_destroy (cr);
+      g_clear_pointer (&self->plot_node, gsk_render_node_unref);
+      self->plot_node = gtk_snapshot_free_to_node (plot);
+      self->plot_w = w;
+      self->plot_h = h;
+      self->plot_fg = fg;
+    }
+  if (self->plot_node != NULL)
+    gtk_snapshot_append_node (snapshot, self->plot_node);
+
   /* current setting */
   if (isfinite (self->current_value) && self->current_ratio >= 1)
     {
       double x = x_of (self, self->current_ratio), y = y_of (self, self->current_value);
+      cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (x - 9, y - 9, 18, 18));
       cairo_new_path (cr);
       cairo_arc (cr, x, y, 6.5, 0, 2 * G_PI);
       cairo_set_source_rgba (cr, 1, 1, 1, 1);
@@ -353,11 +395,8 @@ ts_curves_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_set_source_rgba (cr, 0.1, 0.1, 0.1, 1);
       cairo_set_line_width (cr, 2.5);
       cairo_stroke (cr);
+      cairo_destroy (cr);
     }
-
-  cairo_destroy (cr);
-  pango_font_description_free (font);
-  g_object_unref (layout);
 }
 
 /* The curve point nearest (x, y) within 10 px. */
@@ -455,6 +494,7 @@ ts_curves_finalize (GObject *object)
 
   g_array_unref (self->curves);
   g_free (self->current_method);
+  g_clear_pointer (&self->plot_node, gsk_render_node_unref);
   G_OBJECT_CLASS (ts_curves_parent_class)->finalize (object);
 }
 
@@ -523,7 +563,7 @@ ts_curves_set_curves (TsCurves *self, const TsCurve *curves, guint n)
   g_array_set_size (self->curves, 0);
   g_array_append_vals (self->curves, curves, n);
   update_ranges (self);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  invalidate_plot (self);
 }
 
 void
@@ -532,7 +572,7 @@ ts_curves_set_metric (TsCurves *self, TsMetric metric)
   g_return_if_fail (TS_IS_CURVES (self));
   self->metric = CLAMP (metric, 0, TS_N_METRICS - 1);
   update_ranges (self);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  invalidate_plot (self);
 }
 
 TsMetric
@@ -553,7 +593,7 @@ ts_curves_set_threshold (TsCurves *self, double threshold)
     return;
   self->threshold[self->metric] = threshold;
   g_signal_emit (self, signals[THRESHOLD_CHANGED], 0, threshold);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  invalidate_plot (self);
 }
 
 double

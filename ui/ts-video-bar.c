@@ -259,6 +259,9 @@ ts_video_bar_dispose (GObject *object)
   g_clear_handle_id (&self->play_source, g_source_remove);
   disconnect_video (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), TS_TYPE_VIDEO_BAR);
+  /* the template's unnamed top box is not among the bound children */
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
   G_OBJECT_CLASS (ts_video_bar_parent_class)->dispose (object);
 }
 

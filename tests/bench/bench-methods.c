@@ -115,6 +115,8 @@ run_method (const TsScene *scene, gpointer data)
   ts_method_params_init (&p);
   p.ratio = 4;
   p.adjacent_only = adjacent_only;
+  /* cold: nothing from an earlier run (ToMe keeps its scoring in the scene's memo) */
+  ts_scene_memo_clear (scene);
   a = ts_method_run (data, scene, &p, NULL, &error);
   if (a == NULL)
     fprintf (stderr, "  %s: %s\n", ((const TsMethod *) data)->name, error->message);
