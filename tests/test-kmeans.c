@@ -416,11 +416,13 @@ plain_lloyd (const float *x, int n, int d, const float *init, int k, int max_ite
       for (int c = 0; c < k; c++)
         {
           int far = -1;
+          double most = 0;
           if (km->sizes[c] > 0)
             continue;
-          for (int i = 0; i < n; i++)
-            if (!used[i] && km->sizes[km->labels[i]] > 1 && dist2[i] > 0 && (far < 0 || dist2[i] > dist2[far]))
-              far = i;
+          /* backwards with >=: the lowest row among the farthest */
+          for (int i = n - 1; i >= 0; i--)
+            if (!used[i] && km->sizes[km->labels[i]] >= 2 && dist2[i] >= most && dist2[i] > 0)
+              most = dist2[i], far = i;
           if (far < 0)
             continue;
           used[far] = TRUE;
