@@ -30,15 +30,23 @@ block_rows (int k)
   return CLAMP ((1 << 23) / MAX (k, 1), 64, 8192);
 }
 
-static void
-row_norms (const float *x, int n, int d, float *out)
+/* Squared norms, summed in double over 8 lanes (so that it vectorises) and
+ * rounded to float. */
+TS_CLONES static void
+row_norms (const float *restrict x, int n, int d, float *restrict out)
 {
   for (int i = 0; i < n; i++)
     {
       const float *r = x + (gsize) i * d;
-      double s = 0;
-      for (int j = 0; j < d; j++)
+      double lane[8] = { 0 }, s = 0;
+      int j = 0;
+      for (; j + 8 <= d; j += 8)
+        for (int t = 0; t < 8; t++)
+          lane[t] += (double) r[j + t] * r[j + t];
+      for (; j < d; j++)
         s += (double) r[j] * r[j];
+      for (int t = 0; t < 8; t++)
+        s += lane[t];
       out[i] = (float) s;
     }
 }
@@ -239,6 +247,11 @@ typedef struct {
   float *out;     /* k x k: their squared distances to every centre */
   int *which;     /* k: their indices */
   int *left;      /* n: how many centres besides its own each row's bounds leave in question */
+  int *heavy;     /* n: the rows with many of those */
+  int gather;     /* rows gathered for one SGEMM */
+  float *rows;    /* gather x d: those rows */
+  float *rows_n;  /* gather: their squared norms */
+  float *rows_out; /* gather x k: their squared distances */
   int *need;      /* k: 1 for the centres a row's bounds leave in question */
   int *cand;      /* k: centres whose distance a row computed */
   float *cand_v;  /* k: those squared distances */
@@ -261,6 +274,10 @@ bounds_free (Bounds *b)
   g_free (b->out);
   g_free (b->which);
   g_free (b->left);
+  g_free (b->heavy);
+  g_free (b->rows);
+  g_free (b->rows_n);
+  g_free (b->rows_out);
   g_free (b->need);
   g_free (b->cand);
   g_free (b->cand_v);
@@ -291,11 +308,17 @@ bounds_new (int n, int d, int k)
   b->out = g_try_new (float, (gsize) k * k);
   b->which = g_try_new (int, k);
   b->left = g_try_new (int, n);
+  b->heavy = g_try_new (int, n);
+  b->gather = MIN (n, 256);
+  b->rows = g_try_new (float, (gsize) b->gather * d);
+  b->rows_n = g_try_new (float, b->gather);
+  b->rows_out = g_try_new (float, (gsize) b->gather * k);
   b->need = g_try_new (int, k);
   b->cand = g_try_new (int, k);
   b->cand_v = g_try_new (float, k);
   if (b->l == NULL || b->u == NULL || b->cc == NULL || b->cn == NULL || b->drift == NULL || b->moved == NULL
-      || b->mn == NULL || b->out == NULL || b->which == NULL || b->left == NULL || b->need == NULL || b->cand == NULL || b->cand_v == NULL)
+      || b->mn == NULL || b->out == NULL || b->which == NULL || b->left == NULL || b->heavy == NULL
+      || b->rows == NULL || b->rows_n == NULL || b->rows_out == NULL || b->need == NULL || b->cand == NULL || b->cand_v == NULL)
     return NULL;
   return g_steal_pointer (&b);
 }
@@ -592,6 +615,7 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
       double acc = 0;
       int nt, best_t = 0;
       double best_pot = G_MAXDOUBLE;
+      int m = 0; /* rows computed (pruning) */
 
       if (ts_check_cancelled (cancellable, error))
         return FALSE;
@@ -631,25 +655,22 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
         }
       if (prune)
         {
-          int m = 0;
           block_dist (cand_rows, cand_norm, nt, d, centres, cn, c, ccl); /* nt x c */
           for (int t = 0; t < nt; t++)
             for (int j = 0; j < c; j++)
               ccl[t * c + j] = lower_bound (ccl[t * c + j], (float) (coef * ((double) cand_norm[t] + cn[j])));
+          for (int t = 0; t < nt; t++) /* what a skipped row keeps */
+            memcpy (cand_dist + (gsize) t * n, closest, sizeof (float) * n);
           for (int i = 0; i < n; i++)
             {
-              gboolean skip = TRUE;
-              for (int t = 0; t < nt; t++)
+              gboolean skip = ccl[near[i]] >= reach[i];
+              for (int t = 1; t < nt; t++)
                 skip &= ccl[t * c + near[i]] >= reach[i];
-              if (skip)
-                {
-                  for (int t = 0; t < nt; t++)
-                    cand_dist[(gsize) t * n + i] = closest[i];
-                  for (int t = 0; t < nt && lower; t++) /* d(x, cand) >= d(cand, near) - d(x, near) */
-                    cand_low[(gsize) t * n + i] = (ccl[t * c + near[i]] - 0.5f * reach[i]) * BOUND_DOWN;
-                  continue;
-                }
-              rows[m++] = i;
+              if (!skip)
+                rows[m++] = i;
+              else
+                for (int t = 0; t < nt && lower; t++) /* d(x, cand) >= d(cand, near) - d(x, near) */
+                  cand_low[(gsize) t * n + i] = (ccl[t * c + near[i]] - 0.5f * reach[i]) * BOUND_DOWN;
             }
           /* The rows left, in blocks, as block_dist would compute them. */
           for (int p0 = 0; p0 < m; p0 += bs)
@@ -693,12 +714,16 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
           memcpy (lower + (gsize) c * n, cand_low + (gsize) best_t * n, sizeof (float) * n);
           lower[(gsize) c * n + cand[best_t]] = 0;
         }
-      for (int i = 0; i < n && prune; i++)
-        if (cand_dist[(gsize) best_t * n + i] < closest[i])
-          {
-            near[i] = c;
-            reach[i] = reach_of (cand_dist[(gsize) best_t * n + i], coef * ((double) xn[i] + xn_max));
-          }
+      /* Nearer to the new centre: only computed rows and the centre's own row. */
+      for (int p = 0; p <= m && prune; p++)
+        {
+          int i = p < m ? rows[p] : cand[best_t];
+          if (cand_dist[(gsize) best_t * n + i] < closest[i])
+            {
+              near[i] = c;
+              reach[i] = reach_of (cand_dist[(gsize) best_t * n + i], coef * ((double) xn[i] + xn_max));
+            }
+        }
       memcpy (closest, cand_dist + (gsize) best_t * n, sizeof (float) * n);
       chosen[cand[best_t]] = TRUE;
       memcpy (centres + (gsize) c * d, x + (gsize) cand[best_t] * d, sizeof (float) * d);
@@ -779,15 +804,15 @@ pair_dist (const float *r, float rn, const float *c, float cn, int d)
 }
 
 /* Labels for centroids that moved by b->drift since the bounds were made.
- * First every row's bounds are moved; when they leave more than an eighth of
- * the distances in question (one at a time, each costs about what eight cost
- * in the SGEMM of a full pass), a full pass replaces the rest. */
+ * First every row's bounds are moved. A row whose bounds leave more than an
+ * eighth of the centres in question gets all its distances from one SGEMM
+ * over such rows gathered (a distance alone costs about what eight cost in
+ * an SGEMM), as in a full pass; the others one dot product per centre. */
 static gboolean
 bounded_assign (const float *x, const float *xn, const float *centroids, Bounds *b, int *labels,
                 GCancellable *cancellable, GError **error)
 {
-  int n = b->n, d = b->d, k = b->k, nm = 0;
-  gint64 open = 0;
+  int n = b->n, d = b->d, k = b->k, nm = 0, nh = 0;
 
   if (ts_check_cancelled (cancellable, error))
     return FALSE;
@@ -812,11 +837,30 @@ bounded_assign (const float *x, const float *xn, const float *centroids, Bounds 
       float *l = b->l + (gsize) i * k;
       b->u[i] = u;
       b->left[i] = loosen (l, b->drift, cc_row, k, u, e) - needed (l[a], cc_row[a], u, e);
-      open += b->left[i];
+      if (b->left[i] * 8 > k)
+        b->heavy[nh++] = i;
     }
   memset (b->drift, 0, sizeof (float) * k);
-  if (open > (gint64) n * k / 8)
-    return assign (x, xn, n, d, centroids, k, labels, NULL, b, cancellable, error);
+  for (int h0 = 0; h0 < nh; h0 += b->gather)
+    {
+      int m = MIN (b->gather, nh - h0);
+      for (int q = 0; q < m; q++)
+        {
+          memcpy (b->rows + (gsize) q * d, x + (gsize) b->heavy[h0 + q] * d, sizeof (float) * d);
+          b->rows_n[q] = xn[b->heavy[h0 + q]];
+        }
+      block_dist (b->rows, b->rows_n, m, d, centroids, b->cn, k, b->rows_out);
+      for (int q = 0; q < m; q++)
+        {
+          int i = b->heavy[h0 + q];
+          float *o = b->rows_out + (gsize) q * k, e = b->coef * (xn[i] + b->cn_max);
+          labels[i] = nearest (x + (gsize) i * d, centroids, d, NULL, o, k, e);
+          b->u[i] = upper_bound (o[labels[i]], e);
+          lower_bounds (o, k, e);
+          memcpy (b->l + (gsize) i * k, o, sizeof (float) * k);
+          b->left[i] = 0;
+        }
+    }
   for (int i = 0; i < n; i++)
     {
       const float *r = x + (gsize) i * d;
