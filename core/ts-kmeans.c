@@ -257,6 +257,7 @@ typedef struct {
   float *cand_v;  /* k: those squared distances */
   gboolean valid;   /* l, u and cc hold for the labels and the centres less drift */
   gboolean recheck; /* the labels are not yet the nearest centres (bounds from seeding) */
+  gboolean cc_valid; /* cc holds for the centres less drift */
 } Bounds;
 
 static void
@@ -336,14 +337,16 @@ lower_bounds (float *restrict r, int k, float e)
     r[j] = lower_bound (r[j], e);
 }
 
-/* cc rows and columns of the @nm centres in b->which (every centre when nm is k). */
+/* cc rows and columns of the @nm centres in b->which (every centre when nm is
+ * k, or when cc is stale). */
 static void
 centre_dists (const float *centroids, Bounds *b, int nm)
 {
   int k = b->k, d = b->d;
 
-  if (nm * 4 > k)
+  if (nm * 4 > k || !b->cc_valid)
     {
+      b->cc_valid = TRUE;
       block_dist (centroids, b->cn, k, d, centroids, b->cn, k, b->cc);
       for (int i = 0; i < k; i++)
         lower_bounds (b->cc + (gsize) i * k, k, b->coef * (b->cn[i] + b->cn_max));
@@ -475,8 +478,10 @@ assign (const float *x, const float *xn_given, int n, int d, const float *centro
     }
   if (b)
     {
+      /* cc waits for the next bounded pass: after an update most centres
+       * have usually moved, and it would be made again. */
       b->cn_max = cn_max;
-      centre_dists (centroids, b, k);
+      b->cc_valid = FALSE;
       memset (b->drift, 0, sizeof (float) * k);
       b->valid = TRUE;
     }
@@ -827,7 +832,7 @@ bounded_assign (const float *x, const float *xn, const float *centroids, Bounds 
     row_norms (centroids + (gsize) b->which[r] * d, 1, d, b->cn + b->which[r]);
   for (int c = 0; c < k; c++)
     b->cn_max = MAX (b->cn_max, b->cn[c]);
-  if (nm > 0)
+  if (nm > 0 || !b->cc_valid)
     centre_dists (centroids, b, nm);
   for (int i = 0; i < n; i++)
     {
@@ -1190,7 +1195,8 @@ lloyd_from (const float *x, int n, int d, const float *centroids, int k, int max
   memcpy (km->centroids, centroids, sizeof (float) * (gsize) k * d);
   xn = g_new (float, n);
   row_norms (x, n, d, xn);
-  b = bounds_new (n, d, k);
+  if (max_iter + final > 1) /* bounds pay from the second assignment on */
+    b = bounds_new (n, d, k);
   if (!lloyd (x, xn, n, d, km, max_iter, 0, b, final, cancellable, error))
     return NULL;
   return g_steal_pointer (&km);
