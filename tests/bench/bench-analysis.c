@@ -57,10 +57,31 @@ synthetic (int size)
   return im;
 }
 
+/* ts_entropy_compute with k 256 and at most @iterations Lloyd iterations:
+ * wall and CPU milliseconds, the iterations run. */
+static TsEntropy *
+time_entropy (const TsScene *scene, int iterations, double *wall, double *cpu, GError **error)
+{
+  TsEntropyOptions eo;
+  gint64 t0 = g_get_monotonic_time ();
+  double c0 = cpu_seconds ();
+  TsEntropy *e;
+
+  ts_entropy_options_init (&eo);
+  eo.k = 256;
+  eo.iterations = iterations;
+  e = ts_entropy_compute (scene, &eo, NULL, error);
+  *wall = (g_get_monotonic_time () - t0) / 1e3;
+  *cpu = (cpu_seconds () - c0) * 1e3;
+  return e;
+}
+
 /* Target 2: ts_entropy_compute's k-means (k 256, classic k-means++ with one
- * candidate per centre, tol 1e-4, at most @iterations Lloyd iterations), and
- * its seeding alone, timed the same way; @init_npy: those seeds written for
- * kmeans_sklearn.py, so that sklearn's Lloyd starts from the same centres. */
+ * candidate per centre, tol 1e-4, at most @iterations Lloyd iterations), its
+ * seeding alone, and the same with one Lloyd iteration, so that the cost of
+ * the further iterations shows apart from the fixed costs; @init_npy: the
+ * seeds written for kmeans_sklearn.py, so that sklearn's Lloyd starts from
+ * the same centres. */
 static gboolean
 bench_kmeans (const TsScene *scene, int repeat, int iterations, const char *init_npy, GError **error)
 {
@@ -68,6 +89,7 @@ bench_kmeans (const TsScene *scene, int repeat, int iterations, const char *init
   g_autofree double *wall = g_new (double, repeat);
   g_autofree double *cpu = g_new (double, repeat);
   g_autofree double *seed = g_new (double, repeat);
+  g_autofree double *one = g_new (double, repeat);
   g_autofree float *centres = g_new (float, (gsize) 256 * f->d);
   TsKMeansOptions ko;
   int ran = 0;
@@ -77,24 +99,18 @@ bench_kmeans (const TsScene *scene, int repeat, int iterations, const char *init
   ko.n_local_trials = 1;
   for (int r = 0; r < repeat; r++)
     {
-      TsEntropyOptions eo;
+      g_autoptr (TsEntropy) e = time_entropy (scene, iterations, &wall[r], &cpu[r], error);
+      g_autoptr (TsEntropy) e1 = NULL;
       gint64 t0;
-      double c0;
-      g_autoptr (TsEntropy) e = NULL;
-      ts_entropy_options_init (&eo);
-      eo.k = 256;
-      eo.iterations = iterations;
-      t0 = g_get_monotonic_time ();
-      c0 = cpu_seconds ();
-      e = ts_entropy_compute (scene, &eo, NULL, error);
-      wall[r] = (g_get_monotonic_time () - t0) / 1e3;
-      cpu[r] = (cpu_seconds () - c0) * 1e3;
+      double unused;
       if (e == NULL)
         return FALSE;
       t0 = g_get_monotonic_time ();
       if (!ts_kmeans_seed (f->data, f->n, f->d, 256, &ko, centres, NULL, error))
         return FALSE;
       seed[r] = (g_get_monotonic_time () - t0) / 1e3;
+      if ((e1 = time_entropy (scene, 1, &one[r], &unused, error)) == NULL)
+        return FALSE;
       if (r == 0)
         printf ("entropy: %.3f bits/token, %d clusters, %d Lloyd iterations\n", e->bits_per_token, e->clusters,
                 e->iterations);
@@ -103,6 +119,7 @@ bench_kmeans (const TsScene *scene, int repeat, int iterations, const char *init
   qsort (wall, repeat, sizeof (double), cmp_double);
   qsort (cpu, repeat, sizeof (double), cmp_double);
   qsort (seed, repeat, sizeof (double), cmp_double);
+  qsort (one, repeat, sizeof (double), cmp_double);
   printf ("k-means entropy k 256, max %d iterations: median %.1f ms, min %.1f ms over %d runs\n", iterations,
           wall[repeat / 2], wall[0], repeat);
   printf ("k-means entropy CPU time (all threads): median %.1f ms; OpenBLAS %s, %d threads\n", cpu[repeat / 2],
@@ -111,6 +128,10 @@ bench_kmeans (const TsScene *scene, int repeat, int iterations, const char *init
           " = %.2f ms per Lloyd iteration (%d iterations)\n",
           seed[repeat / 2], wall[repeat / 2] - seed[repeat / 2], (wall[repeat / 2] - seed[repeat / 2]) / MAX (ran, 1),
           ran);
+  if (ran > 1)
+    printf ("k-means further iterations: one iteration alone median %.1f ms; (T(%d) - T(1)) / %d = %.2f ms"
+            " per further Lloyd iteration\n",
+            one[repeat / 2], ran, ran - 1, (wall[repeat / 2] - one[repeat / 2]) / (ran - 1));
   if (init_npy != NULL)
     {
       gint64 shape[2] = { 256, f->d };

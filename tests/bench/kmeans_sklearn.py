@@ -24,7 +24,9 @@ and may run a different number of iterations: compare per iteration then.
 --ours BENCH IMAGE runs `BENCH IMAGE --kmeans-only --repeat 1` after each
 sklearn run, so both sides see the same load on a shared machine, and prints
 the ratios of the medians (wall time; CPU time of all threads; per Lloyd
-iteration). --algorithm elkan times sklearn's own bounded Lloyd (the same
+iteration, as (total - seeding) / iterations, and with --init-npy also as
+(T(N) - T(1)) / (N - 1), each side timed again with one iteration from the
+same start, which leaves the fixed costs out). --algorithm elkan times sklearn's own bounded Lloyd (the same
 result), for reference; --init greedy times sklearn's default seeding
 (KMeans(init="k-means++"): 2 + ln k candidates per centre), more work than
 ts_entropy's seeding, for reference. Uses Debian's python3-sklearn. Outside CI.
@@ -69,10 +71,11 @@ def ours_once():
     seed = float(re.search(r"seeding alone median ([\d.]+) ms", out).group(1))
     iters = int(re.search(r"(\d+) Lloyd iterations", out).group(1))
     blas = re.search(r"OpenBLAS (\S+), (\d+) threads", out).groups()
-    return wall, cpu, seed, iters, blas
+    further = re.search(r"= ([\d.]+) ms per further Lloyd iteration", out)
+    return wall, cpu, seed, iters, blas, float(further.group(1)) if further else None
 
 
-walls, cpus, seeds, ours = [], [], [], []
+walls, cpus, seeds, ones, ours = [], [], [], [], []
 for r in range(a.repeat):
     t, c = time.perf_counter(), time.process_time()
     if a.init == "classic":
@@ -87,6 +90,10 @@ for r in range(a.repeat):
     walls.append(1e3 * (time.perf_counter() - t))
     cpus.append(1e3 * (time.process_time() - c))
     seeds.append(1e3 * (t_seed - t))
+    if start is not None:  # one Lloyd iteration from the same centres: the fixed costs
+        t1 = time.perf_counter()
+        KMeans(n_clusters=k, init=start, n_init=1, max_iter=1, tol=1e-4, algorithm=a.algorithm).fit(x)
+        ones.append(1e3 * (time.perf_counter() - t1))
     if a.ours:
         ours.append(ours_once())
 
@@ -104,6 +111,11 @@ print("KMeans (seeding + Lloyd): median %.1f ms, min %.1f ms over %d runs; CPU t
       % (wall, min(walls), a.repeat, cpu))
 print("sklearn split: seeding median %.1f ms; Lloyd %.1f ms = %.2f ms per iteration (%d iterations)"
       % (seed, wall - seed, (wall - seed) / km.n_iter_, km.n_iter_))
+further = None
+if ones and km.n_iter_ > 1:
+    further = (wall - seed - np.median(ones)) / (km.n_iter_ - 1)
+    print("sklearn further iterations: one iteration alone median %.1f ms; (T(%d) - T(1)) / %d = %.2f ms"
+          " per further Lloyd iteration" % (np.median(ones), km.n_iter_, km.n_iter_ - 1, further))
 if ours:
     o_wall = np.median([o[0] for o in ours])
     o_cpu = np.median([o[1] for o in ours])
@@ -116,3 +128,7 @@ if ours:
           % (wall / o_wall, cpu / o_cpu, seed / o_seed,
              ((wall - seed) / km.n_iter_) / ((o_wall - o_seed) / o_iters),
              "" if o_iters == km.n_iter_ else " (iterations differ: %d vs %d)" % (km.n_iter_, o_iters)))
+    o_further = [o[5] for o in ours if o[5] is not None]
+    if further is not None and o_further:
+        print("ratio sklearn / ours per further Lloyd iteration ((T(N) - T(1)) / (N - 1), fixed costs apart): %.1fx"
+              " (%.2f ms vs %.2f ms)" % (further / np.median(o_further), further, np.median(o_further)))
