@@ -745,7 +745,11 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
       b->cn_max = 0;
       for (int c = 0; c < k; c++)
         b->cn_max = MAX (b->cn_max, cn[c]);
-      centre_dists (centres, b, k);
+      /* No centre distances yet (zeros, valid lower bounds): the row bounds
+       * alone settle nearly every row, and the next pass, after most centres
+       * have moved, makes them all. */
+      memset (b->cc, 0, sizeof (float) * k * k);
+      b->cc_valid = TRUE;
       memset (b->drift, 0, sizeof (float) * k);
       b->valid = b->recheck = TRUE;
     }
