@@ -3,20 +3,21 @@
  * Shared by the resampler (query initialisation) and the redundancy analysis
  * (token entropy, REFERENCE 6). Distances are squared Euclidean, computed in
  * blocks of rows with cblas_sgemm as ||x||^2 - 2 x.c + ||c||^2, so memory is
- * O(block x k) and never n x n. The nearest centre is exact: when other
- * centres lie within the rounding of that expansion (a bound from d and the
- * norms) of the smallest, the distances to those are summed directly in
- * double and decide (ties to the lower index), so labels do not depend on the
- * BLAS kernel or the number of threads.
+ * O(block x k) (plus the bounds below, at most 64 MB) and never n x n. The
+ * nearest centre is exact: when other centres lie within the rounding of
+ * that expansion (a bound from d and the norms) of the smallest, the
+ * distances to those are summed directly in double and decide (ties to the
+ * lower index), so labels do not depend on the BLAS kernel or the number of
+ * threads.
  *
  * Exact acceleration (the same result as computing every distance, which
  * the tests check): seeding skips a row's distance to a candidate when the
  * triangle inequality through the row's nearest centre shows the candidate
  * farther; Lloyd keeps Elkan's bounds (n x k lower bounds, when (n + 2k) x k
- * floats fit in 64 MB; ts_kmeans takes the first ones from the seeding, so it
- * never computes a full n x k distance pass) and computes only the distances
- * they cannot rule out, and recomputes the means of the clusters whose rows
- * changed only.
+ * floats fit in 64 MB; ts_kmeans takes the first ones from the seeding
+ * instead of a full n x k distance pass) and computes only the distances
+ * they cannot rule out (rows with many: one SGEMM over those rows), and
+ * recomputes the means of the clusters whose rows changed only.
  *
  * Seeding is sklearn's greedy k-means++: the first centre is a uniformly
  * drawn row; each next centre is the best (lowest total potential) of
