@@ -44,33 +44,20 @@ load_scene (const char *path, const TsCliImageOptions *io, const TsCliModelOptio
   return ts_scene_new (g_steal_pointer (&image), io->patch, kind, g_steal_pointer (&f), error);
 }
 
-/* "1,2,4" or "1 2 4" -> doubles (each >= 1). */
+/* --ratios: "1,2,4" or "1 2 4" -> doubles (each >= 1). */
 static GArray *
 parse_ratios (const char *text, GError **error)
 {
-  g_auto (GStrv) parts = g_strsplit_set (text, ", ", -1);
   g_autoptr (GArray) out = g_array_new (FALSE, FALSE, sizeof (double));
+  int n;
 
-  for (int i = 0; parts[i] != NULL; i++)
+  g_array_set_size (out, TS_SWEEP_MAX_RATIOS);
+  if (!ts_ratio_list_parse (text, (double *) (gpointer) out->data, TS_SWEEP_MAX_RATIOS, &n, error))
     {
-      char *end = NULL;
-      double v;
-      if (*parts[i] == '\0')
-        continue;
-      v = g_ascii_strtod (parts[i], &end);
-      if (end == parts[i] || (*end != '\0' && *end != 'x') || !(v >= 1.0) || !isfinite (v))
-        {
-          g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
-                       "--ratios expects numbers >= 1 such as 1,2,4,8; '%s' is not one", parts[i]);
-          return NULL;
-        }
-      g_array_append_val (out, v);
-    }
-  if (out->len == 0 || out->len > TS_SWEEP_MAX_RATIOS)
-    {
-      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "--ratios needs 1 to %d ratios", TS_SWEEP_MAX_RATIOS);
+      g_prefix_error (error, "--ratios: ");
       return NULL;
     }
+  g_array_set_size (out, n);
   return g_steal_pointer (&out);
 }
 

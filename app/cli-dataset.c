@@ -224,23 +224,10 @@ print_progress (const TsDatasetProgress *p, gpointer data)
 static gboolean
 parse_ratio_list (const char *text, double *ratios, int *n, GError **error)
 {
-  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
-
-  *n = 0;
-  for (int i = 0; parts[i]; i++)
-    {
-      char *end;
-      double v = g_ascii_strtod (g_strstrip (parts[i]), &end);
-      if (*parts[i] == '\0' || *end != '\0' || !(v >= 1) || *n == TS_SWEEP_MAX_RATIOS)
-        {
-          g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
-                       "--ratios must be a comma-separated list of up to %d numbers >= 1, not '%s'",
-                       TS_SWEEP_MAX_RATIOS, text);
-          return FALSE;
-        }
-      ratios[(*n)++] = v;
-    }
-  return TRUE;
+  if (ts_ratio_list_parse (text, ratios, TS_SWEEP_MAX_RATIOS, n, error))
+    return TRUE;
+  g_prefix_error (error, "--ratios: ");
+  return FALSE;
 }
 
 int

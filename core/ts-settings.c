@@ -593,3 +593,38 @@ ts_settings_to_command (const TsSettings *s, const char *image)
     g_string_append_printf (cmd, " --seed %" G_GUINT64_FORMAT, p->seed);
   return g_string_free (cmd, FALSE);
 }
+
+gboolean
+ts_ratio_list_parse (const char *text, double *ratios, int max, int *n, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit_set (text ? text : "", ", \t", -1);
+
+  *n = 0;
+  for (int i = 0; parts[i] != NULL; i++)
+    {
+      char *end = NULL;
+      double v;
+      if (*parts[i] == '\0')
+        continue;
+      v = g_ascii_strtod (parts[i], &end);
+      if (end == parts[i] || (*end != '\0' && g_strcmp0 (end, "x") != 0) || !(v >= 1.0) || !isfinite (v))
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                       "ratios are numbers >= 1 such as 1,2,4,8; '%s' is not one", parts[i]);
+          return FALSE;
+        }
+      if (*n == max)
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "at most %d ratios, not more", max);
+          return FALSE;
+        }
+      ratios[(*n)++] = v;
+    }
+  if (*n == 0)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "no ratios in '%s': give some such as 1,2,4,8",
+                   text ? text : "");
+      return FALSE;
+    }
+  return TRUE;
+}

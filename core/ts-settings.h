@@ -74,6 +74,10 @@ gboolean ts_drop_fill_parse (const char *text, TsDropFill *fill, GError **error)
 const char *ts_npy_cls_name (TsNpyCls cls);
 gboolean ts_npy_cls_parse (const char *text, TsNpyCls *cls, GError **error);
 
+/* A list of compression ratios as users type it: "1,2,4,8", "1 2 4 8" or
+ * "2x, 4x"; 1 to @max finite numbers >= 1 into @ratios (*@n of them). */
+gboolean ts_ratio_list_parse (const char *text, double *ratios, int max, int *n, GError **error);
+
 /* The tokenscope-cli compress command line reproducing @s on @image
  * (arguments shell-quoted). */
 char *ts_settings_to_command (const TsSettings *s, const char *image);

@@ -75,6 +75,10 @@ typedef struct {
   int *hard;    /* na: rows scored densely */
   float *g;     /* g_rows x d: those rows gathered */
   int g_rows;
+  /* the second thread's c, list and g (pruned scoring in two parts) */
+  float *c2;
+  int *list2;
+  float *g2;
 } Work;
 
 /* One block kept between calls (under a lock): repeated runs (a slider, a
@@ -172,14 +176,15 @@ work_init (Work *w, int n, int d, GError **error)
    * the first, na nb <= TOME_BLOCK_FLOATS whenever block = na. */
   int n_dense = prune ? MIN (n, 2 * TOME_PRUNE_MIN) : n;
   gsize at = 0, o_c, o_edges, o_best, o_ab, o_inv = 0, o_list = 0, o_p = 0, o_s = 0, o_q = 0, o_hard = 0, o_g = 0,
-        fd = sizeof (float) * d;
+        o_c2 = 0, o_list2 = 0, o_g2 = 0, fd = sizeof (float) * d,
+        c_floats = MAX ((gsize) TOME_BLOCK_FLOATS, (gsize) TOME_BLOCK_MIN_ROWS * nb);
 
   memset (w, 0, sizeof *w);
   w->n = n;
   w->d = d;
   w->g_rows = prune ? MIN (na, MAX (block_rows (na, nb), 513)) : 0;
   /* enough for every later, smaller step too: block rows * nb <= max(block floats, 64 nb) */
-  o_c = place (&at, sizeof (float) * MAX ((gsize) TOME_BLOCK_FLOATS, (gsize) TOME_BLOCK_MIN_ROWS * nb));
+  o_c = place (&at, sizeof (float) * c_floats);
   o_edges = place (&at, sizeof (Edge) * na);
   o_best = place (&at, sizeof (int) * na);
   o_ab = place (&at, fd * n_dense);
@@ -192,6 +197,9 @@ work_init (Work *w, int n, int d, GError **error)
       o_q = place (&at, sizeof (float) * TOME_PROJ_K * d);
       o_hard = place (&at, sizeof (int) * na);
       o_g = place (&at, fd * w->g_rows);
+      o_c2 = place (&at, sizeof (float) * c_floats);
+      o_list2 = place (&at, sizeof (int) * (nb / 16 + 8));
+      o_g2 = place (&at, fd * w->g_rows);
     }
   w->block = scratch_take (at, &w->size);
   if (w->block == NULL)
@@ -209,6 +217,9 @@ work_init (Work *w, int n, int d, GError **error)
       w->q = (float *) (w->block + o_q);
       w->hard = (int *) (w->block + o_hard);
       w->g = (float *) (w->block + o_g);
+      w->c2 = (float *) (w->block + o_c2);
+      w->list2 = (int *) (w->block + o_list2);
+      w->g2 = (float *) (w->block + o_g2);
     }
   return TRUE;
 }
@@ -351,50 +362,78 @@ build_basis (Work *w, const float *x, int n, int d)
  * half of such rows. The partner is the argmax (lowest B on ties) as in the dense
  * path, up to the rounding of the dot products themselves (the dense path's
  * is of the same order). */
-static gboolean
-best_partners_pruned (Work *w, const float *x, int n, int d, int b_skip, GCancellable *cancellable, GError **error)
-{
-  int na = (n + 1) / 2, nb = n / 2, block = block_rows (na, nb), limit = nb / 16, k, kk;
-  /* A d-term float dot product of unit rows rounds by less than d 2^-24; the
-   * projections round by about sqrt(k d) 2^-24 (Higham and Mary's
-   * probabilistic bound), 8 times that is added to |r|^2 = 1 - |Qu|^2 (8e-5
-   * at d 588, 40 times the largest error measured on a photo), and is far
-   * below the 1e-4 added to the scores. */
-  const float slack = 1e-4f + d * 0x1p-24f;
-  const double rho_eps = 8.0 * sqrt ((double) TOME_PROJ_K * d) * 0x1p-24;
-  const float *inv_a = w->inv, *inv_b = w->inv + na, *b = x + d;
-  int n_hard = 0;
+/* One pruned scoring, shared by the parts that run it (one, or two threads
+ * while OpenBLAS is allowed two: each part takes rows or blocks of its own,
+ * with OpenBLAS single-threaded inside, so the results do not depend on the
+ * split). */
+typedef struct {
+  Work *w;
+  const float *x;
+  int n, d, k, kk, na, nb, block, b_skip, limit, n_blocks, parts;
+  float slack;
+  double rho_eps;
+  int *block_hard;      /* per block: how many of its rows went to the dense pass */
+  int first_full;       /* the first block most of whose rows did (G_MAXINT: none); atomic */
+  int n_hard;
+  GCancellable *cancellable;
+  int cancelled;        /* atomic */
+} Pruned;
 
-  k = build_basis (w, x, n, d);
-  if (k == 0)
-    return best_partners_dense (w, x, n, d, b_skip, cancellable, error);
-  kk = k + 1;
-  /* p: row i = (Q u_i, |r_i|), rows in the original order */
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, k, d, 1.0f, x, d, w->q, d, 0.0f, w->p, kk);
-  for (int i = 0; i < n; i++)
+/* p: row i = (Q u_i, |r_i|), rows in the original order, and 1 / |row|. */
+static void
+project_part (Pruned *pr, int part)
+{
+  Work *w = pr->w;
+  int n = pr->n, d = pr->d, k = pr->k, kk = pr->kk, na = pr->na;
+  int r0 = (int) ((gint64) n * part / pr->parts), r1 = (int) ((gint64) n * (part + 1) / pr->parts);
+
+  if (r1 <= r0)
+    return;
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, k, d, 1.0f, pr->x + (gsize) r0 * d, d, w->q, d,
+               0.0f, w->p + (gsize) r0 * kk, kk);
+  for (int i = r0; i < r1; i++)
     {
-      float *p = w->p + (gsize) i * kk, inv = inv_norm (x + (gsize) i * d, d);
+      float *p = w->p + (gsize) i * kk, inv = inv_norm (pr->x + (gsize) i * d, d);
       double s = 0;
       for (int t = 0; t < k; t++)
         {
           p[t] *= inv;
           s += (double) p[t] * p[t];
         }
-      p[k] = (float) sqrt (MAX (0.0, 1.0 - s) + rho_eps);
+      p[k] = (float) sqrt (MAX (0.0, 1.0 - s) + pr->rho_eps);
       w->inv[i % 2 ? na + i / 2 : i / 2] = inv;
     }
-  g_assert (block <= w->g_rows);
-  for (int i0 = 0; i0 < na; i0 += block)
+}
+
+/* The blocks part, part + parts, ...: bounds, then exact cosines of the
+ * candidates; rows with too many candidates are listed in w->hard at their
+ * block's first row. */
+static void
+blocks_part (Pruned *pr, int part)
+{
+  Work *w = pr->w;
+  const float *x = pr->x, *b = pr->x + pr->d, *inv_a = w->inv, *inv_b = w->inv + pr->na;
+  float *c = part ? w->c2 : w->c;
+  int *list = part ? w->list2 : w->list;
+  int d = pr->d, nb = pr->nb, kk = pr->kk, b_skip = pr->b_skip, limit = pr->limit;
+
+  for (int bi = part; bi < pr->n_blocks; bi += pr->parts)
     {
-      int m = MIN (block, na - i0), hard_before = n_hard;
-      if (ts_check_cancelled (cancellable, error))
-        return FALSE;
+      int i0 = bi * pr->block, m = MIN (pr->block, pr->na - i0), n_hard = 0;
+      /* blocks after one that went mostly dense are scored densely anyway */
+      if (bi > g_atomic_int_get (&pr->first_full) || g_atomic_int_get (&pr->cancelled))
+        break;
+      if (g_cancellable_is_cancelled (pr->cancellable))
+        {
+          g_atomic_int_set (&pr->cancelled, 1);
+          break;
+        }
       /* bounds: A = even rows of p, B = odd rows */
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, nb, kk, 1.0f, w->p + (gsize) 2 * i0 * kk, 2 * kk,
-                   w->p + kk, 2 * kk, 0.0f, w->c, nb);
+                   w->p + kk, 2 * kk, 0.0f, c, nb);
       for (int i = 0; i < m; i++)
         {
-          const float *ub = w->c + (gsize) i * nb, *xa = x + (gsize) 2 * (i0 + i) * d;
+          const float *ub = c + (gsize) i * nb, *xa = x + (gsize) 2 * (i0 + i) * d;
           float best = -INFINITY, thr, top;
           int j_top = argmax (ub, b_skip, nb, &top), arg = b_skip, count = 0;
 
@@ -406,16 +445,16 @@ best_partners_pruned (Work *w, const float *x, int n, int d, int b_skip, GCancel
                 best = -INFINITY, arg = b_skip;
             }
           /* the threshold is a unit cosine; best is in units of |a| */
-          thr = best * inv_a[i0 + i] - slack;
-          count = collect (ub, b_skip, nb, thr, j_top, w->list, limit);
+          thr = best * inv_a[i0 + i] - pr->slack;
+          count = collect (ub, b_skip, nb, thr, j_top, list, limit);
           if (count > limit)
             {
-              w->hard[n_hard++] = i0 + i;
+              w->hard[i0 + n_hard++] = i0 + i;
               continue;
             }
           for (int e = 0; e < count; e++)
             {
-              int j = w->list[e];
+              int j = list[e];
               float s;
               if (ub[j] < thr)
                 continue;
@@ -423,41 +462,160 @@ best_partners_pruned (Work *w, const float *x, int n, int d, int b_skip, GCancel
               if (s > best || (s == best && j < arg))
                 {
                   best = s, arg = j;
-                  thr = MAX (thr, best * inv_a[i0 + i] - slack);
+                  thr = MAX (thr, best * inv_a[i0 + i] - pr->slack);
                 }
             }
           w->best[i0 + i] = arg;
           w->edges[i0 + i] = (Edge){ best * inv_a[i0 + i], i0 + i };
         }
+      pr->block_hard[bi] = n_hard;
       /* Bounds that leave most rows of a block to the dense sgemm (features
        * without a few dominant directions, noise) are not worth computing:
        * the rest of the step goes dense. */
-      if (n_hard - hard_before > m / 2)
+      if (n_hard > m / 2)
         {
-          for (int i = i0 + m; i < na; i++)
-            w->hard[n_hard++] = i;
+          int was = g_atomic_int_get (&pr->first_full);
+          while (bi < was && !g_atomic_int_compare_and_exchange (&pr->first_full, was, bi))
+            was = g_atomic_int_get (&pr->first_full);
           break;
         }
     }
-  /* the near-duplicate rows, densely, as many at a time as the block holds */
-  for (int h0 = 0; h0 < n_hard; h0 += block)
+}
+
+/* The dense rows, in chunks of a block's rows: chunks part, part + parts, ... */
+static void
+hard_part (Pruned *pr, int part)
+{
+  Work *w = pr->w;
+  const float *b = pr->x + pr->d, *inv_a = w->inv, *inv_b = w->inv + pr->na;
+  float *c = part ? w->c2 : w->c, *g = part ? w->g2 : w->g;
+  int d = pr->d, nb = pr->nb, b_skip = pr->b_skip;
+
+  for (int h0 = part * pr->block; h0 < pr->n_hard; h0 += pr->parts * pr->block)
     {
-      int m = MIN (block, n_hard - h0);
-      if (ts_check_cancelled (cancellable, error))
-        return FALSE;
+      int m = MIN (pr->block, pr->n_hard - h0);
+      if (g_cancellable_is_cancelled (pr->cancellable))
+        {
+          g_atomic_int_set (&pr->cancelled, 1);
+          return;
+        }
       for (int h = 0; h < m; h++)
-        memcpy (w->g + (gsize) h * d, x + (gsize) 2 * w->hard[h0 + h] * d, sizeof (float) * d);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, nb, d, 1.0f, w->g, d, b, 2 * d, 0.0f, w->c, nb);
+        memcpy (g + (gsize) h * d, pr->x + (gsize) 2 * w->hard[h0 + h] * d, sizeof (float) * d);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, nb, d, 1.0f, g, d, b, 2 * d, 0.0f, c, nb);
       for (int h = 0; h < m; h++)
         {
-          float *c = w->c + (gsize) h * nb, s;
+          float *ch = c + (gsize) h * nb, s;
           int i = w->hard[h0 + h];
           for (int j = b_skip; j < nb; j++)
-            c[j] *= inv_b[j];
-          w->best[i] = argmax (c, b_skip, nb, &s);
+            ch[j] *= inv_b[j];
+          w->best[i] = argmax (ch, b_skip, nb, &s);
           w->edges[i] = (Edge){ s * inv_a[i], i };
         }
     }
+}
+
+typedef struct {
+  void (*func) (Pruned *pr, int part);
+  Pruned *pr;
+} PartCall;
+
+static gpointer
+part_thread (gpointer data)
+{
+  PartCall *call = data;
+
+  call->func (call->pr, 1);
+  return NULL;
+}
+
+/* @func on every part: part 1 in a thread of its own when there are two. */
+static void
+run_parts (Pruned *pr, void (*func) (Pruned *pr, int part))
+{
+  PartCall call = { func, pr };
+  GThread *thread = NULL;
+
+  if (pr->parts > 1)
+    thread = g_thread_new ("tome-part", part_thread, &call);
+  func (pr, 0);
+  if (thread != NULL)
+    g_thread_join (thread);
+}
+
+/* best_partners_dense's result without most of A x B^T. With Q the basis,
+ * every unit row u = Q^T (Q u) + r, r orthogonal to the basis, so
+ *   a . b = (Qa) . (Qb) + r_a . r_b <= (Qa, |r_a|) . (Qb, |r_b|),
+ * an upper bound from (k + 1)-long rows instead of d-long ones, all of them
+ * by one small sgemm per block. For each A row the exact cosine (cblas_sdot
+ * of the rows, times the inverse norms) is taken first for the B row of the
+ * highest bound, then only for the B rows whose bound reaches the best
+ * cosine so far less a slack for float rounding; usually a handful. A row
+ * with more than nb / 16 such B rows (near-duplicates) goes through the
+ * dense sgemm, and so does the rest of a step once a block had more than
+ * half of such rows. The partner is the argmax (lowest B on ties) as in the dense
+ * path, up to the rounding of the dot products themselves (the dense path's
+ * is of the same order). While OpenBLAS may use more than one thread, the
+ * rows and blocks are split over two threads instead, each with OpenBLAS
+ * single-threaded (its own threading gains little on these shapes), with the
+ * same result. */
+static gboolean
+best_partners_pruned (Work *w, const float *x, int n, int d, int b_skip, GCancellable *cancellable, GError **error)
+{
+  Pruned pr = { 0 };
+  int blas_threads = openblas_get_num_threads ();
+  g_autofree int *block_hard = NULL;
+
+  pr.w = w;
+  pr.x = x;
+  pr.n = n;
+  pr.d = d;
+  pr.na = (n + 1) / 2;
+  pr.nb = n / 2;
+  pr.block = block_rows (pr.na, pr.nb);
+  pr.limit = pr.nb / 16;
+  pr.b_skip = b_skip;
+  /* A d-term float dot product of unit rows rounds by less than d 2^-24; the
+   * projections round by about sqrt(k d) 2^-24 (Higham and Mary's
+   * probabilistic bound), 8 times that is added to |r|^2 = 1 - |Qu|^2 (8e-5
+   * at d 588, 40 times the largest error measured on a photo), and is far
+   * below the 1e-4 added to the scores. */
+  pr.slack = 1e-4f + d * 0x1p-24f;
+  pr.rho_eps = 8.0 * sqrt ((double) TOME_PROJ_K * d) * 0x1p-24;
+  pr.first_full = G_MAXINT;
+  pr.cancellable = cancellable;
+  pr.k = build_basis (w, x, n, d);
+  if (pr.k == 0)
+    return best_partners_dense (w, x, n, d, b_skip, cancellable, error);
+  pr.kk = pr.k + 1;
+  pr.n_blocks = (pr.na + pr.block - 1) / pr.block;
+  pr.block_hard = block_hard = g_new0 (int, pr.n_blocks);
+  g_assert (pr.block <= w->g_rows);
+  pr.parts = blas_threads > 1 && pr.n_blocks > 1 ? 2 : 1;
+  if (pr.parts > 1)
+    openblas_set_num_threads (1);
+
+  run_parts (&pr, project_part);
+  run_parts (&pr, blocks_part);
+  /* the dense rows in block order: each block's own, then every row after
+   * the first block that went mostly dense */
+  for (int bi = 0; bi < pr.n_blocks && !pr.cancelled; bi++)
+    {
+      int i0 = bi * pr.block, m = MIN (pr.block, pr.na - i0);
+      if (bi > pr.first_full)
+        {
+          for (int i = i0; i < i0 + m; i++)
+            w->hard[pr.n_hard++] = i;
+          continue;
+        }
+      memmove (w->hard + pr.n_hard, w->hard + i0, sizeof (int) * block_hard[bi]);
+      pr.n_hard += block_hard[bi];
+    }
+  if (!pr.cancelled)
+    run_parts (&pr, hard_part);
+  if (pr.parts > 1)
+    openblas_set_num_threads (blas_threads);
+  if (pr.cancelled || g_cancellable_is_cancelled (cancellable))
+    return !ts_check_cancelled (cancellable, error);
   return TRUE;
 }
 

@@ -181,6 +181,30 @@ test_command (void)
   ts_settings_clear (&s);
 }
 
+static void
+test_ratio_list (void)
+{
+  double r[4];
+  int n = -1;
+  const char *bad[] = { "", " , ", "0.5", "2,abc", "4y", "inf", "nan", "1,2,3,4,5", "2xx", NULL };
+
+  g_assert_true (ts_ratio_list_parse ("1,2,4,8", r, 4, &n, NULL));
+  g_assert_cmpint (n, ==, 4);
+  g_assert_cmpfloat (r[0], ==, 1);
+  g_assert_cmpfloat (r[3], ==, 8);
+  g_assert_true (ts_ratio_list_parse (" 2x, 3.5  16x ", r, 4, &n, NULL));
+  g_assert_cmpint (n, ==, 3);
+  g_assert_cmpfloat (r[0], ==, 2);
+  g_assert_cmpfloat (r[1], ==, 3.5);
+  g_assert_cmpfloat (r[2], ==, 16);
+  for (int i = 0; bad[i]; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_false (ts_ratio_list_parse (bad[i], r, 4, &n, &error));
+      g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -191,5 +215,6 @@ main (int argc, char **argv)
   g_test_add_func ("/settings/bad-members", test_bad);
   g_test_add_func ("/settings/files", test_files);
   g_test_add_func ("/settings/command", test_command);
+  g_test_add_func ("/settings/ratio-list", test_ratio_list);
   return g_test_run ();
 }

@@ -545,6 +545,37 @@ test_chain (void)
   }
 }
 
+/* The pruned scoring split over two threads (while OpenBLAS may use two)
+ * gives the single thread's matching, bit for bit: structured rows over six
+ * blocks, and noise whose first block sends the rest of the step dense. */
+static void
+test_parts (void)
+{
+  struct { int n, d; guint32 seed; gboolean noise; } cases[] = { { 2304, 300, 0, FALSE }, { 2000, 280, 22, TRUE } };
+  int saved = openblas_get_num_threads ();
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    for (int r = 0; r < 2; r++)
+      {
+        int n = cases[c].n, d = cases[c].d, steps = r ? n / 2 : n / 7;
+        g_autofree float *x = cases[c].noise ? ts_test_lcg_matrix (n, d, cases[c].seed) : structured_rows (n, d);
+        g_autofree int *one = g_new (int, n), *two = g_new (int, n);
+        openblas_set_num_threads (1);
+        g_assert_cmpint (ts_tome_match (x, n, d, steps, r, one, NULL, NULL), ==, MIN (steps, (n - r) / 2));
+        openblas_set_num_threads (2);
+        g_assert_cmpint (ts_tome_match (x, n, d, steps, r, two, NULL, NULL), ==, MIN (steps, (n - r) / 2));
+        g_assert_cmpint (openblas_get_num_threads (), ==, 2); /* given back */
+        g_assert_cmpmem (one, sizeof (int) * n, two, sizeof (int) * n);
+      }
+  {
+    /* and a cut of the chain against the brute force, in two threads */
+    g_autofree float *x = structured_rows (2304, 300);
+    openblas_set_num_threads (2);
+    check_against_brute_force (x, 2304, 300, 1152, 0);
+  }
+  openblas_set_num_threads (saved);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -559,5 +590,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tome/reuse", test_reuse);
   g_test_add_func ("/tome/bad-input", test_bad_input);
   g_test_add_func ("/tome/chain", test_chain);
+  g_test_add_func ("/tome/parts", test_parts);
   return g_test_run ();
 }

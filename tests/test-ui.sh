@@ -83,7 +83,7 @@ click_at () {
   xdotool click 1
 }
 
-echo "1..33"
+echo "1..35"
 
 "$app" 2>"$tmp/stderr.txt" &
 pid=$!
@@ -101,6 +101,8 @@ xdotool windowfocus --sync "$wid" 2>/dev/null || true
 name0=$(state state name)
 in0=$(state state tokens_in)
 out0=$(state state tokens_out)
+# Xvfb's only OpenGL is Mesa's software rasteriser: the application takes GTK's Cairo renderer
+check "a software OpenGL gets the Cairo renderer ($(state state renderer))" '[ "$(state state renderer)" = GskCairoRenderer ]'
 check "the sample has a grid ($in0 tokens) and pooled tokens ($out0)" '[ "$in0" -gt "$out0" ]'
 
 shot a; crop_canvas a
@@ -361,6 +363,10 @@ video_and_dataset () {
   refocus
   xdotool key --clearmodifiers ctrl+shift+o
   focus_dialog "Analyse a Folder"
+  # sweep 1x and 4x only: typed into the Ratios entry
+  click_at $(( $(dstate ratios x) + wx + 30 )) $(( $(dstate ratios y) + wy + 12 ))
+  xdotool key --clearmodifiers ctrl+a
+  xdotool type --delay 20 "1, 4x"
   xdotool key --clearmodifiers ctrl+Return
   i=0
   while [ $i -lt 1200 ]; do
@@ -371,6 +377,7 @@ video_and_dataset () {
   rows=$(dstate dataset rows); total=$(dstate dataset total)
   check "Analyse Folder runs over the folder and fills the table ($rows rows of $total images)" \
     '[ "$rows" = 3 ] && [ "$total" = 3 ]'
+  check "the run swept the ratios typed ($(dstate dataset ratios))" '[ "$(dstate dataset ratios)" = "1;4;" ]'
 
   # Export the summary through the file chooser.
   xdotool key --clearmodifiers ctrl+e

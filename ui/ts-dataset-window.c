@@ -24,6 +24,9 @@ struct _TsDatasetWindow {
   GtkColumnView *table;
   GtkDrawingArea *plot_area;
   GtkLabel *recommendation_label;
+  GtkMenuButton *methods_button;
+  GtkBox *methods_box;
+  GtkEntry *ratios_entry;
 
   /* Owned references */
   TsDatasetModel *model;
@@ -109,8 +112,10 @@ write_ui_state (TsDatasetWindow *self)
   g_autofree char *path = NULL;
   g_autofree char *data = NULL;
   g_autoptr (GKeyFile) kf = NULL;
-  GtkWidget *widgets[] = { GTK_WIDGET (self->table), GTK_WIDGET (self->plot_area) };
-  const char *names[] = { "table", "plot" };
+  GtkWidget *widgets[] = { GTK_WIDGET (self->table), GTK_WIDGET (self->plot_area), GTK_WIDGET (self->ratios_entry) };
+  const char *names[] = { "table", "plot", "ratios" };
+  const double *ratios;
+  guint n_ratios;
   int done, total, failed;
   double sx = 0, sy = 0;
 
@@ -124,6 +129,9 @@ write_ui_state (TsDatasetWindow *self)
   g_key_file_set_integer (kf, "dataset", "total", total);
   g_key_file_set_integer (kf, "dataset", "rows", g_list_model_get_n_items (ts_dataset_model_get_rows (self->model)));
   g_key_file_set_string (kf, "dataset", "out", ts_dataset_model_get_out_dir (self->model) ?: "");
+  ratios = ts_dataset_model_get_ratios (self->model, &n_ratios);
+  if (n_ratios > 0)
+    g_key_file_set_double_list (kf, "dataset", "ratios", (double *) ratios, n_ratios);
   if (gtk_widget_get_native (GTK_WIDGET (self)))
     gtk_native_get_surface_transform (GTK_NATIVE (self), &sx, &sy);
   for (guint i = 0; i < G_N_ELEMENTS (widgets); i++)
@@ -138,6 +146,12 @@ write_ui_state (TsDatasetWindow *self)
     }
   data = g_key_file_to_data (kf, NULL, NULL);
   g_file_set_contents (path, data, -1, NULL);
+}
+
+static void
+write_dataset_state (GtkWidget *widget)
+{
+  write_ui_state (TS_DATASET_WINDOW (widget));
 }
 
 static void
@@ -311,7 +325,9 @@ refresh_table (TsDatasetWindow *self)
   g_autoptr (GtkSortListModel) sorted = gtk_sort_list_model_new (g_object_ref (rows), sorter ? g_object_ref (sorter) : NULL);
   g_autofree char *title = NULL;
 
-  title = g_strdup_printf ("SSIM %s %g×", ssim_method (self) ? ssim_method (self) : "", ssim_ratio (self));
+  title = ssim_method (self) && !isnan (ssim_ratio (self))
+            ? g_strdup_printf ("SSIM %s %g×", ssim_method (self), ssim_ratio (self))
+            : g_strdup ("SSIM");
   gtk_column_view_column_set_title (self->ssim_column, title);
   gtk_column_view_set_model (self->table, GTK_SELECTION_MODEL (gtk_single_selection_new (G_LIST_MODEL (g_steal_pointer (&sorted)))));
 }
@@ -436,8 +452,31 @@ run_action (GtkWidget *widget, const char *name, GVariant *param)
   g_autoptr (GError) error = NULL;
   g_autofree char *out = g_strdup (self->out_dir);
   TsDatasetSetup setup;
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) methods = NULL;
+  double ratios[TS_SWEEP_MAX_RATIOS];
+  int n_ratios = 0;
 
   ts_dataset_setup_init (&setup);
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (self->methods_box)); c; c = gtk_widget_get_next_sibling (c))
+    if (gtk_check_button_get_active (GTK_CHECK_BUTTON (c)))
+      g_strv_builder_add (builder, gtk_widget_get_name (c));
+  methods = g_strv_builder_end (builder);
+  if (methods[0] == NULL)
+    {
+      gtk_progress_bar_set_text (self->progress_bar, "Choose at least one method (Methods).");
+      return;
+    }
+  if (!ts_ratio_list_parse (gtk_editable_get_text (GTK_EDITABLE (self->ratios_entry)), ratios, TS_SWEEP_MAX_RATIOS,
+                            &n_ratios, &error))
+    {
+      g_autofree char *text = g_strdup_printf ("Ratios: %s", error->message);
+      gtk_progress_bar_set_text (self->progress_bar, text);
+      return;
+    }
+  setup.methods = (const char *const *) methods;
+  setup.ratios = ratios;
+  setup.n_ratios = n_ratios;
   if (self->parent)
     {
       TsDocument *doc = ts_window_get_document (self->parent);
@@ -536,6 +575,9 @@ ts_dataset_window_class_init (TsDatasetWindowClass *klass)
   BIND (table);
   BIND (plot_area);
   BIND (recommendation_label);
+  BIND (methods_button);
+  BIND (methods_box);
+  BIND (ratios_entry);
 #undef BIND
   gtk_widget_class_install_action (widget_class, "dataset.choose-folder", NULL, choose_folder_action);
   gtk_widget_class_install_action (widget_class, "dataset.choose-output", NULL, choose_output_action);
@@ -555,6 +597,20 @@ ts_dataset_window_init (TsDatasetWindow *self)
   GtkColumnViewColumn *column;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  {
+    guint n;
+    const TsMethod *const *all = ts_methods (&n);
+    for (guint i = 0; i < n; i++)
+      {
+        GtkWidget *check;
+        if (strcmp (all[i]->name, "downsample") == 0)
+          continue; /* always swept, as the baseline */
+        check = gtk_check_button_new_with_label (all[i]->label);
+        gtk_widget_set_name (check, all[i]->name);
+        gtk_check_button_set_active (GTK_CHECK_BUTTON (check), TRUE);
+        gtk_box_append (self->methods_box, check);
+      }
+  }
   self->model = ts_dataset_model_new ();
   self->method_columns = g_ptr_array_new_with_free_func (g_object_unref);
   g_signal_connect (self->model, "progress", G_CALLBACK (progress_cb), self);
@@ -572,6 +628,8 @@ ts_dataset_window_init (TsDatasetWindow *self)
   g_object_unref (self->ssim_column); /* the view holds it */
   refresh_table (self);
   update_progress (self);
+  /* the widget positions, once laid out */
+  ts_ui_state_write_later (GTK_WIDGET (self), write_dataset_state);
 }
 
 TsDatasetWindow *

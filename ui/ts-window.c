@@ -371,23 +371,45 @@ update_vlm (TsWindow *self)
   write_ui_state (self);
 }
 
-/* A few frames after a page switch or new options the widgets have their positions: report them. */
-static gboolean
-page_shown_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
-{
-  guint *frames = data;
+typedef struct {
+  guint frames;
+  void (*write) (GtkWidget *widget);
+} LaterState;
 
-  if (++*frames < 3)
+static gboolean
+state_later_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  LaterState *later = data;
+
+  if (++later->frames < 3)
     return G_SOURCE_CONTINUE;
-  write_ui_state (TS_WINDOW (widget));
+  later->write (widget);
   return G_SOURCE_REMOVE;
+}
+
+void
+ts_ui_state_write_later (GtkWidget *widget, void (*write) (GtkWidget *widget))
+{
+  LaterState *later;
+
+  if (g_getenv ("TS_UI_STATE") == NULL)
+    return;
+  later = g_new0 (LaterState, 1);
+  later->write = write;
+  gtk_widget_add_tick_callback (widget, state_later_tick_cb, later, g_free);
+}
+
+/* A few frames after a page switch or new options the widgets have their positions: report them. */
+static void
+write_window_state (GtkWidget *widget)
+{
+  write_ui_state (TS_WINDOW (widget));
 }
 
 static void
 write_ui_state_after_layout (TsWindow *self)
 {
-  if (g_getenv ("TS_UI_STATE"))
-    gtk_widget_add_tick_callback (GTK_WIDGET (self), page_shown_tick_cb, g_new0 (guint, 1), g_free);
+  ts_ui_state_write_later (GTK_WIDGET (self), write_window_state);
 }
 
 /* TS_UI_STATE=FILE: a key file with the state and widget positions, for the
@@ -416,6 +438,8 @@ write_ui_state (TsWindow *self)
   g_key_file_set_integer (kf, "state", "tokens_out", ts_document_get_tokens_out (self->document));
   g_key_file_set_integer (kf, "state", "query", ts_document_get_query (self->document));
   g_key_file_set_boolean (kf, "state", "busy", ts_document_get_busy (self->document));
+  if (gtk_native_get_renderer (GTK_NATIVE (self)) != NULL)
+    g_key_file_set_string (kf, "state", "renderer", G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (self))));
   g_key_file_set_boolean (kf, "state", "heatmap", gtk_check_button_get_active (self->heat_check));
   g_key_file_set_boolean (kf, "state", "banner", gtk_revealer_get_reveal_child (self->banner_revealer));
   g_key_file_set_double (kf, "state", "ssim", ts_document_get_ssim (self->document));

@@ -21,4 +21,8 @@ char *ts_window_first_sample (void);
 /* Shows @message in the window's banner. */
 void ts_window_show_notice (TsWindow *self, const char *message);
 
+/* For the Xvfb tests (TS_UI_STATE set): calls @write (@widget) three frames
+ * on, once the widgets are laid out; nothing otherwise. */
+void ts_ui_state_write_later (GtkWidget *widget, void (*write) (GtkWidget *widget));
+
 G_END_DECLS
