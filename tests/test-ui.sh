@@ -83,7 +83,7 @@ click_at () {
   xdotool click 1
 }
 
-echo "1..35"
+echo "1..36"
 
 "$app" 2>"$tmp/stderr.txt" &
 pid=$!
@@ -104,6 +104,13 @@ out0=$(state state tokens_out)
 # Xvfb's only OpenGL is Mesa's software rasteriser: the application takes GTK's Cairo renderer
 check "a software OpenGL gets the Cairo renderer ($(state state renderer))" '[ "$(state state renderer)" = GskCairoRenderer ]'
 check "the sample has a grid ($in0 tokens) and pooled tokens ($out0)" '[ "$in0" -gt "$out0" ]'
+# Numbers: the entropy arrives with the curves; the KV cache of LLaMA-2-7B (the default
+# preset) is tokens x 2 x 32 layers x 32 heads x 128 x 2 bytes; ViT-B/16 over 2304 tokens
+# is 12 x (24 N D^2 + 4 N^2 D), N 2305 with CLS, D 768, plus the patch embedding: 590.1 GFLOPs
+wait_until '[ "$(state state entropy)" != "—" ]' 120
+kv=$(awk -v t="$out0" 'BEGIN { printf "%.1f MB", t * 2 * 32 * 32 * 128 * 2 / 1e6 }')
+check "the numbers show the entropy ($(state state entropy)), the KV cache ($(state state kv), by hand $kv) and encoder FLOPs ($(state state encoder_flops))" \
+  'echo "$(state state entropy)" | grep -q "bits/token" && [ "$(state state kv)" = "$kv" ] && [ "$(state state encoder_flops)" = "590.1 GFLOPs" ]'
 
 shot a; crop_canvas a
 sd=$(convert "$tmp/a-canvas.png" -colorspace gray -format '%[fx:standard_deviation]' info:)

@@ -20,6 +20,11 @@ enum {
   NUM_SSIM,
   NUM_RETENTION,
   NUM_EFFICIENCY,
+  NUM_ENTROPY,
+  NUM_SUGGESTED,
+  NUM_KV,
+  NUM_ENCODER,
+  NUM_FLOPS_TOKEN,
   N_NUMBERS
 };
 
@@ -35,6 +40,15 @@ static const struct {
   { "SSIM", "Structural similarity of the reconstruction's luma (Gaussian σ 1.5)" },
   { "Feature retention", "Mean cosine between each original token and its representative" },
   { "Efficiency", "E = CR × SSIM" },
+  { "Entropy", "k-means token entropy (k 256): H = −Σ pᵢ log₂ pᵢ over the clusters' shares of the tokens; "
+               "the lower, the more redundant (measured with the curves)" },
+  { "Suggested ratio", "The seed's reading of the entropy: the compression range to start from" },
+  { "KV cache", "Key/value cache of the output tokens in the LLM below: tokens × 2 × layers × KV heads × "
+                "head dim × bytes per value" },
+  { "Encoder FLOPs", "The vision encoder below over the tokens it sees (all patches; fewer for downsampling): "
+                     "layers × (24 N D² + 4 N² D) with a 4D MLP" },
+  { "FLOPs per token", "(encoder FLOPs + the method's own FLOPs) / output tokens, and that against the "
+                       "uncompressed encoder's FLOPs per token" },
 };
 
 struct _TsWindow {
@@ -110,6 +124,8 @@ struct _TsWindow {
   TsVideo *video;          /* what changes between the frames of a clip */
   GCancellable *load_cancellable;
   GtkLabel *numbers[N_NUMBERS];
+  GtkDropDown *llm_dropdown;    /* presets for the KV cache and encoder FLOPs rows */
+  GtkDropDown *vit_dropdown;
   GFile *pending_file;     /* being loaded, added to recent files on success */
 
   /* State */
@@ -196,6 +212,67 @@ update_title (TsWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->subtitle_label), sub != NULL);
 }
 
+static const char *
+format_bytes (char *buf, gsize size, double bytes)
+{
+  if (bytes >= 1e9)
+    g_snprintf (buf, size, "%.2f GB", bytes / 1e9);
+  else
+    g_snprintf (buf, size, "%.1f MB", bytes / 1e6);
+  return buf;
+}
+
+/* The entropy rows, and what the output tokens cost in the chosen LLM and encoder. */
+static void
+update_cost_numbers (TsWindow *self)
+{
+  const TsEntropy *e = ts_document_get_entropy (self->document);
+  const TsAssignment *a = ts_document_get_assignment (self->document);
+  guint n_llm, n_vit, li = gtk_drop_down_get_selected (self->llm_dropdown),
+                      vi = gtk_drop_down_get_selected (self->vit_dropdown);
+  const TsLlmPreset *llm = ts_llm_presets (&n_llm);
+  const TsVitPreset *vit = ts_vit_presets (&n_vit);
+  char buf[96];
+
+  if (e != NULL)
+    {
+      g_snprintf (buf, sizeof buf, "%.2f bits/token", e->bits_per_token);
+      gtk_label_set_label (self->numbers[NUM_ENTROPY], buf);
+      if (isinf (e->suggested_hi))
+        g_snprintf (buf, sizeof buf, "%g× and more (%s)", e->suggested_lo, e->reading);
+      else
+        g_snprintf (buf, sizeof buf, "%g–%g× (%s)", e->suggested_lo, e->suggested_hi, e->reading);
+      gtk_label_set_label (self->numbers[NUM_SUGGESTED], buf);
+    }
+  else
+    {
+      gtk_label_set_label (self->numbers[NUM_ENTROPY], "—");
+      gtk_label_set_label (self->numbers[NUM_SUGGESTED], "—");
+    }
+  if (a != NULL && li < n_llm)
+    gtk_label_set_label (self->numbers[NUM_KV], format_bytes (buf, sizeof buf, ts_kv_cache_bytes (&llm[li], a->n_out)));
+  else
+    gtk_label_set_label (self->numbers[NUM_KV], "—");
+  {
+    TsFlopsRow row = { 0 };
+    if (a != NULL && vi < n_vit
+        && ts_flops_per_token (&vit[vi], ts_document_get_method (self->document)->name,
+                               ts_document_get_params (self->document), a->n_in, a->n_out, &row, NULL))
+      {
+        g_snprintf (buf, sizeof buf, "%.1f GFLOPs", row.encoder_flops / 1e9);
+        gtk_label_set_label (self->numbers[NUM_ENCODER], buf);
+        g_snprintf (buf, sizeof buf, "%.2f GFLOPs (%.2f×)", row.flops_per_token / 1e9, row.relative);
+        gtk_label_set_label (self->numbers[NUM_FLOPS_TOKEN], buf);
+      }
+    else
+      {
+        gtk_label_set_label (self->numbers[NUM_ENCODER], "—");
+        gtk_label_set_label (self->numbers[NUM_FLOPS_TOKEN], "—");
+      }
+    ts_flops_row_clear (&row);
+  }
+}
+
 static void
 update_numbers (TsWindow *self)
 {
@@ -220,6 +297,7 @@ update_numbers (TsWindow *self)
   gtk_label_set_label (self->numbers[NUM_RETENTION], buf);
   format_number (buf, sizeof buf, 2, "", cr * ssim);
   gtk_label_set_label (self->numbers[NUM_EFFICIENCY], buf);
+  update_cost_numbers (self);
 }
 
 static void
@@ -438,6 +516,9 @@ write_ui_state (TsWindow *self)
   g_key_file_set_integer (kf, "state", "tokens_out", ts_document_get_tokens_out (self->document));
   g_key_file_set_integer (kf, "state", "query", ts_document_get_query (self->document));
   g_key_file_set_boolean (kf, "state", "busy", ts_document_get_busy (self->document));
+  g_key_file_set_string (kf, "state", "entropy", gtk_label_get_label (self->numbers[NUM_ENTROPY]));
+  g_key_file_set_string (kf, "state", "kv", gtk_label_get_label (self->numbers[NUM_KV]));
+  g_key_file_set_string (kf, "state", "encoder_flops", gtk_label_get_label (self->numbers[NUM_ENCODER]));
   if (gtk_native_get_renderer (GTK_NATIVE (self)) != NULL)
     g_key_file_set_string (kf, "state", "renderer", G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (self))));
   g_key_file_set_boolean (kf, "state", "heatmap", gtk_check_button_get_active (self->heat_check));
@@ -518,6 +599,8 @@ document_changed_cb (TsDocument *doc, guint what, TsWindow *self)
     }
   if (what & (TS_DOCUMENT_CHANGED_CURVES | TS_DOCUMENT_CHANGED_QUALITY | TS_DOCUMENT_CHANGED_ASSIGNMENT))
     update_curves (self);
+  if (what & TS_DOCUMENT_CHANGED_ENTROPY)
+    update_cost_numbers (self);
   if (!self->first_frame_logged && (what & TS_DOCUMENT_CHANGED_ASSIGNMENT) && g_getenv ("TS_FRAME_TIMINGS"))
     {
       self->first_frame_logged = TRUE;
@@ -1320,6 +1403,19 @@ load_settings (TsWindow *self)
     gtk_window_set_default_size (GTK_WINDOW (self), w, h);
   if (g_key_file_get_boolean (kf, "window", "maximized", NULL))
     gtk_window_maximize (GTK_WINDOW (self));
+  {
+    g_autofree char *llm_name = g_key_file_get_string (kf, "numbers", "llm", NULL);
+    g_autofree char *vit_name = g_key_file_get_string (kf, "numbers", "encoder", NULL);
+    guint n_llm, n_vit;
+    const TsLlmPreset *llm = ts_llm_presets (&n_llm);
+    const TsVitPreset *vit = ts_vit_presets (&n_vit);
+    for (guint i = 0; llm_name && i < n_llm; i++)
+      if (g_ascii_strcasecmp (llm[i].name, llm_name) == 0)
+        gtk_drop_down_set_selected (self->llm_dropdown, i);
+    for (guint i = 0; vit_name && i < n_vit; i++)
+      if (g_ascii_strcasecmp (vit[i].name, vit_name) == 0)
+        gtk_drop_down_set_selected (self->vit_dropdown, i);
+  }
   if (g_key_file_has_key (kf, "view", "grid", NULL))
     {
       gtk_check_button_set_active (self->grid_check, g_key_file_get_boolean (kf, "view", "grid", NULL));
@@ -1360,6 +1456,15 @@ save_settings (TsWindow *self)
   g_key_file_set_double (kf, "view", "fill-opacity", gtk_adjustment_get_value (self->fill_opacity_adjustment));
   g_key_file_set_double (kf, "view", "heat-opacity", gtk_adjustment_get_value (self->heat_opacity_adjustment));
   g_key_file_set_integer (kf, "view", "metric", gtk_drop_down_get_selected (self->metric_dropdown));
+  {
+    guint n_llm, n_vit, li = gtk_drop_down_get_selected (self->llm_dropdown), vi = gtk_drop_down_get_selected (self->vit_dropdown);
+    const TsLlmPreset *llm = ts_llm_presets (&n_llm);
+    const TsVitPreset *vit = ts_vit_presets (&n_vit);
+    if (li < n_llm)
+      g_key_file_set_string (kf, "numbers", "llm", llm[li].name);
+    if (vi < n_vit)
+      g_key_file_set_string (kf, "numbers", "encoder", vit[vi].name);
+  }
   g_key_file_set_double (kf, "view", "threshold", ts_curves_get_threshold (self->curves));
   /* g_key_file_save_to_file goes through g_file_set_contents: atomic */
   if (g_mkdir_with_parents (dir, 0700) != 0 || !g_key_file_save_to_file (kf, path, &error))
@@ -1504,6 +1609,39 @@ ts_window_init (TsWindow *self)
       gtk_grid_attach (self->numbers_grid, value, 1, i, 1, 1);
       self->numbers[i] = GTK_LABEL (value);
     }
+  {
+    /* the presets the KV cache and FLOPs rows are for */
+    g_autoptr (GtkStringList) llms = gtk_string_list_new (NULL);
+    g_autoptr (GtkStringList) vits = gtk_string_list_new (NULL);
+    const TsLlmPreset *llm = ts_llm_presets (&n);
+    const char *row_names[] = { "LLM", "Encoder" };
+    GtkDropDown **dropdowns[] = { &self->llm_dropdown, &self->vit_dropdown };
+    const char *tips[] = { "The language model whose KV cache the output tokens fill", "The vision encoder the FLOPs rows are for" };
+    GListModel *models[2];
+    for (guint i = 0; i < n; i++)
+      gtk_string_list_append (llms, llm[i].name);
+    {
+      guint nv;
+      const TsVitPreset *vit = ts_vit_presets (&nv);
+      for (guint i = 0; i < nv; i++)
+        gtk_string_list_append (vits, vit[i].name);
+    }
+    models[0] = G_LIST_MODEL (llms);
+    models[1] = G_LIST_MODEL (vits);
+    for (guint r = 0; r < 2; r++)
+      {
+        GtkWidget *name = gtk_label_new (row_names[r]);
+        GtkWidget *dd = gtk_drop_down_new (g_object_ref (models[r]), NULL);
+        gtk_label_set_xalign (GTK_LABEL (name), 0);
+        gtk_widget_set_tooltip_text (name, tips[r]);
+        gtk_widget_set_tooltip_text (dd, tips[r]);
+        gtk_widget_set_halign (dd, GTK_ALIGN_END);
+        gtk_grid_attach (self->numbers_grid, name, 0, N_NUMBERS + r, 1, 1);
+        gtk_grid_attach (self->numbers_grid, dd, 1, N_NUMBERS + r, 1, 1);
+        *dropdowns[r] = GTK_DROP_DOWN (dd);
+        g_signal_connect_swapped (dd, "notify::selected", G_CALLBACK (update_cost_numbers), self);
+      }
+  }
 
   gtk_scale_set_format_value_func (self->ratio_scale, ratio_format_cb, NULL, NULL);
   gtk_scale_set_format_value_func (self->tau_scale, tau_format_cb, NULL, NULL);
