@@ -13,7 +13,7 @@ build=${TS_BUILD_DIR:-build}
 
 packages=(
   gcc pkg-config meson ninja-build valgrind
-  libglib2.0-dev libglib2.0-dev-bin libgtk-4-dev libcairo2-dev libstb-dev libopenblas-dev libjson-glib-dev
+  libglib2.0-dev libglib2.0-dev-bin libgtk-4-dev libepoxy-dev libcairo2-dev libstb-dev libopenblas-dev libjson-glib-dev
   xvfb xauth xdotool imagemagick x11-utils
 )
 

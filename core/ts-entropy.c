@@ -83,11 +83,18 @@ exact_clusters (const float *x, int n, int d, int k, int *labels)
 
   for (int i = 0; i < n; i++)
     {
-      const guint8 *b = (const guint8 *) (x + (gsize) i * d);
-      guint64 h = 1469598103934665603ull;
-      for (gsize j = 0; j < sizeof (float) * (gsize) d; j++)
-        h = (h ^ b[j]) * 1099511628211ull;
-      hash[i] = h;
+      /* FNV-1a over 32-bit words in 4 independent lanes (a byte at a time took
+       * 6 ms on 2304 x 588); equal rows hash equal, which is all the sort needs. */
+      const float *r = x + (gsize) i * d;
+      guint64 h[4] = { 1469598103934665603ull, 1469598103934665603ull, 1469598103934665603ull,
+                       1469598103934665603ull };
+      for (int j = 0; j < d; j++)
+        {
+          guint32 w;
+          memcpy (&w, r + j, sizeof w);
+          h[j % 4] = (h[j % 4] ^ w) * 1099511628211ull;
+        }
+      hash[i] = ((h[0] * 31 + h[1]) * 31 + h[2]) * 31 + h[3];
       order[i] = i;
     }
   g_qsort_with_data (order, n, sizeof (int), row_cmp, &o);

@@ -1,4 +1,5 @@
 #include "ts-kmeans.h"
+#include "ts-kmeans-private.h"
 #include "ts-error.h"
 #include "ts-simd.h"
 
@@ -12,6 +13,15 @@
  * seeding asks for 1 to 2 + ln k centres per step, n times over). */
 #define DIRECT_MAX 8
 
+/* Most floats of bounds ((n + 2k) x k, 64 MB) the bounded Lloyd keeps; beyond,
+ * every assignment is a full distance pass. */
+#define BOUNDS_MAX (1 << 24)
+
+/* Bounds are moved outward by 2 units in the last place at every update, more
+ * than the rounding of the update itself. */
+#define BOUND_UP (1.0f + 0x1p-22f)
+#define BOUND_DOWN (1.0f - 0x1p-22f)
+
 /* Rows per distance block: at most 32 MB of distances, and few enough SGEMM calls
  * that packing the centroids does not dominate. */
 static int
@@ -20,53 +30,128 @@ block_rows (int k)
   return CLAMP ((1 << 23) / MAX (k, 1), 64, 8192);
 }
 
-static void
-row_norms (const float *x, int n, int d, float *out)
+/* Squared norms, summed in double over 8 lanes (so that it vectorises) and
+ * rounded to float. */
+TS_CLONES static void
+row_norms (const float *restrict x, int n, int d, float *restrict out)
 {
   for (int i = 0; i < n; i++)
     {
       const float *r = x + (gsize) i * d;
-      double s = 0;
-      for (int j = 0; j < d; j++)
+      double lane[8] = { 0 }, s = 0;
+      int j = 0;
+      for (; j + 8 <= d; j += 8)
+        for (int t = 0; t < 8; t++)
+          lane[t] += (double) r[j + t] * r[j + t];
+      for (; j < d; j++)
         s += (double) r[j] * r[j];
+      for (int t = 0; t < 8; t++)
+        s += lane[t];
       out[i] = (float) s;
     }
 }
 
-/* out (nb x k) = -2 x.c for k <= DIRECT_MAX centres: one pass over the rows. */
+/* out (m x k) = -2 x.c for k <= DIRECT_MAX centres and the rows x + idx[p] d
+ * (@idx NULL: rows 0 to m - 1): one pass over the rows, four at a time. Each
+ * dot is summed exactly as ts_dot_lanes sums it (16 lanes, the tail, then the
+ * lanes in order), the same bits, but four chains of multiply-adds overlap. */
 TS_CLONES static void
-direct_dots (const float *restrict x, int nb, int d, const float *restrict c, int k, float *restrict out)
+direct_dots (const float *restrict x, const int *restrict idx, int m, int d, const float *restrict c, int k,
+             float *restrict out)
 {
-  for (int i = 0; i < nb; i++)
+  int p = 0;
+
+  for (; p + 4 <= m; p += 4)
     {
-      const float *r = x + (gsize) i * d;
+      const float *r[4];
+      for (int q = 0; q < 4; q++)
+        r[q] = x + (gsize) (idx ? idx[p + q] : p + q) * d;
       for (int j = 0; j < k; j++)
         {
-          out[(gsize) i * k + j] = -2.0f * ts_dot_lanes (r, c + (gsize) j * d, d);
+          const float *cj = c + (gsize) j * d;
+          float l0[16] = { 0 }, l1[16] = { 0 }, l2[16] = { 0 }, l3[16] = { 0 }, s[4] = { 0 };
+          int t = 0;
+          for (; t + 16 <= d; t += 16)
+            for (int u = 0; u < 16; u++)
+              {
+                l0[u] += r[0][t + u] * cj[t + u];
+                l1[u] += r[1][t + u] * cj[t + u];
+                l2[u] += r[2][t + u] * cj[t + u];
+                l3[u] += r[3][t + u] * cj[t + u];
+              }
+          for (; t < d; t++)
+            for (int q = 0; q < 4; q++)
+              s[q] += r[q][t] * cj[t];
+          for (int u = 0; u < 16; u++)
+            {
+              s[0] += l0[u];
+              s[1] += l1[u];
+              s[2] += l2[u];
+              s[3] += l3[u];
+            }
+          for (int q = 0; q < 4; q++)
+            out[(gsize) (p + q) * k + j] = -2.0f * s[q];
         }
+    }
+  for (; p < m; p++)
+    {
+      const float *r = x + (gsize) (idx ? idx[p] : p) * d;
+      for (int j = 0; j < k; j++)
+        out[(gsize) p * k + j] = -2.0f * ts_dot_lanes (r, c + (gsize) j * d, d);
+    }
+}
+
+/* o[0..k) = -2 x.c + ||x||^2 (@r) + ||c||^2: squared distances of one row. */
+TS_CLONES static void
+add_norms (float *restrict o, float r, const float *restrict cn, int k)
+{
+  int j = 0;
+
+  /* Below float resolution of the norms the expansion is only rounding noise
+   * (different SGEMM paths round differently): a row on its centre is at 0.
+   * Lanes of 16 so that the loop vectorises (each value computed alone). */
+  for (; j + 16 <= k; j += 16)
+    for (int t = 0; t < 16; t++)
+      {
+        float v = o[j + t] + r + cn[j + t];
+        o[j + t] = v > 1e-6f * (r + cn[j + t]) ? v : 0.0f;
+      }
+  for (; j < k; j++)
+    {
+      float v = o[j] + r + cn[j];
+      o[j] = v > 1e-6f * (r + cn[j]) ? v : 0.0f;
     }
 }
 
 /* out (nb x k) = squared distances of rows x[0..nb) to the k centres c. */
-TS_CLONES static void
+static void
 block_dist (const float *x, const float *xn, int nb, int d, const float *c, const float *cn, int k,
             float *out)
 {
   if (k <= DIRECT_MAX)
-    direct_dots (x, nb, d, c, k, out);
+    direct_dots (x, NULL, nb, d, c, k, out);
   else
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, -2.0f, x, d, c, d, 0.0f, out, k);
   for (int i = 0; i < nb; i++)
-    {
-      float *o = out + (gsize) i * k;
-      for (int j = 0; j < k; j++)
-        {
-          /* Below float resolution of the norms the expansion is only rounding noise
-           * (different SGEMM paths round differently): a row on its centre is at 0. */
-          float v = o[j] + xn[i] + cn[j];
-          o[j] = v > 1e-6f * (xn[i] + cn[j]) ? v : 0.0f;
-        }
-    }
+    add_norms (out + (gsize) i * k, xn[i], cn, k);
+}
+
+/* Whether x[0..count) holds no NaN or infinity: x * 0 is NaN exactly for
+ * those, and a NaN stays in a sum (16 lanes, so that it vectorises). */
+TS_CLONES static gboolean
+all_finite (const float *restrict x, gsize count)
+{
+  float lane[16] = { 0 }, s = 0;
+  gsize i = 0;
+
+  for (; i + 16 <= count; i += 16)
+    for (int t = 0; t < 16; t++)
+      lane[t] += x[i + t] * 0.0f;
+  for (; i < count; i++)
+    s += x[i] * 0.0f;
+  for (int t = 0; t < 16; t++)
+    s += lane[t];
+  return s == 0;
 }
 
 static gboolean
@@ -78,43 +163,284 @@ check_input (const float *x, int n, int d, int k, GError **error)
                    "k-means needs 1 <= k <= n rows of dimension >= 1 (got k %d, n %d, d %d)", k, n, d);
       return FALSE;
     }
-  for (gsize i = 0; i < (gsize) n * d; i++)
-    if (!isfinite (x[i]))
-      {
-        g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "k-means input row %d has a NaN or infinite value",
-                     (int) (i / d));
-        return FALSE;
-      }
+  if (!all_finite (x, (gsize) n * d))
+    for (gsize i = 0;; i++)
+      if (!isfinite (x[i]))
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "k-means input row %d has a NaN or infinite value",
+                       (int) (i / d));
+          return FALSE;
+        }
   return TRUE;
 }
 
 /* Index of the first smallest of @k finite values: the minimum by a
- * vectorisable pass, then its first position (ties to the lower index). */
+ * vectorisable pass (16 lanes), then its first position (ties to the lower index). */
 TS_CLONES static int
 first_min (const float *restrict o, int k)
 {
-  float m = o[0];
-  int j = 0;
+  float lane[16], m = o[0];
+  int j = 1;
 
-  for (int t = 1; t < k; t++)
-    m = o[t] < m ? o[t] : m;
+  if (k >= 16)
+    {
+      for (int t = 0; t < 16; t++)
+        lane[t] = o[t];
+      for (j = 16; j + 16 <= k; j += 16)
+        for (int t = 0; t < 16; t++)
+          lane[t] = o[j + t] < lane[t] ? o[j + t] : lane[t];
+      for (int t = 0; t < 16; t++)
+        m = lane[t] < m ? lane[t] : m;
+    }
+  for (; j < k; j++)
+    m = o[j] < m ? o[j] : m;
+  j = 0;
   while (o[j] != m)
     j++;
   return j;
 }
 
-/* ts_kmeans_assign with the rows' squared norms @xn given (NULL: computed here). */
+/* A bound on the rounding of a squared distance ||x||^2 - 2 x.c + ||c||^2 as
+ * block_dist computes it, relative to ||x||^2 + ||c||^2: d products summed in
+ * any order (Higham's gamma_d, whatever SGEMM's order), the rounded norms and
+ * two additions; plus the 1e-6 below which block_dist answers 0. */
+static float
+rounding (int d)
+{
+  return (float) ((1.01 * d + 8) * 0x1p-24 + 1e-6);
+}
+
+/* A lower bound on a distance whose square was computed as @v with rounding
+ * at most @e, and an upper bound. */
+static inline float
+lower_bound (float v, float e)
+{
+  return v > e ? sqrtf (v - e) * BOUND_DOWN : 0.0f;
+}
+
+static inline float
+upper_bound (float v, float e)
+{
+  return sqrtf (v + e) * BOUND_UP;
+}
+
+/* Elkan's bounds between Lloyd assignments (Elkan 2003, "Using the triangle
+ * inequality to accelerate k-means"): a centre whose lower bound exceeds the
+ * row's upper bound, or which lies more than twice that bound from the row's
+ * centre, is farther than the row's centre and its distance is not computed.
+ * Every bound is widened by the rounding of the distances it came from
+ * (rounding ()), and a centre is skipped only when it is farther by more
+ * than one such rounding (on squared distances), so never a tie. The centres
+ * still in question are computed one dot product at a time and decided by
+ * nearest (), as in the full pass: the same labels. */
+typedef struct {
+  int n, d, k;
+  float coef;     /* rounding (d) */
+  float cn_max;   /* largest centre squared norm */
+  float *l;       /* n x k: lower bounds on each row's distance (not squared) to each centre */
+  float *u;       /* n: upper bound on each row's distance to its labelled centre */
+  float *cc;      /* k x k: lower bounds on the distances between centres */
+  float *cn;      /* k: the centres' squared norms */
+  float *drift;   /* k: upper bound on how far each centre moved since the last assignment */
+  float *moved;   /* k x d: rows of the centres that moved */
+  float *mn;      /* k: their squared norms */
+  float *out;     /* k x k: their squared distances to every centre */
+  int *which;     /* k: their indices */
+  int *left;      /* n: how many centres besides its own each row's bounds leave in question */
+  int *heavy;     /* n: the rows with many of those */
+  int gather;     /* rows gathered for one SGEMM */
+  float *rows;    /* gather x d: those rows */
+  float *rows_n;  /* gather: their squared norms */
+  float *rows_out; /* gather x k: their squared distances */
+  int *need;      /* k: 1 for the centres a row's bounds leave in question */
+  int *cand;      /* k: centres whose distance a row computed */
+  float *cand_v;  /* k: those squared distances */
+  gboolean valid;   /* l, u and cc hold for the labels and the centres less drift */
+  gboolean recheck; /* the labels are not yet the nearest centres (bounds from seeding) */
+  gboolean cc_valid; /* cc holds for the centres less drift */
+} Bounds;
+
+static void
+bounds_free (Bounds *b)
+{
+  if (b == NULL)
+    return;
+  g_free (b->l);
+  g_free (b->u);
+  g_free (b->cc);
+  g_free (b->cn);
+  g_free (b->drift);
+  g_free (b->moved);
+  g_free (b->mn);
+  g_free (b->out);
+  g_free (b->which);
+  g_free (b->left);
+  g_free (b->heavy);
+  g_free (b->rows);
+  g_free (b->rows_n);
+  g_free (b->rows_out);
+  g_free (b->need);
+  g_free (b->cand);
+  g_free (b->cand_v);
+  g_free (b);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Bounds, bounds_free)
+
+/* NULL when the bounds would be too large (or memory is short): then every
+ * assignment is a full pass. */
+static Bounds *
+bounds_new (int n, int d, int k)
+{
+  g_autoptr (Bounds) b = NULL;
+
+  if (((gint64) n + 2 * (gint64) k) * k > BOUNDS_MAX)
+    return NULL;
+  b = g_new0 (Bounds, 1);
+  b->n = n, b->d = d, b->k = k;
+  b->coef = rounding (d);
+  b->l = g_try_new (float, (gsize) n * k);
+  b->u = g_try_new (float, n);
+  b->cc = g_try_new (float, (gsize) k * k);
+  b->cn = g_try_new (float, k);
+  b->drift = g_try_new0 (float, k);
+  b->moved = g_try_new (float, (gsize) k * d);
+  b->mn = g_try_new (float, k);
+  b->out = g_try_new (float, (gsize) k * k);
+  b->which = g_try_new (int, k);
+  b->left = g_try_new (int, n);
+  b->heavy = g_try_new (int, n);
+  b->gather = MIN (n, 256);
+  b->rows = g_try_new (float, (gsize) b->gather * d);
+  b->rows_n = g_try_new (float, b->gather);
+  b->rows_out = g_try_new (float, (gsize) b->gather * k);
+  b->need = g_try_new (int, k);
+  b->cand = g_try_new (int, k);
+  b->cand_v = g_try_new (float, k);
+  if (b->l == NULL || b->u == NULL || b->cc == NULL || b->cn == NULL || b->drift == NULL || b->moved == NULL
+      || b->mn == NULL || b->out == NULL || b->which == NULL || b->left == NULL || b->heavy == NULL
+      || b->rows == NULL || b->rows_n == NULL || b->rows_out == NULL || b->need == NULL || b->cand == NULL || b->cand_v == NULL)
+    return NULL;
+  return g_steal_pointer (&b);
+}
+
+/* r[0..k) = lower bounds of the squared distances r[0..k) computed with rounding e. */
+TS_CLONES static void
+lower_bounds (float *restrict r, int k, float e)
+{
+  int j = 0;
+
+  for (; j + 16 <= k; j += 16)
+    for (int t = 0; t < 16; t++)
+      r[j + t] = lower_bound (r[j + t], e);
+  for (; j < k; j++)
+    r[j] = lower_bound (r[j], e);
+}
+
+/* cc rows and columns of the @nm centres in b->which (every centre when nm is
+ * k, or when cc is stale). */
+static void
+centre_dists (const float *centroids, Bounds *b, int nm)
+{
+  int k = b->k, d = b->d;
+
+  if (nm * 4 > k || !b->cc_valid)
+    {
+      b->cc_valid = TRUE;
+      block_dist (centroids, b->cn, k, d, centroids, b->cn, k, b->cc);
+      for (int i = 0; i < k; i++)
+        lower_bounds (b->cc + (gsize) i * k, k, b->coef * (b->cn[i] + b->cn_max));
+      return;
+    }
+  for (int r = 0; r < nm; r++)
+    {
+      memcpy (b->moved + (gsize) r * d, centroids + (gsize) b->which[r] * d, sizeof (float) * d);
+      b->mn[r] = b->cn[b->which[r]];
+    }
+  block_dist (b->moved, b->mn, nm, d, centroids, b->cn, k, b->out);
+  for (int r = 0; r < nm; r++)
+    {
+      int m = b->which[r];
+      float *o = b->out + (gsize) r * k;
+      lower_bounds (o, k, b->coef * (b->cn[m] + b->cn_max));
+      for (int j = 0; j < k; j++)
+        b->cc[(gsize) m * k + j] = b->cc[(gsize) j * k + m] = o[j];
+    }
+}
+
+/* Squared distance summed directly in double, in order: the arbiter between
+ * centres whose computed distances lie within their rounding of each other,
+ * and the distance of empty-cluster relocation. Seldom called; one summation
+ * order on every path (no clones, whose fused multiply-adds would round
+ * differently). */
+static double
+exact_dist2 (const float *r, const float *c, int d)
+{
+  double s = 0;
+
+  for (int j = 0; j < d; j++)
+    s += ((double) r[j] - c[j]) * ((double) r[j] - c[j]);
+  return s;
+}
+
+/* How many of o[0..k) are at most @limit. */
+TS_CLONES static int
+count_within (const float *restrict o, int k, float limit)
+{
+  int lane[16] = { 0 }, count = 0, j = 0;
+
+  for (; j + 16 <= k; j += 16)
+    for (int t = 0; t < 16; t++)
+      lane[t] += o[j + t] <= limit;
+  for (; j < k; j++)
+    count += o[j] <= limit;
+  for (int t = 0; t < 16; t++)
+    count += lane[t];
+  return count;
+}
+
+/* The nearest of the centres idx[0..nc) (NULL: 0 to nc - 1) to row @r, given
+ * its computed squared distances v[0..nc) (rounding at most @e each): the
+ * smallest, unless others lie within 2e of it; then the nearest of those by
+ * exact_dist2, ties to the lower index. The truly nearest centre is always
+ * among them, so the answer does not depend on how the distances were
+ * rounded (which SGEMM kernel, which rows together, which path). Returns a
+ * position in the list. */
+static int
+nearest (const float *r, const float *centroids, int d, const int *idx, const float *v, int nc, float e)
+{
+  int best = first_min (v, nc), best_j = -1;
+  float limit = (v[best] + 2 * e) * BOUND_UP;
+  double bd = G_MAXDOUBLE;
+
+  if (count_within (v, nc, limit) == 1)
+    return best;
+  for (int p = 0; p < nc; p++)
+    if (v[p] <= limit)
+      {
+        int j = idx ? idx[p] : p;
+        double s = exact_dist2 (r, centroids + (gsize) j * d, d);
+        if (s < bd || (s == bd && j < best_j))
+          bd = s, best = p, best_j = j;
+      }
+  return best;
+}
+
+/* Full distance pass: @labels and @dist2 (may be NULL: the computed squared
+ * distance to the labelled centre) for the rows with squared norms @xn_given
+ * (NULL: computed here). With @b the blocks are b->l, turned into fresh bounds. */
 static gboolean
 assign (const float *x, const float *xn_given, int n, int d, const float *centroids, int k, int *labels,
-        float *dist2, GCancellable *cancellable, GError **error)
+        float *dist2, Bounds *b, GCancellable *cancellable, GError **error)
 {
   int bs = block_rows (k);
+  float coef = rounding (d), cn_max = 0;
   g_autofree float *xn = NULL;
-  g_autofree float *cn = NULL;
-  g_autofree float *block = NULL;
+  g_autofree float *cn_own = NULL;
+  g_autofree float *block_own = NULL;
+  float *cn = b ? b->cn : (cn_own = g_new (float, k));
+  float *block = b ? b->l : (block_own = g_try_new (float, (gsize) MIN (bs, n) * k));
 
-  cn = g_new (float, k);
-  block = g_try_new (float, (gsize) MIN (bs, n) * k);
   if (block == NULL)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for a %d x %d distance block", bs, k);
@@ -127,20 +453,37 @@ assign (const float *x, const float *xn_given, int n, int d, const float *centro
       xn_given = xn;
     }
   row_norms (centroids, k, d, cn);
+  for (int c = 0; c < k; c++)
+    cn_max = MAX (cn_max, cn[c]);
   for (int i0 = 0; i0 < n; i0 += bs)
     {
       int nb = MIN (bs, n - i0);
+      float *out = b ? block + (gsize) i0 * k : block;
       if (ts_check_cancelled (cancellable, error))
         return FALSE;
-      block_dist (x + (gsize) i0 * d, xn_given + i0, nb, d, centroids, cn, k, block);
-      for (int i = 0; i < nb; i++)
+      block_dist (x + (gsize) i0 * d, xn_given + i0, nb, d, centroids, cn, k, out);
+      for (int i = i0; i < i0 + nb; i++)
         {
-          const float *o = block + (gsize) i * k;
-          int best = first_min (o, k);
-          labels[i0 + i] = best;
+          float *o = out + (gsize) (i - i0) * k, e = coef * (xn_given[i] + cn_max);
+          int best = nearest (x + (gsize) i * d, centroids, d, NULL, o, k, e);
+          labels[i] = best;
           if (dist2)
-            dist2[i0 + i] = o[best];
+            dist2[i] = o[best];
+          if (b)
+            {
+              b->u[i] = upper_bound (o[best], e);
+              lower_bounds (o, k, e);
+            }
         }
+    }
+  if (b)
+    {
+      /* cc waits for the next bounded pass: after an update most centres
+       * have usually moved, and it would be made again. */
+      b->cn_max = cn_max;
+      b->cc_valid = FALSE;
+      memset (b->drift, 0, sizeof (float) * k);
+      b->valid = TRUE;
     }
   return TRUE;
 }
@@ -155,14 +498,19 @@ ts_kmeans_assign (const float *x, int n, int d, const float *centroids, int k, i
                    "nearest-centroid assignment needs rows, centroids and sizes >= 1 (n %d, d %d, k %d)", n, d, k);
       return FALSE;
     }
-  return assign (x, NULL, n, d, centroids, k, labels, dist2, cancellable, error);
+  return assign (x, NULL, n, d, centroids, k, labels, dist2, NULL, cancellable, error);
 }
 
-/* s[0..d) += r[0..d) in double. */
+/* s[0..d) += r[0..d) in double (lanes of 16: each sum in the same order). */
 TS_CLONES static void
 add_row (double *restrict s, const float *restrict r, int d)
 {
-  for (int j = 0; j < d; j++)
+  int j = 0;
+
+  for (; j + 16 <= d; j += 16)
+    for (int t = 0; t < 16; t++)
+      s[j + t] += r[j + t];
+  for (; j < d; j++)
     s[j] += r[j];
 }
 
@@ -185,15 +533,57 @@ kmeans_alloc (int n, int d, int k, GError **error)
   return km;
 }
 
-/* Greedy k-means++ (sklearn's _kmeans_plusplus) into @centres. */
+/* out (cols x rows) = the transpose of a (rows x cols), in tiles of 16 x 16. */
+static void
+transpose (const float *restrict a, int rows, int cols, float *restrict out)
+{
+  for (int i0 = 0; i0 < rows; i0 += 16)
+    for (int j0 = 0; j0 < cols; j0 += 16)
+      {
+        const float *t = a + (gsize) i0 * cols + j0;
+        float *o = out + (gsize) j0 * rows + i0;
+        if (i0 + 16 <= rows && j0 + 16 <= cols) /* a whole tile: fixed bounds, unrolled */
+          for (int j = 0; j < 16; j++)
+            for (int i = 0; i < 16; i++)
+              o[(gsize) j * rows + i] = t[(gsize) i * cols + j];
+        else
+          for (int j = 0; j < MIN (16, cols - j0); j++)
+            for (int i = 0; i < MIN (16, rows - i0); i++)
+              o[(gsize) j * rows + i] = t[(gsize) i * cols + j];
+      }
+}
+
+/* Twice an upper bound on a distance whose square was computed as @v with
+ * rounding at most @e. A candidate at least this far (a lower bound) from a
+ * row's nearest centre is, by the triangle inequality, farther from the row
+ * than that centre by more than the rounding: its computed distance cannot be
+ * below the row's closest one. */
+static float
+reach_of (float v, double e)
+{
+  return (float) (2 * sqrt (v + e) * (1 + 0x1p-20));
+}
+
+/* Greedy k-means++ (sklearn's _kmeans_plusplus) into @centres.
+ * With @prune (and up to DIRECT_MAX candidates, whose distances are per-row
+ * dot products) a row skips a candidate when the triangle inequality through
+ * the row's nearest centre shows the candidate farther than that centre by
+ * more than the rounding of either distance: the full pass would keep the
+ * row's closest distance there, and so does the pruned one, bit for bit. */
 static gboolean
-seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials, guint64 seed,
-               float *centres, GCancellable *cancellable, GError **error)
+seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials, guint64 seed, gboolean prune,
+               float *centres, Bounds *b, int *labels, GCancellable *cancellable, GError **error)
 {
   guint32 seed_words[2] = { (guint32) seed, (guint32) (seed >> 32) };
   g_autoptr (GRand) rand = g_rand_new_with_seed_array (seed_words, 2);
   int bs = block_rows (trials);
+  double coef = rounding (d);
+  float xn_max = 0;
   g_autofree float *closest = g_new (float, n);
+  g_autofree int *near = g_new0 (int, n); /* the centre at the closest distance */
+  g_autofree float *reach = g_new (float, n); /* twice an upper bound on the distance to it */
+  g_autofree float *cn = g_new (float, k);
+  g_autofree float *ccl = g_new (float, (gsize) trials * k); /* lower bounds, candidate to centre */
   g_autofree float *cand_dist = g_new (float, (gsize) trials * n); /* trials x n */
   g_autofree double *cumsum = g_new (double, n);
   g_autofree gboolean *chosen = g_new0 (gboolean, n);
@@ -201,25 +591,36 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
   g_autofree float *cand_rows = g_new (float, (gsize) trials * d);
   g_autofree float *cand_norm = g_new (float, trials);
   g_autofree float *block = g_new (float, (gsize) MIN (bs, n) * trials);
+  g_autofree int *rows = g_new (int, n); /* the rows a step computes */
+  g_autofree float *cand_low = NULL; /* trials x n: lower bounds on the rows' distances to each candidate */
+  g_autofree float *lower = NULL;    /* k x n: lower bounds on the rows' distances to each centre */
   int first = g_rand_int_range (rand, 0, n);
 
+  prune = prune && trials <= DIRECT_MAX;
+  if (prune && b != NULL && (lower = g_try_new (float, (gsize) k * n)) != NULL)
+    cand_low = g_new (float, (gsize) trials * n);
+  for (int i = 0; i < n; i++)
+    xn_max = MAX (xn_max, xn[i]);
   memcpy (centres, x + (gsize) first * d, sizeof (float) * d);
+  cn[0] = xn[first];
   chosen[first] = TRUE;
-  {
-    float cn = xn[first];
-    for (int i0 = 0; i0 < n; i0 += bs)
-      {
-        int nb = MIN (bs, n - i0);
-        block_dist (x + (gsize) i0 * d, xn + i0, nb, d, centres, &cn, 1, closest + i0);
-      }
-  }
+  for (int i0 = 0; i0 < n; i0 += bs)
+    {
+      int nb = MIN (bs, n - i0);
+      block_dist (x + (gsize) i0 * d, xn + i0, nb, d, centres, cn, 1, closest + i0);
+    }
   closest[first] = 0;
+  for (int i = 0; i < n && prune; i++)
+    reach[i] = reach_of (closest[i], coef * ((double) xn[i] + xn_max));
+  for (int i = 0; i < n && lower; i++)
+    lower[i] = lower_bound (closest[i], (float) (coef * ((double) xn[i] + xn_max)));
 
   for (int c = 1; c < k; c++)
     {
       double acc = 0;
       int nt, best_t = 0;
       double best_pot = G_MAXDOUBLE;
+      int m = 0; /* rows computed (pruning) */
 
       if (ts_check_cancelled (cancellable, error))
         return FALSE;
@@ -233,6 +634,9 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
             r++;
           chosen[r] = TRUE;
           memcpy (centres + (gsize) c * d, x + (gsize) r * d, sizeof (float) * d);
+          cn[c] = xn[r];
+          if (lower)
+            memset (lower + (gsize) c * n, 0, sizeof (float) * n);
           continue;
         }
       nt = trials;
@@ -254,42 +658,317 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
           memcpy (cand_rows + (gsize) t * d, x + (gsize) lo * d, sizeof (float) * d);
           cand_norm[t] = xn[lo];
         }
-      for (int i0 = 0; i0 < n; i0 += bs)
+      if (prune)
         {
-          int nb = MIN (bs, n - i0);
-          block_dist (x + (gsize) i0 * d, xn + i0, nb, d, cand_rows, cand_norm, nt, block);
-          for (int i = 0; i < nb; i++)
-            for (int t = 0; t < nt; t++)
-              cand_dist[(gsize) t * n + i0 + i] = MIN (block[(gsize) i * nt + t], closest[i0 + i]);
+          block_dist (cand_rows, cand_norm, nt, d, centres, cn, c, ccl); /* nt x c */
+          for (int t = 0; t < nt; t++)
+            for (int j = 0; j < c; j++)
+              ccl[t * c + j] = lower_bound (ccl[t * c + j], (float) (coef * ((double) cand_norm[t] + cn[j])));
+          for (int t = 0; t < nt; t++) /* what a skipped row keeps */
+            memcpy (cand_dist + (gsize) t * n, closest, sizeof (float) * n);
+          for (int i = 0; i < n; i++)
+            {
+              gboolean skip = ccl[near[i]] >= reach[i];
+              for (int t = 1; t < nt; t++)
+                skip &= ccl[t * c + near[i]] >= reach[i];
+              if (!skip)
+                rows[m++] = i;
+              else
+                for (int t = 0; t < nt && lower; t++) /* d(x, cand) >= d(cand, near) - d(x, near) */
+                  cand_low[(gsize) t * n + i] = (ccl[t * c + near[i]] - 0.5f * reach[i]) * BOUND_DOWN;
+            }
+          /* The rows left, in blocks, as block_dist would compute them. */
+          for (int p0 = 0; p0 < m; p0 += bs)
+            {
+              int nb = MIN (bs, m - p0);
+              direct_dots (x, rows + p0, nb, d, cand_rows, nt, block);
+              for (int q = 0; q < nb; q++)
+                {
+                  int i = rows[p0 + q];
+                  float *o = block + (gsize) q * nt;
+                  add_norms (o, xn[i], cand_norm, nt);
+                  for (int t = 0; t < nt; t++)
+                    cand_dist[(gsize) t * n + i] = MIN (o[t], closest[i]);
+                  for (int t = 0; t < nt && lower; t++)
+                    cand_low[(gsize) t * n + i] = lower_bound (o[t], (float) (coef * ((double) xn[i] + xn_max)));
+                }
+            }
         }
+      else
+        for (int i0 = 0; i0 < n; i0 += bs)
+          {
+            int nb = MIN (bs, n - i0);
+            block_dist (x + (gsize) i0 * d, xn + i0, nb, d, cand_rows, cand_norm, nt, block);
+            for (int i = 0; i < nb; i++)
+              for (int t = 0; t < nt; t++)
+                cand_dist[(gsize) t * n + i0 + i] = MIN (block[(gsize) i * nt + t], closest[i0 + i]);
+          }
       for (int t = 0; t < nt; t++)
+        cand_dist[(gsize) t * n + cand[t]] = 0;
+      for (int t = 0; t < nt && nt > 1; t++)
         {
           double p = 0;
           const float *cd = cand_dist + (gsize) t * n;
-          cand_dist[(gsize) t * n + cand[t]] = 0;
           for (int i = 0; i < n; i++)
             p += cd[i];
           if (p < best_pot)
             best_pot = p, best_t = t;
         }
+      if (lower)
+        {
+          memcpy (lower + (gsize) c * n, cand_low + (gsize) best_t * n, sizeof (float) * n);
+          lower[(gsize) c * n + cand[best_t]] = 0;
+        }
+      /* Nearer to the new centre: only computed rows and the centre's own row. */
+      for (int p = 0; p <= m && prune; p++)
+        {
+          int i = p < m ? rows[p] : cand[best_t];
+          if (cand_dist[(gsize) best_t * n + i] < closest[i])
+            {
+              near[i] = c;
+              reach[i] = reach_of (cand_dist[(gsize) best_t * n + i], coef * ((double) xn[i] + xn_max));
+            }
+        }
       memcpy (closest, cand_dist + (gsize) best_t * n, sizeof (float) * n);
       chosen[cand[best_t]] = TRUE;
       memcpy (centres + (gsize) c * d, x + (gsize) cand[best_t] * d, sizeof (float) * d);
+      cn[c] = xn[cand[best_t]];
+    }
+  if (lower)
+    {
+      /* Bounds for the first Lloyd assignment, which checks every row. */
+      transpose (lower, k, n, b->l);
+      memcpy (labels, near, sizeof (int) * n);
+      for (int i = 0; i < n; i++)
+        b->u[i] = upper_bound (closest[i], (float) (coef * ((double) xn[i] + xn_max)));
+      memcpy (b->cn, cn, sizeof (float) * k);
+      b->cn_max = 0;
+      for (int c = 0; c < k; c++)
+        b->cn_max = MAX (b->cn_max, cn[c]);
+      /* No centre distances yet (zeros, valid lower bounds): the row bounds
+       * alone settle nearly every row, and the next pass, after most centres
+       * have moved, makes them all. */
+      memset (b->cc, 0, sizeof (float) * k * k);
+      b->cc_valid = TRUE;
+      memset (b->drift, 0, sizeof (float) * k);
+      b->valid = b->recheck = TRUE;
     }
   return TRUE;
 }
 
-/* Lloyd iterations on km (centroids set); fills labels, sizes, inertia. */
+/* Whether a centre at lower bound @l, whose lower-bounded distance from the
+ * row's centre is @c, may be nearer than the row's upper bound @u, within the
+ * margin @m on squared distances. */
+static inline int
+needed (float l, float c, float u, float m)
+{
+  return (l * l - u * u <= m) & (c * (c - 2 * u) <= m);
+}
+
+/* Moves the row's lower bounds l[0..k) down by the centres' drift and
+ * counts the centres still in question (16 lanes, so that it vectorises). */
+TS_CLONES static int
+loosen (float *restrict l, const float *restrict drift, const float *restrict cc_row, int k, float u, float m)
+{
+  int lane[16] = { 0 }, count = 0, j = 0;
+
+  for (; j + 16 <= k; j += 16)
+    for (int t = 0; t < 16; t++)
+      {
+        float v = (l[j + t] - drift[j + t]) * BOUND_DOWN;
+        v = v > 0.0f ? v : 0.0f;
+        l[j + t] = v;
+        lane[t] += needed (v, cc_row[j + t], u, m);
+      }
+  for (; j < k; j++)
+    {
+      float v = MAX ((l[j] - drift[j]) * BOUND_DOWN, 0.0f);
+      l[j] = v;
+      count += needed (v, cc_row[j], u, m);
+    }
+  for (int t = 0; t < 16; t++)
+    count += lane[t];
+  return count;
+}
+
+/* need[0..k) = whether each centre is still in question (as loosen counts). */
+TS_CLONES static void
+mark (const float *restrict l, const float *restrict cc_row, int k, float u, float m, int *restrict need)
+{
+  int j = 0;
+
+  for (; j + 16 <= k; j += 16)
+    for (int t = 0; t < 16; t++)
+      need[j + t] = needed (l[j + t], cc_row[j + t], u, m);
+  for (; j < k; j++)
+    need[j] = needed (l[j], cc_row[j], u, m);
+}
+
+/* Squared distance of row @r to centre @c as block_dist computes it. */
+TS_CLONES static float
+pair_dist (const float *r, float rn, const float *c, float cn, int d)
+{
+  float v = -2.0f * ts_dot_lanes (r, c, d) + rn + cn;
+  return v > 1e-6f * (rn + cn) ? v : 0.0f;
+}
+
+/* Labels for centroids that moved by b->drift since the bounds were made.
+ * First every row's bounds are moved. A row whose bounds leave more than an
+ * eighth of the centres in question gets all its distances from one SGEMM
+ * over such rows gathered (a distance alone costs about what eight cost in
+ * an SGEMM), as in a full pass; the others one dot product per centre. */
 static gboolean
-lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter, double tol, gboolean final,
-       GCancellable *cancellable, GError **error)
+bounded_assign (const float *x, const float *xn, const float *centroids, Bounds *b, int *labels,
+                GCancellable *cancellable, GError **error)
+{
+  int n = b->n, d = b->d, k = b->k, nm = 0, nh = 0;
+
+  if (ts_check_cancelled (cancellable, error))
+    return FALSE;
+  for (int c = 0; c < k; c++)
+    if (b->drift[c] > 0)
+      b->which[nm++] = c;
+  if (nm == 0 && !b->recheck)
+    return TRUE; /* no centre moved: the labels stand */
+  b->recheck = FALSE;
+  b->cn_max = 0;
+  for (int r = 0; r < nm; r++)
+    row_norms (centroids + (gsize) b->which[r] * d, 1, d, b->cn + b->which[r]);
+  for (int c = 0; c < k; c++)
+    b->cn_max = MAX (b->cn_max, b->cn[c]);
+  if (nm > 0 || !b->cc_valid)
+    centre_dists (centroids, b, nm);
+  for (int i = 0; i < n; i++)
+    {
+      int a = labels[i];
+      float e = b->coef * (xn[i] + b->cn_max), u = (b->u[i] + b->drift[a]) * BOUND_UP;
+      const float *cc_row = b->cc + (gsize) a * k;
+      float *l = b->l + (gsize) i * k;
+      b->u[i] = u;
+      b->left[i] = loosen (l, b->drift, cc_row, k, u, e) - needed (l[a], cc_row[a], u, e);
+      if (b->left[i] * 8 > k)
+        b->heavy[nh++] = i;
+    }
+  memset (b->drift, 0, sizeof (float) * k);
+  for (int h0 = 0; h0 < nh; h0 += b->gather)
+    {
+      int m = MIN (b->gather, nh - h0);
+      for (int q = 0; q < m; q++)
+        {
+          memcpy (b->rows + (gsize) q * d, x + (gsize) b->heavy[h0 + q] * d, sizeof (float) * d);
+          b->rows_n[q] = xn[b->heavy[h0 + q]];
+        }
+      block_dist (b->rows, b->rows_n, m, d, centroids, b->cn, k, b->rows_out);
+      for (int q = 0; q < m; q++)
+        {
+          int i = b->heavy[h0 + q];
+          float *o = b->rows_out + (gsize) q * k, e = b->coef * (xn[i] + b->cn_max);
+          labels[i] = nearest (x + (gsize) i * d, centroids, d, NULL, o, k, e);
+          b->u[i] = upper_bound (o[labels[i]], e);
+          lower_bounds (o, k, e);
+          memcpy (b->l + (gsize) i * k, o, sizeof (float) * k);
+          b->left[i] = 0;
+        }
+    }
+  for (int i = 0; i < n; i++)
+    {
+      const float *r = x + (gsize) i * d;
+      float *l = b->l + (gsize) i * k;
+      float e = b->coef * (xn[i] + b->cn_max), va = 0, u = b->u[i];
+      int a0 = labels[i], a = a0, nc = 0, left = b->left[i];
+      const float *cc_row = b->cc + (gsize) a * k;
+
+      /* Only the centres marked here can be nearer than a0 (the others are
+       * farther than a0 by more than e); each is tested again as the bound
+       * tightens and the nearest so far changes. */
+      if (left > 0)
+        {
+          mark (l, cc_row, k, u, e, b->need);
+          for (int j = 0; j < k && left > 0; j++)
+            {
+              float vj;
+              if (!b->need[j] || j == a0)
+                continue;
+              left--;
+              if (!needed (l[j], cc_row[j], u, e))
+                continue;
+              if (nc == 0) /* first tighten the row's own bound */
+                {
+                  va = pair_dist (r, xn[i], centroids + (gsize) a * d, b->cn[a], d);
+                  u = MIN (u, upper_bound (va, e));
+                  l[a] = lower_bound (va, e);
+                  b->cand[nc] = a, b->cand_v[nc++] = va;
+                  if (!needed (l[j], cc_row[j], u, e))
+                    continue;
+                }
+              vj = pair_dist (r, xn[i], centroids + (gsize) j * d, b->cn[j], d);
+              l[j] = lower_bound (vj, e);
+              b->cand[nc] = j, b->cand_v[nc++] = vj;
+              if (vj < va) /* the nearest so far, for the bounds of the rest */
+                {
+                  a = j, va = vj;
+                  u = upper_bound (vj, e);
+                  cc_row = b->cc + (gsize) a * k;
+                }
+            }
+          if (nc > 1)
+            {
+              int p = nearest (r, centroids, d, b->cand, b->cand_v, nc, e);
+              a = b->cand[p];
+              u = upper_bound (b->cand_v[p], e);
+            }
+        }
+      labels[i] = a;
+      b->u[i] = u;
+    }
+  return TRUE;
+}
+
+/* One assignment: full without bounds or when they are stale, bounded otherwise. */
+static gboolean
+assign_step (const float *x, const float *xn, int n, int d, const float *centroids, int k, Bounds *b,
+             int *labels, GCancellable *cancellable, GError **error)
+{
+  if (b == NULL || !b->valid)
+    return assign (x, xn, n, d, centroids, k, labels, NULL, b, cancellable, error);
+  return bounded_assign (x, xn, centroids, b, labels, cancellable, error);
+}
+
+/* Squared distance summed directly in double over 8 lanes (so that it
+ * vectorises; a different order from exact_dist2, for the inertia only). */
+static double
+row_dist2 (const float *r, const float *c, int d)
+{
+  double lane[8] = { 0 }, s = 0;
+  int j = 0;
+
+  for (; j + 8 <= d; j += 8)
+    for (int t = 0; t < 8; t++)
+      lane[t] += ((double) r[j + t] - c[j + t]) * ((double) r[j + t] - c[j + t]);
+  for (; j < d; j++)
+    s += ((double) r[j] - c[j]) * ((double) r[j] - c[j]);
+  for (int t = 0; t < 8; t++)
+    s += lane[t];
+  return s;
+}
+
+/* Lloyd iterations on km (centroids set); fills labels, sizes, inertia.
+ * @b (may be NULL, then every assignment is a full pass): Elkan's bounds, valid
+ * (from the seeding) or to be made by the first full pass. Only clusters
+ * whose members changed get a new mean (summed in row order, as a full update
+ * would: the same bits), and only their centres move. */
+static gboolean
+lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter, double tol, Bounds *b,
+       gboolean final, GCancellable *cancellable, GError **error)
 {
   int k = km->k;
-  g_autofree float *old = g_new (float, (gsize) k * d);
   g_autofree int *prev = g_new (int, n);
-  g_autofree float *dist2 = g_new (float, n);
+  g_autofree double *dist2 = g_new (double, n);
   g_autofree double *sums = g_try_new (double, (gsize) k * d);
   g_autofree gboolean *used = g_new0 (gboolean, n);
+  g_autofree gboolean *dirty = g_new (gboolean, k);
+  gboolean all_dirty = TRUE; /* the centroids are not (all) the means of their rows */
+  gboolean labelled = FALSE; /* km->labels are those of the current centroids */
 
   if (sums == NULL)
     {
@@ -300,27 +979,51 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
   km->converged = FALSE;
   for (int it = 0; it < max_iter; it++)
     {
-      if (!assign (x, xn, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
+      int empty = 0;
+      double shift = 0;
+
+      if (!assign_step (x, xn, n, d, km->centroids, k, b, km->labels, cancellable, error))
         return FALSE;
       km->iterations = it + 1;
+      memset (km->sizes, 0, sizeof (int) * k);
+      for (int i = 0; i < n; i++)
+        km->sizes[km->labels[i]]++;
+      for (int c = 0; c < k; c++)
+        empty += km->sizes[c] == 0;
       if (it > 0 && memcmp (prev, km->labels, sizeof (int) * n) == 0)
         {
           km->converged = TRUE;
+          labelled = TRUE;
           break;
+        }
+      if (all_dirty || empty > 0)
+        for (int c = 0; c < k; c++)
+          dirty[c] = TRUE;
+      else
+        {
+          memset (dirty, 0, sizeof (gboolean) * k);
+          for (int i = 0; i < n; i++)
+            if (km->labels[i] != prev[i])
+              dirty[km->labels[i]] = dirty[prev[i]] = TRUE;
         }
       memcpy (prev, km->labels, sizeof (int) * n);
 
-      memset (sums, 0, sizeof (double) * k * d);
-      memset (km->sizes, 0, sizeof (int) * k);
-      for (int i = 0; i < n; i++)
-        {
-          double *s = sums + (gsize) km->labels[i] * d;
-          km->sizes[km->labels[i]]++;
-          add_row (s, x + (gsize) i * d, d);
-        }
-      /* Empty clusters take the farthest rows (sklearn's relocation). */
-      memset (used, 0, sizeof (gboolean) * n);
       for (int c = 0; c < k; c++)
+        if (dirty[c])
+          memset (sums + (gsize) c * d, 0, sizeof (double) * d);
+      for (int i = 0; i < n; i++)
+        if (dirty[km->labels[i]])
+          add_row (sums + (gsize) km->labels[i] * d, x + (gsize) i * d, d);
+      /* Empty clusters take the farthest rows (sklearn's relocation; the
+       * distances summed directly, ties to the lower row). */
+      all_dirty = empty > 0;
+      if (empty > 0)
+        {
+          memset (used, 0, sizeof (gboolean) * n);
+          for (int i = 0; i < n; i++)
+            dist2[i] = exact_dist2 (x + (gsize) i * d, km->centroids + (gsize) km->labels[i] * d, d);
+        }
+      for (int c = 0; c < k && empty > 0; c++)
         {
           int far = -1;
           if (km->sizes[c] > 0)
@@ -342,28 +1045,38 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
             km->labels[far] = c;
             prev[far] = c;
           }
+          if (b != NULL)
+            b->valid = FALSE; /* a row changed centre without its bounds */
         }
-      memcpy (old, km->centroids, sizeof (float) * (gsize) k * d);
+      /* New means; the squared shift summed in the order of a full update (a
+       * centre that stays adds exact zeros). */
       for (int c = 0; c < k; c++)
-        if (km->sizes[c] > 0)
-          for (int j = 0; j < d; j++)
-            km->centroids[(gsize) c * d + j] = (float) (sums[(gsize) c * d + j] / km->sizes[c]);
-      if (tol > 0)
         {
-          double shift = 0;
-          for (gsize i = 0; i < (gsize) k * d; i++)
-            shift += ((double) km->centroids[i] - old[i]) * ((double) km->centroids[i] - old[i]);
-          if (shift <= tol)
+          float *centre = km->centroids + (gsize) c * d;
+          double moved = 0;
+          if (!dirty[c] || km->sizes[c] == 0)
+            continue;
+          for (int j = 0; j < d; j++)
             {
-              km->converged = TRUE;
-              break;
+              float v = (float) (sums[(gsize) c * d + j] / km->sizes[c]);
+              double diff = (double) v - centre[j];
+              shift += diff * diff;
+              moved += diff * diff;
+              centre[j] = v;
             }
+          if (b != NULL && moved > 0)
+            b->drift[c] = (b->drift[c] + (float) (sqrt (moved) * (1 + 0x1p-20))) * BOUND_UP;
+        }
+      if (tol > 0 && shift <= tol)
+        {
+          km->converged = TRUE;
+          break;
         }
     }
   if (!final)
     return TRUE;
   /* Labels and inertia for the final centroids. */
-  if (!assign (x, xn, n, d, km->centroids, k, km->labels, dist2, cancellable, error))
+  if (!labelled && !assign_step (x, xn, n, d, km->centroids, k, b, km->labels, cancellable, error))
     return FALSE;
   /* Inertia summed directly, sum (x - c)^2 in double, as sklearn's _inertia:
    * the sgemm expansion is only accurate to the float resolution of the norms. */
@@ -371,10 +1084,8 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
   km->inertia = 0;
   for (int i = 0; i < n; i++)
     {
-      const float *r = x + (gsize) i * d, *c = km->centroids + (gsize) km->labels[i] * d;
       km->sizes[km->labels[i]]++;
-      for (int j = 0; j < d; j++)
-        km->inertia += ((double) r[j] - c[j]) * ((double) r[j] - c[j]);
+      km->inertia += row_dist2 (x + (gsize) i * d, km->centroids + (gsize) km->labels[i] * d, d);
     }
   return TRUE;
 }
@@ -391,28 +1102,41 @@ static double
 absolute_tol (const float *x, int n, int d, double tol)
 {
   double total = 0;
+  g_autofree double *mean = NULL;
+  g_autofree double *var = NULL;
 
   if (!(tol > 0))
     return 0;
+  /* Row by row (each column still summed in row order) for the cache. */
+  mean = g_new0 (double, d);
+  var = g_new0 (double, d);
+  for (int i = 0; i < n; i++)
+    add_row (mean, x + (gsize) i * d, d);
   for (int j = 0; j < d; j++)
+    mean[j] /= n;
+  for (int i = 0; i < n; i++)
     {
-      double mean = 0, var = 0;
-      for (int i = 0; i < n; i++)
-        mean += x[(gsize) i * d + j];
-      mean /= n;
-      for (int i = 0; i < n; i++)
-        var += (x[(gsize) i * d + j] - mean) * (x[(gsize) i * d + j] - mean);
-      total += var / n;
+      const float *r = x + (gsize) i * d;
+      int j = 0;
+      for (; j + 8 <= d; j += 8) /* lanes of 8 so that it vectorises, each sum as before */
+        for (int t = 0; t < 8; t++)
+          var[j + t] += (r[j + t] - mean[j + t]) * (r[j + t] - mean[j + t]);
+      for (; j < d; j++)
+        var[j] += (r[j] - mean[j]) * (r[j] - mean[j]);
     }
+  for (int j = 0; j < d; j++)
+    total += var[j] / n;
   return tol * total / d;
 }
 
-TsKMeans *
-ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options, GCancellable *cancellable,
-           GError **error)
+/* ts_kmeans; @bounded: pruned seeding and bounded Lloyd, else every distance computed. */
+static TsKMeans *
+kmeans_run (const float *x, int n, int d, int k, const TsKMeansOptions *options, gboolean bounded,
+            GCancellable *cancellable, GError **error)
 {
   TsKMeansOptions defaults;
   g_autoptr (TsKMeans) km = NULL;
+  g_autoptr (Bounds) b = NULL;
   g_autofree float *xn = NULL;
   int trials, max_iter;
 
@@ -429,12 +1153,28 @@ ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options, 
     return NULL;
   xn = g_new (float, n);
   row_norms (x, n, d, xn);
-  if (!seed_plusplus (x, xn, n, d, k, trials, options->seed, km->centroids, cancellable, error))
+  b = bounded && max_iter >= 0 ? bounds_new (n, d, k) : NULL;
+  if (!seed_plusplus (x, xn, n, d, k, trials, options->seed, bounded, km->centroids, b, km->labels, cancellable,
+                      error))
     return NULL;
-  if (!lloyd (x, xn, n, d, km, MAX (max_iter, 0), absolute_tol (x, n, d, options->tol), TRUE, cancellable,
-              error))
+  if (!lloyd (x, xn, n, d, km, MAX (max_iter, 0), absolute_tol (x, n, d, options->tol), b, TRUE,
+              cancellable, error))
     return NULL;
   return g_steal_pointer (&km);
+}
+
+TsKMeans *
+ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options, GCancellable *cancellable,
+           GError **error)
+{
+  return kmeans_run (x, n, d, k, options, TRUE, cancellable, error);
+}
+
+TsKMeans *
+ts_kmeans_full (const float *x, int n, int d, int k, const TsKMeansOptions *options, GCancellable *cancellable,
+                GError **error)
+{
+  return kmeans_run (x, n, d, k, options, FALSE, cancellable, error);
 }
 
 /* Lloyd from given centroids; @final: labels and inertia for the last centroids too. */
@@ -443,6 +1183,7 @@ lloyd_from (const float *x, int n, int d, const float *centroids, int k, int max
             GCancellable *cancellable, GError **error)
 {
   g_autoptr (TsKMeans) km = NULL;
+  g_autoptr (Bounds) b = NULL;
   g_autofree float *xn = NULL;
 
   if (!check_input (x, n, d, k, error))
@@ -458,7 +1199,9 @@ lloyd_from (const float *x, int n, int d, const float *centroids, int k, int max
   memcpy (km->centroids, centroids, sizeof (float) * (gsize) k * d);
   xn = g_new (float, n);
   row_norms (x, n, d, xn);
-  if (!lloyd (x, xn, n, d, km, max_iter, 0, final, cancellable, error))
+  if (max_iter + final > 1) /* bounds pay from the second assignment on */
+    b = bounds_new (n, d, k);
+  if (!lloyd (x, xn, n, d, km, max_iter, 0, b, final, cancellable, error))
     return NULL;
   return g_steal_pointer (&km);
 }
@@ -493,7 +1236,7 @@ ts_kmeans_seed (const float *x, int n, int d, int k, const TsKMeansOptions *opti
   row_norms (x, n, d, xn);
   return seed_plusplus (x, xn, n, d, k,
                         options->n_local_trials > 0 ? options->n_local_trials : 2 + (int) floor (log (k)),
-                        options->seed, centroids, cancellable, error);
+                        options->seed, TRUE, centroids, NULL, NULL, cancellable, error);
 }
 
 gboolean

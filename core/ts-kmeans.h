@@ -3,17 +3,33 @@
  * Shared by the resampler (query initialisation) and the redundancy analysis
  * (token entropy, REFERENCE 6). Distances are squared Euclidean, computed in
  * blocks of rows with cblas_sgemm as ||x||^2 - 2 x.c + ||c||^2, so memory is
- * O(block x k) and never n x n or n x k for large n.
+ * O(block x k) (plus the bounds below, at most 64 MB) and never n x n. The
+ * nearest centre is exact: when other centres lie within the rounding of
+ * that expansion (a bound from d and the norms) of the smallest, the
+ * distances to those are summed directly in double and decide (ties to the
+ * lower index), so labels do not depend on the BLAS kernel or the number of
+ * threads.
+ *
+ * Exact acceleration (the same result as computing every distance, which
+ * the tests check): seeding skips a row's distance to a candidate when the
+ * triangle inequality through the row's nearest centre shows the candidate
+ * farther; Lloyd keeps Elkan's bounds (n x k lower bounds, when (n + 2k) x k
+ * floats fit in 64 MB; ts_kmeans takes the first ones from the seeding
+ * instead of a full n x k distance pass) and computes only the distances
+ * they cannot rule out (rows with many: one SGEMM over those rows), and
+ * recomputes the means of the clusters whose rows changed only.
  *
  * Seeding is sklearn's greedy k-means++: the first centre is a uniformly
  * drawn row; each next centre is the best (lowest total potential) of
  * n_local_trials rows drawn with probability proportional to D(x)^2. When
  * every remaining D(x)^2 is 0 (fewer distinct rows than k) the lowest-index
  * unchosen row is taken. Lloyd then alternates assignment (nearest centre,
- * ties to the lower index) and update (mean of members) until no label
- * changes, the centres move less than the tolerance, or max_iter is reached. An empty cluster is moved to the row
- * farthest from its current centre (sklearn's relocation); when every row
- * already sits on its centre, the empty centre stays where it is.
+ * ties to the lower index) and update (mean of members, summed in double in
+ * row order) until no label changes, the centres move less than the
+ * tolerance, or max_iter is reached. An empty cluster is moved to the row
+ * farthest from its current centre (sklearn's relocation; distances summed
+ * in double, ties to the lower row); when every row already sits on its
+ * centre, the empty centre stays where it is.
  *
  * Randomness: GRand (Mersenne Twister) seeded with the 64-bit seed, so the
  * same rows, k and seed give the same result on every machine.
@@ -70,7 +86,8 @@ gboolean ts_kmeans_steps (const float *x, int n, int d, float *centroids, int k,
                           GCancellable *cancellable, GError **error);
 
 /* Nearest of @k centroids for each of @n rows: @labels (n) and optionally
- * @dist2 (n, squared distances). Blocked sgemm; ties go to the lower index. */
+ * @dist2 (n, squared distances as the sgemm expansion gives them). Blocked
+ * sgemm, exact as above; ties go to the lower index. */
 gboolean ts_kmeans_assign (const float *x, int n, int d, const float *centroids, int k, int *labels,
                            float *dist2, GCancellable *cancellable, GError **error);
 

@@ -877,6 +877,41 @@ test_document_same_frame (void)
   done (doc, &seen);
 }
 
+/* The scene's token entropy comes with the curves, equal to the core's on
+ * the scene shown, and a new scene clears it until it is measured again. */
+static void
+test_document_entropy (void)
+{
+  Seen seen = { 0 };
+  g_autoptr (TsDocument) doc = new_loaded (&seen);
+  g_autoptr (TsEntropy) expect = NULL;
+  TsEntropyOptions opts;
+  const TsEntropy *e;
+
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_ENTROPY);
+  e = ts_document_get_entropy (doc);
+  g_assert_nonnull (e);
+  ts_entropy_options_init (&opts);
+  expect = ts_entropy_compute (ts_document_get_scene (doc), &opts, NULL, NULL);
+  g_assert_cmpint (e->n, ==, 432);
+  g_assert_cmpint (e->clusters, ==, expect->clusters);
+  g_assert_cmpfloat (e->bits_per_token, ==, expect->bits_per_token);
+  g_assert_cmpfloat (e->suggested_lo, ==, expect->suggested_lo);
+  g_assert_cmpfloat (e->suggested_hi, ==, expect->suggested_hi);
+  g_assert_true (e->bits_per_token > 0 && e->bits_per_token <= log2 (256));
+
+  /* patch 16: a new scene; its entropy follows */
+  seen.what = 0;
+  ts_document_set_patch (doc, 16);
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_SCENE);
+  if (!(seen.what & TS_DOCUMENT_CHANGED_ENTROPY))
+    g_assert_null (ts_document_get_entropy (doc));
+  wait_for (doc, &seen, TS_DOCUMENT_CHANGED_ENTROPY);
+  g_assert_cmpint (ts_document_get_tokens_in (doc), ==, 21 * 16); /* 336 x 252 fitted to 16 px: 336 x 256 */
+  g_assert_cmpint (ts_document_get_entropy (doc)->n, ==, 21 * 16);
+  done (doc, &seen);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -885,6 +920,7 @@ main (int argc, char **argv)
   g_test_add_func ("/document/ratio", test_document_ratio);
   g_test_add_func ("/document/burst", test_document_burst);
   g_test_add_func ("/document/same-frame", test_document_same_frame);
+  g_test_add_func ("/document/entropy", test_document_entropy);
   g_test_add_func ("/document/two-stages", test_document_two_stages);
   g_test_add_func ("/document/stale-quality", test_document_stale_quality);
   g_test_add_func ("/document/bad-file", test_document_bad_file);

@@ -1,6 +1,8 @@
-/* k-means++ and Lloyd against scikit-learn (tests/golden/kmeans_golden.py), hand cases, bad input. */
+/* k-means++ and Lloyd against scikit-learn (tests/golden/kmeans_golden.py), hand cases, bad input;
+ * the bounded (accelerated) path against the full one and against a plain Lloyd written here. */
 #include <math.h>
 
+#include "ts-kmeans-private.h"
 #include "ts-test-util.h"
 
 static const float blob_centres[4][3] = { { 0, 0, 0 }, { 5, 5, 0 }, { 0, 5, 5 }, { 5, 0, 5 } };
@@ -256,6 +258,247 @@ test_seed_and_steps (void)
     }
 }
 
+/* Test inputs for the bounded path: loose blobs (most distances skipped),
+ * uniform noise (few skipped: bounded passes give way to full ones),
+ * integer rows with exact ties and duplicates (from the first rows as
+ * centres: empty clusters relocated), fewer distinct rows than k. */
+typedef enum { INPUT_BLOBS, INPUT_NOISE, INPUT_GRID, INPUT_FEW_DISTINCT, INPUT_EMPTY } InputKind;
+
+typedef struct {
+  const char *name;
+  InputKind kind;
+  int n, d, k;
+} Input;
+
+static const Input inputs[] = {
+  { "blobs 300 x 40, k 17", INPUT_BLOBS, 300, 40, 17 },
+  { "blobs 400 x 24, k 64", INPUT_BLOBS, 400, 24, 64 },
+  { "blobs 64 x 5, k 64 (k = n)", INPUT_BLOBS, 64, 5, 64 },
+  { "uniform noise 300 x 64, k 40 (bounds leave most distances: full passes)", INPUT_NOISE, 300, 64, 40 },
+  { "uniform noise 500 x 2, k 60 (many rows near a boundary)", INPUT_NOISE, 500, 2, 60 },
+  { "integer grid 90 x 2 with duplicates, k 12", INPUT_GRID, 90, 2, 12 },
+  { "integer grid 60 x 3, k 20", INPUT_GRID, 60, 3, 20 },
+  { "3 distinct rows in 24, k 5", INPUT_FEW_DISTINCT, 24, 2, 5 },
+  { "line 0 0 2 3 .. 19, k 4: an empty cluster moves to 19", INPUT_EMPTY, 20, 1, 4 },
+};
+
+static float *
+input_rows (const Input *in)
+{
+  float *x = g_new (float, (gsize) in->n * in->d);
+  guint32 r = 1234 + in->n + in->k;
+
+  for (int i = 0; i < in->n; i++)
+    for (int j = 0; j < in->d; j++)
+      {
+        float *v = x + (gsize) i * in->d + j;
+        r = r * 1664525u + 1013904223u;
+        switch (in->kind)
+          {
+          case INPUT_BLOBS: /* 8 blob centres at integer offsets, uniform noise of width 1 */
+            *v = (float) ((i % 8) * ((j % 3) + 1) + (r >> 8) / 16777216.0);
+            break;
+          case INPUT_NOISE:
+            *v = (float) ((r >> 8) / 16777216.0);
+            break;
+          case INPUT_GRID: /* small integers: every distance exact, many ties, repeated rows */
+            *v = (float) ((r >> 24) % 5);
+            break;
+          case INPUT_FEW_DISTINCT:
+            *v = (float) ((i % 3) * 2 + j);
+            break;
+          case INPUT_EMPTY: /* from the first rows, centre 1 ties with centre 0 and is left empty */
+          default:
+            *v = i == 1 ? 0.0f : (float) i;
+            break;
+          }
+      }
+  return x;
+}
+
+static void
+assert_same_kmeans (const TsKMeans *a, const TsKMeans *b)
+{
+  g_assert_cmpint (a->iterations, ==, b->iterations);
+  g_assert_cmpint (a->converged, ==, b->converged);
+  g_assert_cmpmem (a->labels, sizeof (int) * a->n, b->labels, sizeof (int) * b->n);
+  g_assert_cmpmem (a->sizes, sizeof (int) * a->k, b->sizes, sizeof (int) * b->k);
+  g_assert_cmpmem (a->centroids, sizeof (float) * a->k * a->d, b->centroids, sizeof (float) * b->k * b->d);
+  g_assert_cmpfloat (a->inertia, ==, b->inertia);
+}
+
+/* ts_kmeans (pruned seeding, bounded Lloyd) gives bit for bit what
+ * ts_kmeans_full (every distance computed) gives: seeding alone, a few
+ * iterations, to convergence with and without sklearn's tolerance; seeding
+ * with 1 and 3 candidates (pruned) and 12 (SGEMM, not pruned). */
+static void
+test_bounded_equals_full (void)
+{
+  const int max_iters[] = { -1, 1, 3, 0 };
+  const double tols[] = { 1e-4, 0 };
+  const int trials[] = { 1, 3, 12 };
+
+  for (guint c = 0; c < G_N_ELEMENTS (inputs); c++)
+    {
+      g_autofree float *x = input_rows (&inputs[c]);
+      for (guint m = 0; m < G_N_ELEMENTS (max_iters); m++)
+        for (guint t = 0; t < G_N_ELEMENTS (tols); t++)
+          for (guint s = 0; s < G_N_ELEMENTS (trials); s++)
+            {
+              TsKMeansOptions o;
+              g_autoptr (GError) error = NULL;
+              g_autoptr (TsKMeans) fast = NULL;
+              g_autoptr (TsKMeans) full = NULL;
+              ts_kmeans_options_init (&o);
+              o.seed = 11 + c + s;
+              o.max_iter = max_iters[m];
+              o.tol = tols[t];
+              o.n_local_trials = trials[s];
+              g_test_message ("%s, max_iter %d, tol %g, %d candidates", inputs[c].name, o.max_iter, o.tol,
+                              o.n_local_trials);
+              fast = ts_kmeans (x, inputs[c].n, inputs[c].d, inputs[c].k, &o, NULL, &error);
+              g_assert_no_error (error);
+              full = ts_kmeans_full (x, inputs[c].n, inputs[c].d, inputs[c].k, &o, NULL, &error);
+              g_assert_no_error (error);
+              assert_same_kmeans (fast, full);
+            }
+    }
+}
+
+/* Plain Lloyd as sklearn's _kmeans_single_lloyd states it, written out
+ * without any of ts_kmeans's machinery: distances summed in double, the
+ * nearest centre with ties to the lower index, means in double, an empty
+ * cluster moved to the farthest row of a cluster with more than one row, no
+ * tolerance (labels unchanged stops); then the labels of the final centres. */
+static TsKMeans *
+plain_lloyd (const float *x, int n, int d, const float *init, int k, int max_iter)
+{
+  TsKMeans *km = g_new0 (TsKMeans, 1);
+  g_autofree double *dist2 = g_new (double, n);
+  g_autofree double *sums = g_new (double, (gsize) k * d);
+  g_autofree int *prev = g_new (int, n);
+  g_autofree gboolean *used = g_new (gboolean, n);
+  gboolean stable = FALSE;
+
+  km->n = n, km->d = d, km->k = k;
+  km->centroids = g_memdup2 (init, sizeof (float) * k * d);
+  km->labels = g_new (int, n);
+  km->sizes = g_new0 (int, k);
+  for (int it = 0; it <= max_iter && !stable; it++)
+    {
+      for (int i = 0; i < n; i++)
+        for (int c = 0; c < k; c++)
+          {
+            double s = 0;
+            for (int j = 0; j < d; j++)
+              s += ((double) x[i * d + j] - km->centroids[c * d + j]) * ((double) x[i * d + j] - km->centroids[c * d + j]);
+            if (c == 0 || s < dist2[i])
+              dist2[i] = s, km->labels[i] = c;
+          }
+      if (it == max_iter) /* the final labels */
+        break;
+      km->iterations = it + 1;
+      if (it > 0 && memcmp (prev, km->labels, sizeof (int) * n) == 0)
+        {
+          stable = km->converged = TRUE;
+          break;
+        }
+      memcpy (prev, km->labels, sizeof (int) * n);
+      memset (sums, 0, sizeof (double) * k * d);
+      memset (km->sizes, 0, sizeof (int) * k);
+      memset (used, 0, sizeof (gboolean) * n);
+      for (int i = 0; i < n; i++)
+        {
+          km->sizes[km->labels[i]]++;
+          for (int j = 0; j < d; j++)
+            sums[km->labels[i] * d + j] += x[i * d + j];
+        }
+      for (int c = 0; c < k; c++)
+        {
+          int far = -1;
+          double most = 0;
+          if (km->sizes[c] > 0)
+            continue;
+          /* backwards with >=: the lowest row among the farthest */
+          for (int i = n - 1; i >= 0; i--)
+            if (!used[i] && km->sizes[km->labels[i]] >= 2 && dist2[i] >= most && dist2[i] > 0)
+              most = dist2[i], far = i;
+          if (far < 0)
+            continue;
+          used[far] = TRUE;
+          for (int j = 0; j < d; j++)
+            {
+              sums[km->labels[far] * d + j] -= x[far * d + j];
+              sums[c * d + j] = x[far * d + j];
+            }
+          km->sizes[km->labels[far]]--;
+          km->sizes[c] = 1;
+          km->labels[far] = prev[far] = c;
+        }
+      for (int c = 0; c < k; c++)
+        for (int j = 0; j < d && km->sizes[c] > 0; j++)
+          km->centroids[c * d + j] = (float) (sums[c * d + j] / km->sizes[c]);
+    }
+  memset (km->sizes, 0, sizeof (int) * k);
+  for (int i = 0; i < n; i++)
+    {
+      km->sizes[km->labels[i]]++;
+      km->inertia += dist2[i];
+    }
+  return km;
+}
+
+/* ts_kmeans_lloyd (bounded) against plain_lloyd from the same centres (the
+ * first k rows: duplicates among them where the rows repeat, so ties between
+ * equal centres too): the same labels, centres, sizes and iterations. */
+static void
+test_bounded_equals_plain (void)
+{
+  const int max_iters[] = { 1, 2, 5, 300 };
+
+  for (guint c = 0; c < G_N_ELEMENTS (inputs); c++)
+    for (guint m = 0; m < G_N_ELEMENTS (max_iters); m++)
+      {
+        const Input *in = &inputs[c];
+        g_autofree float *x = input_rows (in);
+        g_autoptr (GError) error = NULL;
+        g_autoptr (TsKMeans) km = NULL;
+        g_autoptr (TsKMeans) ref = NULL;
+        g_test_message ("%s, max_iter %d", in->name, max_iters[m]);
+        km = ts_kmeans_lloyd (x, in->n, in->d, x, in->k, max_iters[m], NULL, &error);
+        g_assert_no_error (error);
+        ref = plain_lloyd (x, in->n, in->d, x, in->k, max_iters[m]);
+        g_assert_cmpint (km->iterations, ==, ref->iterations);
+        g_assert_cmpint (km->converged, ==, ref->converged);
+        g_assert_cmpmem (km->labels, sizeof (int) * in->n, ref->labels, sizeof (int) * in->n);
+        g_assert_cmpmem (km->sizes, sizeof (int) * in->k, ref->sizes, sizeof (int) * in->k);
+        g_assert_cmpmem (km->centroids, sizeof (float) * in->k * in->d, ref->centroids,
+                         sizeof (float) * in->k * in->d);
+        g_assert_cmpfloat_with_epsilon (km->inertia, ref->inertia, 1e-9 * (1 + ref->inertia));
+      }
+}
+
+/* Normalised pixel features of a photo-like picture, as token entropy
+ * clusters them (576 tokens x 588): the bounded k-means equals the full one. */
+static void
+test_bounded_equals_full_features (void)
+{
+  g_autoptr (TsImage) im = ts_test_noisy_gradient (336, 336, 3, 20);
+  g_autoptr (TsScene) s = ts_scene_new (ts_image_copy (im), 14, TS_FEATURES_PIXEL, NULL, NULL);
+  const TsFeatures *f = s->normalized;
+  TsKMeansOptions o;
+  g_autoptr (TsKMeans) fast = NULL;
+  g_autoptr (TsKMeans) full = NULL;
+
+  ts_kmeans_options_init (&o);
+  o.n_local_trials = 1;
+  o.max_iter = 50;
+  fast = ts_kmeans (f->data, f->n, f->d, 96, &o, NULL, NULL);
+  full = ts_kmeans_full (f->data, f->n, f->d, 96, &o, NULL, NULL);
+  g_assert_cmpint (fast->iterations, >, 3);
+  assert_same_kmeans (fast, full);
+}
+
 static void
 test_bad_input (void)
 {
@@ -314,6 +557,9 @@ main (int argc, char **argv)
   g_test_add_func ("/kmeans/k-equals-n-duplicates", test_k_equals_n_and_duplicates);
   g_test_add_func ("/kmeans/determinism", test_determinism);
   g_test_add_func ("/kmeans/seed-and-steps", test_seed_and_steps);
+  g_test_add_func ("/kmeans/bounded-equals-full", test_bounded_equals_full);
+  g_test_add_func ("/kmeans/bounded-equals-plain", test_bounded_equals_plain);
+  g_test_add_func ("/kmeans/bounded-equals-full-features", test_bounded_equals_full_features);
   g_test_add_func ("/kmeans/bad-input", test_bad_input);
   return g_test_run ();
 }

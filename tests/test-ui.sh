@@ -83,7 +83,7 @@ click_at () {
   xdotool click 1
 }
 
-echo "1..34"
+echo "1..37"
 
 "$app" 2>"$tmp/stderr.txt" &
 pid=$!
@@ -101,7 +101,16 @@ xdotool windowfocus --sync "$wid" 2>/dev/null || true
 name0=$(state state name)
 in0=$(state state tokens_in)
 out0=$(state state tokens_out)
+# Xvfb's only OpenGL is Mesa's software rasteriser: the application takes GTK's Cairo renderer
+check "a software OpenGL gets the Cairo renderer ($(state state renderer))" '[ "$(state state renderer)" = GskCairoRenderer ]'
 check "the sample has a grid ($in0 tokens) and pooled tokens ($out0)" '[ "$in0" -gt "$out0" ]'
+# Numbers: the entropy arrives with the curves; the KV cache of LLaMA-2-7B (the default
+# preset) is tokens x 2 x 32 layers x 32 heads x 128 x 2 bytes; ViT-B/16 over 2304 tokens
+# is 12 x (24 N D^2 + 4 N^2 D), N 2305 with CLS, D 768, plus the patch embedding: 590.1 GFLOPs
+wait_until '[ "$(state state entropy)" != "—" ]' 120
+kv=$(awk -v t="$out0" 'BEGIN { printf "%.1f MB", t * 2 * 32 * 32 * 128 * 2 / 1e6 }')
+check "the numbers show the entropy ($(state state entropy)), the KV cache ($(state state kv), by hand $kv) and encoder FLOPs ($(state state encoder_flops))" \
+  'echo "$(state state entropy)" | grep -q "bits/token" && [ "$(state state kv)" = "$kv" ] && [ "$(state state encoder_flops)" = "590.1 GFLOPs" ]'
 
 shot a; crop_canvas a
 sd=$(convert "$tmp/a-canvas.png" -colorspace gray -format '%[fx:standard_deviation]' info:)
@@ -166,10 +175,10 @@ refocus () {
   sleep 0.3
 }
 
-export_to () {
+export_to () { # FILE [KEYS [DIALOG TITLE]]
   refocus
-  xdotool key --clearmodifiers ctrl+e
-  focus_dialog Export
+  xdotool key --clearmodifiers "${2:-ctrl+e}"
+  focus_dialog "${3:-Export}"
   [ -n "${TS_UI_DEBUG:-}" ] && import -window root "$TS_UI_DEBUG-export.png"
   xdotool key --clearmodifiers ctrl+a
   xdotool type --delay 20 "$1"
@@ -182,6 +191,11 @@ export_to "$tmp/overlay.png"
 check "Ctrl+E exports the overlay as PNG" '[ "$(head -c 4 "$tmp/overlay.png" | tail -c 3)" = "PNG" ]'
 export_to "$tmp/numbers.json"
 check "Ctrl+E exports the numbers as JSON" 'grep -q "\"tokens_out\" : $(state state tokens_out)" "$tmp/numbers.json"'
+# the curves as the CLI draws them: once measured, a 900 x 560 figure at scale 2
+wait_until '[ "$(state state curves)" -ge 10 ] 2>/dev/null' 300
+export_to "$tmp/curves.png" ctrl+shift+e "Export Curves"
+check "Ctrl+Shift+E exports the $(state state curves) curves as PNG ($(identify -format %wx%h "$tmp/curves.png" 2>/dev/null))" \
+  '[ "$(identify -format %wx%h "$tmp/curves.png" 2>/dev/null)" = 1800x1120 ]'
 
 # A bad file: Ctrl+O, type its path; a banner explains, the picture stays.
 printf 'this is not an image' >"$tmp/broken.png"

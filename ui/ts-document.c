@@ -121,6 +121,12 @@ typedef struct {
   TsCurve curve;
 } CurveUpdate;
 
+typedef struct {
+  Link *link;
+  guint64 serial;
+  TsEntropy *entropy;
+} EntropyUpdate;
+
 struct _TsDocument {
   GObject parent_instance;
 
@@ -144,6 +150,7 @@ struct _TsDocument {
   guint64 shown_serial;    /* of the first-stage result shown */
   gint64 change_time;      /* of the results shown */
   GArray *curves;          /* TsCurve */
+  TsEntropy *entropy;      /* of the scene shown, measured with the curves */
 
   /* Scheduling */
   Link *link;
@@ -568,6 +575,30 @@ curves_job_free (gpointer data)
 
 /* Quality at a ladder of ratios for every registered method; each curve is
  * posted to the main thread when it is complete. */
+static gboolean
+entropy_update_cb (gpointer data)
+{
+  EntropyUpdate *u = data;
+  TsDocument *self = u->link->doc;
+
+  if (self == NULL || u->serial != self->curves_serial)
+    return G_SOURCE_REMOVE;
+  ts_entropy_free (self->entropy);
+  self->entropy = g_steal_pointer (&u->entropy);
+  g_signal_emit (self, signals[CHANGED], 0, TS_DOCUMENT_CHANGED_ENTROPY);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+entropy_update_free (gpointer data)
+{
+  EntropyUpdate *u = data;
+
+  link_unref (u->link);
+  ts_entropy_free (u->entropy);
+  g_free (u);
+}
+
 static void
 curves_thread (gpointer data, gpointer pool_data)
 {
@@ -585,6 +616,19 @@ curves_thread (gpointer data, gpointer pool_data)
 
   methods = (const TsMethod *const *) job->methods->pdata;
   n_methods = job->methods->len;
+  /* the token entropy first: one k-means, a fraction of the curves' time */
+  {
+    TsEntropyOptions opts;
+    EntropyUpdate *u = g_new0 (EntropyUpdate, 1);
+    ts_entropy_options_init (&opts);
+    u->link = link_ref (job->link);
+    u->serial = job->serial;
+    u->entropy = ts_entropy_compute (scene, &opts, cancellable, NULL);
+    if (u->entropy != NULL)
+      g_main_context_invoke_full (context, G_PRIORITY_DEFAULT_IDLE, entropy_update_cb, u, entropy_update_free);
+    else
+      entropy_update_free (u);
+  }
   for (guint m = 0; m < n_methods; m++)
     {
       CurveUpdate *u = g_new0 (CurveUpdate, 1);
@@ -672,6 +716,7 @@ start_curves (TsDocument *self)
   g_cancellable_cancel (self->curves_cancellable);
   g_clear_object (&self->curves_cancellable);
   g_array_set_size (self->curves, 0);
+  g_clear_pointer (&self->entropy, ts_entropy_free);
   if (self->scene == NULL)
     return;
   self->curves_cancellable = g_cancellable_new ();
@@ -1174,6 +1219,7 @@ ts_document_finalize (GObject *object)
   ts_image_free (self->recon);
   g_free (self->attention);
   g_array_unref (self->curves);
+  ts_entropy_free (self->entropy);
   G_OBJECT_CLASS (ts_document_parent_class)->finalize (object);
 }
 
@@ -1601,6 +1647,12 @@ double
 ts_document_get_tpm (TsDocument *self)
 {
   return self->scene ? ts_grid_tpm (&self->scene->scene->grid) : NAN;
+}
+
+const TsEntropy *
+ts_document_get_entropy (TsDocument *self)
+{
+  return self->entropy;
 }
 
 const TsCurve *

@@ -23,6 +23,8 @@
  * Everything here must be called from the main thread. */
 #pragma once
 
+#include "ts-entropy.h"
+
 #include <gio/gio.h>
 
 #include "core.h"
@@ -41,6 +43,7 @@ typedef enum {
   TS_DOCUMENT_CHANGED_ATTENTION = 1 << 4,  /* the attention map */
   TS_DOCUMENT_CHANGED_CURVES = 1 << 5,     /* one or more curves */
   TS_DOCUMENT_CHANGED_RECONSTRUCTION = 1 << 6,
+  TS_DOCUMENT_CHANGED_ENTROPY = 1 << 7,    /* the scene's token entropy */
 } TsDocumentChanged;
 
 /* The quality metrics a curve point carries. */
@@ -150,6 +153,9 @@ double ts_document_get_retention (TsDocument *self);
 double ts_document_get_tpm (TsDocument *self);
 /* Curves computed so far; @n receives the count. */
 const TsCurve *ts_document_get_curves (TsDocument *self, guint *n);
+/* The k-means token entropy of the scene shown (core/ts-entropy.h, default
+ * options), measured with the curves, before them; NULL until then. */
+const TsEntropy *ts_document_get_entropy (TsDocument *self);
 gboolean ts_document_get_busy (TsDocument *self);
 
 /* Monotonic time (g_get_monotonic_time) of the oldest setting change the

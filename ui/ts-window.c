@@ -6,6 +6,7 @@
 #include "ts-budget-panel.h"
 #include "ts-canvas.h"
 #include "ts-curves.h"
+#include "ts-plot-render.h"
 #include "ts-dataset-window.h"
 #include "ts-video-bar.h"
 
@@ -20,6 +21,11 @@ enum {
   NUM_SSIM,
   NUM_RETENTION,
   NUM_EFFICIENCY,
+  NUM_ENTROPY,
+  NUM_SUGGESTED,
+  NUM_KV,
+  NUM_ENCODER,
+  NUM_FLOPS_TOKEN,
   N_NUMBERS
 };
 
@@ -35,6 +41,15 @@ static const struct {
   { "SSIM", "Structural similarity of the reconstruction's luma (Gaussian σ 1.5)" },
   { "Feature retention", "Mean cosine between each original token and its representative" },
   { "Efficiency", "E = CR × SSIM" },
+  { "Entropy", "k-means token entropy (k 256): H = −Σ pᵢ log₂ pᵢ over the clusters' shares of the tokens; "
+               "the lower, the more redundant (measured with the curves)" },
+  { "Suggested ratio", "The seed's reading of the entropy: the compression range to start from" },
+  { "KV cache", "Key/value cache of the output tokens in the LLM below: tokens × 2 × layers × KV heads × "
+                "head dim × bytes per value" },
+  { "Encoder FLOPs", "The vision encoder below over the tokens it sees (all patches; fewer for downsampling): "
+                     "layers × (24 N D² + 4 N² D) with a 4D MLP" },
+  { "FLOPs per token", "(encoder FLOPs + the method's own FLOPs) / output tokens, and that against the "
+                       "uncompressed encoder's FLOPs per token" },
 };
 
 struct _TsWindow {
@@ -110,6 +125,8 @@ struct _TsWindow {
   TsVideo *video;          /* what changes between the frames of a clip */
   GCancellable *load_cancellable;
   GtkLabel *numbers[N_NUMBERS];
+  GtkDropDown *llm_dropdown;    /* presets for the KV cache and encoder FLOPs rows */
+  GtkDropDown *vit_dropdown;
   GFile *pending_file;     /* being loaded, added to recent files on success */
 
   /* State */
@@ -196,6 +213,67 @@ update_title (TsWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->subtitle_label), sub != NULL);
 }
 
+static const char *
+format_bytes (char *buf, gsize size, double bytes)
+{
+  if (bytes >= 1e9)
+    g_snprintf (buf, size, "%.2f GB", bytes / 1e9);
+  else
+    g_snprintf (buf, size, "%.1f MB", bytes / 1e6);
+  return buf;
+}
+
+/* The entropy rows, and what the output tokens cost in the chosen LLM and encoder. */
+static void
+update_cost_numbers (TsWindow *self)
+{
+  const TsEntropy *e = ts_document_get_entropy (self->document);
+  const TsAssignment *a = ts_document_get_assignment (self->document);
+  guint n_llm, n_vit, li = gtk_drop_down_get_selected (self->llm_dropdown),
+                      vi = gtk_drop_down_get_selected (self->vit_dropdown);
+  const TsLlmPreset *llm = ts_llm_presets (&n_llm);
+  const TsVitPreset *vit = ts_vit_presets (&n_vit);
+  char buf[96];
+
+  if (e != NULL)
+    {
+      g_snprintf (buf, sizeof buf, "%.2f bits/token", e->bits_per_token);
+      gtk_label_set_label (self->numbers[NUM_ENTROPY], buf);
+      if (isinf (e->suggested_hi))
+        g_snprintf (buf, sizeof buf, "%g× and more (%s)", e->suggested_lo, e->reading);
+      else
+        g_snprintf (buf, sizeof buf, "%g–%g× (%s)", e->suggested_lo, e->suggested_hi, e->reading);
+      gtk_label_set_label (self->numbers[NUM_SUGGESTED], buf);
+    }
+  else
+    {
+      gtk_label_set_label (self->numbers[NUM_ENTROPY], "—");
+      gtk_label_set_label (self->numbers[NUM_SUGGESTED], "—");
+    }
+  if (a != NULL && li < n_llm)
+    gtk_label_set_label (self->numbers[NUM_KV], format_bytes (buf, sizeof buf, ts_kv_cache_bytes (&llm[li], a->n_out)));
+  else
+    gtk_label_set_label (self->numbers[NUM_KV], "—");
+  {
+    TsFlopsRow row = { 0 };
+    if (a != NULL && vi < n_vit
+        && ts_flops_per_token (&vit[vi], ts_document_get_method (self->document)->name,
+                               ts_document_get_params (self->document), a->n_in, a->n_out, &row, NULL))
+      {
+        g_snprintf (buf, sizeof buf, "%.1f GFLOPs", row.encoder_flops / 1e9);
+        gtk_label_set_label (self->numbers[NUM_ENCODER], buf);
+        g_snprintf (buf, sizeof buf, "%.2f GFLOPs (%.2f×)", row.flops_per_token / 1e9, row.relative);
+        gtk_label_set_label (self->numbers[NUM_FLOPS_TOKEN], buf);
+      }
+    else
+      {
+        gtk_label_set_label (self->numbers[NUM_ENCODER], "—");
+        gtk_label_set_label (self->numbers[NUM_FLOPS_TOKEN], "—");
+      }
+    ts_flops_row_clear (&row);
+  }
+}
+
 static void
 update_numbers (TsWindow *self)
 {
@@ -220,6 +298,7 @@ update_numbers (TsWindow *self)
   gtk_label_set_label (self->numbers[NUM_RETENTION], buf);
   format_number (buf, sizeof buf, 2, "", cr * ssim);
   gtk_label_set_label (self->numbers[NUM_EFFICIENCY], buf);
+  update_cost_numbers (self);
 }
 
 static void
@@ -438,6 +517,16 @@ write_ui_state (TsWindow *self)
   g_key_file_set_integer (kf, "state", "tokens_out", ts_document_get_tokens_out (self->document));
   g_key_file_set_integer (kf, "state", "query", ts_document_get_query (self->document));
   g_key_file_set_boolean (kf, "state", "busy", ts_document_get_busy (self->document));
+  {
+    guint n_curves;
+    ts_document_get_curves (self->document, &n_curves);
+    g_key_file_set_integer (kf, "state", "curves", (int) n_curves);
+  }
+  g_key_file_set_string (kf, "state", "entropy", gtk_label_get_label (self->numbers[NUM_ENTROPY]));
+  g_key_file_set_string (kf, "state", "kv", gtk_label_get_label (self->numbers[NUM_KV]));
+  g_key_file_set_string (kf, "state", "encoder_flops", gtk_label_get_label (self->numbers[NUM_ENCODER]));
+  if (gtk_native_get_renderer (GTK_NATIVE (self)) != NULL)
+    g_key_file_set_string (kf, "state", "renderer", G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (self))));
   g_key_file_set_boolean (kf, "state", "heatmap", gtk_check_button_get_active (self->heat_check));
   g_key_file_set_boolean (kf, "state", "banner", gtk_revealer_get_reveal_child (self->banner_revealer));
   g_key_file_set_double (kf, "state", "ssim", ts_document_get_ssim (self->document));
@@ -516,6 +605,8 @@ document_changed_cb (TsDocument *doc, guint what, TsWindow *self)
     }
   if (what & (TS_DOCUMENT_CHANGED_CURVES | TS_DOCUMENT_CHANGED_QUALITY | TS_DOCUMENT_CHANGED_ASSIGNMENT))
     update_curves (self);
+  if (what & TS_DOCUMENT_CHANGED_ENTROPY)
+    update_cost_numbers (self);
   if (!self->first_frame_logged && (what & TS_DOCUMENT_CHANGED_ASSIGNMENT) && g_getenv ("TS_FRAME_TIMINGS"))
     {
       self->first_frame_logged = TRUE;
@@ -1121,6 +1212,51 @@ open_action (GtkWidget *widget, const char *name, GVariant *param)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/* The curves as shown (metric, threshold, optimal points, the current
+ * setting) drawn by the CLI's figure code, to PNG, SVG or PDF. */
+static gboolean
+export_curves (TsWindow *self, const char *path, GError **error)
+{
+  static const char *const y_labels[TS_N_METRICS] = { "SSIM", "PSNR (dB)", "feature retention" };
+  TsMetric metric = ts_curves_get_metric (self->curves);
+  const TsAssignment *a = ts_document_get_assignment (self->document);
+  g_autoptr (TsPlot) plot = ts_plot_new ();
+  g_autofree char *title = NULL;
+  const TsCurve *curves;
+  double current[TS_N_METRICS];
+  guint n;
+
+  curves = ts_document_get_curves (self->document, &n);
+  if (n == 0)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "the curves are still being measured; export them "
+                                                               "when they are drawn");
+      return FALSE;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      double ratios[TS_CURVE_MAX_POINTS], q[TS_CURVE_MAX_POINTS], opt;
+      for (guint j = 0; j < curves[i].n_points; j++)
+        {
+          ratios[j] = curves[i].points[j].ratio;
+          q[j] = curves[i].points[j].values[metric];
+        }
+      opt = ts_curves_get_optimal (self->curves, curves[i].method->name);
+      ts_plot_add_series (plot, curves[i].method->name, curves[i].baseline, ratios, q, (int) curves[i].n_points,
+                          isnan (opt) ? 0 : opt);
+    }
+  title = g_strdup_printf ("%s: quality against compression", ts_document_get_name (self->document) ?: "TokenScope");
+  ts_plot_set_title (plot, title);
+  ts_plot_set_y_label (plot, y_labels[metric]);
+  ts_plot_set_threshold (plot, ts_curves_get_threshold (self->curves));
+  current[TS_METRIC_SSIM] = ts_document_get_ssim (self->document);
+  current[TS_METRIC_PSNR] = ts_document_get_psnr (self->document);
+  current[TS_METRIC_RETENTION] = ts_document_get_retention (self->document);
+  if (a != NULL)
+    ts_plot_set_current (plot, ts_assignment_ratio (a), current[metric]);
+  return ts_plot_save (plot, path, 900, 560, 2.0, error);
+}
+
 static gboolean
 export_to (TsWindow *self, const char *path, GError **error)
 {
@@ -1231,6 +1367,62 @@ settings_response_cb (GtkNativeDialog *dialog, int response, TsWindow *self)
 }
 
 static void
+curves_response_cb (GtkNativeDialog *dialog, int response, TsWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr (GError) error = NULL;
+      g_autofree char *lower = g_ascii_strdown (path ? path : "", -1);
+
+      if (path && !g_str_has_suffix (lower, ".png") && !g_str_has_suffix (lower, ".svg")
+          && !g_str_has_suffix (lower, ".pdf"))
+        {
+          char *with = g_strconcat (path, ".png", NULL);
+          g_free (path);
+          path = with;
+        }
+      if (path == NULL)
+        ts_window_show_notice (self, "Exports can only be written to local files");
+      else if (!export_curves (self, path, &error))
+        ts_window_show_notice (self, error->message);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+export_curves_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TsWindow *self = TS_WINDOW (widget);
+  const char *doc_name = ts_document_get_name (self->document);
+  g_autofree char *stem = g_strdup (doc_name ? doc_name : "tokenscope"), *suggested = NULL;
+  static const struct { const char *name, *suffix; } filters[] = {
+    { "PNG image", "png" }, { "SVG drawing", "svg" }, { "PDF", "pdf" },
+  };
+  GtkFileChooserNative *chooser;
+
+  if (ts_document_get_scene (self->document) == NULL)
+    return;
+  if (strrchr (stem, '.'))
+    *strrchr (stem, '.') = '\0';
+  suggested = g_strdup_printf ("%s-curves.png", stem);
+  chooser = gtk_file_chooser_native_new ("Export Curves", GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                         "_Export", "_Cancel");
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested);
+  for (guint i = 0; i < G_N_ELEMENTS (filters); i++)
+    {
+      GtkFileFilter *filter = gtk_file_filter_new ();
+      gtk_file_filter_set_name (filter, filters[i].name);
+      gtk_file_filter_add_suffix (filter, filters[i].suffix);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+      g_object_unref (filter);
+    }
+  g_signal_connect (chooser, "response", G_CALLBACK (curves_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
 export_settings_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   TsWindow *self = TS_WINDOW (widget);
@@ -1318,6 +1510,19 @@ load_settings (TsWindow *self)
     gtk_window_set_default_size (GTK_WINDOW (self), w, h);
   if (g_key_file_get_boolean (kf, "window", "maximized", NULL))
     gtk_window_maximize (GTK_WINDOW (self));
+  {
+    g_autofree char *llm_name = g_key_file_get_string (kf, "numbers", "llm", NULL);
+    g_autofree char *vit_name = g_key_file_get_string (kf, "numbers", "encoder", NULL);
+    guint n_llm, n_vit;
+    const TsLlmPreset *llm = ts_llm_presets (&n_llm);
+    const TsVitPreset *vit = ts_vit_presets (&n_vit);
+    for (guint i = 0; llm_name && i < n_llm; i++)
+      if (g_ascii_strcasecmp (llm[i].name, llm_name) == 0)
+        gtk_drop_down_set_selected (self->llm_dropdown, i);
+    for (guint i = 0; vit_name && i < n_vit; i++)
+      if (g_ascii_strcasecmp (vit[i].name, vit_name) == 0)
+        gtk_drop_down_set_selected (self->vit_dropdown, i);
+  }
   if (g_key_file_has_key (kf, "view", "grid", NULL))
     {
       gtk_check_button_set_active (self->grid_check, g_key_file_get_boolean (kf, "view", "grid", NULL));
@@ -1358,6 +1563,15 @@ save_settings (TsWindow *self)
   g_key_file_set_double (kf, "view", "fill-opacity", gtk_adjustment_get_value (self->fill_opacity_adjustment));
   g_key_file_set_double (kf, "view", "heat-opacity", gtk_adjustment_get_value (self->heat_opacity_adjustment));
   g_key_file_set_integer (kf, "view", "metric", gtk_drop_down_get_selected (self->metric_dropdown));
+  {
+    guint n_llm, n_vit, li = gtk_drop_down_get_selected (self->llm_dropdown), vi = gtk_drop_down_get_selected (self->vit_dropdown);
+    const TsLlmPreset *llm = ts_llm_presets (&n_llm);
+    const TsVitPreset *vit = ts_vit_presets (&n_vit);
+    if (li < n_llm)
+      g_key_file_set_string (kf, "numbers", "llm", llm[li].name);
+    if (vi < n_vit)
+      g_key_file_set_string (kf, "numbers", "encoder", vit[vi].name);
+  }
   g_key_file_set_double (kf, "view", "threshold", ts_curves_get_threshold (self->curves));
   /* g_key_file_save_to_file goes through g_file_set_contents: atomic */
   if (g_mkdir_with_parents (dir, 0700) != 0 || !g_key_file_save_to_file (kf, path, &error))
@@ -1435,6 +1649,7 @@ ts_window_class_init (TsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
   gtk_widget_class_install_action (widget_class, "win.copy-command", NULL, copy_command_action);
   gtk_widget_class_install_action (widget_class, "win.export-settings", NULL, export_settings_action);
+  gtk_widget_class_install_action (widget_class, "win.export-curves", NULL, export_curves_action);
   gtk_widget_class_install_action (widget_class, "win.mean-query", NULL, mean_query_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
@@ -1446,6 +1661,8 @@ ts_window_class_init (TsWindowClass *klass)
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.export-curves",
+                                       NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "win.analyse-folder", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
@@ -1502,6 +1719,39 @@ ts_window_init (TsWindow *self)
       gtk_grid_attach (self->numbers_grid, value, 1, i, 1, 1);
       self->numbers[i] = GTK_LABEL (value);
     }
+  {
+    /* the presets the KV cache and FLOPs rows are for */
+    g_autoptr (GtkStringList) llms = gtk_string_list_new (NULL);
+    g_autoptr (GtkStringList) vits = gtk_string_list_new (NULL);
+    const TsLlmPreset *llm = ts_llm_presets (&n);
+    const char *row_names[] = { "LLM", "Encoder" };
+    GtkDropDown **dropdowns[] = { &self->llm_dropdown, &self->vit_dropdown };
+    const char *tips[] = { "The language model whose KV cache the output tokens fill", "The vision encoder the FLOPs rows are for" };
+    GListModel *models[2];
+    for (guint i = 0; i < n; i++)
+      gtk_string_list_append (llms, llm[i].name);
+    {
+      guint nv;
+      const TsVitPreset *vit = ts_vit_presets (&nv);
+      for (guint i = 0; i < nv; i++)
+        gtk_string_list_append (vits, vit[i].name);
+    }
+    models[0] = G_LIST_MODEL (llms);
+    models[1] = G_LIST_MODEL (vits);
+    for (guint r = 0; r < 2; r++)
+      {
+        GtkWidget *name = gtk_label_new (row_names[r]);
+        GtkWidget *dd = gtk_drop_down_new (g_object_ref (models[r]), NULL);
+        gtk_label_set_xalign (GTK_LABEL (name), 0);
+        gtk_widget_set_tooltip_text (name, tips[r]);
+        gtk_widget_set_tooltip_text (dd, tips[r]);
+        gtk_widget_set_halign (dd, GTK_ALIGN_END);
+        gtk_grid_attach (self->numbers_grid, name, 0, N_NUMBERS + r, 1, 1);
+        gtk_grid_attach (self->numbers_grid, dd, 1, N_NUMBERS + r, 1, 1);
+        *dropdowns[r] = GTK_DROP_DOWN (dd);
+        g_signal_connect_swapped (dd, "notify::selected", G_CALLBACK (update_cost_numbers), self);
+      }
+  }
 
   gtk_scale_set_format_value_func (self->ratio_scale, ratio_format_cb, NULL, NULL);
   gtk_scale_set_format_value_func (self->tau_scale, tau_format_cb, NULL, NULL);
