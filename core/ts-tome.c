@@ -75,6 +75,7 @@ typedef struct {
   int *hard;    /* na: rows scored densely */
   float *g;     /* g_rows x d: those rows gathered */
   int g_rows;
+  int parts;    /* threads for pruned scoring: 1, or 2 (see blas_single) */
   /* the second thread's c, list and g (pruned scoring in two parts) */
   float *c2;
   int *list2;
@@ -482,7 +483,7 @@ blocks_part (Pruned *pr, int part)
     }
 }
 
-/* The dense rows, in chunks of a block's rows: chunks part, part + parts, ... */
+/* The dense rows, in chunks: chunks part, part + parts, ... */
 static void
 hard_part (Pruned *pr, int part)
 {
@@ -491,9 +492,12 @@ hard_part (Pruned *pr, int part)
   float *c = part ? w->c2 : w->c, *g = part ? w->g2 : w->g;
   int d = pr->d, nb = pr->nb, b_skip = pr->b_skip;
 
-  for (int h0 = part * pr->block; h0 < pr->n_hard; h0 += pr->parts * pr->block)
+  /* chunks of a block's rows at most, and one per part at least */
+  int chunk = MIN (pr->block, (pr->n_hard + pr->parts - 1) / pr->parts);
+
+  for (int h0 = part * chunk; h0 < pr->n_hard; h0 += pr->parts * chunk)
     {
-      int m = MIN (pr->block, pr->n_hard - h0);
+      int m = MIN (chunk, pr->n_hard - h0);
       if (g_cancellable_is_cancelled (pr->cancellable))
         {
           g_atomic_int_set (&pr->cancelled, 1);
@@ -562,7 +566,6 @@ static gboolean
 best_partners_pruned (Work *w, const float *x, int n, int d, int b_skip, GCancellable *cancellable, GError **error)
 {
   Pruned pr = { 0 };
-  int blas_threads = openblas_get_num_threads ();
   g_autofree int *block_hard = NULL;
 
   pr.w = w;
@@ -590,9 +593,7 @@ best_partners_pruned (Work *w, const float *x, int n, int d, int b_skip, GCancel
   pr.n_blocks = (pr.na + pr.block - 1) / pr.block;
   pr.block_hard = block_hard = g_new0 (int, pr.n_blocks);
   g_assert (pr.block <= w->g_rows);
-  pr.parts = blas_threads > 1 && pr.n_blocks > 1 ? 2 : 1;
-  if (pr.parts > 1)
-    openblas_set_num_threads (1);
+  pr.parts = w->parts > 1 && pr.n_blocks > 1 ? 2 : 1;
 
   run_parts (&pr, project_part);
   run_parts (&pr, blocks_part);
@@ -612,8 +613,6 @@ best_partners_pruned (Work *w, const float *x, int n, int d, int b_skip, GCancel
     }
   if (!pr.cancelled)
     run_parts (&pr, hard_part);
-  if (pr.parts > 1)
-    openblas_set_num_threads (blas_threads);
   if (pr.cancelled || g_cancellable_is_cancelled (cancellable))
     return !ts_check_cancelled (cancellable, error);
   return TRUE;
@@ -653,12 +652,35 @@ edges_to_dst (const Edge *edges, const int *best, int n, int r, int *dst)
     }
 }
 
+/* While OpenBLAS may use several threads, ToMe's own work runs with it
+ * single-threaded and splits pruned steps over two threads of its own
+ * (OpenBLAS's threading gains little on these shapes, and its idle threads
+ * spin on the cores ours need). Returns the setting to give back. */
+static int
+blas_single (int *parts)
+{
+  int threads = openblas_get_num_threads ();
+
+  *parts = threads > 1 ? 2 : 1;
+  if (threads > 1)
+    openblas_set_num_threads (1);
+  return threads;
+}
+
+static void
+blas_restore (int threads)
+{
+  if (threads > 1)
+    openblas_set_num_threads (threads);
+}
+
 int
 ts_tome_match (const float *x, int n, int d, int r, int n_protected, int *dst, GCancellable *cancellable,
                GError **error)
 {
   Work w;
   gboolean ok;
+  int blas;
 
   if (x == NULL || dst == NULL || n < 1 || d < 1 || r < 0 || n_protected < 0 || n_protected > n)
     {
@@ -676,7 +698,9 @@ ts_tome_match (const float *x, int n, int d, int r, int n_protected, int *dst, G
     }
   if (!work_init (&w, n, d, error))
     return -1;
+  blas = blas_single (&w.parts);
   ok = score (&w, x, n, d, n_protected, cancellable, error);
+  blas_restore (blas);
   if (ok)
     edges_to_dst (w.edges, w.best, n, r, dst);
   work_clear (&w);
@@ -761,6 +785,7 @@ struct _TsTomeChain {
   float *feat;
   int feat_state;
   gsize keep_floats;  /* feat kept between cuts up to this size */
+  int parts;          /* during a cut: threads for pruned scoring */
 };
 
 static void
@@ -914,6 +939,7 @@ ensure_scored (TsTomeChain *chain, int k, GCancellable *cancellable, GError **er
       st->r_full = -1;
       return FALSE;
     }
+  w.parts = chain->parts;
   if (!score (&w, x, n, d, chain->n_protected, cancellable, error))
     {
       work_clear (&w);
@@ -984,7 +1010,7 @@ TsAssignment *
 ts_tome_chain_cut (TsTomeChain *chain, int target, GCancellable *cancellable, GError **error)
 {
   const TsScene *scene = chain->scene;
-  int N = scene->grid.tokens, d = scene->features->d, k = 0, s = 0, n;
+  int N = scene->grid.tokens, d = scene->features->d, k = 0, s = 0, n, blas;
   g_autofree int *tok = g_new (int, N);
   TsAssignment *a;
 
@@ -1002,6 +1028,7 @@ ts_tome_chain_cut (TsTomeChain *chain, int target, GCancellable *cancellable, GE
       return NULL;
     }
   g_mutex_lock (&chain->lock);
+  blas = blas_single (&chain->parts);
   for (;;)
     {
       State *st = g_ptr_array_index (chain->states, k);
@@ -1009,6 +1036,7 @@ ts_tome_chain_cut (TsTomeChain *chain, int target, GCancellable *cancellable, GE
         break;
       if (!ensure_scored (chain, k, cancellable, error))
         {
+          blas_restore (blas);
           g_mutex_unlock (&chain->lock);
           return NULL;
         }
@@ -1023,6 +1051,7 @@ ts_tome_chain_cut (TsTomeChain *chain, int target, GCancellable *cancellable, GE
         extend (chain, k);
       k++;
     }
+  blas_restore (blas);
   n = tokens_at (chain, k, s, tok);
   /* merged features kept only while small; a later, deeper cut rebuilds them */
   if (chain->feat != NULL

@@ -22,11 +22,11 @@
  *
  * Functions are reentrant; the scene is only read. One scratch block (at
  * most 64 MB) is kept between calls, under a lock, so repeated runs do not
- * fault in fresh pages. While OpenBLAS may use two or more threads, a
- * pruned step runs in two threads of its own with OpenBLAS single-threaded
- * for its duration (the setting is process-wide: callers that share BLAS
- * between threads set one thread, as the GUI and the sweep do); the result
- * is the same either way. */
+ * fault in fresh pages. While OpenBLAS may use two or more threads, ToMe
+ * runs with it single-threaded and splits a pruned step over two threads of
+ * its own (OpenBLAS's threading gains little on these shapes); the setting
+ * is process-wide, so callers that share BLAS between threads set one
+ * thread, as the GUI and the sweep do. The result is the same either way. */
 #pragma once
 
 #include "ts-method.h"
