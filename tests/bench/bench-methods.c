@@ -150,6 +150,10 @@ time_it (const char *label, RunFunc f, const TsScene *scene, gpointer data, int 
   int out = -1;
   Timing t;
 
+  /* OpenBLAS's threads spin for about 0.1 s after a multi-threaded call
+   * (THREAD_TIMEOUT, 2^28 cycles) on the cores the next timing needs:
+   * every timing starts once they sleep */
+  g_usleep (300000);
   for (int k = 0; k < repeat; k++)
     {
       double t0 = now (), c0 = cpu_now ();
