@@ -239,11 +239,18 @@ update_cost_numbers (TsWindow *self)
     {
       g_snprintf (buf, sizeof buf, "%.2f bits/token", e->bits_per_token);
       gtk_label_set_label (self->numbers[NUM_ENTROPY], buf);
-      if (isinf (e->suggested_hi))
-        g_snprintf (buf, sizeof buf, "%g× and more (%s)", e->suggested_lo, e->reading);
-      else
-        g_snprintf (buf, sizeof buf, "%g–%g× (%s)", e->suggested_lo, e->suggested_hi, e->reading);
-      gtk_label_set_label (self->numbers[NUM_SUGGESTED], buf);
+      /* the range and the reading's name; its explanation in the tooltip (the sidebar stays narrow) */
+      {
+        const char *colon = strchr (e->reading, ':');
+        int len = colon ? (int) (colon - e->reading) : (int) strlen (e->reading);
+        g_autofree char *tip = g_strdup_printf ("%s. %s", number_rows[NUM_SUGGESTED].tooltip, e->reading);
+        if (isinf (e->suggested_hi))
+          g_snprintf (buf, sizeof buf, "%g× and more (%.*s)", e->suggested_lo, len, e->reading);
+        else
+          g_snprintf (buf, sizeof buf, "%g–%g× (%.*s)", e->suggested_lo, e->suggested_hi, len, e->reading);
+        gtk_label_set_label (self->numbers[NUM_SUGGESTED], buf);
+        gtk_widget_set_tooltip_text (GTK_WIDGET (self->numbers[NUM_SUGGESTED]), tip);
+      }
     }
   else
     {
