@@ -1296,29 +1296,74 @@ export_to (TsWindow *self, const char *path, GError **error)
     }
 }
 
+typedef struct {
+  const char *name, *suffix;
+} ExportFilter;
+
+/* The local path chosen in an export dialog, ".png" added when it ends in
+ * none of @filters' suffixes; NULL (with a notice) for a non-local file. */
+static char *
+export_path (TsWindow *self, GtkNativeDialog *dialog, const ExportFilter *filters, guint n)
+{
+  g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  g_autofree char *path = file ? g_file_get_path (file) : NULL;
+  g_autofree char *lower = NULL;
+
+  if (path == NULL)
+    {
+      ts_window_show_notice (self, "Exports can only be written to local files");
+      return NULL;
+    }
+  lower = g_ascii_strdown (path, -1);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *dot = g_strconcat (".", filters[i].suffix, NULL);
+      if (g_str_has_suffix (lower, dot))
+        return g_steal_pointer (&path);
+    }
+  return g_strconcat (path, ".png", NULL);
+}
+
+/* A save dialog with one filter per format; @response gets the choice. */
+static void
+show_export_dialog (TsWindow *self, const char *title, const char *suggested, const ExportFilter *filters, guint n,
+                    GCallback response)
+{
+  GtkFileChooserNative *chooser =
+    gtk_file_chooser_native_new (title, GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
+
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested);
+  for (guint i = 0; i < n; i++)
+    {
+      GtkFileFilter *filter = gtk_file_filter_new ();
+      gtk_file_filter_set_name (filter, filters[i].name);
+      gtk_file_filter_add_suffix (filter, filters[i].suffix);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+      g_object_unref (filter);
+    }
+  g_signal_connect (chooser, "response", response, self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static const ExportFilter export_filters[] = {
+  { "Overlay as PNG image", "png" }, { "Overlay as SVG drawing", "svg" }, { "Overlay as PDF", "pdf" },
+  { "Numbers as JSON", "json" },     { "Numbers as CSV", "csv" },
+};
+
+static const ExportFilter curves_filters[] = {
+  { "PNG image", "png" }, { "SVG drawing", "svg" }, { "PDF", "pdf" },
+};
+
 static void
 export_response_cb (GtkNativeDialog *dialog, int response, TsWindow *self)
 {
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = g_file_get_path (file);
-      g_autoptr (GError) error = NULL;
-      g_autofree char *lower = g_ascii_strdown (path ? path : "", -1);
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
 
-      if (path && !g_str_has_suffix (lower, ".png") && !g_str_has_suffix (lower, ".svg")
-          && !g_str_has_suffix (lower, ".pdf") && !g_str_has_suffix (lower, ".json")
-          && !g_str_has_suffix (lower, ".csv"))
-        {
-          char *with = g_strconcat (path, ".png", NULL);
-          g_free (path);
-          path = with;
-        }
-      if (path == NULL)
-        ts_window_show_notice (self, "Exports can only be written to local files");
-      else if (!export_to (self, path, &error))
-        ts_window_show_notice (self, error->message);
-    }
+  if (response == GTK_RESPONSE_ACCEPT
+      && (path = export_path (self, dialog, export_filters, G_N_ELEMENTS (export_filters))) != NULL
+      && !export_to (self, path, &error))
+    ts_window_show_notice (self, error->message);
   g_object_unref (dialog);
 }
 
@@ -1326,13 +1371,8 @@ static void
 export_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   TsWindow *self = TS_WINDOW (widget);
-  GtkFileChooserNative *chooser;
   const char *doc_name = ts_document_get_name (self->document);
   g_autofree char *stem = NULL, *suggested = NULL;
-  static const struct { const char *name, *suffix; } filters[] = {
-    { "Overlay as PNG image", "png" }, { "Overlay as SVG drawing", "svg" }, { "Overlay as PDF", "pdf" },
-    { "Numbers as JSON", "json" },     { "Numbers as CSV", "csv" },
-  };
 
   if (ts_document_get_scene (self->document) == NULL)
     return;
@@ -1341,19 +1381,8 @@ export_action (GtkWidget *widget, const char *name, GVariant *param)
     *strrchr (stem, '.') = '\0';
   suggested = g_strdup_printf ("%s-%s-%d.png", stem, ts_document_get_method (self->document)->name,
                                ts_document_get_tokens_out (self->document));
-  chooser = gtk_file_chooser_native_new ("Export", GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE, "_Export",
-                                         "_Cancel");
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested);
-  for (guint i = 0; i < G_N_ELEMENTS (filters); i++)
-    {
-      GtkFileFilter *filter = gtk_file_filter_new ();
-      gtk_file_filter_set_name (filter, filters[i].name);
-      gtk_file_filter_add_suffix (filter, filters[i].suffix);
-      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-      g_object_unref (filter);
-    }
-  g_signal_connect (chooser, "response", G_CALLBACK (export_response_cb), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  show_export_dialog (self, "Export", suggested, export_filters, G_N_ELEMENTS (export_filters),
+                      G_CALLBACK (export_response_cb));
 }
 
 static void
@@ -1376,25 +1405,13 @@ settings_response_cb (GtkNativeDialog *dialog, int response, TsWindow *self)
 static void
 curves_response_cb (GtkNativeDialog *dialog, int response, TsWindow *self)
 {
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = g_file_get_path (file);
-      g_autoptr (GError) error = NULL;
-      g_autofree char *lower = g_ascii_strdown (path ? path : "", -1);
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
 
-      if (path && !g_str_has_suffix (lower, ".png") && !g_str_has_suffix (lower, ".svg")
-          && !g_str_has_suffix (lower, ".pdf"))
-        {
-          char *with = g_strconcat (path, ".png", NULL);
-          g_free (path);
-          path = with;
-        }
-      if (path == NULL)
-        ts_window_show_notice (self, "Exports can only be written to local files");
-      else if (!export_curves (self, path, &error))
-        ts_window_show_notice (self, error->message);
-    }
+  if (response == GTK_RESPONSE_ACCEPT
+      && (path = export_path (self, dialog, curves_filters, G_N_ELEMENTS (curves_filters))) != NULL
+      && !export_curves (self, path, &error))
+    ts_window_show_notice (self, error->message);
   g_object_unref (dialog);
 }
 
@@ -1404,29 +1421,14 @@ export_curves_action (GtkWidget *widget, const char *name, GVariant *param)
   TsWindow *self = TS_WINDOW (widget);
   const char *doc_name = ts_document_get_name (self->document);
   g_autofree char *stem = g_strdup (doc_name ? doc_name : "tokenscope"), *suggested = NULL;
-  static const struct { const char *name, *suffix; } filters[] = {
-    { "PNG image", "png" }, { "SVG drawing", "svg" }, { "PDF", "pdf" },
-  };
-  GtkFileChooserNative *chooser;
 
   if (ts_document_get_scene (self->document) == NULL)
     return;
   if (strrchr (stem, '.'))
     *strrchr (stem, '.') = '\0';
   suggested = g_strdup_printf ("%s-curves.png", stem);
-  chooser = gtk_file_chooser_native_new ("Export Curves", GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
-                                         "_Export", "_Cancel");
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested);
-  for (guint i = 0; i < G_N_ELEMENTS (filters); i++)
-    {
-      GtkFileFilter *filter = gtk_file_filter_new ();
-      gtk_file_filter_set_name (filter, filters[i].name);
-      gtk_file_filter_add_suffix (filter, filters[i].suffix);
-      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-      g_object_unref (filter);
-    }
-  g_signal_connect (chooser, "response", G_CALLBACK (curves_response_cb), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  show_export_dialog (self, "Export Curves", suggested, curves_filters, G_N_ELEMENTS (curves_filters),
+                      G_CALLBACK (curves_response_cb));
 }
 
 static void
