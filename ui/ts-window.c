@@ -1721,6 +1721,8 @@ ts_window_init (TsWindow *self)
       gtk_label_set_xalign (GTK_LABEL (value), 1);
       gtk_widget_set_hexpand (name, TRUE);
       gtk_label_set_selectable (GTK_LABEL (value), TRUE);
+      /* the sidebar keeps its width whatever the numbers say (the canvas would rescale) */
+      gtk_label_set_ellipsize (GTK_LABEL (value), PANGO_ELLIPSIZE_END);
       gtk_widget_add_css_class (value, "numeric");
       gtk_widget_set_tooltip_text (name, number_rows[i].tooltip);
       gtk_widget_set_tooltip_text (value, number_rows[i].tooltip);
