@@ -915,6 +915,8 @@ test_document_entropy (void)
 int
 main (int argc, char **argv)
 {
+  int status;
+
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/document/default", test_document_default);
   g_test_add_func ("/document/ratio", test_document_ratio);
@@ -934,5 +936,9 @@ main (int argc, char **argv)
   g_test_add_func ("/document/budget-bad", test_document_budget_bad);
   g_test_add_func ("/document/vlm", test_document_vlm);
   g_test_add_func ("/document/model", test_document_model);
-  return g_test_run ();
+  status = g_test_run ();
+  /* the documents' workers stop at their next check: not under exit's destructors */
+  if (!ts_document_wait_workers (30000))
+    g_error ("document workers still running 30 s after the tests");
+  return status;
 }

@@ -245,10 +245,16 @@ test_video_dispose_while_running (void)
 int
 main (int argc, char **argv)
 {
+  int status;
+
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/video/frames", test_video_frames);
   g_test_add_func ("/video/options", test_video_options);
   g_test_add_func ("/video/still", test_video_still);
   g_test_add_func ("/video/dispose-while-running", test_video_dispose_while_running);
-  return g_test_run ();
+  status = g_test_run ();
+  /* the documents' workers stop at their next check: not under exit's destructors */
+  if (!ts_document_wait_workers (30000))
+    g_error ("document workers still running 30 s after the tests");
+  return status;
 }

@@ -608,7 +608,7 @@ curves_thread (gpointer data, gpointer pool_data)
   /* nice values are per thread on Linux, and this thread only measures curves */
   setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10);
 #endif
-  worker_enter ();
+  /* counted as running since start_curves queued it (a queued job counts too) */
   const TsScene *scene = job->scene->scene;
   const TsMethod *const *methods;
   guint n_methods;
@@ -616,6 +616,12 @@ curves_thread (gpointer data, gpointer pool_data)
 
   methods = (const TsMethod *const *) job->methods->pdata;
   n_methods = job->methods->len;
+  if (g_cancellable_is_cancelled (cancellable))
+    {
+      curves_job_free (job);
+      worker_leave ();
+      return;
+    }
   /* the token entropy first: one k-means, a fraction of the curves' time */
   {
     TsEntropyOptions opts;
@@ -735,6 +741,7 @@ start_curves (TsDocument *self)
   }
   job->cancellable = g_object_ref (self->curves_cancellable);
   job->context = g_main_context_ref_thread_default ();
+  worker_enter ();
   g_thread_pool_push (curves_pool (), job, NULL);
 }
 
