@@ -1354,6 +1354,18 @@ static const ExportFilter curves_filters[] = {
   { "PNG image", "png" }, { "SVG drawing", "svg" }, { "PDF", "pdf" },
 };
 
+/* The open file's name without its extension, for suggested export names. */
+static char *
+document_stem (TsWindow *self)
+{
+  const char *name = ts_document_get_name (self->document);
+  char *stem = g_strdup (name ? name : "tokenscope");
+
+  if (strrchr (stem, '.'))
+    *strrchr (stem, '.') = '\0';
+  return stem;
+}
+
 static void
 export_response_cb (GtkNativeDialog *dialog, int response, TsWindow *self)
 {
@@ -1371,14 +1383,11 @@ static void
 export_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   TsWindow *self = TS_WINDOW (widget);
-  const char *doc_name = ts_document_get_name (self->document);
   g_autofree char *stem = NULL, *suggested = NULL;
 
   if (ts_document_get_scene (self->document) == NULL)
     return;
-  stem = g_strdup (doc_name ? doc_name : "tokenscope");
-  if (strrchr (stem, '.'))
-    *strrchr (stem, '.') = '\0';
+  stem = document_stem (self);
   suggested = g_strdup_printf ("%s-%s-%d.png", stem, ts_document_get_method (self->document)->name,
                                ts_document_get_tokens_out (self->document));
   show_export_dialog (self, "Export", suggested, export_filters, G_N_ELEMENTS (export_filters),
@@ -1419,13 +1428,11 @@ static void
 export_curves_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   TsWindow *self = TS_WINDOW (widget);
-  const char *doc_name = ts_document_get_name (self->document);
-  g_autofree char *stem = g_strdup (doc_name ? doc_name : "tokenscope"), *suggested = NULL;
+  g_autofree char *stem = NULL, *suggested = NULL;
 
   if (ts_document_get_scene (self->document) == NULL)
     return;
-  if (strrchr (stem, '.'))
-    *strrchr (stem, '.') = '\0';
+  stem = document_stem (self);
   suggested = g_strdup_printf ("%s-curves.png", stem);
   show_export_dialog (self, "Export Curves", suggested, curves_filters, G_N_ELEMENTS (curves_filters),
                       G_CALLBACK (curves_response_cb));
