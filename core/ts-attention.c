@@ -1,5 +1,6 @@
 #include "ts-attention.h"
 #include "ts-error.h"
+#include "ts-simd.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -27,36 +28,80 @@ ts_attention_mode_name (TsAttentionMode mode)
   return (guint) mode < G_N_ELEMENTS (mode_names) ? mode_names[mode] : "unknown";
 }
 
-/* In-place softmax of one row; a row of equal logits becomes uniform. */
-static void
-softmax_inplace (float *row, int n)
+/* The largest of @n >= 1 floats, in 16 lanes so that it vectorises (the
+ * maximum of finite values does not depend on the order). */
+TS_CLONES static float
+row_max (const float *restrict row, int n)
 {
-  float mx = row[0];
-  double sum = 0;
+  float lane[16], mx = row[0];
+  int j = 1;
 
-  for (int j = 1; j < n; j++)
+  if (n >= 32)
+    {
+      for (int u = 0; u < 16; u++)
+        lane[u] = row[u];
+      for (j = 16; j + 16 <= n; j += 16)
+        for (int u = 0; u < 16; u++)
+          lane[u] = MAX (lane[u], row[j + u]);
+      mx = lane[0];
+      for (int u = 1; u < 16; u++)
+        mx = MAX (mx, lane[u]);
+    }
+  for (; j < n; j++)
     mx = MAX (mx, row[j]);
-  for (int j = 0; j < n; j++)
+  return mx;
+}
+
+TS_CLONES static void
+divide_by (float *restrict v, int m, double sum)
+{
+  for (int i = 0; i < m; i++)
+    v[i] = (float) (v[i] / sum);
+}
+
+/* In-place softmax of one row; a row of equal logits becomes uniform. Logits
+ * more than 104 below the maximum give exactly 0 (expf underflows there, via a
+ * slow path); only the others are exponentiated, summed in order and divided,
+ * gathered into @idx and @val (n each), which gives the same bits as doing so
+ * over the whole row (adding or dividing a zero changes nothing). */
+static void
+softmax_inplace (float *row, int n, int *idx, float *val)
+{
+  float mx = row_max (row, n);
+  double sum = 0;
+  int m = 0;
+
+  for (int j = 0; j < n; j++) /* branch-free: most of a sharp row is dropped */
     {
       float v = row[j] - mx;
-      row[j] = v < -104.0f ? 0.0f : expf (v); /* expf is exactly 0 there, reached via a slow underflow path */
-      sum += row[j];
+      idx[m] = j;
+      val[m] = v;
+      m += v >= -104.0f;
+      row[j] = 0.0f;
     }
-  for (int j = 0; j < n; j++)
-    row[j] = (float) (row[j] / sum);
+  for (int i = 0; i < m; i++)
+    sum += val[i] = expf (val[i]);
+  divide_by (val, m, sum);
+  for (int i = 0; i < m; i++)
+    row[idx[i]] = val[i];
 }
 
 void
 ts_attention_softmax_rows (const float *q, int m, const float *x, int n, int d, float scale, float *out)
 {
+  g_autofree int *idx = NULL;
+  g_autofree float *val = NULL;
+
   if (m <= 0 || n <= 0)
     return;
   if (m == 1)
     cblas_sgemv (CblasRowMajor, CblasNoTrans, n, d, scale, x, d, q, 1, 0.0f, out, 1);
   else
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, scale, q, d, x, d, 0.0f, out, n);
+  idx = g_new (int, n);
+  val = g_new (float, n);
   for (int i = 0; i < m; i++)
-    softmax_inplace (out + (gsize) i * n, n);
+    softmax_inplace (out + (gsize) i * n, n, idx, val);
 }
 
 static gboolean

@@ -1,6 +1,8 @@
 /* Feature attention: rows against a naive dense softmax, blockwise == dense, bricks, the odd patch, CLI. */
+#include <cblas.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <string.h>
 
 #include "ts-test-util.h"
 
@@ -72,6 +74,62 @@ test_rows_vs_dense (void)
       for (int j = 0; j < 5 * 50; j++)
         g_assert_cmpfloat_with_epsilon (rows[j], dense[20 * 50 + j], 1e-5);
     }
+}
+
+/* The softmax as it was first written (one pass each for max, exp and sum,
+ * divide, over the whole row), on the logits ts_attention_softmax_rows forms. */
+static void
+softmax_whole_row (float *row, int n)
+{
+  float mx = row[0];
+  double sum = 0;
+
+  for (int j = 1; j < n; j++)
+    mx = MAX (mx, row[j]);
+  for (int j = 0; j < n; j++)
+    {
+      float v = row[j] - mx;
+      row[j] = v < -104.0f ? 0.0f : expf (v);
+      sum += row[j];
+    }
+  for (int j = 0; j < n; j++)
+    row[j] = (float) (row[j] / sum);
+}
+
+static void
+test_softmax_bits (void)
+{
+  /* sharp rows (mostly exact zeros), soft rows, a row count that is no
+   * multiple of the 16 lanes of the maximum, one row (sgemv) and rows of
+   * 1 .. 40 tokens: the same bits as the whole-row softmax */
+  const int sizes[][3] = { { 203, 9, 17 }, { 40, 5, 40 }, { 31, 3, 4 }, { 1, 4, 1 }, { 77, 6, 1 } };
+  const float scales[] = { 300.0f, 20.0f, 1.0f };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (guint c = 0; c < G_N_ELEMENTS (scales); c++)
+      {
+        int n = sizes[s][0], d = sizes[s][1], m = sizes[s][2];
+        g_autoptr (TsFeatures) raw = lcg_features (n, d, 5 + s);
+        g_autoptr (TsFeatures) x = ts_features_normalized (raw, NULL);
+        g_autofree float *got = g_new (float, (gsize) m * n);
+        g_autofree float *want = g_new (float, (gsize) m * n);
+        int zeros = 0;
+        ts_attention_softmax_rows (x->data, m, x->data, n, d, scales[c], got);
+        if (m == 1)
+          cblas_sgemv (CblasRowMajor, CblasNoTrans, n, d, scales[c], x->data, d, x->data, 1, 0.0f, want, 1);
+        else
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, scales[c], x->data, d, x->data, d, 0.0f,
+                       want, n);
+        for (int i = 0; i < m; i++)
+          softmax_whole_row (want + (gsize) i * n, n);
+        for (int i = 0; i < m * n; i++)
+          {
+            g_assert_true (memcmp (&got[i], &want[i], sizeof (float)) == 0);
+            zeros += got[i] == 0.0f;
+          }
+        if (scales[c] == 300.0f && n > 100)
+          g_assert_cmpint (zeros, >, m * n / 4); /* the sharp case does drop entries */
+      }
 }
 
 static void
@@ -458,6 +516,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/attention/rows-vs-dense", test_rows_vs_dense);
+  g_test_add_func ("/attention/softmax-bits", test_softmax_bits);
   g_test_add_func ("/attention/received-blockwise", test_received_blockwise);
   g_test_add_func ("/attention/global-and-distinct", test_global_and_distinct);
   g_test_add_func ("/attention/bricks-light-up", test_bricks_light_up);
