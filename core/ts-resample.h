@@ -25,7 +25,11 @@
  *      mix of patches (TS_RECON_MIX);
  *   5. hard groups for overlays: patch j belongs to argmax_q A_qj (ties to the
  *      lower query). A query no patch chose keeps size 0 (sorted last).
- * Cost: (Lloyd steps + 2 R) N K D multiply-adds, all in SGEMM.
+ * Cost: (Lloyd steps + R) N K D multiply-adds in SGEMM, plus the R products
+ * A X: after the sharp softmax most weights are 0 or below 2^-24 / N (their
+ * sum is under 2^-24 of the row's), so only the others are gathered and added
+ * (within float rounding of the dense product; the dense SGEMM when more than
+ * a quarter count, e.g. at a large tau).
  * The attention is computed in blocks of queries (never K x N beyond the mix
  * itself). When K x N exceeds TS_RESAMPLE_MAX_MIX weights the mix is not
  * stored and reconstruction falls back to the hard groups' mean patch

@@ -1,5 +1,7 @@
 /* Cross-attention resampling: exact counts, row-stochastic mix, argmax groups, hand cases, determinism. */
+#include <cblas.h>
 #include <math.h>
+#include <string.h>
 
 #include "ts-test-util.h"
 
@@ -249,6 +251,149 @@ test_multi_equals_single (void)
   }
 }
 
+/* ts_resample as first written, every A X a dense SGEMM: the k-means++ seeds
+ * and Lloyd steps ts_resample takes for few tokens, R rounds, the last one's
+ * mix, tokens and argmax groups, sorted as ts_resample sorts them. */
+/* out (m x dx) = A (m x n) X (n x dx), or in double when @exact. */
+static void
+product (gboolean exact, const float *A, int m, int n, const float *x, int dx, float *out)
+{
+  if (!exact)
+    {
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, dx, n, 1.0f, A, n, x, dx, 0.0f, out, dx);
+      return;
+    }
+  for (int i = 0; i < m; i++)
+    for (int k = 0; k < dx; k++)
+      {
+        double s = 0;
+        for (int j = 0; j < n; j++)
+          s += (double) A[(gsize) i * n + j] * x[(gsize) j * dx + k];
+        out[(gsize) i * dx + k] = (float) s;
+      }
+}
+
+static TsAssignment *
+dense_resample (const TsScene *scene, int K, int rounds, double tau, guint64 seed, gboolean exact)
+{
+  const TsFeatures *x = scene->normalized;
+  int n = x->n, d = x->d, fd = scene->features->d;
+  float sqd = sqrtf ((float) d), scale = 1.0f / (float) (tau * sqd);
+  g_autofree float *xt = g_new (float, (gsize) n * d);
+  g_autofree float *q = g_new (float, (gsize) K * d);
+  g_autofree float *qn = g_new (float, (gsize) K * d);
+  TsAssignment *a = ts_assignment_new (n, K, fd, NULL);
+  TsKMeansOptions kopt;
+
+  for (gsize i = 0; i < (gsize) n * d; i++)
+    xt[i] = x->data[i] * sqd;
+  ts_kmeans_options_init (&kopt);
+  kopt.seed = seed;
+  kopt.n_local_trials = 1;
+  g_assert_true (ts_kmeans_seed (xt, n, d, K, &kopt, q, NULL, NULL));
+  g_assert_true (ts_kmeans_steps (xt, n, d, q, K, TS_RESAMPLE_KMEANS_ITER, NULL, NULL));
+  a->mix = g_new (float, (gsize) K * n);
+  a->recon = TS_RECON_MIX;
+  for (int r = 0; r < rounds; r++)
+    {
+      ts_attention_softmax_rows (q, K, xt, n, d, scale, a->mix);
+      if (r < rounds - 1)
+        {
+          product (exact, a->mix, K, n, xt, d, qn);
+          memcpy (q, qn, sizeof (float) * (gsize) K * d);
+        }
+      else
+        product (exact, a->mix, K, n, scene->features->data, fd, a->features);
+    }
+  memset (a->sizes, 0, sizeof (int) * K);
+  for (int j = 0; j < n; j++)
+    {
+      int best = 0;
+      for (int k = 1; k < K; k++)
+        if (a->mix[(gsize) k * n + j] > a->mix[(gsize) best * n + j])
+          best = k;
+      a->groups[j] = best;
+      a->sizes[best]++;
+    }
+  ts_assignment_sort_spatial (a);
+  return a;
+}
+
+static double
+max_diff (const float *a, const float *b, gsize count)
+{
+  double m = 0;
+
+  for (gsize i = 0; i < count; i++)
+    m = MAX (m, fabs ((double) a[i] - b[i]));
+  return m;
+}
+
+/* The share of a mix's weights of at least 2^-24 / n: A X adds only those
+ * when they are at most a quarter of the weights. */
+static double
+kept_share (const TsAssignment *a)
+{
+  gsize kept = 0, all = (gsize) a->n_out * a->n_in;
+
+  for (gsize i = 0; i < all; i++)
+    kept += a->mix[i] >= 0x1p-24f / (float) a->n_in;
+  return (double) kept / all;
+}
+
+/* Sharp attention (most weights below 2^-24 / n): A X over the weights that
+ * count (each row leaves out less than 2^-24 of its weight, and adds in
+ * another order) gives the same groups and sizes, and tokens and mix as far
+ * from the dense SGEMM's as the dense ones are from the same computation with
+ * every A X in double (the rounding, grown through the sharp softmax rounds). Soft attention (a
+ * large tau): the dense SGEMM, the same bits. */
+static void
+test_sparse_product (void)
+{
+  g_autoptr (TsScene) scene = ts_scene_new (ts_test_noisy_gradient (96, 96, 9, 90), 4, TS_FEATURES_PIXEL, NULL,
+                                            NULL); /* 576 tokens, d 48 */
+  const struct { int K; double tau; gboolean sparse; } cases[] = {
+    { 144, 0.1, TRUE }, { 36, 0.05, TRUE }, { 288, 0.1, TRUE }, { 72, 20.0, FALSE },
+  };
+  int n = scene->grid.tokens;
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      int K = cases[c].K, fd = scene->features->d;
+      g_autoptr (TsAssignment) got = ts_resample (scene, K, 3, cases[c].tau, 4, 0, NULL, NULL);
+      g_autoptr (TsAssignment) want = dense_resample (scene, K, 3, cases[c].tau, 4, FALSE);
+      g_autoptr (TsAssignment) exact = dense_resample (scene, K, 3, cases[c].tau, 4, TRUE);
+      double fmax = 0, noise;
+      g_assert_nonnull (got);
+      g_test_message ("K %d tau %g: %.1f %% of the weights count", K, cases[c].tau, 100 * kept_share (want));
+      g_assert_cmpint (kept_share (want) <= 0.25, ==, cases[c].sparse);
+      if (!cases[c].sparse)
+        {
+          g_assert_cmpmem (got->features, sizeof (float) * K * fd, want->features, sizeof (float) * K * fd);
+          g_assert_cmpmem (got->mix, sizeof (float) * K * n, want->mix, sizeof (float) * K * n);
+          g_assert_cmpmem (got->groups, sizeof (int) * n, want->groups, sizeof (int) * n);
+          continue;
+        }
+      /* against the dense product's own rounding: how far it is from the
+       * same computation with every A X in double */
+      g_assert_cmpmem (got->groups, sizeof (int) * n, want->groups, sizeof (int) * n);
+      g_assert_cmpmem (got->sizes, sizeof (int) * K, want->sizes, sizeof (int) * K);
+      for (int i = 0; i < n * fd; i++)
+        fmax = MAX (fmax, fabsf (scene->features->data[i]));
+      noise = max_diff (want->features, exact->features, K * fd);
+      g_test_message ("tokens: sparse - dense %g, dense - double %g", max_diff (got->features, want->features, K * fd),
+                      noise);
+      g_assert_cmpfloat (max_diff (got->features, want->features, K * fd), <=, 2 * noise + 1e-6);
+      g_assert_cmpfloat (max_diff (got->features, exact->features, K * fd), <=, 2 * noise + 1e-6);
+      g_assert_cmpfloat (noise, <, 2e-4 * fmax);
+      noise = max_diff (want->mix, exact->mix, (gsize) K * n);
+      g_test_message ("mix: sparse - dense %g, dense - double %g", max_diff (got->mix, want->mix, (gsize) K * n),
+                      noise);
+      g_assert_cmpfloat (max_diff (got->mix, want->mix, (gsize) K * n), <=, 2 * noise + 1e-9);
+      g_assert_cmpfloat (noise, <, 1e-4);
+    }
+}
+
 /* The seeds a scene keeps change nothing: smaller, larger (drawn again) and
  * smaller again query counts on one scene give exactly what fresh scenes give. */
 static void
@@ -309,6 +454,7 @@ main (int argc, char **argv)
   g_test_add_func ("/resample/without-mix", test_without_mix);
   g_test_add_func ("/resample/multi-equals-single", test_multi_equals_single);
   g_test_add_func ("/resample/seeds-kept", test_seeds_kept);
+  g_test_add_func ("/resample/sparse-product", test_sparse_product);
   g_test_add_func ("/resample/bad-input", test_bad_input);
   return g_test_run ();
 }
