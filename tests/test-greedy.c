@@ -228,7 +228,7 @@ test_counts_and_identity (void)
       }
 }
 
-/* 1200 tokens of 48-d pixel features: full scans and 8-d projection bounds merge alike. */
+/* 1200 tokens of 48-d pixel features: full scans and 8-, 20- and 32-d projection bounds merge alike. */
 static void
 test_bound_equals_plain (void)
 {
@@ -238,6 +238,9 @@ test_bound_equals_plain (void)
   g_autoptr (TsAssignment) a = ts_greedy_full (scene, 300, FALSE, 0, 0, NULL, NULL);
   g_autoptr (TsAssignment) b = ts_greedy_full (scene, 300, FALSE, 0, 8, NULL, NULL);
   g_autoptr (TsAssignment) c = ts_greedy_full (scene, 300, FALSE, 0, -1, NULL, NULL);
+  /* 20 and 32 dims: the projection's 16-wide chunks, with and without a tail */
+  g_autoptr (TsAssignment) e = ts_greedy_full (scene, 300, FALSE, 0, 20, NULL, NULL);
+  g_autoptr (TsAssignment) f = ts_greedy_full (scene, 300, FALSE, 0, 32, NULL, NULL);
   int differ = 0;
 
   g_assert_cmpint (scene->grid.tokens, ==, 1200);
@@ -245,6 +248,8 @@ test_bound_equals_plain (void)
     {
       differ += a->groups[i] != b->groups[i];
       g_assert_cmpint (a->groups[i], ==, c->groups[i]);
+      g_assert_cmpint (a->groups[i], ==, e->groups[i]);
+      g_assert_cmpint (a->groups[i], ==, f->groups[i]);
     }
   g_assert_cmpint (differ, ==, 0);
 }
