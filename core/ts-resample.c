@@ -211,6 +211,21 @@ add_scaled (float *restrict acc, float w, const float *restrict x, int d)
     acc[k] += w * x[k];
 }
 
+/* acc += w0 x0 + w1 x1 + w2 x2 + w3 x3, added one after the other (the sums
+ * of four add_scaled), with one pass over acc. */
+TS_CLONES static void
+add_scaled4 (float *restrict acc, const float *restrict w, const float *restrict x0, const float *restrict x1,
+             const float *restrict x2, const float *restrict x3, int d)
+{
+  int k = 0;
+
+  for (; k + 16 <= d; k += 16)
+    for (int u = 0; u < 16; u++)
+      acc[k + u] = (((acc[k + u] + w[0] * x0[k + u]) + w[1] * x1[k + u]) + w[2] * x2[k + u]) + w[3] * x3[k + u];
+  for (; k < d; k++)
+    acc[k] = (((acc[k] + w[0] * x0[k]) + w[1] * x1[k]) + w[2] * x2[k]) + w[3] * x3[k];
+}
+
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Sparse, sparse_clear)
 
 /* @out (nb x dx) = A X for the attention rows @A (nb x n) and the features @x
@@ -230,6 +245,10 @@ attention_product (Sparse *s, const float *A, int nb, int n, const float *x, int
       {
         float *acc = out + (gsize) i * dx;
         int c = s->at[i], end = s->start[i + 1];
+        const int *t = s->idx;
+        for (; c + 4 <= end && t[c + 3] < j1; c += 4) /* tokens ascend within a row */
+          add_scaled4 (acc, s->w + c, x + (gsize) t[c] * dx, x + (gsize) t[c + 1] * dx, x + (gsize) t[c + 2] * dx,
+                       x + (gsize) t[c + 3] * dx, dx);
         for (; c < end && s->idx[c] < j1; c++)
           add_scaled (acc, s->w[c], x + (gsize) s->idx[c] * dx, dx);
         s->at[i] = c;
