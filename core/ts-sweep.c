@@ -47,32 +47,50 @@ luma_centered (const TsImage *im)
   return y;
 }
 
-/* out = Gaussian(in) on the inner region; @tmp holds w x h floats. */
+/* The horizontal pass of one row: t[i] for the inner columns. Each output
+ * is summed over its 11 taps in one go, tap 0 first, from 0: the sums of
+ * adding tap after tap to a zeroed row, with one store per value. */
 TS_CLONES static void
-filter_inner (const float *restrict in, int w, int h, const float *k, float *restrict tmp, float *restrict out)
+filter_h (const float *restrict in, int w, const float *k, float *restrict t)
 {
-  /* each output summed over its 11 taps in one go, tap 0 first, from 0: the
-   * sums of adding tap after tap to a zeroed row, with one store per value */
   const float k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3], k4 = k[4], k5 = k[5], k6 = k[6], k7 = k[7], k8 = k[8],
               k9 = k[9], k10 = k[10];
+  const float *s = in - R;
 
+  for (int i = R; i < w - R; i++)
+    t[i] = (((((((((((0.0f + k0 * s[i]) + k1 * s[i + 1]) + k2 * s[i + 2]) + k3 * s[i + 3]) + k4 * s[i + 4]) +
+                  k5 * s[i + 5]) + k6 * s[i + 6]) + k7 * s[i + 7]) + k8 * s[i + 8]) + k9 * s[i + 9]) +
+           k10 * s[i + 10]);
+}
+
+/* The vertical pass of one output row from its 11 horizontally filtered rows
+ * @in[0] (the row R above) .. @in[10], summed the same way. */
+TS_CLONES static void
+filter_v (const float *const *in, int w, const float *k, float *restrict o)
+{
+  const float k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3], k4 = k[4], k5 = k[5], k6 = k[6], k7 = k[7], k8 = k[8],
+              k9 = k[9], k10 = k[10];
+  const float *restrict s0 = in[0], *restrict s1 = in[1], *restrict s2 = in[2], *restrict s3 = in[3],
+              *restrict s4 = in[4], *restrict s5 = in[5], *restrict s6 = in[6], *restrict s7 = in[7],
+              *restrict s8 = in[8], *restrict s9 = in[9], *restrict s10 = in[10];
+
+  for (int i = R; i < w - R; i++)
+    o[i] = (((((((((((0.0f + k0 * s0[i]) + k1 * s1[i]) + k2 * s2[i]) + k3 * s3[i]) + k4 * s4[i]) + k5 * s5[i]) +
+                 k6 * s6[i]) + k7 * s7[i]) + k8 * s8[i]) + k9 * s9[i]) + k10 * s10[i]);
+}
+
+/* out = Gaussian(in) on the inner region; @tmp holds w x h floats. */
+static void
+filter_inner (const float *in, int w, int h, const float *k, float *tmp, float *out)
+{
   for (int j = 0; j < h; j++)
-    {
-      const float *s = in + (gsize) j * w - R;
-      float *t = tmp + (gsize) j * w;
-      for (int i = R; i < w - R; i++)
-        t[i] = (((((((((((0.0f + k0 * s[i]) + k1 * s[i + 1]) + k2 * s[i + 2]) + k3 * s[i + 3]) + k4 * s[i + 4]) +
-                      k5 * s[i + 5]) + k6 * s[i + 6]) + k7 * s[i + 7]) + k8 * s[i + 8]) + k9 * s[i + 9]) +
-               k10 * s[i + 10]);
-    }
+    filter_h (in + (gsize) j * w, w, k, tmp + (gsize) j * w);
   for (int j = R; j < h - R; j++)
     {
-      const float *s0 = tmp + (gsize) (j - R) * w, *s1 = s0 + w, *s2 = s1 + w, *s3 = s2 + w, *s4 = s3 + w,
-                  *s5 = s4 + w, *s6 = s5 + w, *s7 = s6 + w, *s8 = s7 + w, *s9 = s8 + w, *s10 = s9 + w;
-      float *o = out + (gsize) j * w;
-      for (int i = R; i < w - R; i++)
-        o[i] = (((((((((((0.0f + k0 * s0[i]) + k1 * s1[i]) + k2 * s2[i]) + k3 * s3[i]) + k4 * s4[i]) +
-                      k5 * s5[i]) + k6 * s6[i]) + k7 * s7[i]) + k8 * s8[i]) + k9 * s9[i]) + k10 * s10[i]);
+      const float *rows[TAPS];
+      for (int u = 0; u < TAPS; u++)
+        rows[u] = tmp + (gsize) (j - R + u) * w;
+      filter_v (rows, w, k, out + (gsize) j * w);
     }
 }
 
@@ -140,9 +158,10 @@ luma_and_sse (const guint8 *restrict a, const guint8 *restrict b, gsize n, float
   return sse;
 }
 
-/* The SSIM of each inner pixel of row @j (branch-free, so it vectorises). */
+/* The SSIM of each inner pixel of row @j from its filtered rows (branch-free,
+ * so it vectorises). */
 TS_CLONES static void
-ssim_row (const SsimRef *r, int j, const float *restrict mu_y, const float *restrict syy,
+ssim_row (const SsimRef *r, int j, const float *restrict myc, const float *restrict syy,
           const float *restrict sxy, double *restrict s)
 {
   const double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
@@ -151,30 +170,11 @@ ssim_row (const SsimRef *r, int j, const float *restrict mu_y, const float *rest
 
   for (int i = R; i < r->w - R; i++)
     {
-      double mxc = mx[i], myc = mu_y[at + i];
-      double ux = mxc + 128.0, uy = myc + 128.0;
-      double vx = sxx[i] - mxc * mxc, vy = syy[at + i] - myc * myc, vxy = sxy[at + i] - mxc * myc;
+      double mxc = mx[i], my = myc[i];
+      double ux = mxc + 128.0, uy = my + 128.0;
+      double vx = sxx[i] - mxc * mxc, vy = syy[i] - my * my, vxy = sxy[i] - mxc * my;
       s[i] = ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
     }
-}
-
-/* The SSIM map's mean over the inner region from the filtered planes: each
- * row's values computed in vectors, then added in order (the sum as before). */
-static double
-ssim_mean (const SsimRef *r, const float *mu_y, const float *syy, const float *sxy)
-{
-  g_autofree double *s = g_new (double, r->w);
-  double total = 0;
-
-  for (int j = R; j < r->h - R; j++)
-    {
-      double row = 0;
-      ssim_row (r, j, mu_y, syy, sxy, s);
-      for (int i = R; i < r->w - R; i++)
-        row += s[i];
-      total += row;
-    }
-  return total / ((double) (r->w - 2 * R) * (r->h - 2 * R));
 }
 
 TS_CLONES static void
@@ -185,14 +185,22 @@ square_into (const float *restrict a, const float *restrict b, gsize n, float *r
 }
 
 /* SSIM of @image against the reference and, when @psnr is set, the PSNR of
- * the reference's original @orig against @image (ts_psnr's value). */
+ * the reference's original @orig against @image (ts_psnr's value). Streamed
+ * by rows: each image row's luma (- 128), its square and its product with
+ * the reference are filtered horizontally into a ring of the last 11 rows,
+ * from which each inner row is filtered vertically and scored, its SSIM
+ * values added in order to the total: the same values and sums as filtering
+ * whole planes, in cache. */
 static double
 ssim_psnr_against (const SsimRef *r, const TsImage *orig, const TsImage *image, double *psnr)
 {
-  gsize n = (gsize) r->w * r->h;
+  int w = r->w, h = r->h;
+  const guint8 *a;
   g_autofree float *buf = NULL;
-  float *yc, *tmp, *mu_y, *syy, *sxy, *sq;
-  gint64 sse;
+  g_autofree double *s = NULL;
+  float *yc, *sq, *xy, *ring[3], *out[3];
+  gint64 sse = 0;
+  double total = 0;
 
   if (r->luma != NULL)
     {
@@ -201,22 +209,46 @@ ssim_psnr_against (const SsimRef *r, const TsImage *orig, const TsImage *image, 
         *psnr = ts_psnr (orig, image);
       return ts_ssim_luma (r->luma, y, r->w, r->h, NULL);
     }
-  buf = g_new (float, n * 6);
-  yc = buf + 5 * n;
-  tmp = buf;
-  mu_y = buf + n;
-  syy = buf + 2 * n;
-  sxy = buf + 3 * n;
-  sq = buf + 4 * n;
-  sse = luma_and_sse (orig ? orig->data : image->data, image->data, n, yc);
+  buf = g_new (float, (gsize) w * (6 + 3 * TAPS));
+  s = g_new (double, w);
+  yc = buf;
+  sq = yc + w;
+  xy = sq + w;
+  for (int p = 0; p < 3; p++)
+    {
+      out[p] = buf + (gsize) (3 + p) * w;
+      ring[p] = buf + (gsize) (6 + p * TAPS) * w;
+    }
+  a = orig ? orig->data : image->data;
+  for (int j = 0; j < h; j++)
+    {
+      gsize at = (gsize) j * w;
+      sse += luma_and_sse (a + 3 * at, image->data + 3 * at, w, yc);
+      square_into (yc, yc, w, sq);
+      square_into (r->xc + at, yc, w, xy);
+      filter_h (yc, w, r->k, ring[0] + (gsize) (j % TAPS) * w);
+      filter_h (sq, w, r->k, ring[1] + (gsize) (j % TAPS) * w);
+      filter_h (xy, w, r->k, ring[2] + (gsize) (j % TAPS) * w);
+      if (j >= 2 * R)
+        {
+          int jo = j - R; /* its rows jo - R .. j are in the ring */
+          double row = 0;
+          for (int p = 0; p < 3; p++)
+            {
+              const float *rows[TAPS];
+              for (int u = 0; u < TAPS; u++)
+                rows[u] = ring[p] + (gsize) ((jo - R + u) % TAPS) * w;
+              filter_v (rows, w, r->k, out[p]);
+            }
+          ssim_row (r, jo, out[0], out[1], out[2], s);
+          for (int i = R; i < w - R; i++)
+            row += s[i];
+          total += row;
+        }
+    }
   if (psnr)
-    *psnr = sse == 0 ? INFINITY : 10.0 * log10 (255.0 * 255.0 / ((double) sse / (double) (n * 3)));
-  filter_inner (yc, r->w, r->h, r->k, tmp, mu_y);
-  square_into (yc, yc, n, sq);
-  filter_inner (sq, r->w, r->h, r->k, tmp, syy);
-  square_into (r->xc, yc, n, sq);
-  filter_inner (sq, r->w, r->h, r->k, tmp, sxy);
-  return ssim_mean (r, mu_y, syy, sxy);
+    *psnr = sse == 0 ? INFINITY : 10.0 * log10 (255.0 * 255.0 / ((double) sse / ((double) w * h * 3)));
+  return total / ((double) (w - 2 * R) * (h - 2 * R));
 }
 
 typedef struct {
