@@ -81,7 +81,7 @@ static const TsMethod methods[] = {
     "(k = ceil((N - m) / m) for m kept tokens) and becomes their mean, so pruned context is merged rather "
     "than lost; tokens no kept token absorbed are dropped. The target is only a fallback for images whose "
     "importance has no outlier (then the target's top-k are kept).",
-    TS_METHOD_DROPS | TS_METHOD_AUTO_COUNT, ts_prumerge_run },
+    TS_METHOD_DROPS | TS_METHOD_AUTO_COUNT, ts_prumerge_run, ts_prumerge_run_multi },
   { "resample", "Cross-attention resampler (K queries)",
     "K queries attend to all tokens (Q-Former 32, Perceiver Resampler 64 shape), training-free",
     "A resampler replaces N tokens by K learned queries that read the image through cross-attention: "

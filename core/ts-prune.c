@@ -401,3 +401,38 @@ ts_prumerge_run (const TsScene *scene, const TsMethodParams *params, GCancellabl
     return NULL;
   return ts_prumerge (scene, imp, 0, ts_method_target (params, scene->grid.tokens), cancellable, error);
 }
+
+/* The target is only PruMerge's fallback: when the importance has an outlier
+ * every target gives the same assignment, made once and copied. */
+gboolean
+ts_prumerge_run_multi (const TsScene *scene, const TsMethodParams *params, const int *targets, int n_targets,
+                       TsAssignment **out, GCancellable *cancellable, GError **error)
+{
+  g_autofree float *imp = NULL;
+  gboolean outlier = FALSE;
+  int n;
+
+  for (int i = 0; i < n_targets; i++)
+    out[i] = NULL;
+  if ((imp = scene_importance (scene, error)) == NULL)
+    return FALSE;
+  n = scene->grid.tokens;
+  {
+    double threshold = ts_prune_iqr_threshold (imp, n);
+    for (int i = 0; i < n && !outlier; i++)
+      outlier = imp[i] > threshold;
+  }
+  for (int i = 0; i < n_targets; i++)
+    {
+      int same = -1;
+      for (int j = 0; j < i && same < 0; j++)
+        if (targets[j] == targets[i] || outlier)
+          same = j;
+      if (same >= 0 && targets[i] >= 1 && targets[i] <= n) /* a bad target still fails as a single run would */
+        out[i] = ts_assignment_copy (out[same]);
+      else if ((out[i] = ts_prumerge (scene, imp, 0, targets[i], cancellable, error)) == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+

@@ -57,5 +57,9 @@ TsAssignment *ts_visionzip_run (const TsScene *scene, const TsMethodParams *para
                                 GError **error);
 TsAssignment *ts_prumerge_run (const TsScene *scene, const TsMethodParams *params, GCancellable *cancellable,
                                GError **error);
+/* Every target from one run when they cannot differ (an importance outlier
+ * exists, so the target is unused): exactly the single runs' results. */
+gboolean ts_prumerge_run_multi (const TsScene *scene, const TsMethodParams *params, const int *targets,
+                                int n_targets, TsAssignment **out, GCancellable *cancellable, GError **error);
 
 G_END_DECLS

@@ -251,6 +251,47 @@ test_prumerge_registry (void)
   g_assert_nonnull (strstr (m->explanation, "Q3 + 1.5"));
 }
 
+/* Several targets from one call are exactly the single runs: with outliers
+ * (every target the same assignment, made once) and with a flat importance
+ * (the target is the fallback count: each its own run). */
+static void
+test_prumerge_multi_equals_single (void)
+{
+  const TsMethod *m = ts_method_find ("prumerge", NULL);
+  const int targets[] = { 98, 49, 7, 49, 196 };
+  const int n_t = G_N_ELEMENTS (targets);
+
+  g_assert_nonnull (m->run_multi);
+  for (int flat = 0; flat < 2; flat++)
+    {
+      g_autoptr (TsScene) scene = gradient_scene (56, 4);
+      float *imp = g_new (float, 196);
+      TsAssignment *out[G_N_ELEMENTS (targets)];
+      TsMethodParams p;
+      g_autoptr (GError) error = NULL;
+      for (int i = 0; i < 196; i++)
+        imp[i] = flat ? (float) (i % 7) : (i % 50 == 3 ? 40.0f : 1.0f + (float) (i % 5)); /* 4 outliers */
+      ts_scene_set_importance (scene, imp, "test importance");
+      ts_method_params_init (&p);
+      g_assert_true (ts_method_run_targets (m, scene, &p, targets, n_t, out, NULL, &error));
+      g_assert_no_error (error);
+      for (int i = 0; i < n_t; i++)
+        {
+          g_autoptr (TsAssignment) single = NULL;
+          p.tokens = targets[i];
+          single = ts_method_run (m, scene, &p, NULL, NULL);
+          g_assert_cmpint (out[i]->n_out, ==, single->n_out);
+          g_assert_cmpint (single->n_out, ==, flat ? targets[i] : 4);
+          g_assert_cmpmem (out[i]->groups, sizeof (int) * 196, single->groups, sizeof (int) * 196);
+          g_assert_cmpmem (out[i]->sizes, sizeof (int) * single->n_out, single->sizes, sizeof (int) * single->n_out);
+          g_assert_cmpmem (out[i]->features, sizeof (float) * single->n_out * single->d, single->features,
+                           sizeof (float) * single->n_out * single->d);
+          g_assert_cmpstr (out[i]->method, ==, "prumerge");
+          ts_assignment_free (out[i]);
+        }
+    }
+}
+
 static void
 test_bad_input (void)
 {
@@ -311,6 +352,7 @@ main (int argc, char **argv)
   g_test_add_func ("/prune/ratio-one-identity", test_ratio_one_identity);
   g_test_add_func ("/prune/scene-importance-and-fill", test_scene_importance_and_fill);
   g_test_add_func ("/prune/prumerge-registry", test_prumerge_registry);
+  g_test_add_func ("/prune/prumerge-multi-equals-single", test_prumerge_multi_equals_single);
   g_test_add_func ("/prune/bad-input", test_bad_input);
   return g_test_run ();
 }
