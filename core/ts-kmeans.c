@@ -1251,6 +1251,45 @@ ts_kmeans_steps (const float *x, int n, int d, float *centroids, int k, int step
   return TRUE;
 }
 
+gboolean
+ts_kmeans_seed_steps (const float *x, int n, int d, int k, const TsKMeansOptions *options, int steps,
+                      float *seeds, float *centroids, GCancellable *cancellable, GError **error)
+{
+  TsKMeansOptions defaults;
+  g_autoptr (TsKMeans) km = NULL;
+  g_autoptr (Bounds) b = NULL;
+  g_autofree float *xn = NULL;
+
+  if (options == NULL)
+    {
+      ts_kmeans_options_init (&defaults);
+      options = &defaults;
+    }
+  if (!check_input (x, n, d, k, error))
+    return FALSE;
+  if (centroids == NULL || steps < 0)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "k-means steps need room for the centroids and a count >= 0 (got %d)", steps);
+      return FALSE;
+    }
+  if ((km = kmeans_alloc (n, d, k, error)) == NULL)
+    return FALSE;
+  xn = g_new (float, n);
+  row_norms (x, n, d, xn);
+  b = steps > 0 ? bounds_new (n, d, k) : NULL;
+  if (!seed_plusplus (x, xn, n, d, k,
+                      options->n_local_trials > 0 ? options->n_local_trials : 2 + (int) floor (log (k)),
+                      options->seed, TRUE, km->centroids, b, km->labels, cancellable, error))
+    return FALSE;
+  if (seeds != NULL)
+    memcpy (seeds, km->centroids, sizeof (float) * (gsize) k * d);
+  if (!lloyd (x, xn, n, d, km, steps, 0, b, FALSE, cancellable, error))
+    return FALSE;
+  memcpy (centroids, km->centroids, sizeof (float) * (gsize) k * d);
+  return TRUE;
+}
+
 void
 ts_kmeans_free (TsKMeans *km)
 {

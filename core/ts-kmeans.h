@@ -85,6 +85,13 @@ gboolean ts_kmeans_seed (const float *x, int n, int d, int k, const TsKMeansOpti
 gboolean ts_kmeans_steps (const float *x, int n, int d, float *centroids, int k, int steps,
                           GCancellable *cancellable, GError **error);
 
+/* ts_kmeans_seed into @seeds (k x d, NULL: not wanted), then ts_kmeans_steps
+ * from them into @centroids (k x d): the same centres, with the first
+ * assignment bounded by what the seeding learnt (ts_kmeans's way) instead of
+ * a full distance pass. */
+gboolean ts_kmeans_seed_steps (const float *x, int n, int d, int k, const TsKMeansOptions *options, int steps,
+                               float *seeds, float *centroids, GCancellable *cancellable, GError **error);
+
 /* Nearest of @k centroids for each of @n rows: @labels (n) and optionally
  * @dist2 (n, squared distances as the sgemm expansion gives them). Blocked
  * sgemm, exact as above; ties go to the lower index. */

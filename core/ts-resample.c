@@ -98,29 +98,38 @@ seed_cache_new (const TsScene *scene, gpointer data)
   return c;
 }
 
-/* The first @K k-means++ seeds of @xt for @seed, newly allocated (K x d). */
+/* The first @K k-means++ seeds of @xt for @seed, newly allocated (K x d).
+ * When they are drawn here and @steps >= 0, also the k-means after @steps
+ * Lloyd steps from them into *@queries (newly allocated; else NULL): the
+ * seeding's bounds spare the first assignment its full distance pass. */
 static float *
-seeds_new (const TsScene *scene, const float *xt, int n, int d, int K, guint64 seed, GCancellable *cancellable,
-           GError **error)
+seeds_new (const TsScene *scene, const float *xt, int n, int d, int K, guint64 seed, int steps, float **queries,
+           GCancellable *cancellable, GError **error)
 {
   g_autofree char *key = g_strdup_printf ("resample seeds %" G_GUINT64_FORMAT, seed);
   SeedCache *c = ts_scene_memo (scene, key, seed_cache_new, NULL, seed_cache_free);
   float *q = NULL;
 
+  *queries = NULL;
   g_mutex_lock (&c->lock); /* another thread drawing them is waited for, not repeated */
   if (c->k < K || c->d != d)
     {
       TsKMeansOptions kopt;
       g_autofree float *more = g_new (float, (gsize) K * d);
+      g_autofree float *stepped = steps >= 0 ? g_new (float, (gsize) K * d) : NULL;
+      gboolean ok;
       ts_kmeans_options_init (&kopt);
       kopt.seed = seed;
       kopt.n_local_trials = 1;
-      if (ts_kmeans_seed (xt, n, d, K, &kopt, more, cancellable, error))
+      ok = stepped ? ts_kmeans_seed_steps (xt, n, d, K, &kopt, steps, more, stepped, cancellable, error)
+                   : ts_kmeans_seed (xt, n, d, K, &kopt, more, cancellable, error);
+      if (ok)
         {
           g_free (c->q);
           c->q = g_steal_pointer (&more);
           c->k = K;
           c->d = d;
+          *queries = g_steal_pointer (&stepped);
         }
     }
   if (c->k >= K && c->d == d)
@@ -259,7 +268,7 @@ attention_product (Sparse *s, const float *A, int nb, int n, const float *x, int
  * kmeans_steps says seeded. */
 static TsAssignment *
 resample_one (const TsScene *scene, const float *xt, int K, int rounds, double tau, const float *seeds,
-              gint64 max_mix, GCancellable *cancellable, GError **error)
+              const float *queries, gint64 max_mix, GCancellable *cancellable, GError **error)
 {
   int n = scene->normalized->n, d = scene->normalized->d, bs, steps;
   float scale;
@@ -276,13 +285,18 @@ resample_one (const TsScene *scene, const float *xt, int K, int rounds, double t
    * candidate per centre, about one distance pass) and a few Lloyd steps; when
    * even that exceeds the budget, evenly strided tokens and one Lloyd step. */
   steps = kmeans_steps (n, K, d, &seeded);
-  if (seeded)
-    memcpy (q, seeds, sizeof (float) * (gsize) K * d);
+  if (queries != NULL) /* seeding and steps already done together */
+    memcpy (q, queries, sizeof (float) * (gsize) K * d);
   else
-    for (int j = 0; j < K; j++)
-      memcpy (q + (gsize) j * d, xt + (gsize) ((gint64) j * n / K) * d, sizeof (float) * d);
-  if (!ts_kmeans_steps (xt, n, d, q, K, steps, cancellable, error))
-    return NULL;
+    {
+      if (seeded)
+        memcpy (q, seeds, sizeof (float) * (gsize) K * d);
+      else
+        for (int j = 0; j < K; j++)
+          memcpy (q + (gsize) j * d, xt + (gsize) ((gint64) j * n / K) * d, sizeof (float) * d);
+      if (!ts_kmeans_steps (xt, n, d, q, K, steps, cancellable, error))
+        return NULL;
+    }
 
   qnext = g_new (float, (gsize) K * d);
 
@@ -350,7 +364,8 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
 {
   g_autofree float *xt = resample_prepare (scene, &rounds, tau, error);
   g_autofree float *seeds = NULL;
-  int n, d;
+  g_autofree float *stepped = NULL;
+  int n, d, steps;
   gboolean seeded;
 
   if (xt == NULL)
@@ -359,10 +374,10 @@ ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 
   d = scene->normalized->d;
   if (!check_queries (queries, n, error))
     return NULL;
-  kmeans_steps (n, queries, d, &seeded);
-  if (seeded && (seeds = seeds_new (scene, xt, n, d, queries, seed, cancellable, error)) == NULL)
+  steps = kmeans_steps (n, queries, d, &seeded);
+  if (seeded && (seeds = seeds_new (scene, xt, n, d, queries, seed, steps, &stepped, cancellable, error)) == NULL)
     return NULL;
-  return resample_one (scene, xt, queries, rounds, tau, seeds, max_mix, cancellable, error);
+  return resample_one (scene, xt, queries, rounds, tau, seeds, stepped, max_mix, cancellable, error);
 }
 
 gboolean
@@ -371,7 +386,8 @@ ts_resample_multi (const TsScene *scene, const int *queries, int n_targets, int 
 {
   g_autofree float *xt = NULL;
   g_autofree float *seeds = NULL;
-  int n, d, most = 0;
+  g_autofree float *stepped = NULL; /* the k-means for @most when its seeds were drawn here */
+  int n, d, most = 0, steps = -1;
 
   for (int i = 0; i < n_targets; i++)
     out[i] = NULL;
@@ -384,14 +400,15 @@ ts_resample_multi (const TsScene *scene, const int *queries, int n_targets, int 
       gboolean seeded;
       if (!check_queries (queries[i], n, error))
         return FALSE;
-      kmeans_steps (n, queries[i], d, &seeded);
-      if (seeded)
-        most = MAX (most, queries[i]);
+      int k_steps = kmeans_steps (n, queries[i], d, &seeded);
+      if (seeded && queries[i] > most)
+        most = queries[i], steps = k_steps;
     }
-  if (most > 0 && (seeds = seeds_new (scene, xt, n, d, most, seed, cancellable, error)) == NULL)
+  if (most > 0 && (seeds = seeds_new (scene, xt, n, d, most, seed, steps, &stepped, cancellable, error)) == NULL)
     return FALSE;
   for (int i = 0; i < n_targets; i++)
-    if ((out[i] = resample_one (scene, xt, queries[i], rounds, tau, seeds, max_mix, cancellable, error)) == NULL)
+    if ((out[i] = resample_one (scene, xt, queries[i], rounds, tau, seeds, queries[i] == most ? stepped : NULL,
+                                max_mix, cancellable, error)) == NULL)
       return FALSE;
   return TRUE;
 }

@@ -37,6 +37,9 @@
  * The k-means++ seeds of the largest K drawn on a scene are kept in its memo
  * (ts_scene_memo, per seed; the seeds for K are their first K rows), so the
  * runs of a sweep and a moving slider draw them once; results are unchanged.
+ * The run that draws them also takes its Lloyd steps with the seeding's
+ * bounds (ts_kmeans_seed_steps: the same centres, without the first full
+ * distance pass).
  * Reentrant; deterministic for a given seed. */
 #pragma once
 

@@ -499,6 +499,41 @@ test_bounded_equals_full_features (void)
   assert_same_kmeans (fast, full);
 }
 
+/* ts_kmeans_seed_steps (the first assignment bounded by the seeding) gives
+ * bit for bit the seeds of ts_kmeans_seed and the centres of ts_kmeans_steps
+ * from them, on every test input and on pixel features, for 0 to 3 steps. */
+static void
+test_seed_steps (void)
+{
+  g_autoptr (TsImage) im = ts_test_noisy_gradient (336, 336, 3, 20);
+  g_autoptr (TsScene) s = ts_scene_new (ts_image_copy (im), 14, TS_FEATURES_PIXEL, NULL, NULL);
+
+  for (guint c = 0; c <= G_N_ELEMENTS (inputs); c++)
+    for (int steps = 0; steps <= 3; steps++)
+      {
+        gboolean photo = c == G_N_ELEMENTS (inputs);
+        int n = photo ? s->normalized->n : inputs[c].n, d = photo ? s->normalized->d : inputs[c].d;
+        int k = photo ? 144 : inputs[c].k;
+        g_autofree float *rows = photo ? NULL : input_rows (&inputs[c]);
+        const float *x = photo ? s->normalized->data : rows;
+        g_autofree float *seeds = g_new (float, (gsize) k * d);
+        g_autofree float *got = g_new (float, (gsize) k * d);
+        g_autofree float *want = g_new (float, (gsize) k * d);
+        TsKMeansOptions o;
+        ts_kmeans_options_init (&o);
+        o.seed = 3 + c;
+        o.n_local_trials = c % 2 ? 1 : 0; /* the resampler's one candidate, and sklearn's several */
+        g_test_message ("%s, %d steps", photo ? "pixel features 576 x 588, k 144" : inputs[c].name, steps);
+        g_assert_true (ts_kmeans_seed (x, n, d, k, &o, want, NULL, NULL));
+        g_assert_true (ts_kmeans_seed_steps (x, n, d, k, &o, steps, seeds, got, NULL, NULL));
+        g_assert_cmpmem (seeds, sizeof (float) * k * d, want, sizeof (float) * k * d);
+        g_assert_true (ts_kmeans_steps (x, n, d, want, k, steps, NULL, NULL));
+        g_assert_cmpmem (got, sizeof (float) * k * d, want, sizeof (float) * k * d);
+        g_assert_true (ts_kmeans_seed_steps (x, n, d, k, &o, steps, NULL, got, NULL, NULL)); /* seeds not wanted */
+        g_assert_cmpmem (got, sizeof (float) * k * d, want, sizeof (float) * k * d);
+      }
+}
+
 static void
 test_bad_input (void)
 {
@@ -539,6 +574,15 @@ test_bad_input (void)
   g_assert_false (ts_kmeans_steps (ok, 4, 1, labels_f, 2, -1, NULL, &error));
   g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
+  g_assert_false (ts_kmeans_seed_steps (ok, 4, 1, 2, NULL, 1, NULL, NULL, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (ts_kmeans_seed_steps (ok, 4, 1, 2, NULL, -1, NULL, labels_f, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (ts_kmeans_seed_steps (x, 4, 1, 2, NULL, 1, NULL, labels_f, NULL, &error));
+  g_assert_error (error, TS_ERROR, TS_ERROR_BAD_DATA);
+  g_clear_error (&error);
   g_cancellable_cancel (cancel);
   g_assert_null (ts_kmeans (ok, 4, 1, 2, NULL, cancel, &error));
   g_assert_error (error, TS_ERROR, TS_ERROR_CANCELLED);
@@ -560,6 +604,7 @@ main (int argc, char **argv)
   g_test_add_func ("/kmeans/bounded-equals-full", test_bounded_equals_full);
   g_test_add_func ("/kmeans/bounded-equals-plain", test_bounded_equals_plain);
   g_test_add_func ("/kmeans/bounded-equals-full-features", test_bounded_equals_full_features);
+  g_test_add_func ("/kmeans/seed-steps", test_seed_steps);
   g_test_add_func ("/kmeans/bad-input", test_bad_input);
   return g_test_run ();
 }
