@@ -104,6 +104,157 @@ ts_attention_softmax_rows (const float *q, int m, const float *x, int n, int d, 
     softmax_inplace (out + (gsize) i * n, n, idx, val);
 }
 
+/* ---- A X over the weights that count ---- */
+
+#define SPARSE_FILL 4    /* sparse when at most 1 / SPARSE_FILL of a block's weights count */
+#define TOKEN_CHUNK 256  /* tokens whose features stay in cache while every row takes its share */
+
+struct _TsAttentionProduct {
+  int rows, n; /* a block's most rows, the weights in a row */
+  gsize cap;  /* kept weights a block may have (1 / SPARSE_FILL of it) */
+  int *start; /* rows + 1: where each row's weights begin */
+  int *at;    /* rows: each row's next weight while adding */
+  int *idx;   /* cap + n: token of each kept weight */
+  float *w;   /* cap + n: the weights */
+};
+
+TsAttentionProduct *
+ts_attention_product_new (int rows, int n)
+{
+  TsAttentionProduct *p = g_new0 (TsAttentionProduct, 1);
+
+  p->rows = MAX (rows, 0);
+  p->n = MAX (n, 0);
+  p->cap = (gsize) p->rows * p->n / SPARSE_FILL;
+  p->start = g_try_new (int, p->rows + 1);
+  p->at = g_try_new (int, p->rows + 1);
+  p->idx = g_try_new (int, p->cap + MAX (n, 0) + 1);
+  p->w = g_try_new (float, p->cap + MAX (n, 0) + 1);
+  if (p->start == NULL || p->at == NULL || p->idx == NULL || p->w == NULL || p->cap > G_MAXINT)
+    g_clear_pointer (&p, ts_attention_product_free);
+  return p;
+}
+
+void
+ts_attention_product_free (TsAttentionProduct *p)
+{
+  if (p == NULL)
+    return;
+  g_free (p->start);
+  g_free (p->at);
+  g_free (p->idx);
+  g_free (p->w);
+  g_free (p);
+}
+
+/* The sum of a row of @n weights and whether none is negative (or NaN). */
+TS_CLONES static gboolean
+row_sum_nonnegative (const float *restrict row, int n, double *sum)
+{
+  float lane[16] = { 0 }, low = 0;
+  double s = 0;
+  int j = 0;
+
+  for (; j + 16 <= n; j += 16)
+    for (int u = 0; u < 16; u++)
+      {
+        lane[u] += row[j + u];
+        low = MIN (low, row[j + u]);
+      }
+  for (; j < n; j++)
+    {
+      s += row[j];
+      low = MIN (low, row[j]);
+    }
+  for (int u = 0; u < 16; u++)
+    s += lane[u];
+  *sum = s;
+  return low >= 0 && isfinite (s);
+}
+
+/* The weights of @A (m x n) of at least 2^-24 / n of their row's sum into
+ * @p, per row in token order; FALSE when more than p->cap of them count or a
+ * weight is negative. */
+static gboolean
+gather (TsAttentionProduct *p, const float *A, int m, int n)
+{
+  gsize kept = 0;
+
+  for (int i = 0; i < m; i++)
+    {
+      const float *row = A + (gsize) i * n;
+      double sum;
+      float t;
+      if (kept > p->cap || !row_sum_nonnegative (row, n, &sum))
+        return FALSE;
+      t = (float) (0x1p-24 * sum / n);
+      p->start[i] = (int) kept;
+      for (int j = 0; j < n; j++) /* branch-free: kept or not is a coin toss */
+        {
+          p->idx[kept] = j;
+          p->w[kept] = row[j];
+          kept += row[j] >= t && row[j] > 0;
+        }
+    }
+  p->start[m] = (int) kept;
+  return kept <= p->cap;
+}
+
+/* acc += w x over @d floats (16 lanes so that it vectorises). */
+TS_CLONES static void
+add_scaled (float *restrict acc, float w, const float *restrict x, int d)
+{
+  int k = 0;
+
+  for (; k + 16 <= d; k += 16)
+    for (int u = 0; u < 16; u++)
+      acc[k + u] += w * x[k + u];
+  for (; k < d; k++)
+    acc[k] += w * x[k];
+}
+
+/* acc += w0 x0 + w1 x1 + w2 x2 + w3 x3, added one after the other (the sums
+ * of four add_scaled), with one pass over acc. */
+TS_CLONES static void
+add_scaled4 (float *restrict acc, const float *restrict w, const float *restrict x0, const float *restrict x1,
+             const float *restrict x2, const float *restrict x3, int d)
+{
+  int k = 0;
+
+  for (; k + 16 <= d; k += 16)
+    for (int u = 0; u < 16; u++)
+      acc[k + u] = (((acc[k + u] + w[0] * x0[k + u]) + w[1] * x1[k + u]) + w[2] * x2[k + u]) + w[3] * x3[k + u];
+  for (; k < d; k++)
+    acc[k] = (((acc[k] + w[0] * x0[k]) + w[1] * x1[k]) + w[2] * x2[k]) + w[3] * x3[k];
+}
+
+void
+ts_attention_product (TsAttentionProduct *p, const float *A, int m, int n, const float *x, int dx, float *out)
+{
+  if (m <= 0 || n <= 0 || dx <= 0)
+    return;
+  if (p == NULL || m > p->rows || n != p->n || !gather (p, A, m, n))
+    {
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, dx, n, 1.0f, A, n, x, dx, 0.0f, out, dx);
+      return;
+    }
+  memset (out, 0, sizeof (float) * (gsize) m * dx);
+  memcpy (p->at, p->start, sizeof (int) * m);
+  for (int j1 = TOKEN_CHUNK; j1 - TOKEN_CHUNK < n; j1 += TOKEN_CHUNK)
+    for (int i = 0; i < m; i++)
+      {
+        float *acc = out + (gsize) i * dx;
+        const int *t = p->idx;
+        int c = p->at[i], end = p->start[i + 1];
+        for (; c + 4 <= end && t[c + 3] < j1; c += 4) /* tokens ascend within a row */
+          add_scaled4 (acc, p->w + c, x + (gsize) t[c] * dx, x + (gsize) t[c + 1] * dx, x + (gsize) t[c + 2] * dx,
+                       x + (gsize) t[c + 3] * dx, dx);
+        for (; c < end && t[c] < j1; c++)
+          add_scaled (acc, p->w[c], x + (gsize) t[c] * dx, dx);
+        p->at[i] = c;
+      }
+}
+
 static gboolean
 check_features (const TsFeatures *x, double tau, GError **error)
 {

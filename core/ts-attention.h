@@ -66,6 +66,30 @@ gboolean ts_attention_map (const TsFeatures *x, TsAttentionMode mode, int query,
  * resampler. @out must hold m * n floats; callers block their queries. */
 void ts_attention_softmax_rows (const float *q, int m, const float *x, int n, int d, float scale, float *out);
 
+/* A X for rows of attention weights, over the weights that count. After a
+ * sharp softmax most of a row is 0 or tiny (on a 672^2 photo at tau 0.1, 3 to
+ * 10 % of a resampler's weights are at least 2^-24 / N of their row's sum).
+ * The weights below 2^-24 / n of their row's sum s together weigh under
+ * 2^-24 s, so leaving them out moves a row of A X by less than 2^-24 s times
+ * the largest feature magnitude: half a float ulp of it for a softmax row,
+ * below the rounding of the product itself. The others are gathered per row
+ * in token order and added in that order, in chunks of tokens that stay in
+ * cache. A block with a negative weight, or in which more than a quarter of
+ * the weights count (soft attention, a large tau), goes through the dense
+ * cblas_sgemm as before.
+ * A workspace for blocks of up to @rows rows of @n weights (about rows x n /
+ * 2 floats); NULL when there is no memory. One per thread; free of NULL is a
+ * no-op. */
+typedef struct _TsAttentionProduct TsAttentionProduct;
+TsAttentionProduct *ts_attention_product_new (int rows, int n);
+void ts_attention_product_free (TsAttentionProduct *p);
+
+/* @out (m x dx) = A X for @m rows @A (m x n) and the features @x (n x dx),
+ * with @p made for at least @m rows of @n (else, or @p NULL: cblas_sgemm). */
+void ts_attention_product (TsAttentionProduct *p, const float *A, int m, int n, const float *x, int dx, float *out);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsAttentionProduct, ts_attention_product_free)
+
 /* Rows r0 .. r0 + nb - 1 of A = softmax(X X^T / tau) into @out (nb x n). */
 gboolean ts_attention_rows (const TsFeatures *x, int r0, int nb, double tau, float *out, GError **error);
 

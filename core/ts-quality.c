@@ -2,6 +2,7 @@
 #pragma GCC optimize ("O3") /* the SSIM filters vectorise at O3 (GCC 12 -O2 only does the very cheap cases) */
 #endif
 #include "ts-quality.h"
+#include "ts-attention.h"
 #include "ts-error.h"
 #include "ts-simd.h"
 #include "ts-resize.h"
@@ -135,6 +136,8 @@ group_means (const TsImage *image, const TsGrid *grid, const TsAssignment *a, fl
       scale_floats (tokens + (gsize) g * pd, pd, 1.0f / count[g]);
 }
 
+#define MIX_BLOCK 256 /* output tokens per product block */
+
 static void
 paint_tokens (const TsImage *image, const TsGrid *grid, const TsAssignment *a, TsImage *out)
 {
@@ -143,9 +146,13 @@ paint_tokens (const TsImage *image, const TsGrid *grid, const TsAssignment *a, T
 
   if (a->recon == TS_RECON_MIX && a->mix != NULL)
     {
+      /* mix x patches over the weights that count (ts_attention_product), in blocks of tokens */
       g_autofree float *patches = all_patches (image, grid);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, a->n_out, pd, a->n_in, 1.0f, a->mix, a->n_in, patches,
-                   pd, 0.0f, tokens, pd);
+      int bs = MIN (a->n_out, MIX_BLOCK);
+      g_autoptr (TsAttentionProduct) product = ts_attention_product_new (bs, a->n_in);
+      for (int q0 = 0; q0 < a->n_out; q0 += bs)
+        ts_attention_product (product, a->mix + (gsize) q0 * a->n_in, MIN (bs, a->n_out - q0), a->n_in, patches, pd,
+                              tokens + (gsize) q0 * pd);
     }
   else
     group_means (image, grid, a, tokens);

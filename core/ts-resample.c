@@ -2,7 +2,6 @@
 #include "ts-attention.h"
 #include "ts-error.h"
 #include "ts-kmeans.h"
-#include "ts-simd.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -138,132 +137,6 @@ seeds_new (const TsScene *scene, const float *xt, int n, int d, int K, guint64 s
   return q;
 }
 
-/* ---- A X over the weights that count ----
- * After the sharp softmax most of an attention row is 0 or tiny (on a 672^2
- * photo at tau 0.1, 3 to 10 % of the weights are at least 2^-24 / N). The
- * weights below 2^-24 / N together weigh less than 2^-24 of the row's unit
- * sum, so leaving them out moves a row of A X by less than 2^-24 times the
- * largest feature magnitude: half a float ulp of it, below the rounding of
- * the product itself. The others are gathered per row in token order and
- * added into the output row in that order, token chunk by token chunk (the
- * chunk's features stay in cache while every row takes its share). When more
- * than 1 / SPARSE_FILL of a block's weights count (soft attention, a large
- * tau) the dense SGEMM is faster and does the product, as before. */
-#define SPARSE_FILL 4
-#define TOKEN_CHUNK 256
-
-typedef struct {
-  gsize cap;  /* kept weights a block may have (1 / SPARSE_FILL of it) */
-  int *start; /* rows + 1: where each row's weights begin */
-  int *at;    /* rows: each row's next weight while adding */
-  int *idx;   /* cap + n: token of each kept weight */
-  float *w;   /* cap + n: the weights */
-} Sparse;
-
-static void
-sparse_clear (Sparse *s)
-{
-  g_free (s->start);
-  g_free (s->at);
-  g_free (s->idx);
-  g_free (s->w);
-}
-
-/* Room for blocks of @rows x @n weights; FALSE when there is no memory (the
- * dense product then does every block). */
-static gboolean
-sparse_init (Sparse *s, int rows, int n)
-{
-  s->cap = (gsize) rows * n / SPARSE_FILL;
-  s->start = g_try_new (int, rows + 1);
-  s->at = g_try_new (int, rows);
-  s->idx = g_try_new (int, s->cap + n);
-  s->w = g_try_new (float, s->cap + n);
-  return s->start && s->at && s->idx && s->w;
-}
-
-/* The weights of @A (nb x n) of at least 2^-24 / n into @s, per row in token
- * order; FALSE when more than s->cap of them count. */
-static gboolean
-sparse_gather (Sparse *s, const float *A, int nb, int n)
-{
-  const float t = 0x1p-24f / (float) n;
-  gsize m = 0;
-
-  for (int i = 0; i < nb; i++)
-    {
-      const float *row = A + (gsize) i * n;
-      if (m > s->cap)
-        return FALSE;
-      s->start[i] = (int) m;
-      for (int j = 0; j < n; j++) /* branch-free: kept or not is a coin toss */
-        {
-          s->idx[m] = j;
-          s->w[m] = row[j];
-          m += row[j] >= t;
-        }
-    }
-  s->start[nb] = (int) m;
-  return m <= s->cap;
-}
-
-/* acc += w x over @d floats (16 lanes so that it vectorises). */
-TS_CLONES static void
-add_scaled (float *restrict acc, float w, const float *restrict x, int d)
-{
-  int k = 0;
-
-  for (; k + 16 <= d; k += 16)
-    for (int u = 0; u < 16; u++)
-      acc[k + u] += w * x[k + u];
-  for (; k < d; k++)
-    acc[k] += w * x[k];
-}
-
-/* acc += w0 x0 + w1 x1 + w2 x2 + w3 x3, added one after the other (the sums
- * of four add_scaled), with one pass over acc. */
-TS_CLONES static void
-add_scaled4 (float *restrict acc, const float *restrict w, const float *restrict x0, const float *restrict x1,
-             const float *restrict x2, const float *restrict x3, int d)
-{
-  int k = 0;
-
-  for (; k + 16 <= d; k += 16)
-    for (int u = 0; u < 16; u++)
-      acc[k + u] = (((acc[k + u] + w[0] * x0[k + u]) + w[1] * x1[k + u]) + w[2] * x2[k + u]) + w[3] * x3[k + u];
-  for (; k < d; k++)
-    acc[k] = (((acc[k] + w[0] * x0[k]) + w[1] * x1[k]) + w[2] * x2[k]) + w[3] * x3[k];
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Sparse, sparse_clear)
-
-/* @out (nb x dx) = A X for the attention rows @A (nb x n) and the features @x
- * (n x dx): over the weights that count when few do (@s NULL: never). */
-static void
-attention_product (Sparse *s, const float *A, int nb, int n, const float *x, int dx, float *out)
-{
-  if (s == NULL || !sparse_gather (s, A, nb, n))
-    {
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, dx, n, 1.0f, A, n, x, dx, 0.0f, out, dx);
-      return;
-    }
-  memset (out, 0, sizeof (float) * (gsize) nb * dx);
-  memcpy (s->at, s->start, sizeof (int) * nb);
-  for (int j1 = TOKEN_CHUNK; j1 - TOKEN_CHUNK < n; j1 += TOKEN_CHUNK)
-    for (int i = 0; i < nb; i++)
-      {
-        float *acc = out + (gsize) i * dx;
-        int c = s->at[i], end = s->start[i + 1];
-        const int *t = s->idx;
-        for (; c + 4 <= end && t[c + 3] < j1; c += 4) /* tokens ascend within a row */
-          add_scaled4 (acc, s->w + c, x + (gsize) t[c] * dx, x + (gsize) t[c + 1] * dx, x + (gsize) t[c + 2] * dx,
-                       x + (gsize) t[c + 3] * dx, dx);
-        for (; c < end && s->idx[c] < j1; c++)
-          add_scaled (acc, s->w[c], x + (gsize) s->idx[c] * dx, dx);
-        s->at[i] = c;
-      }
-}
-
 /* Steps 2 to 5 for K queries; @seeds holds at least K k-means++ seeds when
  * kmeans_steps says seeded. */
 static TsAssignment *
@@ -278,8 +151,7 @@ resample_one (const TsScene *scene, const float *xt, int K, int rounds, double t
   g_autofree float *block = NULL;
   g_autofree float *colmax = NULL;
   g_autoptr (TsAssignment) a = NULL;
-  g_auto (Sparse) sparse = { 0 };
-  Sparse *sp;
+  g_autoptr (TsAttentionProduct) product = NULL;
 
   /* 2. k-means queries within a compute budget: classic k-means++ seeding (one
    * candidate per centre, about one distance pass) and a few Lloyd steps; when
@@ -313,7 +185,7 @@ resample_one (const TsScene *scene, const float *xt, int K, int rounds, double t
   if (!keep_mix)
     block = g_try_new (float, (gsize) bs * n);
   colmax = g_new (float, n);
-  sp = sparse_init (&sparse, bs, n) ? &sparse : NULL;
+  product = ts_attention_product_new (bs, n);
   if (!keep_mix && block == NULL)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for a %d x %d attention block", bs, n);
@@ -336,10 +208,10 @@ resample_one (const TsScene *scene, const float *xt, int K, int rounds, double t
           ts_attention_softmax_rows (q + (gsize) q0 * d, nb, xt, n, d, scale, A);
           if (!last)
             {
-              attention_product (sp, A, nb, n, xt, d, qnext + (gsize) q0 * d);
+              ts_attention_product (product, A, nb, n, xt, d, qnext + (gsize) q0 * d);
               continue;
             }
-          attention_product (sp, A, nb, n, scene->features->data, a->d, a->features + (gsize) q0 * a->d);
+          ts_attention_product (product, A, nb, n, scene->features->data, a->d, a->features + (gsize) q0 * a->d);
           for (int i = 0; i < nb; i++)
             {
               const float *row = A + (gsize) i * n;

@@ -394,6 +394,52 @@ test_sparse_product (void)
     }
 }
 
+/* The reconstruction paints each patch with its token's mix of patches, the
+ * product over the weights that count (ts_attention_product): every byte is
+ * the exact (double) mix rounded, off by at most 1 and only next to a
+ * rounding boundary. */
+static void
+test_mix_reconstruction_sparse (void)
+{
+  g_autoptr (TsScene) scene = ts_scene_new (ts_test_noisy_gradient (96, 96, 9, 90), 4, TS_FEATURES_PIXEL, NULL,
+                                            NULL); /* 576 tokens */
+  const int ks[] = { 144, 300 };
+
+  for (guint c = 0; c < G_N_ELEMENTS (ks); c++)
+    {
+      g_autoptr (TsAssignment) a = ts_resample (scene, ks[c], 3, 0.1, 4, 0, NULL, NULL);
+      g_autoptr (TsImage) rec = ts_reconstruct (scene->image, &scene->grid, a, TS_DROP_FILL_GREY, NULL);
+      int n = scene->grid.tokens, p = scene->grid.patch, w = scene->image->width, near = 0;
+      g_assert_cmpfloat (kept_share (a), <=, 0.25); /* the sparse product did it */
+      for (int j = 0; j < n; j++)
+        {
+          TsRect r = ts_grid_patch_rect (&scene->grid, j);
+          const float *mix = a->mix + (gsize) a->groups[j] * n;
+          for (int o = 0; o < p * p * 3; o++)
+            {
+              int y = o / (p * 3), xc = o % (p * 3);
+              double v = 0, frac;
+              int got = rec->data[((gsize) (r.y + y) * w + r.x) * 3 + xc];
+              for (int i = 0; i < n; i++)
+                {
+                  TsRect s = ts_grid_patch_rect (&scene->grid, i);
+                  v += (double) mix[i] * scene->image->data[((gsize) (s.y + y) * w + s.x) * 3 + xc];
+                }
+              v = CLAMP (v, 0, 255);
+              frac = v - floor (v);
+              if (fabs (frac - 0.5) < 1e-3)
+                {
+                  g_assert_cmpint (abs (got - (int) lrint (v)), <=, 1);
+                  near++;
+                }
+              else
+                g_assert_cmpint (got, ==, (int) lrint (v));
+            }
+        }
+      g_test_message ("K %d: %d of %d bytes next to a rounding boundary", ks[c], near, n * p * p * 3);
+    }
+}
+
 /* The seeds a scene keeps change nothing: smaller, larger (drawn again) and
  * smaller again query counts on one scene give exactly what fresh scenes give. */
 static void
@@ -455,6 +501,7 @@ main (int argc, char **argv)
   g_test_add_func ("/resample/multi-equals-single", test_multi_equals_single);
   g_test_add_func ("/resample/seeds-kept", test_seeds_kept);
   g_test_add_func ("/resample/sparse-product", test_sparse_product);
+  g_test_add_func ("/resample/mix-reconstruction-sparse", test_mix_reconstruction_sparse);
   g_test_add_func ("/resample/bad-input", test_bad_input);
   return g_test_run ();
 }
