@@ -132,6 +132,67 @@ test_softmax_bits (void)
       }
 }
 
+/* ts_attention_product: sharp rows (the sparse path) within float rounding of
+ * the exact product; soft rows, a negative weight, no workspace or too many
+ * rows: the dense SGEMM, bit for bit. */
+static void
+test_attention_product (void)
+{
+  const int n = 203, d = 9, m = 17, dx = 37;
+  g_autoptr (TsFeatures) raw = lcg_features (n, d, 3);
+  g_autoptr (TsFeatures) x = ts_features_normalized (raw, NULL);
+  g_autofree float *vals = ts_test_lcg_matrix (n, dx, 8);
+  g_autofree float *A = g_new (float, (gsize) m * n);
+  g_autofree float *got = g_new (float, (gsize) m * dx);
+  g_autofree float *dense = g_new (float, (gsize) m * dx);
+  g_autoptr (TsAttentionProduct) p = ts_attention_product_new (m, n);
+  const float scales[] = { 300.0f, 1.0f };
+  double vmax = 0;
+
+  g_assert_nonnull (p);
+  for (int i = 0; i < n * dx; i++)
+    vmax = MAX (vmax, fabsf (vals[i]));
+  for (guint c = 0; c < G_N_ELEMENTS (scales); c++)
+    {
+      int kept = 0;
+      ts_attention_softmax_rows (x->data, m, x->data, n, d, scales[c], A);
+      for (int i = 0; i < m * n; i++)
+        kept += A[i] >= 0x1p-24f / n;
+      ts_attention_product (p, A, m, n, vals, dx, got);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, dx, n, 1.0f, A, n, vals, dx, 0.0f, dense, dx);
+      if (kept > m * n / 4)
+        {
+          g_assert_cmpfloat (scales[c], ==, 1.0f); /* soft rows: dense */
+          g_assert_cmpmem (got, sizeof (float) * m * dx, dense, sizeof (float) * m * dx);
+          continue;
+        }
+      for (int i = 0; i < m; i++)
+        for (int k = 0; k < dx; k++)
+          {
+            double e = 0;
+            for (int j = 0; j < n; j++)
+              e += (double) A[(gsize) i * n + j] * vals[(gsize) j * dx + k];
+            g_assert_cmpfloat_with_epsilon (got[(gsize) i * dx + k], e, 1e-6 * vmax);
+          }
+    }
+  /* a negative weight, no workspace, more rows than it holds: dense */
+  ts_attention_softmax_rows (x->data, m, x->data, n, d, 300.0f, A);
+  A[5] = -0.25f;
+  ts_attention_product (p, A, m, n, vals, dx, got);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, dx, n, 1.0f, A, n, vals, dx, 0.0f, dense, dx);
+  g_assert_cmpmem (got, sizeof (float) * m * dx, dense, sizeof (float) * m * dx);
+  A[5] = 0.0f;
+  ts_attention_product (NULL, A, m, n, vals, dx, got);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, dx, n, 1.0f, A, n, vals, dx, 0.0f, dense, dx);
+  g_assert_cmpmem (got, sizeof (float) * m * dx, dense, sizeof (float) * m * dx);
+  {
+    g_autoptr (TsAttentionProduct) small = ts_attention_product_new (m - 1, n);
+    ts_attention_product (small, A, m, n, vals, dx, got);
+    g_assert_cmpmem (got, sizeof (float) * m * dx, dense, sizeof (float) * m * dx);
+  }
+  ts_attention_product_free (NULL);
+}
+
 static void
 test_received_blockwise (void)
 {
@@ -517,6 +578,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/attention/rows-vs-dense", test_rows_vs_dense);
   g_test_add_func ("/attention/softmax-bits", test_softmax_bits);
+  g_test_add_func ("/attention/product", test_attention_product);
   g_test_add_func ("/attention/received-blockwise", test_received_blockwise);
   g_test_add_func ("/attention/global-and-distinct", test_global_and_distinct);
   g_test_add_func ("/attention/bricks-light-up", test_bricks_light_up);
