@@ -40,10 +40,10 @@ round_row (const float *restrict src, int n, guint8 *restrict d)
 }
 
 static void
-write_patch (TsImage *dst, TsRect r, const float *src)
+write_patch (TsImage *dst, TsRect r, const guint8 *src)
 {
   for (int y = 0; y < r.h; y++)
-    round_row (src + y * r.w * 3, r.w * 3, dst->data + ((gsize) (r.y + y) * dst->width + r.x) * 3);
+    memcpy (dst->data + ((gsize) (r.y + y) * dst->width + r.x) * 3, src + (gsize) y * r.w * 3, (gsize) r.w * 3);
 }
 
 /* Each region resampled to P x P and back, in place: the pixels of cropping
@@ -143,6 +143,7 @@ paint_tokens (const TsImage *image, const TsGrid *grid, const TsAssignment *a, T
 {
   int pd = 3 * grid->patch * grid->patch;
   g_autofree float *tokens = g_new0 (float, (gsize) a->n_out * pd);
+  g_autofree guint8 *pixels = NULL;
 
   if (a->recon == TS_RECON_MIX && a->mix != NULL)
     {
@@ -156,9 +157,12 @@ paint_tokens (const TsImage *image, const TsGrid *grid, const TsAssignment *a, T
     }
   else
     group_means (image, grid, a, tokens);
+  /* every token rounded once, in one pass, then copied to its patches */
+  pixels = g_new (guint8, (gsize) a->n_out * pd);
+  round_row (tokens, a->n_out * pd, pixels);
   for (int i = 0; i < a->n_in; i++)
     if (a->groups[i] >= 0)
-      write_patch (out, ts_grid_patch_rect (grid, i), tokens + (gsize) a->groups[i] * pd);
+      write_patch (out, ts_grid_patch_rect (grid, i), pixels + (gsize) a->groups[i] * pd);
 }
 
 /* Fills dropped patches: grey, or a breadth-first copy from the nearest kept patch. */
