@@ -1129,16 +1129,19 @@ absolute_tol (const float *x, int n, int d, double tol)
   return tol * total / d;
 }
 
-/* ts_kmeans; @bounded: pruned seeding and bounded Lloyd, else every distance computed. */
+/* Seeding then Lloyd. ts_kmeans: @bounded, pruned seeding and bounded Lloyd
+ * (else every distance computed), @max_iter < 0 from the options, the
+ * options' tolerance and the final assignment. ts_kmeans_seed_steps: @max_iter
+ * steps, tolerance 0, no final assignment. @seeds (optional): the seeding's centres. */
 static TsKMeans *
-kmeans_run (const float *x, int n, int d, int k, const TsKMeansOptions *options, gboolean bounded,
-            GCancellable *cancellable, GError **error)
+kmeans_run (const float *x, int n, int d, int k, const TsKMeansOptions *options, gboolean bounded, int max_iter,
+            gboolean final, float *seeds, GCancellable *cancellable, GError **error)
 {
   TsKMeansOptions defaults;
   g_autoptr (TsKMeans) km = NULL;
   g_autoptr (Bounds) b = NULL;
   g_autofree float *xn = NULL;
-  int trials, max_iter;
+  int trials;
 
   if (options == NULL)
     {
@@ -1148,7 +1151,8 @@ kmeans_run (const float *x, int n, int d, int k, const TsKMeansOptions *options,
   if (!check_input (x, n, d, k, error))
     return NULL;
   trials = options->n_local_trials > 0 ? options->n_local_trials : 2 + (int) floor (log (k));
-  max_iter = options->max_iter == 0 ? 100 : options->max_iter;
+  if (final)
+    max_iter = options->max_iter == 0 ? 100 : options->max_iter;
   if ((km = kmeans_alloc (n, d, k, error)) == NULL)
     return NULL;
   xn = g_new (float, n);
@@ -1157,7 +1161,9 @@ kmeans_run (const float *x, int n, int d, int k, const TsKMeansOptions *options,
   if (!seed_plusplus (x, xn, n, d, k, trials, options->seed, bounded, km->centroids, b, km->labels, cancellable,
                       error))
     return NULL;
-  if (!lloyd (x, xn, n, d, km, MAX (max_iter, 0), absolute_tol (x, n, d, options->tol), b, TRUE,
+  if (seeds != NULL)
+    memcpy (seeds, km->centroids, sizeof (float) * (gsize) k * d);
+  if (!lloyd (x, xn, n, d, km, MAX (max_iter, 0), final ? absolute_tol (x, n, d, options->tol) : 0, b, final,
               cancellable, error))
     return NULL;
   return g_steal_pointer (&km);
@@ -1167,14 +1173,14 @@ TsKMeans *
 ts_kmeans (const float *x, int n, int d, int k, const TsKMeansOptions *options, GCancellable *cancellable,
            GError **error)
 {
-  return kmeans_run (x, n, d, k, options, TRUE, cancellable, error);
+  return kmeans_run (x, n, d, k, options, TRUE, 0, TRUE, NULL, cancellable, error);
 }
 
 TsKMeans *
 ts_kmeans_full (const float *x, int n, int d, int k, const TsKMeansOptions *options, GCancellable *cancellable,
                 GError **error)
 {
-  return kmeans_run (x, n, d, k, options, FALSE, cancellable, error);
+  return kmeans_run (x, n, d, k, options, FALSE, 0, TRUE, NULL, cancellable, error);
 }
 
 /* Lloyd from given centroids; @final: labels and inertia for the last centroids too. */
@@ -1255,36 +1261,15 @@ gboolean
 ts_kmeans_seed_steps (const float *x, int n, int d, int k, const TsKMeansOptions *options, int steps,
                       float *seeds, float *centroids, GCancellable *cancellable, GError **error)
 {
-  TsKMeansOptions defaults;
   g_autoptr (TsKMeans) km = NULL;
-  g_autoptr (Bounds) b = NULL;
-  g_autofree float *xn = NULL;
 
-  if (options == NULL)
-    {
-      ts_kmeans_options_init (&defaults);
-      options = &defaults;
-    }
-  if (!check_input (x, n, d, k, error))
-    return FALSE;
   if (centroids == NULL || steps < 0)
     {
       g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
                    "k-means steps need room for the centroids and a count >= 0 (got %d)", steps);
       return FALSE;
     }
-  if ((km = kmeans_alloc (n, d, k, error)) == NULL)
-    return FALSE;
-  xn = g_new (float, n);
-  row_norms (x, n, d, xn);
-  b = steps > 0 ? bounds_new (n, d, k) : NULL;
-  if (!seed_plusplus (x, xn, n, d, k,
-                      options->n_local_trials > 0 ? options->n_local_trials : 2 + (int) floor (log (k)),
-                      options->seed, TRUE, km->centroids, b, km->labels, cancellable, error))
-    return FALSE;
-  if (seeds != NULL)
-    memcpy (seeds, km->centroids, sizeof (float) * (gsize) k * d);
-  if (!lloyd (x, xn, n, d, km, steps, 0, b, FALSE, cancellable, error))
+  if ((km = kmeans_run (x, n, d, k, options, TRUE, steps, FALSE, seeds, cancellable, error)) == NULL)
     return FALSE;
   memcpy (centroids, km->centroids, sizeof (float) * (gsize) k * d);
   return TRUE;
