@@ -311,6 +311,21 @@ reference_greedy (const TsImage *image, int n, int patch, TsDetailScore detail, 
   return reference_greedy_grid (image, n, n, patch, detail, budget);
 }
 
+/* @a has exactly the reference's regions (grid @cols wide). */
+static void
+assert_regions (const TsAssignment *a, GArray *ref, int cols, int patch)
+{
+  g_assert_cmpint (a->n_out, ==, (int) ref->len);
+  for (guint i = 0; i < ref->len; i++)
+    {
+      RefNode *x = &g_array_index (ref, RefNode, i);
+      int t = a->groups[x->r * cols + x->c];
+      g_assert_cmpint (a->regions[t].x, ==, x->c * patch);
+      g_assert_cmpint (a->regions[t].y, ==, x->r * patch);
+      g_assert_cmpint (a->regions[t].w, ==, (1 << x->level) * patch);
+    }
+}
+
 /* The fast scores (pyramids, histograms, summed areas) choose exactly the
  * splits the plain definitions choose. */
 static void
@@ -331,15 +346,7 @@ test_matches_reference_greedy (void)
       {
         g_autoptr (TsAssignment) a = run_budget (scene, detail, budget);
         g_autoptr (GArray) ref = reference_greedy (scene->image, n, patch, detail, budget);
-        g_assert_cmpint (a->n_out, ==, (int) ref->len);
-        for (guint i = 0; i < ref->len; i++)
-          {
-            RefNode *x = &g_array_index (ref, RefNode, i);
-            int t = a->groups[x->r * n + x->c];
-            g_assert_cmpint (a->regions[t].x, ==, x->c * patch);
-            g_assert_cmpint (a->regions[t].y, ==, x->r * patch);
-            g_assert_cmpint (a->regions[t].w, ==, (1 << x->level) * patch);
-          }
+        assert_regions (a, ref, n, patch);
       }
 }
 
@@ -365,18 +372,10 @@ test_split_order_memo (void)
         g_autoptr (TsAssignment) a = run_budget (warm, detail, budget);
         g_autoptr (TsAssignment) b = run_budget (cold, detail, budget);
         g_autoptr (GArray) ref = reference_greedy_grid (warm->image, rows, cols, patch, detail, budget);
-        g_assert_cmpint (a->n_out, ==, (int) ref->len);
+        assert_regions (a, ref, cols, patch);
         g_assert_cmpint (b->n_out, ==, a->n_out);
         g_assert_cmpmem (a->groups, sizeof (int) * n, b->groups, sizeof (int) * n);
         g_assert_cmpmem (a->regions, sizeof (TsRect) * a->n_out, b->regions, sizeof (TsRect) * b->n_out);
-        for (guint j = 0; j < ref->len; j++)
-          {
-            RefNode *x = &g_array_index (ref, RefNode, j);
-            int t = a->groups[x->r * cols + x->c];
-            g_assert_cmpint (a->regions[t].x, ==, x->c * patch);
-            g_assert_cmpint (a->regions[t].y, ==, x->r * patch);
-            g_assert_cmpint (a->regions[t].w, ==, (1 << x->level) * patch);
-          }
       }
 }
 

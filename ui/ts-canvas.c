@@ -90,16 +90,19 @@ texture_from_surface (cairo_surface_t *surface)
   return texture;
 }
 
+/* @a as an opaque picture, or with @b (the same size) blended over it at
+ * @opacity when @b is given. */
 static GdkTexture *
-texture_from_image (const TsImage *image)
+texture_from_images (const TsImage *a, const TsImage *b, double opacity)
 {
+  unsigned wb = b ? (unsigned) lround (CLAMP (opacity, 0, 1) * 256) : 0, wa = 256 - wb;
   cairo_surface_t *surface;
   int stride;
   guchar *data;
 
-  if (image == NULL)
+  if (a == NULL || (b != NULL && (a->width != b->width || a->height != b->height)))
     return NULL;
-  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, image->width, image->height);
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, a->width, a->height);
   if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
     {
       cairo_surface_destroy (surface);
@@ -107,15 +110,27 @@ texture_from_image (const TsImage *image)
     }
   stride = cairo_image_surface_get_stride (surface);
   data = cairo_image_surface_get_data (surface);
-  for (int y = 0; y < image->height; y++)
+  for (int y = 0; y < a->height; y++)
     {
       guint32 *row = (guint32 *) (gpointer) (data + (gsize) y * stride);
-      const guint8 *p = image->data + (gsize) y * image->width * 3;
-      for (int x = 0; x < image->width; x++, p += 3)
-        row[x] = 0xff000000u | (guint32) p[0] << 16 | (guint32) p[1] << 8 | p[2];
+      const guint8 *p = a->data + (gsize) y * a->width * 3;
+      if (b == NULL)
+        for (int x = 0; x < a->width; x++, p += 3)
+          row[x] = 0xff000000u | (guint32) p[0] << 16 | (guint32) p[1] << 8 | p[2];
+      else
+        for (const guint8 *q = b->data + (gsize) y * b->width * 3, *end = p + (gsize) a->width * 3; p < end;
+             p += 3, q += 3, row++)
+          *row = 0xff000000u | (guint32) ((p[0] * wa + q[0] * wb + 128) >> 8) << 16
+                 | (guint32) ((p[1] * wa + q[1] * wb + 128) >> 8) << 8 | ((p[2] * wa + q[2] * wb + 128) >> 8);
     }
   cairo_surface_mark_dirty (surface);
   return texture_from_surface (surface);
+}
+
+static GdkTexture *
+texture_from_image (const TsImage *image)
+{
+  return texture_from_images (image, NULL, 0);
 }
 
 /* Under the Cairo renderer, a picture drawn at one place and opacity: a
@@ -226,39 +241,6 @@ append_picture (GtkWidget *widget, GtkSnapshot *snapshot, GdkTexture *texture, c
       g_object_set_data_full (G_OBJECT (texture), "ts-picture-node", pn, picture_node_free);
     }
   gtk_snapshot_append_node (snapshot, pn->node);
-}
-
-/* The original with the reconstruction over it at @opacity, one opaque
- * picture: the canvas paints one layer instead of two (a full-size blend
- * less in every frame that repaints the canvas). */
-static GdkTexture *
-blend_texture (const TsImage *a, const TsImage *b, double opacity)
-{
-  unsigned wb = (unsigned) lround (CLAMP (opacity, 0, 1) * 256), wa = 256 - wb;
-  cairo_surface_t *surface;
-  int stride;
-  guchar *data;
-
-  if (a == NULL || b == NULL || a->width != b->width || a->height != b->height)
-    return NULL;
-  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, a->width, a->height);
-  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
-    {
-      cairo_surface_destroy (surface);
-      return NULL;
-    }
-  stride = cairo_image_surface_get_stride (surface);
-  data = cairo_image_surface_get_data (surface);
-  for (int y = 0; y < a->height; y++)
-    {
-      guint32 *row = (guint32 *) (gpointer) (data + (gsize) y * stride);
-      const guint8 *p = a->data + (gsize) y * a->width * 3, *q = b->data + (gsize) y * b->width * 3;
-      for (int x = 0; x < a->width; x++, p += 3, q += 3)
-        row[x] = 0xff000000u | (guint32) ((p[0] * wa + q[0] * wb + 128) >> 8) << 16
-                 | (guint32) ((p[1] * wa + q[1] * wb + 128) >> 8) << 8 | ((p[2] * wa + q[2] * wb + 128) >> 8);
-    }
-  cairo_surface_mark_dirty (surface);
-  return texture_from_surface (surface);
 }
 
 /* |original - reconstruction| per channel, amplified 4x so small errors show. */
@@ -503,14 +485,17 @@ ts_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   get_transform (self, &s, &ox, &oy);
   rect = GRAPHENE_RECT_INIT (ox, oy, self->img_width * s, self->img_height * s);
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  /* group-mean fill over the original, blended into it once */
+  /* group-mean fill over the original, blended into it once: the canvas
+   * paints one opaque picture instead of two layers (a full-size blend less
+   * in every frame that repaints the canvas) */
   if (self->options.fill == TS_GROUP_FILL_MEAN && self->reconstruction_image && self->view == TS_CANVAS_ORIGINAL
       && self->options.fill_opacity > 0)
     {
       if (self->blend == NULL || self->blend_opacity != self->options.fill_opacity)
         {
           g_clear_object (&self->blend);
-          self->blend = blend_texture (self->original_image, self->reconstruction_image, self->options.fill_opacity);
+          self->blend = texture_from_images (self->original_image, self->reconstruction_image,
+                                             self->options.fill_opacity);
           self->blend_opacity = self->options.fill_opacity;
         }
       if (self->blend)
