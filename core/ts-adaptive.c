@@ -8,6 +8,7 @@
 typedef struct {
   double score;
   int level, r, c;
+  int id; /* its index among the nodes a run created (SplitOrder) */
 } Node;
 
 /* What the detail scores need, built once per run for the chosen score.
@@ -424,6 +425,7 @@ typedef struct {
   const TsAdaptiveOptions *options;
   GArray *leaves; /* final nodes */
   GArray *heap;   /* nodes that may split */
+  GArray *nodes;  /* NULL, or every node created, in order (Node.id indexes it) */
 } Tiler;
 
 static gboolean
@@ -439,8 +441,10 @@ wants_split (const Tiler *t, const Node *n)
 static void
 add_leaf (Tiler *t, int level, int r, int c)
 {
-  Node n = { 0, level, r, c };
+  Node n = { 0, level, r, c, t->nodes ? (int) t->nodes->len : -1 };
 
+  if (t->nodes)
+    g_array_append_val (t->nodes, n); /* its score is not needed there */
   if (level >= 1 && t->detail != NULL)
     {
       n.score = node_score (t->detail, level, r, c);
@@ -488,7 +492,7 @@ ts_adaptive_min_tokens (const TsGrid *grid)
   g_autoptr (GArray) leaves = g_array_new (FALSE, FALSE, sizeof (Node));
   g_autoptr (GArray) heap = g_array_new (FALSE, FALSE, sizeof (Node));
   TsAdaptiveOptions o = { 0 };
-  Tiler t = { NULL, &o, leaves, heap };
+  Tiler t = { NULL, &o, leaves, heap, NULL };
 
   if (grid->rows <= 0 || grid->cols <= 0)
     return 0;
@@ -550,62 +554,58 @@ check_options (const TsScene *scene, const TsAdaptiveOptions *o, GError **error)
   return TRUE;
 }
 
-TsAssignment *
-ts_adaptive (const TsScene *scene, const TsAdaptiveOptions *options, GCancellable *cancellable, GError **error)
+static gboolean
+detail_build (Detail *d, const TsScene *scene, TsDetailScore detail, GCancellable *cancellable, GError **error)
 {
-  const TsGrid *g = &scene->grid;
-  Detail d = { 0 };
-  g_autoptr (GArray) leaves = g_array_new (FALSE, FALSE, sizeof (Node));
-  g_autoptr (GArray) heap = g_array_new (FALSE, FALSE, sizeof (Node));
-  Tiler t = { &d, options, leaves, heap };
-  TsAssignment *a = NULL;
-  gboolean ok;
-  int count, cap, splits = 0;
-
-  if (!check_options (scene, options, error) || ts_check_cancelled (cancellable, error))
-    return NULL;
-  d.image = scene->image;
-  d.grid = g;
-  d.detail = options->n_thresholds > 0 ? TS_DETAIL_ENTROPY : options->detail;
-  d.top = top_level (g);
-  switch (d.detail)
+  d->image = scene->image;
+  d->grid = &scene->grid;
+  d->detail = detail;
+  d->top = top_level (&scene->grid);
+  switch (detail)
     {
     case TS_DETAIL_ENTROPY:
-      ok = build_entropy (&d, cancellable, error);
-      break;
+      return build_entropy (d, cancellable, error);
     case TS_DETAIL_GRADIENT:
-      ok = build_gradient (&d, cancellable, error);
-      break;
+      return build_gradient (d, cancellable, error);
     case TS_DETAIL_BLUR_ERROR:
     default:
-      ok = build_blur (&d, cancellable, error);
-      break;
+      return build_blur (d, cancellable, error);
     }
-  if (!ok)
-    goto out;
+}
 
-  tile_grid (&t, g);
-  count = (int) (leaves->len + heap->len);
-  cap = options->budget > 0 ? options->budget : G_MAXINT;
-  while (heap->len > 0 && count + 3 <= cap)
+/* Splits the best node while count + 3 <= @cap; FALSE when cancelled. */
+static gboolean
+split_greedily (Tiler *t, int cap, GArray *splits, GCancellable *cancellable, GError **error)
+{
+  int count = (int) (t->leaves->len + t->heap->len), n_splits = 0;
+
+  while (t->heap->len > 0 && count + 3 <= cap)
     {
-      Node n = heap_pop (heap);
+      Node n = heap_pop (t->heap);
       int h = 1 << (n.level - 1);
-      add_leaf (&t, n.level - 1, n.r, n.c);
-      add_leaf (&t, n.level - 1, n.r, n.c + h);
-      add_leaf (&t, n.level - 1, n.r + h, n.c);
-      add_leaf (&t, n.level - 1, n.r + h, n.c + h);
+      if (splits)
+        g_array_append_val (splits, n.id);
+      add_leaf (t, n.level - 1, n.r, n.c);
+      add_leaf (t, n.level - 1, n.r, n.c + h);
+      add_leaf (t, n.level - 1, n.r + h, n.c);
+      add_leaf (t, n.level - 1, n.r + h, n.c + h);
       count += 3;
-      if ((++splits & 1023) == 0 && ts_check_cancelled (cancellable, error))
-        goto out;
+      if ((++n_splits & 1023) == 0 && ts_check_cancelled (cancellable, error))
+        return FALSE;
     }
-  g_array_append_vals (leaves, heap->data, heap->len);
-  /* spatial order (by the top-left patch) directly, so no renumbering pass is needed */
-  g_array_sort (leaves, compare_raster);
+  return TRUE;
+}
 
-  a = ts_assignment_new (g->tokens, (int) leaves->len, scene->features->d, error);
-  if (a == NULL)
-    goto out;
+/* One token per leaf, in spatial order (by the top-left patch). */
+static TsAssignment *
+assignment_of_leaves (const TsScene *scene, GArray *leaves, GError **error)
+{
+  const TsGrid *g = &scene->grid;
+  TsAssignment *a;
+
+  g_array_sort (leaves, compare_raster);
+  if ((a = ts_assignment_new (g->tokens, (int) leaves->len, scene->features->d, error)) == NULL)
+    return NULL;
   a->regions = g_new (TsRect, a->n_out);
   a->recon = TS_RECON_REGION;
   for (guint i = 0; i < leaves->len; i++)
@@ -618,8 +618,126 @@ ts_adaptive (const TsScene *scene, const TsAdaptiveOptions *options, GCancellabl
           a->groups[r * g->cols + c] = (int) i;
     }
   ts_assignment_fill_group_means (a, scene->features);
+  return a;
+}
 
-out:
+/* Budget mode's splits do not depend on the budget: the greedy pops the same
+ * nodes in the same order and only stops sooner. A scene keeps, per detail
+ * score (in its memo), every node of the run to single patches (the coarsest
+ * tiling, then the four children of each split) and the node each split
+ * took, so a budget on it (a slider moving, a sweep's ratios) costs one pass
+ * over the nodes instead of the scores. */
+typedef struct {
+  GMutex lock;
+  gboolean ready;
+  int n0;         /* nodes of the coarsest tiling: nodes[0 .. n0) */
+  GArray *nodes;  /* Node; split i added nodes[n0 + 4i .. n0 + 4i + 4) */
+  GArray *splits; /* int: the node split i took */
+} SplitOrder;
+
+static gpointer
+split_order_new (const TsScene *scene, gpointer data)
+{
+  SplitOrder *o = g_new0 (SplitOrder, 1);
+
+  g_mutex_init (&o->lock);
+  return o;
+}
+
+static void
+split_order_free (gpointer data)
+{
+  SplitOrder *o = data;
+
+  g_mutex_clear (&o->lock);
+  if (o->nodes)
+    g_array_unref (o->nodes);
+  if (o->splits)
+    g_array_unref (o->splits);
+  g_free (o);
+}
+
+static gboolean
+split_order_fill (SplitOrder *o, const TsScene *scene, TsDetailScore detail, GCancellable *cancellable,
+                  GError **error)
+{
+  TsAdaptiveOptions opts = { .detail = detail };
+  g_autoptr (GArray) leaves = g_array_new (FALSE, FALSE, sizeof (Node));
+  g_autoptr (GArray) heap = g_array_new (FALSE, FALSE, sizeof (Node));
+  g_autoptr (GArray) nodes = g_array_new (FALSE, FALSE, sizeof (Node));
+  g_autoptr (GArray) splits = g_array_new (FALSE, FALSE, sizeof (int));
+  Detail d = { 0 };
+  Tiler t = { &d, &opts, leaves, heap, nodes };
+  gboolean ok;
+
+  if ((ok = detail_build (&d, scene, detail, cancellable, error)))
+    {
+      tile_grid (&t, &scene->grid);
+      o->n0 = (int) nodes->len;
+      ok = split_greedily (&t, G_MAXINT, splits, cancellable, error);
+    }
+  detail_clear (&d);
+  if (!ok)
+    return FALSE;
+  o->nodes = g_steal_pointer (&nodes);
+  o->splits = g_steal_pointer (&splits);
+  o->ready = TRUE;
+  return TRUE;
+}
+
+static TsAssignment *
+adaptive_budget (const TsScene *scene, TsDetailScore detail, int budget, GCancellable *cancellable, GError **error)
+{
+  g_autofree char *key = g_strdup_printf ("adaptive split order, detail %d", (int) detail);
+  SplitOrder *o = ts_scene_memo (scene, key, split_order_new, NULL, split_order_free);
+  g_autoptr (GArray) leaves = NULL;
+  g_autofree guint8 *split = NULL;
+  int k, used;
+
+  g_mutex_lock (&o->lock); /* another thread filling it is waited for, not repeated */
+  if (!o->ready && !split_order_fill (o, scene, detail, cancellable, error))
+    {
+      g_mutex_unlock (&o->lock);
+      return NULL;
+    }
+  g_mutex_unlock (&o->lock); /* read-only from here on */
+
+  k = budget >= o->n0 + 3 ? MIN ((int) o->splits->len, (budget - o->n0) / 3) : 0;
+  used = o->n0 + 4 * k;
+  split = g_new0 (guint8, used);
+  for (int i = 0; i < k; i++)
+    split[g_array_index (o->splits, int, i)] = 1;
+  leaves = g_array_sized_new (FALSE, FALSE, sizeof (Node), used - k);
+  for (int i = 0; i < used; i++)
+    if (!split[i])
+      g_array_append_val (leaves, g_array_index (o->nodes, Node, i));
+  return assignment_of_leaves (scene, leaves, error);
+}
+
+TsAssignment *
+ts_adaptive (const TsScene *scene, const TsAdaptiveOptions *options, GCancellable *cancellable, GError **error)
+{
+  Detail d = { 0 };
+  g_autoptr (GArray) leaves = g_array_new (FALSE, FALSE, sizeof (Node));
+  g_autoptr (GArray) heap = g_array_new (FALSE, FALSE, sizeof (Node));
+  Tiler t = { &d, options, leaves, heap, NULL };
+  TsAssignment *a = NULL;
+
+  if (!check_options (scene, options, error) || ts_check_cancelled (cancellable, error))
+    return NULL;
+  if (options->n_thresholds == 0)
+    return adaptive_budget (scene, options->detail, options->budget, cancellable, error);
+
+  /* threshold mode: only nodes above their level's threshold may split */
+  if (detail_build (&d, scene, TS_DETAIL_ENTROPY, cancellable, error))
+    {
+      tile_grid (&t, &scene->grid);
+      if (split_greedily (&t, options->budget > 0 ? options->budget : G_MAXINT, NULL, cancellable, error))
+        {
+          g_array_append_vals (leaves, heap->data, heap->len);
+          a = assignment_of_leaves (scene, leaves, error);
+        }
+    }
   detail_clear (&d);
   return a;
 }

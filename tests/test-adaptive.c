@@ -245,20 +245,39 @@ ref_before (const RefNode *a, const RefNode *b)
   return a->r != b->r ? a->r < b->r : a->c < b->c;
 }
 
-/* The greedy written plainly on ts_adaptive_detail (an independent path):
- * on a power-of-two grid the coarsest tiling is the root. */
+/* The coarsest tiling of the part of node (level, r, c) inside rows x cols. */
+static void
+reference_tile (GArray *nodes, const TsImage *image, int rows, int cols, int patch, TsDetailScore detail, int level,
+                int r, int c)
+{
+  int s = 1 << level, h = s / 2;
+
+  if (r >= rows || c >= cols)
+    return;
+  if (r + s <= rows && c + s <= cols)
+    {
+      RefNode x = { level, r, c, 0 };
+      if (level > 0)
+        x.score = detail_of (image, (TsRect){ c * patch, r * patch, s * patch, s * patch }, patch, detail);
+      g_array_append_val (nodes, x);
+      return;
+    }
+  for (int q = 0; q < 4; q++)
+    reference_tile (nodes, image, rows, cols, patch, detail, level - 1, r + (q / 2) * h, c + (q % 2) * h);
+}
+
+/* The greedy written plainly on ts_adaptive_detail (an independent path),
+ * from the coarsest tiling of a rows x cols grid (one root when both are the
+ * same power of two). */
 static GArray *
-reference_greedy (const TsImage *image, int n, int patch, TsDetailScore detail, int budget)
+reference_greedy_grid (const TsImage *image, int rows, int cols, int patch, TsDetailScore detail, int budget)
 {
   GArray *nodes = g_array_new (FALSE, FALSE, sizeof (RefNode));
   int level = 0;
-  RefNode root;
 
-  while ((1 << level) < n)
+  while ((1 << level) < MAX (rows, cols))
     level++;
-  root = (RefNode){ level, 0, 0, 0 };
-  root.score = detail_of (image, (TsRect){ 0, 0, n * patch, n * patch }, patch, detail);
-  g_array_append_val (nodes, root);
+  reference_tile (nodes, image, rows, cols, patch, detail, level, 0, 0);
   while ((int) nodes->len + 3 <= budget)
     {
       int best = -1;
@@ -286,6 +305,27 @@ reference_greedy (const TsImage *image, int n, int patch, TsDetailScore detail, 
   return nodes;
 }
 
+static GArray *
+reference_greedy (const TsImage *image, int n, int patch, TsDetailScore detail, int budget)
+{
+  return reference_greedy_grid (image, n, n, patch, detail, budget);
+}
+
+/* @a has exactly the reference's regions (grid @cols wide). */
+static void
+assert_regions (const TsAssignment *a, GArray *ref, int cols, int patch)
+{
+  g_assert_cmpint (a->n_out, ==, (int) ref->len);
+  for (guint i = 0; i < ref->len; i++)
+    {
+      RefNode *x = &g_array_index (ref, RefNode, i);
+      int t = a->groups[x->r * cols + x->c];
+      g_assert_cmpint (a->regions[t].x, ==, x->c * patch);
+      g_assert_cmpint (a->regions[t].y, ==, x->r * patch);
+      g_assert_cmpint (a->regions[t].w, ==, (1 << x->level) * patch);
+    }
+}
+
 /* The fast scores (pyramids, histograms, summed areas) choose exactly the
  * splits the plain definitions choose. */
 static void
@@ -306,15 +346,36 @@ test_matches_reference_greedy (void)
       {
         g_autoptr (TsAssignment) a = run_budget (scene, detail, budget);
         g_autoptr (GArray) ref = reference_greedy (scene->image, n, patch, detail, budget);
-        g_assert_cmpint (a->n_out, ==, (int) ref->len);
-        for (guint i = 0; i < ref->len; i++)
-          {
-            RefNode *x = &g_array_index (ref, RefNode, i);
-            int t = a->groups[x->r * n + x->c];
-            g_assert_cmpint (a->regions[t].x, ==, x->c * patch);
-            g_assert_cmpint (a->regions[t].y, ==, x->r * patch);
-            g_assert_cmpint (a->regions[t].w, ==, (1 << x->level) * patch);
-          }
+        assert_regions (a, ref, n, patch);
+      }
+}
+
+/* A scene keeps budget mode's split order: budgets in any order on a ragged
+ * grid (a mixed coarsest tiling), whether the scene has run before or not,
+ * choose exactly the regions of the plain greedy. */
+static void
+test_split_order_memo (void)
+{
+  int rows = 12, cols = 10, patch = 4, n = rows * cols;
+  g_autoptr (TsImage) base = ts_test_gradient (cols * patch, rows * patch);
+  g_autoptr (TsScene) warm = scene_of (ts_test_noisy (base, 5, 70), patch);
+  int n0 = ts_adaptive_min_tokens (&warm->grid);
+
+  /* by hand: the 8-cell at (0,0); 2-cells at (0,8) (2,8) (4,8) (6,8); 4-cells at
+   * (8,0) (8,4); 2-cells at (8,8) (10,8) */
+  g_assert_cmpint (n0, ==, 9);
+  for (int detail = TS_DETAIL_BLUR_ERROR; detail <= TS_DETAIL_GRADIENT; detail++)
+    for (int i = 0; i < n; i++)
+      {
+        int budget = 1 + (i * 37) % n; /* every budget 1..n once, shuffled */
+        g_autoptr (TsScene) cold = scene_of (ts_test_noisy (base, 5, 70), patch);
+        g_autoptr (TsAssignment) a = run_budget (warm, detail, budget);
+        g_autoptr (TsAssignment) b = run_budget (cold, detail, budget);
+        g_autoptr (GArray) ref = reference_greedy_grid (warm->image, rows, cols, patch, detail, budget);
+        assert_regions (a, ref, cols, patch);
+        g_assert_cmpint (b->n_out, ==, a->n_out);
+        g_assert_cmpmem (a->groups, sizeof (int) * n, b->groups, sizeof (int) * n);
+        g_assert_cmpmem (a->regions, sizeof (TsRect) * a->n_out, b->regions, sizeof (TsRect) * b->n_out);
       }
 }
 
@@ -507,6 +568,7 @@ main (int argc, char **argv)
   g_test_add_func ("/adaptive/detail-quadrant-first", test_detail_quadrant_first);
   g_test_add_func ("/adaptive/detail-known-patterns", test_detail_known_patterns);
   g_test_add_func ("/adaptive/matches-reference-greedy", test_matches_reference_greedy);
+  g_test_add_func ("/adaptive/split-order-memo", test_split_order_memo);
   g_test_add_func ("/adaptive/threshold-mode", test_threshold_mode);
   g_test_add_func ("/adaptive/full-budget-quality", test_full_budget_quality);
   g_test_add_func ("/adaptive/features-are-group-means", test_features_are_group_means);

@@ -445,6 +445,13 @@ test_document_curves (void)
                                         1e-5);
         g_assert_cmpint (curves[i].points[2].tokens, ==, 48);
       }
+  /* measuring them again drops the old curves at once and says so: a view
+   * that redraws its plot only on CURVES must not keep showing them */
+  seen.what = 0;
+  ts_document_set_curve_methods (doc, names);
+  g_assert_true (seen.what & TS_DOCUMENT_CHANGED_CURVES);
+  ts_document_get_curves (doc, &n);
+  g_assert_cmpuint (n, ==, 0);
   done (doc, &seen);
 }
 

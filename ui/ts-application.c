@@ -131,7 +131,7 @@ ts_application_startup (GApplication *app)
 static void
 ts_application_shutdown (GApplication *app)
 {
-  if (g_getenv ("TS_FRAME_TIMINGS"))
+  if (ts_frame_timings_enabled ())
     ts_canvas_report_timings ();
   /* the closed windows cancelled their work: let it stop before the process exits */
   if (!ts_document_wait_workers (3000))

@@ -253,6 +253,7 @@ ts_budget_panel_map (GtkWidget *widget)
   TsBudgetPanel *self = TS_BUDGET_PANEL (widget);
 
   GTK_WIDGET_CLASS (ts_budget_panel_parent_class)->map (widget);
+  update_budget_label (self);
   if (self->stale)
     schedule_measure (self);
 }
@@ -398,7 +399,9 @@ document_changed_cb (TsDocument *doc, guint what, TsBudgetPanel *self)
     }
   if (what & (TS_DOCUMENT_CHANGED_ASSIGNMENT | TS_DOCUMENT_CHANGED_SCENE))
     {
-      update_budget_label (self);
+      /* a label's new text relayouts the whole window: a hidden page's waits for map */
+      if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+        update_budget_label (self);
       update_dynamic (self);
     }
 }

@@ -5,6 +5,7 @@
  * options or the view change; the hover outline, which follows the pointer,
  * is drawn on top of it every frame. */
 #include "ts-canvas.h"
+#include "ts-document.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -16,7 +17,9 @@ struct _TsCanvas {
 
   /* Owned references */
   GdkTexture *original;
-  GdkTexture *reconstruction;
+  GdkTexture *reconstruction; /* made when a view needs it, as the two below */
+  GdkTexture *blend;          /* the original with the group-mean fill over it */
+  double blend_opacity;
   GdkTexture *difference;    /* made when the Difference view needs it */
   TsImage *original_image;   /* for the difference */
   TsImage *reconstruction_image;
@@ -44,7 +47,8 @@ struct _TsCanvas {
   gint64 change_time;        /* of the setting change the next snapshot shows */
   gint64 drawn_change_time;  /* drawn, waiting for the frame clock's after-paint */
   double drawn_ms;
-  gulong after_paint_id;
+  double layout_ms;          /* the frame clock's layout phase ended, after the change */
+  gulong after_paint_id, layout_id;
 };
 
 G_DEFINE_FINAL_TYPE (TsCanvas, ts_canvas, GTK_TYPE_WIDGET)
@@ -86,16 +90,19 @@ texture_from_surface (cairo_surface_t *surface)
   return texture;
 }
 
+/* @a as an opaque picture, or with @b (the same size) blended over it at
+ * @opacity when @b is given. */
 static GdkTexture *
-texture_from_image (const TsImage *image)
+texture_from_images (const TsImage *a, const TsImage *b, double opacity)
 {
+  unsigned wb = b ? (unsigned) lround (CLAMP (opacity, 0, 1) * 256) : 0, wa = 256 - wb;
   cairo_surface_t *surface;
   int stride;
   guchar *data;
 
-  if (image == NULL)
+  if (a == NULL || (b != NULL && (a->width != b->width || a->height != b->height)))
     return NULL;
-  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, image->width, image->height);
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, a->width, a->height);
   if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
     {
       cairo_surface_destroy (surface);
@@ -103,15 +110,27 @@ texture_from_image (const TsImage *image)
     }
   stride = cairo_image_surface_get_stride (surface);
   data = cairo_image_surface_get_data (surface);
-  for (int y = 0; y < image->height; y++)
+  for (int y = 0; y < a->height; y++)
     {
       guint32 *row = (guint32 *) (gpointer) (data + (gsize) y * stride);
-      const guint8 *p = image->data + (gsize) y * image->width * 3;
-      for (int x = 0; x < image->width; x++, p += 3)
-        row[x] = 0xff000000u | (guint32) p[0] << 16 | (guint32) p[1] << 8 | p[2];
+      const guint8 *p = a->data + (gsize) y * a->width * 3;
+      if (b == NULL)
+        for (int x = 0; x < a->width; x++, p += 3)
+          row[x] = 0xff000000u | (guint32) p[0] << 16 | (guint32) p[1] << 8 | p[2];
+      else
+        for (const guint8 *q = b->data + (gsize) y * b->width * 3, *end = p + (gsize) a->width * 3; p < end;
+             p += 3, q += 3, row++)
+          *row = 0xff000000u | (guint32) ((p[0] * wa + q[0] * wb + 128) >> 8) << 16
+                 | (guint32) ((p[1] * wa + q[1] * wb + 128) >> 8) << 8 | ((p[2] * wa + q[2] * wb + 128) >> 8);
     }
   cairo_surface_mark_dirty (surface);
   return texture_from_surface (surface);
+}
+
+static GdkTexture *
+texture_from_image (const TsImage *image)
+{
+  return texture_from_images (image, NULL, 0);
 }
 
 /* Under the Cairo renderer, a picture drawn at one place and opacity: a
@@ -284,16 +303,6 @@ static GArray *snapshot_timings;
 static GArray *frame_timings;
 static enum { FIRST_NOT_DRAWN, FIRST_DRAWN, FIRST_LOGGED } first_frame;
 
-static gboolean
-timings_enabled (void)
-{
-  static int enabled = -1;
-
-  if (enabled < 0)
-    enabled = g_getenv ("TS_FRAME_TIMINGS") != NULL && g_strcmp0 (g_getenv ("TS_FRAME_TIMINGS"), "0") != 0;
-  return enabled;
-}
-
 static void
 add_timing (GArray **timings, double ms)
 {
@@ -365,9 +374,17 @@ after_paint_cb (GdkFrameClock *clock, TsCanvas *self)
     return;
   ms = (g_get_monotonic_time () - self->drawn_change_time) / 1000.0;
   add_timing (&frame_timings, ms);
-  g_printerr ("ts-frame: %.2f ms from setting change to frame (snapshot ended at %.2f ms, canvas drawn in %.2f ms)\n",
-              ms, g_array_index (snapshot_timings, double, snapshot_timings->len - 1), self->drawn_ms);
+  g_printerr ("ts-frame: %.2f ms from setting change to frame (layout ended at %.2f ms, snapshot ended at %.2f ms, "
+              "canvas drawn in %.2f ms)\n",
+              ms, self->layout_ms, g_array_index (snapshot_timings, double, snapshot_timings->len - 1), self->drawn_ms);
   self->drawn_change_time = 0;
+}
+
+/* Runs after GTK's own layout handler (connected when the window was realized). */
+static void
+layout_cb (GdkFrameClock *clock, TsCanvas *self)
+{
+  self->layout_ms = self->change_time ? (g_get_monotonic_time () - self->change_time) / 1000.0 : NAN;
 }
 
 /* ---------------------------------------------------------------- drawing */
@@ -458,6 +475,8 @@ ts_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       return;
     }
 
+  if (self->reconstruction_image && self->reconstruction == NULL && self->view == TS_CANVAS_RECONSTRUCTION)
+    self->reconstruction = texture_from_image (self->reconstruction_image);
   if (self->view == TS_CANVAS_RECONSTRUCTION && self->reconstruction)
     base = self->reconstruction;
   else if (self->view == TS_CANVAS_DIFFERENCE && self->difference)
@@ -466,14 +485,23 @@ ts_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   get_transform (self, &s, &ox, &oy);
   rect = GRAPHENE_RECT_INIT (ox, oy, self->img_width * s, self->img_height * s);
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  append_picture (widget, snapshot, base, &rect, 1.0);
-
-  /* group-mean fill over the original: a texture, blended on the GPU */
-  if (self->options.fill == TS_GROUP_FILL_MEAN && self->reconstruction && self->view == TS_CANVAS_ORIGINAL
+  /* group-mean fill over the original, blended into it once: the canvas
+   * paints one opaque picture instead of two layers (a full-size blend less
+   * in every frame that repaints the canvas) */
+  if (self->options.fill == TS_GROUP_FILL_MEAN && self->reconstruction_image && self->view == TS_CANVAS_ORIGINAL
       && self->options.fill_opacity > 0)
     {
-      append_picture (widget, snapshot, self->reconstruction, &rect, self->options.fill_opacity);
+      if (self->blend == NULL || self->blend_opacity != self->options.fill_opacity)
+        {
+          g_clear_object (&self->blend);
+          self->blend = texture_from_images (self->original_image, self->reconstruction_image,
+                                             self->options.fill_opacity);
+          self->blend_opacity = self->options.fill_opacity;
+        }
+      if (self->blend)
+        base = self->blend;
     }
+  append_picture (widget, snapshot, base, &rect, 1.0);
 
   if (self->overlay && graphene_rect_intersection (&rect, &GRAPHENE_RECT_INIT (0, 0, w, h), &visible))
     {
@@ -508,7 +536,7 @@ ts_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
   gtk_snapshot_pop (snapshot);
 
-  if (timings_enabled () && self->overlay)
+  if (ts_frame_timings_enabled () && self->overlay)
     {
       gint64 t1 = g_get_monotonic_time ();
       if (first_frame == FIRST_NOT_DRAWN)
@@ -660,9 +688,13 @@ ts_canvas_realize (GtkWidget *widget)
   TsCanvas *self = TS_CANVAS (widget);
 
   GTK_WIDGET_CLASS (ts_canvas_parent_class)->realize (widget);
-  if (timings_enabled ())
-    self->after_paint_id = g_signal_connect (gtk_widget_get_frame_clock (widget), "after-paint",
-                                             G_CALLBACK (after_paint_cb), self);
+  if (ts_frame_timings_enabled ())
+    {
+      self->after_paint_id = g_signal_connect (gtk_widget_get_frame_clock (widget), "after-paint",
+                                               G_CALLBACK (after_paint_cb), self);
+      self->layout_id = g_signal_connect (gtk_widget_get_frame_clock (widget), "layout", G_CALLBACK (layout_cb),
+                                          self);
+    }
 }
 
 static void
@@ -672,6 +704,8 @@ ts_canvas_unrealize (GtkWidget *widget)
 
   if (self->after_paint_id)
     g_clear_signal_handler (&self->after_paint_id, gtk_widget_get_frame_clock (widget));
+  if (self->layout_id)
+    g_clear_signal_handler (&self->layout_id, gtk_widget_get_frame_clock (widget));
   GTK_WIDGET_CLASS (ts_canvas_parent_class)->unrealize (widget);
 }
 
@@ -682,6 +716,7 @@ ts_canvas_dispose (GObject *object)
 
   g_clear_object (&self->original);
   g_clear_object (&self->reconstruction);
+  g_clear_object (&self->blend);
   g_clear_object (&self->difference);
   g_clear_object (&self->overlay_texture);
   g_clear_pointer (&self->original_image, ts_image_free);
@@ -791,8 +826,8 @@ ts_canvas_set_reconstruction (TsCanvas *self, const TsImage *reconstruction)
 {
   g_return_if_fail (TS_IS_CANVAS (self));
   g_clear_object (&self->reconstruction);
+  g_clear_object (&self->blend);
   g_clear_pointer (&self->reconstruction_image, ts_image_free);
-  self->reconstruction = texture_from_image (reconstruction);
   self->reconstruction_image = reconstruction ? ts_image_copy (reconstruction) : NULL;
   update_difference (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
@@ -929,6 +964,6 @@ void
 ts_canvas_mark_change (TsCanvas *self, gint64 change_time)
 {
   /* groups replaced before they were drawn: the frame answers the oldest change */
-  if (timings_enabled () && change_time > 0 && (self->change_time == 0 || change_time < self->change_time))
+  if (ts_frame_timings_enabled () && change_time > 0 && (self->change_time == 0 || change_time < self->change_time))
     self->change_time = change_time;
 }

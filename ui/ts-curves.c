@@ -26,7 +26,7 @@ struct _TsCurves {
   /* Everything but the current setting, drawn once: the slider moves only
    * the dot, and GTK redraws only what a new node changes. */
   GskRenderNode *plot_node;
-  int plot_w, plot_h;
+  int plot_w, plot_h, plot_scale;
   GdkRGBA plot_fg;
 };
 
@@ -364,20 +364,35 @@ ts_curves_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   TsCurves *self = TS_CURVES (widget);
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  int scale = gtk_widget_get_scale_factor (widget);
   GdkRGBA fg;
   cairo_t *cr;
 
   widget_fg (widget, &fg);
-  if (self->plot_node == NULL || self->plot_w != w || self->plot_h != h || !gdk_rgba_equal (&self->plot_fg, &fg))
+  if (self->plot_node == NULL || self->plot_w != w || self->plot_h != h || self->plot_scale != scale
+      || !gdk_rgba_equal (&self->plot_fg, &fg))
     {
+      /* Rasterised once: a Cairo node records its drawing and replays every
+       * line and glyph of it whenever the plot is repainted (each frame that
+       * moves the current dot, under the Cairo renderer); painting one image
+       * is a copy. */
       GtkSnapshot *plot = gtk_snapshot_new ();
-      cr = gtk_snapshot_append_cairo (plot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, MAX (1, w * scale),
+                                                             MAX (1, h * scale));
+      cairo_surface_set_device_scale (surface, scale, scale);
+      cr = cairo_create (surface);
       draw_plot (self, cr, w, h, &fg);
       cairo_destroy (cr);
+      cr = gtk_snapshot_append_cairo (plot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      cairo_set_source_surface (cr, surface, 0, 0);
+      cairo_paint (cr);
+      cairo_destroy (cr);
+      cairo_surface_destroy (surface);
       g_clear_pointer (&self->plot_node, gsk_render_node_unref);
       self->plot_node = gtk_snapshot_free_to_node (plot);
       self->plot_w = w;
       self->plot_h = h;
+      self->plot_scale = scale;
       self->plot_fg = fg;
     }
   if (self->plot_node != NULL)

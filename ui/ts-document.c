@@ -721,8 +721,12 @@ start_curves (TsDocument *self)
 
   g_cancellable_cancel (self->curves_cancellable);
   g_clear_object (&self->curves_cancellable);
-  g_array_set_size (self->curves, 0);
   g_clear_pointer (&self->entropy, ts_entropy_free);
+  if (self->curves->len > 0)
+    {
+      g_array_set_size (self->curves, 0);
+      g_signal_emit (self, signals[CHANGED], 0, TS_DOCUMENT_CHANGED_CURVES);
+    }
   if (self->scene == NULL)
     return;
   self->curves_cancellable = g_cancellable_new ();
@@ -910,7 +914,7 @@ show_result (TsDocument *self, Job *job, Result *r)
 
   self->running = FALSE;
   self->carried_since = 0;
-  if (g_getenv ("TS_FRAME_TIMINGS"))
+  if (ts_frame_timings_enabled ())
     g_printerr ("ts-frame: stage 1 started %.2f ms after the change, attention %.2f ms, %s %.2f ms, shown at %.2f ms\n",
                 (r->started - r->change_time) / 1000.0, (r->attention_done - r->started) / 1000.0,
                 job->method->name, (r->groups_done - r->attention_done) / 1000.0,
@@ -1340,6 +1344,16 @@ ts_document_init (TsDocument *self)
 }
 
 /* ------------------------------------------------------------- public API */
+
+gboolean
+ts_frame_timings_enabled (void)
+{
+  static int enabled = -1;
+
+  if (enabled < 0)
+    enabled = g_getenv ("TS_FRAME_TIMINGS") != NULL && g_strcmp0 (g_getenv ("TS_FRAME_TIMINGS"), "0") != 0;
+  return enabled;
+}
 
 gboolean
 ts_document_wait_workers (guint timeout_ms)

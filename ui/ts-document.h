@@ -76,6 +76,9 @@ TsDocument *ts_document_new (void);
  * computation (finalized documents cancelled theirs; they stop at their next
  * check), so that the process does not exit under them. TRUE when none is left. */
 gboolean ts_document_wait_workers (guint timeout_ms);
+/* TRUE when TS_FRAME_TIMINGS is set and not "0": the document, canvas and
+ * window log what a change costs up to its painted frame. */
+gboolean ts_frame_timings_enabled (void);
 
 /* Loading keeps the previous media when it fails (the error says why). */
 void ts_document_load_file_async (TsDocument *self, const char *path, GCancellable *cancellable,

@@ -87,6 +87,7 @@ struct _TsWindow {
   GtkDropDown *pool_mode_dropdown;
   GtkDropDown *fill_dropdown;
   GtkScale *ratio_scale;
+  GtkInscription *ratio_value;
   GtkAdjustment *ratio_adjustment;
   GtkSpinButton *tokens_spin;
   GtkAdjustment *tokens_adjustment;
@@ -124,7 +125,7 @@ struct _TsWindow {
   TsDocument *document;
   TsVideo *video;          /* what changes between the frames of a clip */
   GCancellable *load_cancellable;
-  GtkLabel *numbers[N_NUMBERS];
+  GtkInscription *numbers[N_NUMBERS]; /* inscriptions: a new value never relayouts the window */
   GtkDropDown *llm_dropdown;    /* presets for the KV cache and encoder FLOPs rows */
   GtkDropDown *vit_dropdown;
   GFile *pending_file;     /* being loaded, added to recent files on success */
@@ -238,7 +239,7 @@ update_cost_numbers (TsWindow *self)
   if (e != NULL)
     {
       g_snprintf (buf, sizeof buf, "%.2f bits/token", e->bits_per_token);
-      gtk_label_set_label (self->numbers[NUM_ENTROPY], buf);
+      gtk_inscription_set_text (self->numbers[NUM_ENTROPY], buf);
       /* the range and the reading's name; its explanation in the tooltip (the sidebar stays narrow) */
       {
         const char *colon = strchr (e->reading, ':');
@@ -248,19 +249,21 @@ update_cost_numbers (TsWindow *self)
           g_snprintf (buf, sizeof buf, "%g× and more (%.*s)", e->suggested_lo, len, e->reading);
         else
           g_snprintf (buf, sizeof buf, "%g–%g× (%.*s)", e->suggested_lo, e->suggested_hi, len, e->reading);
-        gtk_label_set_label (self->numbers[NUM_SUGGESTED], buf);
-        gtk_widget_set_tooltip_text (GTK_WIDGET (self->numbers[NUM_SUGGESTED]), tip);
+        gtk_inscription_set_text (self->numbers[NUM_SUGGESTED], buf);
+        /* a new tooltip text relayouts the window too: set it only when it changes */
+        if (g_strcmp0 (gtk_widget_get_tooltip_text (GTK_WIDGET (self->numbers[NUM_SUGGESTED])), tip) != 0)
+          gtk_widget_set_tooltip_text (GTK_WIDGET (self->numbers[NUM_SUGGESTED]), tip);
       }
     }
   else
     {
-      gtk_label_set_label (self->numbers[NUM_ENTROPY], "—");
-      gtk_label_set_label (self->numbers[NUM_SUGGESTED], "—");
+      gtk_inscription_set_text (self->numbers[NUM_ENTROPY], "—");
+      gtk_inscription_set_text (self->numbers[NUM_SUGGESTED], "—");
     }
   if (a != NULL && li < n_llm)
-    gtk_label_set_label (self->numbers[NUM_KV], format_bytes (buf, sizeof buf, ts_kv_cache_bytes (&llm[li], a->n_out)));
+    gtk_inscription_set_text (self->numbers[NUM_KV], format_bytes (buf, sizeof buf, ts_kv_cache_bytes (&llm[li], a->n_out)));
   else
-    gtk_label_set_label (self->numbers[NUM_KV], "—");
+    gtk_inscription_set_text (self->numbers[NUM_KV], "—");
   {
     TsFlopsRow row = { 0 };
     if (a != NULL && vi < n_vit
@@ -268,14 +271,14 @@ update_cost_numbers (TsWindow *self)
                                ts_document_get_params (self->document), a->n_in, a->n_out, &row, NULL))
       {
         g_snprintf (buf, sizeof buf, "%.1f GFLOPs", row.encoder_flops / 1e9);
-        gtk_label_set_label (self->numbers[NUM_ENCODER], buf);
+        gtk_inscription_set_text (self->numbers[NUM_ENCODER], buf);
         g_snprintf (buf, sizeof buf, "%.2f GFLOPs (%.2f×)", row.flops_per_token / 1e9, row.relative);
-        gtk_label_set_label (self->numbers[NUM_FLOPS_TOKEN], buf);
+        gtk_inscription_set_text (self->numbers[NUM_FLOPS_TOKEN], buf);
       }
     else
       {
-        gtk_label_set_label (self->numbers[NUM_ENCODER], "—");
-        gtk_label_set_label (self->numbers[NUM_FLOPS_TOKEN], "—");
+        gtk_inscription_set_text (self->numbers[NUM_ENCODER], "—");
+        gtk_inscription_set_text (self->numbers[NUM_FLOPS_TOKEN], "—");
       }
     ts_flops_row_clear (&row);
   }
@@ -290,21 +293,21 @@ update_numbers (TsWindow *self)
   char buf[64];
 
   g_snprintf (buf, sizeof buf, "%d", ts_document_get_tokens_in (self->document));
-  gtk_label_set_label (self->numbers[NUM_TOKENS_IN], buf);
+  gtk_inscription_set_text (self->numbers[NUM_TOKENS_IN], buf);
   g_snprintf (buf, sizeof buf, "%d", ts_document_get_tokens_out (self->document));
-  gtk_label_set_label (self->numbers[NUM_TOKENS_OUT], buf);
+  gtk_inscription_set_text (self->numbers[NUM_TOKENS_OUT], buf);
   format_number (buf, sizeof buf, 2, "×", cr);
-  gtk_label_set_label (self->numbers[NUM_CR], buf);
+  gtk_inscription_set_text (self->numbers[NUM_CR], buf);
   format_number (buf, sizeof buf, 0, "", ts_document_get_tpm (self->document));
-  gtk_label_set_label (self->numbers[NUM_TPM], buf);
+  gtk_inscription_set_text (self->numbers[NUM_TPM], buf);
   format_number (buf, sizeof buf, 2, " dB", ts_document_get_psnr (self->document));
-  gtk_label_set_label (self->numbers[NUM_PSNR], buf);
+  gtk_inscription_set_text (self->numbers[NUM_PSNR], buf);
   format_number (buf, sizeof buf, 4, "", ssim);
-  gtk_label_set_label (self->numbers[NUM_SSIM], buf);
+  gtk_inscription_set_text (self->numbers[NUM_SSIM], buf);
   format_number (buf, sizeof buf, 4, "", ts_document_get_retention (self->document));
-  gtk_label_set_label (self->numbers[NUM_RETENTION], buf);
+  gtk_inscription_set_text (self->numbers[NUM_RETENTION], buf);
   format_number (buf, sizeof buf, 2, "", cr * ssim);
-  gtk_label_set_label (self->numbers[NUM_EFFICIENCY], buf);
+  gtk_inscription_set_text (self->numbers[NUM_EFFICIENCY], buf);
   update_cost_numbers (self);
 }
 
@@ -379,8 +382,10 @@ sync_controls (TsWindow *self)
   self->updating = FALSE;
 }
 
+/* @data: the curves themselves may have changed (else only the current setting did;
+ * setting the same curves again would redraw the whole plot). */
 static void
-update_curves (TsWindow *self)
+update_curves (TsWindow *self, gboolean data)
 {
   guint n;
   const TsCurve *curves = ts_document_get_curves (self->document, &n);
@@ -390,7 +395,8 @@ update_curves (TsWindow *self)
   double value = NAN, opt;
   g_autofree char *text = NULL;
 
-  ts_curves_set_curves (self->curves, curves, n);
+  if (data)
+    ts_curves_set_curves (self->curves, curves, n);
   if (a)
     {
       value = metric == TS_METRIC_SSIM   ? ts_document_get_ssim (self->document)
@@ -529,9 +535,9 @@ write_ui_state (TsWindow *self)
     ts_document_get_curves (self->document, &n_curves);
     g_key_file_set_integer (kf, "state", "curves", (int) n_curves);
   }
-  g_key_file_set_string (kf, "state", "entropy", gtk_label_get_label (self->numbers[NUM_ENTROPY]));
-  g_key_file_set_string (kf, "state", "kv", gtk_label_get_label (self->numbers[NUM_KV]));
-  g_key_file_set_string (kf, "state", "encoder_flops", gtk_label_get_label (self->numbers[NUM_ENCODER]));
+  g_key_file_set_string (kf, "state", "entropy", gtk_inscription_get_text (self->numbers[NUM_ENTROPY]));
+  g_key_file_set_string (kf, "state", "kv", gtk_inscription_get_text (self->numbers[NUM_KV]));
+  g_key_file_set_string (kf, "state", "encoder_flops", gtk_inscription_get_text (self->numbers[NUM_ENCODER]));
   if (gtk_native_get_renderer (GTK_NATIVE (self)) != NULL)
     g_key_file_set_string (kf, "state", "renderer", G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (self))));
   g_key_file_set_boolean (kf, "state", "heatmap", gtk_check_button_get_active (self->heat_check));
@@ -611,10 +617,10 @@ document_changed_cb (TsDocument *doc, guint what, TsWindow *self)
       sync_controls (self);
     }
   if (what & (TS_DOCUMENT_CHANGED_CURVES | TS_DOCUMENT_CHANGED_QUALITY | TS_DOCUMENT_CHANGED_ASSIGNMENT))
-    update_curves (self);
+    update_curves (self, (what & TS_DOCUMENT_CHANGED_CURVES) != 0);
   if (what & TS_DOCUMENT_CHANGED_ENTROPY)
     update_cost_numbers (self);
-  if (!self->first_frame_logged && (what & TS_DOCUMENT_CHANGED_ASSIGNMENT) && g_getenv ("TS_FRAME_TIMINGS"))
+  if (!self->first_frame_logged && (what & TS_DOCUMENT_CHANGED_ASSIGNMENT) && ts_frame_timings_enabled ())
     {
       self->first_frame_logged = TRUE;
       g_printerr ("ts-frame: first result %.1f ms after the window was created\n",
@@ -667,7 +673,7 @@ method_selected_cb (GtkDropDown *dd, GParamSpec *pspec, TsWindow *self)
     return;
   ts_document_set_method (self->document, m->name);
   update_method_controls (self);
-  update_curves (self);
+  update_curves (self, TRUE);
 }
 
 static void
@@ -700,10 +706,14 @@ tokens_changed_cb (GtkAdjustment *adj, TsWindow *self)
   self->updating = FALSE;
 }
 
-static char *
-ratio_format_cb (GtkScale *scale, double value, gpointer data)
+/* The ratio beside the slider, whoever moved it. */
+static void
+ratio_value_cb (GtkAdjustment *adj, TsWindow *self)
 {
-  return g_strdup_printf ("%.1f×", exp2 (value));
+  char buf[32];
+
+  g_snprintf (buf, sizeof buf, "%.1f×", exp2 (gtk_adjustment_get_value (adj)));
+  gtk_inscription_set_text (self->ratio_value, buf);
 }
 
 static char *
@@ -890,13 +900,13 @@ static void
 metric_changed_cb (GtkDropDown *dd, GParamSpec *pspec, TsWindow *self)
 {
   ts_curves_set_metric (self->curves, gtk_drop_down_get_selected (dd));
-  update_curves (self);
+  update_curves (self, TRUE);
 }
 
 static void
 threshold_changed_cb (TsCurves *curves, double threshold, TsWindow *self)
 {
-  update_curves (self);
+  update_curves (self, TRUE);
 }
 
 static void
@@ -1650,7 +1660,7 @@ ts_window_class_init (TsWindowClass *klass)
   BIND (canvas); BIND (curves); BIND (metric_dropdown); BIND (optimal_label);
   BIND (method_dropdown); BIND (explain_label); BIND (summary_label);
   BIND (pool_mode_row); BIND (pool_mode_dropdown); BIND (fill_dropdown);
-  BIND (ratio_scale); BIND (ratio_adjustment); BIND (tokens_spin); BIND (tokens_adjustment);
+  BIND (ratio_scale); BIND (ratio_value); BIND (ratio_adjustment); BIND (tokens_spin); BIND (tokens_adjustment);
   BIND (numbers_grid);
   BIND (grid_check); BIND (borders_check); BIND (regions_check); BIND (dim_check);
   BIND (fill_mode_dropdown); BIND (fill_opacity_adjustment); BIND (heat_check); BIND (heat_opacity_adjustment);
@@ -1723,19 +1733,22 @@ ts_window_init (TsWindow *self)
   for (guint i = 0; i < N_NUMBERS; i++)
     {
       GtkWidget *name = gtk_label_new (number_rows[i].label);
-      GtkWidget *value = gtk_label_new ("—");
+      GtkWidget *value = gtk_inscription_new ("—");
       gtk_label_set_xalign (GTK_LABEL (name), 0);
-      gtk_label_set_xalign (GTK_LABEL (value), 1);
+      gtk_inscription_set_xalign (GTK_INSCRIPTION (value), 1);
       gtk_widget_set_hexpand (name, TRUE);
-      gtk_label_set_selectable (GTK_LABEL (value), TRUE);
-      /* the sidebar keeps its width whatever the numbers say (the canvas would rescale) */
-      gtk_label_set_ellipsize (GTK_LABEL (value), PANGO_ELLIPSIZE_END);
+      /* An inscription's size does not follow its text: a new value is redrawn
+       * without relayouting the window (a label's new text re-presents the whole
+       * toplevel, X round trips included, in the frame that moves the slider),
+       * and the sidebar keeps its width whatever the numbers say. */
+      gtk_inscription_set_nat_chars (GTK_INSCRIPTION (value), 22);
+      gtk_inscription_set_text_overflow (GTK_INSCRIPTION (value), GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
       gtk_widget_add_css_class (value, "numeric");
       gtk_widget_set_tooltip_text (name, number_rows[i].tooltip);
       gtk_widget_set_tooltip_text (value, number_rows[i].tooltip);
       gtk_grid_attach (self->numbers_grid, name, 0, i, 1, 1);
       gtk_grid_attach (self->numbers_grid, value, 1, i, 1, 1);
-      self->numbers[i] = GTK_LABEL (value);
+      self->numbers[i] = GTK_INSCRIPTION (value);
     }
   {
     /* the presets the KV cache and FLOPs rows are for */
@@ -1771,7 +1784,6 @@ ts_window_init (TsWindow *self)
       }
   }
 
-  gtk_scale_set_format_value_func (self->ratio_scale, ratio_format_cb, NULL, NULL);
   gtk_scale_set_format_value_func (self->tau_scale, tau_format_cb, NULL, NULL);
   gtk_scale_add_mark (self->ratio_scale, 2, GTK_POS_BOTTOM, "4×");
   gtk_scale_add_mark (self->ratio_scale, 3, GTK_POS_BOTTOM, "8×");
@@ -1780,7 +1792,9 @@ ts_window_init (TsWindow *self)
   gtk_scale_add_mark (self->ratio_scale, 6, GTK_POS_BOTTOM, "64×");
 
   g_signal_connect (self->method_dropdown, "notify::selected", G_CALLBACK (method_selected_cb), self);
+  g_signal_connect (self->ratio_adjustment, "value-changed", G_CALLBACK (ratio_value_cb), self);
   g_signal_connect (self->ratio_adjustment, "value-changed", G_CALLBACK (ratio_changed_cb), self);
+  ratio_value_cb (self->ratio_adjustment, self);
   g_signal_connect (self->tokens_adjustment, "value-changed", G_CALLBACK (tokens_changed_cb), self);
   g_signal_connect (self->pool_mode_dropdown, "notify::selected", G_CALLBACK (pool_mode_cb), self);
   g_signal_connect (self->fill_dropdown, "notify::selected", G_CALLBACK (fill_cb), self);
