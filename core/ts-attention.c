@@ -116,6 +116,7 @@ struct _TsAttentionProduct {
   int *at;    /* rows: each row's next weight while adding */
   int *idx;   /* cap + n: token of each kept weight */
   float *w;   /* cap + n: the weights */
+  guint8 *flags; /* n / 16: chunks of a row with a weight that counts */
 };
 
 TsAttentionProduct *
@@ -130,7 +131,8 @@ ts_attention_product_new (int rows, int n)
   p->at = g_try_new (int, p->rows + 1);
   p->idx = g_try_new (int, p->cap + MAX (n, 0) + 1);
   p->w = g_try_new (float, p->cap + MAX (n, 0) + 1);
-  if (p->start == NULL || p->at == NULL || p->idx == NULL || p->w == NULL || p->cap > G_MAXINT)
+  p->flags = g_try_new (guint8, p->n / 16 + 1);
+  if (p->start == NULL || p->at == NULL || p->idx == NULL || p->w == NULL || p->flags == NULL || p->cap > G_MAXINT)
     g_clear_pointer (&p, ts_attention_product_free);
   return p;
 }
@@ -144,6 +146,7 @@ ts_attention_product_free (TsAttentionProduct *p)
   g_free (p->at);
   g_free (p->idx);
   g_free (p->w);
+  g_free (p->flags);
   g_free (p);
 }
 
@@ -151,7 +154,8 @@ ts_attention_product_free (TsAttentionProduct *p)
 TS_CLONES static gboolean
 row_sum_nonnegative (const float *restrict row, int n, double *sum)
 {
-  float lane[16] = { 0 }, low = 0;
+  float lane[16] = { 0 };
+  int bad[16] = { 0 }, any = 0;
   double s = 0;
   int j = 0;
 
@@ -159,22 +163,39 @@ row_sum_nonnegative (const float *restrict row, int n, double *sum)
     for (int u = 0; u < 16; u++)
       {
         lane[u] += row[j + u];
-        low = MIN (low, row[j + u]);
+        bad[u] |= !(row[j + u] >= 0); /* negative or NaN */
       }
   for (; j < n; j++)
     {
       s += row[j];
-      low = MIN (low, row[j]);
+      any |= !(row[j] >= 0);
     }
   for (int u = 0; u < 16; u++)
-    s += lane[u];
+    {
+      s += lane[u];
+      any |= bad[u];
+    }
   *sum = s;
-  return low >= 0 && isfinite (s);
+  return !any && isfinite (s);
+}
+
+/* flags[c] = whether any of the 16 weights of chunk c of @row (n / 16 whole
+ * chunks) reaches @t (vectorises: a compare and an or per chunk). */
+TS_CLONES static void
+chunk_flags (const float *restrict row, int n, float t, guint8 *restrict flags)
+{
+  for (int c = 0; c < n / 16; c++)
+    {
+      int any = 0;
+      for (int u = 0; u < 16; u++)
+        any |= row[c * 16 + u] >= t;
+      flags[c] = (guint8) any;
+    }
 }
 
 /* The weights of @A (m x n) of at least 2^-24 / n of their row's sum into
  * @p, per row in token order; FALSE when more than p->cap of them count or a
- * weight is negative. */
+ * weight is negative. Chunks of 16 without one are skipped whole. */
 static gboolean
 gather (TsAttentionProduct *p, const float *A, int m, int n)
 {
@@ -189,11 +210,17 @@ gather (TsAttentionProduct *p, const float *A, int m, int n)
         return FALSE;
       t = (float) (0x1p-24 * sum / n);
       p->start[i] = (int) kept;
-      for (int j = 0; j < n; j++) /* branch-free: kept or not is a coin toss */
+      chunk_flags (row, n, t, p->flags);
+      for (int j0 = 0; j0 < n; j0 += 16)
         {
-          p->idx[kept] = j;
-          p->w[kept] = row[j];
-          kept += row[j] >= t && row[j] > 0;
+          if (j0 + 16 <= n && !p->flags[j0 / 16])
+            continue;
+          for (int j = j0; j < MIN (j0 + 16, n); j++) /* branch-free: kept or not is a coin toss */
+            {
+              p->idx[kept] = j;
+              p->w[kept] = row[j];
+              kept += row[j] >= t && row[j] > 0;
+            }
         }
     }
   p->start[m] = (int) kept;
