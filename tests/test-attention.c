@@ -175,9 +175,13 @@ test_attention_product (void)
             g_assert_cmpfloat_with_epsilon (got[(gsize) i * dx + k], e, 1e-6 * vmax);
           }
     }
-  /* a negative weight, no workspace, more rows than it holds: dense */
+  /* a negative or NaN weight, no workspace, more rows than it holds: dense */
   ts_attention_softmax_rows (x->data, m, x->data, n, d, 300.0f, A);
   A[5] = -0.25f;
+  ts_attention_product (p, A, m, n, vals, dx, got);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, dx, n, 1.0f, A, n, vals, dx, 0.0f, dense, dx);
+  g_assert_cmpmem (got, sizeof (float) * m * dx, dense, sizeof (float) * m * dx);
+  A[5] = NAN; /* not a weight either */
   ts_attention_product (p, A, m, n, vals, dx, got);
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, dx, n, 1.0f, A, n, vals, dx, 0.0f, dense, dx);
   g_assert_cmpmem (got, sizeof (float) * m * dx, dense, sizeof (float) * m * dx);
