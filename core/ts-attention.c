@@ -63,21 +63,45 @@ divide_by (float *restrict v, int m, double sum)
  * more than 104 below the maximum give exactly 0 (expf underflows there, via a
  * slow path); only the others are exponentiated, summed in order and divided,
  * gathered into @idx and @val (n each), which gives the same bits as doing so
- * over the whole row (adding or dividing a zero changes nothing). */
+ * over the whole row (adding or dividing a zero changes nothing); chunks of
+ * 16 without one (@flags, n / 16) are zeroed whole. */
+/* flags[c] = whether chunk c (16 logits, n / 16 whole chunks) has a logit
+ * within 104 of @mx, tested as softmax_inplace tests it (vectorises). */
+TS_CLONES static void
+live_chunks (const float *restrict row, int n, float mx, guint8 *restrict flags)
+{
+  for (int c = 0; c < n / 16; c++)
+    {
+      int any = 0;
+      for (int u = 0; u < 16; u++)
+        any |= row[c * 16 + u] - mx >= -104.0f;
+      flags[c] = (guint8) any;
+    }
+}
+
 static void
-softmax_inplace (float *row, int n, int *idx, float *val)
+softmax_inplace (float *row, int n, int *idx, float *val, guint8 *flags)
 {
   float mx = row_max (row, n);
   double sum = 0;
   int m = 0;
 
-  for (int j = 0; j < n; j++) /* branch-free: most of a sharp row is dropped */
+  live_chunks (row, n, mx, flags);
+  for (int j0 = 0; j0 < n; j0 += 16)
     {
-      float v = row[j] - mx;
-      idx[m] = j;
-      val[m] = v;
-      m += v >= -104.0f;
-      row[j] = 0.0f;
+      if (j0 + 16 <= n && !flags[j0 / 16]) /* a chunk of zeros */
+        {
+          memset (row + j0, 0, sizeof (float) * 16);
+          continue;
+        }
+      for (int j = j0; j < MIN (j0 + 16, n); j++) /* branch-free: most of a sharp row is dropped */
+        {
+          float v = row[j] - mx;
+          idx[m] = j;
+          val[m] = v;
+          m += v >= -104.0f;
+          row[j] = 0.0f;
+        }
     }
   for (int i = 0; i < m; i++)
     sum += val[i] = expf (val[i]);
@@ -91,6 +115,7 @@ ts_attention_softmax_rows (const float *q, int m, const float *x, int n, int d, 
 {
   g_autofree int *idx = NULL;
   g_autofree float *val = NULL;
+  g_autofree guint8 *flags = NULL;
 
   if (m <= 0 || n <= 0)
     return;
@@ -100,8 +125,9 @@ ts_attention_softmax_rows (const float *q, int m, const float *x, int n, int d, 
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, scale, q, d, x, d, 0.0f, out, n);
   idx = g_new (int, n);
   val = g_new (float, n);
+  flags = g_new (guint8, n / 16 + 1);
   for (int i = 0; i < m; i++)
-    softmax_inplace (out + (gsize) i * n, n, idx, val);
+    softmax_inplace (out + (gsize) i * n, n, idx, val, flags);
 }
 
 /* ---- A X over the weights that count ---- */
