@@ -134,6 +134,7 @@ struct _TsWindow {
   gboolean updating;       /* controls are being set from the document */
   gboolean samples_filled;
   guint spinner_source;
+  guint numbers_source;       /* the numbers of new groups, after their frame */
   guint ui_state_source;   /* TS_UI_STATE written after the frame */
   gint64 created_time;
   gboolean first_frame_logged;
@@ -603,6 +604,21 @@ queue_ui_state (TsWindow *self)
 
 /* ------------------------------------------------------------ document cb */
 
+/* New groups' numbers (tokens, ratio, and the quality ones blanked until they
+ * are measured) are shown by the frame after the one that shows the groups:
+ * an idle runs after GTK has painted. Changing them in the same frame damages
+ * a dozen small rectangles beside the canvas, and when GTK's frame diff
+ * collects more than about 30 it gives up and repaints the whole window. */
+static gboolean
+numbers_idle_cb (gpointer data)
+{
+  TsWindow *self = data;
+
+  self->numbers_source = 0;
+  update_numbers (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 document_changed_cb (TsDocument *doc, guint what, TsWindow *self)
 {
@@ -611,11 +627,15 @@ document_changed_cb (TsDocument *doc, guint what, TsWindow *self)
   if (what & (TS_DOCUMENT_CHANGED_SCENE | TS_DOCUMENT_CHANGED_ASSIGNMENT | TS_DOCUMENT_CHANGED_ATTENTION
               | TS_DOCUMENT_CHANGED_RECONSTRUCTION))
     update_canvas (self, what);
-  if (what & (TS_DOCUMENT_CHANGED_ASSIGNMENT | TS_DOCUMENT_CHANGED_QUALITY | TS_DOCUMENT_CHANGED_SCENE))
+  if (what & (TS_DOCUMENT_CHANGED_QUALITY | TS_DOCUMENT_CHANGED_SCENE))
     {
+      g_clear_handle_id (&self->numbers_source, g_source_remove);
       update_numbers (self);
-      sync_controls (self);
     }
+  else if ((what & TS_DOCUMENT_CHANGED_ASSIGNMENT) && self->numbers_source == 0)
+    self->numbers_source = g_idle_add (numbers_idle_cb, self);
+  if (what & (TS_DOCUMENT_CHANGED_ASSIGNMENT | TS_DOCUMENT_CHANGED_QUALITY | TS_DOCUMENT_CHANGED_SCENE))
+    sync_controls (self);
   if (what & (TS_DOCUMENT_CHANGED_CURVES | TS_DOCUMENT_CHANGED_QUALITY | TS_DOCUMENT_CHANGED_ASSIGNMENT))
     update_curves (self, (what & TS_DOCUMENT_CHANGED_CURVES) != 0);
   if (what & TS_DOCUMENT_CHANGED_ENTROPY)
@@ -1619,6 +1639,7 @@ ts_window_dispose (GObject *object)
   TsWindow *self = TS_WINDOW (object);
 
   g_clear_handle_id (&self->spinner_source, g_source_remove);
+  g_clear_handle_id (&self->numbers_source, g_source_remove);
   g_clear_handle_id (&self->ui_state_source, g_source_remove);
   g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
