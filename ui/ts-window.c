@@ -1728,6 +1728,7 @@ static void
 ts_window_init (TsWindow *self)
 {
   g_autoptr (GtkStringList) methods = gtk_string_list_new (NULL);
+  g_autoptr (PangoAttrList) value_attrs = NULL;
   const TsMethod *const *all;
   GtkDropTarget *drop;
   guint n;
@@ -1751,6 +1752,9 @@ ts_window_init (TsWindow *self)
   gtk_drop_down_set_model (self->method_dropdown, G_LIST_MODEL (methods));
 
   build_method_options (self);
+  value_attrs = pango_attr_list_new ();
+  pango_attr_list_insert (value_attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
+  pango_attr_list_insert (value_attrs, pango_attr_font_features_new ("tnum 1"));
   for (guint i = 0; i < N_NUMBERS; i++)
     {
       GtkWidget *name = gtk_label_new (number_rows[i].label);
@@ -1763,6 +1767,9 @@ ts_window_init (TsWindow *self)
        * toplevel, X round trips included, in the frame that moves the slider),
        * and the sidebar keeps its width whatever the numbers say. */
       gtk_inscription_set_nat_chars (GTK_INSCRIPTION (value), 22);
+      /* bold tabular figures, as the stylesheet gives labels (an inscription
+       * takes its font from CSS, not the weight or the features) */
+      gtk_inscription_set_attributes (GTK_INSCRIPTION (value), value_attrs);
       gtk_inscription_set_text_overflow (GTK_INSCRIPTION (value), GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
       gtk_widget_add_css_class (value, "numeric");
       gtk_widget_set_tooltip_text (name, number_rows[i].tooltip);
