@@ -368,6 +368,7 @@ video_and_dataset () {
   check "Play advances the frames ($f0 -> $(state state frame))" '[ "$f1" != "$f0" ]'
   click_at $(( vx + 22 )) $(( vy + 20 )) # pause
   sleep 0.5
+  wait_until true 10 # the last frame asked for before the pause may still be computing
   f0=$(state state frame); sleep 1.2
   check "Pause stops at frame $f0" '[ "$(state state frame)" = "$f0" ]'
 
