@@ -573,8 +573,6 @@ curves_job_free (gpointer data)
   g_free (job);
 }
 
-/* Quality at a ladder of ratios for every registered method; each curve is
- * posted to the main thread when it is complete. */
 static gboolean
 entropy_update_cb (gpointer data)
 {
@@ -599,6 +597,9 @@ entropy_update_free (gpointer data)
   g_free (u);
 }
 
+/* The scene's entropy, then quality at a ladder of ratios for every
+ * registered method; the entropy and each curve are posted to the main thread
+ * when they are complete. */
 static void
 curves_thread (gpointer data, gpointer pool_data)
 {
