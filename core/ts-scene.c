@@ -1,6 +1,8 @@
 #include "ts-scene.h"
 #include "ts-error.h"
 
+#include <cblas.h>
+
 TsScene *
 ts_scene_new (TsImage *image, int patch, TsFeatureKind kind, TsFeatures *features, GError **error)
 {
@@ -102,6 +104,63 @@ ts_scene_memo_clear (const TsScene *scene)
   g_mutex_lock (&self->memo_lock);
   g_clear_pointer (&self->memo, g_hash_table_unref);
   g_mutex_unlock (&self->memo_lock);
+}
+
+typedef struct {
+  GMutex lock;
+  gboolean built;
+  float *g; /* NULL when there was no memory */
+} Gram;
+
+static gpointer
+gram_new (const TsScene *scene, gpointer data)
+{
+  Gram *g = g_new0 (Gram, 1);
+
+  g_mutex_init (&g->lock);
+  return g;
+}
+
+static void
+gram_free (gpointer data)
+{
+  Gram *g = data;
+
+  g_mutex_clear (&g->lock);
+  g_free (g->g);
+  g_free (g);
+}
+
+const float *
+ts_scene_gram (const TsScene *scene)
+{
+  const TsFeatures *x = scene->normalized;
+  int n = x->n;
+  Gram *g;
+  const float *out;
+
+  if (n < 1 || n > TS_SCENE_GRAM_MAX_TOKENS)
+    return NULL;
+  /* the entry is made under the memo's lock, the product under its own */
+  g = ts_scene_memo (scene, "gram", gram_new, NULL, gram_free);
+  g_mutex_lock (&g->lock);
+  if (!g->built)
+    {
+      g->g = g_try_new (float, (gsize) n * n);
+      if (g->g != NULL)
+        {
+          cblas_ssyrk (CblasRowMajor, CblasUpper, CblasNoTrans, n, x->d, 1.0f, x->data, x->d, 0.0f, g->g, n);
+          for (int i0 = 0; i0 < n; i0 += 64) /* lower = upper^T, in tiles */
+            for (int j0 = 0; j0 <= i0; j0 += 64)
+              for (int i = i0; i < MIN (i0 + 64, n); i++)
+                for (int j = j0; j < MIN (j0 + 64, i); j++)
+                  g->g[(gsize) i * n + j] = g->g[(gsize) j * n + i];
+        }
+      g->built = TRUE;
+    }
+  out = g->g;
+  g_mutex_unlock (&g->lock);
+  return out;
 }
 
 void

@@ -48,6 +48,20 @@ gpointer ts_scene_memo (const TsScene *scene, const char *key, gpointer (*build)
 /* Drops everything the memo keeps (memory, or timing cold runs). Not while
  * another thread uses a memo value. */
 void ts_scene_memo_clear (const TsScene *scene);
+/* The largest token count whose Gram matrix a scene keeps (64 MB). */
+#define TS_SCENE_GRAM_MAX_TOKENS 4096
+
+/* The Gram matrix of the normalised features, N x N floats row-major:
+ * G[i N + j] = the cosine of tokens i and j, both triangles (one SSYRK, its
+ * upper triangle mirrored, so G is exactly symmetric). Made on first use and
+ * kept with the scene (its memo), so every method and ratio that needs
+ * token-to-token similarities shares one product: a row of G replaces a
+ * product with the features, a sum of rows a product with a sum of tokens.
+ * NULL when N > TS_SCENE_GRAM_MAX_TOKENS or memory is short: callers then
+ * take their own products. Thread-safe: a caller arriving during the build
+ * waits for it (other memo users do not). The build runs SSYRK on OpenBLAS's
+ * current thread count. */
+const float *ts_scene_gram (const TsScene *scene);
 /* Takes ownership of @importance (grid.tokens floats). */
 void ts_scene_set_importance (TsScene *scene, float *importance, const char *source);
 void ts_scene_free (TsScene *scene);

@@ -397,6 +397,81 @@ test_scene_new_resized (void)
   }
 }
 
+/* ts_scene_gram: every entry the cosine of two tokens (against double), both
+ * triangles equal, the same pointer for every caller (threads included), and
+ * NULL beyond TS_SCENE_GRAM_MAX_TOKENS. */
+typedef struct {
+  const TsScene *scene;
+  const float *got;
+} GramCall;
+
+static gpointer
+gram_thread (gpointer data)
+{
+  GramCall *c = data;
+
+  c->got = ts_scene_gram (c->scene);
+  return NULL;
+}
+
+static void
+test_scene_gram (void)
+{
+  g_autoptr (TsImage) image = ts_test_noisy_gradient (98, 70, 11, 40);
+  g_autoptr (TsScene) scene = ts_scene_new (ts_image_copy (image), 7, TS_FEATURES_PIXEL, NULL, NULL);
+  const TsFeatures *x = scene->normalized;
+  int n = x->n;
+  GramCall calls[3];
+  GThread *threads[3];
+  const float *g;
+  double worst = 0;
+
+  g_assert_cmpint (n, ==, 140);
+  for (int t = 0; t < 3; t++)
+    {
+      calls[t] = (GramCall){ scene, NULL };
+      threads[t] = g_thread_new ("gram", gram_thread, &calls[t]);
+    }
+  for (int t = 0; t < 3; t++)
+    g_thread_join (threads[t]);
+  g = ts_scene_gram (scene);
+  g_assert_nonnull (g);
+  for (int t = 0; t < 3; t++)
+    g_assert_true (calls[t].got == g);
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++)
+      {
+        double dot = 0;
+        for (int k = 0; k < x->d; k++)
+          dot += (double) x->data[(gsize) i * x->d + k] * x->data[(gsize) j * x->d + k];
+        worst = MAX (worst, fabs (g[i * n + j] - dot));
+        g_assert_true (g[i * n + j] == g[j * n + i]);
+      }
+  g_assert_cmpfloat (worst, <, 1e-5);
+  g_assert_cmpfloat (fabs (g[5 * n + 5] - 1.0), <, 1e-5);
+  /* a new scene after clearing the memo: built again, same values */
+  ts_scene_memo_clear (scene);
+  {
+    const float *again = ts_scene_gram (scene);
+    g_assert_nonnull (again);
+    for (int i = 0; i < n; i++)
+      {
+        double dot = 0;
+        for (int k = 0; k < x->d; k++)
+          dot += (double) x->data[(gsize) i * x->d + k] * x->data[(gsize) (n - 1 - i) * x->d + k];
+        g_assert_cmpfloat (fabs (again[i * n + (n - 1 - i)] - dot), <, 1e-5);
+      }
+  }
+  /* above the limit: none kept */
+  {
+    g_autoptr (TsImage) big = ts_test_gradient (65 * 2, 64 * 2);
+    g_autoptr (TsScene) many = ts_scene_new (ts_image_copy (big), 2, TS_FEATURES_PIXEL, NULL, NULL);
+    g_assert_cmpint (many->grid.tokens, ==, 65 * 64);
+    g_assert_cmpint (many->grid.tokens, >, TS_SCENE_GRAM_MAX_TOKENS);
+    g_assert_null (ts_scene_gram (many));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -426,5 +501,6 @@ main (int argc, char **argv)
   g_test_add_func ("/features/kind-names", test_kind_names);
   g_test_add_func ("/features/bad-args", test_bad_args);
   g_test_add_func ("/features/copy", test_copy);
+  g_test_add_func ("/features/scene-gram", test_scene_gram);
   return g_test_run ();
 }
