@@ -440,37 +440,80 @@ ts_ssim (const TsImage *a, const TsImage *b)
   return ts_ssim_luma (x, y, a->width, a->height, NULL);
 }
 
-/* ts_cosine with 8 partial sums per product (vectorises; the same value up to double rounding). */
-TS_CLONES static float
-cosine_lanes (const float *restrict a, const float *restrict b, int d)
+/* ts_cosine with 8 partial sums per product (vectorises; the same value up to
+ * double rounding), in parts: a . b and a . a are each summed in 8 lanes, the
+ * tail first, then the lanes in order. A product's sum depends on its own
+ * terms only, so a row's squared norm is the same double whether it is formed
+ * alone or beside a dot product: each norm is formed once. */
+TS_CLONES static double
+dot_lanes (const float *restrict a, const float *restrict b, int d)
 {
-  double ab[8] = { 0 }, aa[8] = { 0 }, bb[8] = { 0 }, sab = 0, saa = 0, sbb = 0;
+  double ab[8] = { 0 }, sab = 0;
   int j = 0;
 
   for (; j + 8 <= d; j += 8)
     for (int v = 0; v < 8; v++)
-      {
-        double x = a[j + v], y = b[j + v];
-        ab[v] += x * y, aa[v] += x * x, bb[v] += y * y;
-      }
+      ab[v] += (double) a[j + v] * b[j + v];
   for (; j < d; j++)
-    sab += (double) a[j] * b[j], saa += (double) a[j] * a[j], sbb += (double) b[j] * b[j];
+    sab += (double) a[j] * b[j];
   for (int v = 0; v < 8; v++)
-    sab += ab[v], saa += aa[v], sbb += bb[v];
+    sab += ab[v];
+  return sab;
+}
+
+static float
+cosine_of (double sab, double saa, double sbb)
+{
   if (saa <= 0 || sbb <= 0)
     return 0.0f;
   return (float) (sab / sqrt (saa * sbb));
 }
 
-double
-ts_feature_retention (const TsFeatures *features, const TsAssignment *a)
+double *
+ts_feature_sq_norms (const TsFeatures *features)
 {
+  double *n = g_new (double, features->n);
+
+  for (int i = 0; i < features->n; i++)
+    {
+      const float *x = features->data + (gsize) i * features->d;
+      n[i] = dot_lanes (x, x, features->d);
+    }
+  return n;
+}
+
+double
+ts_feature_retention_normed (const TsFeatures *features, const double *sq_norms, const TsAssignment *a)
+{
+  g_autofree double *token_sq = NULL;
   double sum = 0;
 
   if (a->d != features->d || a->n_in != features->n || a->features == NULL)
     return NAN;
+  token_sq = g_new (double, a->n_out);
+  for (int g = 0; g < a->n_out; g++)
+    token_sq[g] = NAN; /* formed on first use (an empty token has none) */
   for (int i = 0; i < a->n_in; i++)
-    if (a->groups[i] >= 0)
-      sum += cosine_lanes (features->data + (gsize) i * a->d, a->features + (gsize) a->groups[i] * a->d, a->d);
+    {
+      int g = a->groups[i];
+      const float *t;
+      if (g < 0)
+        continue;
+      t = a->features + (gsize) g * a->d;
+      if (isnan (token_sq[g]))
+        token_sq[g] = dot_lanes (t, t, a->d);
+      sum += cosine_of (dot_lanes (features->data + (gsize) i * a->d, t, a->d), sq_norms[i], token_sq[g]);
+    }
   return sum / a->n_in;
+}
+
+double
+ts_feature_retention (const TsFeatures *features, const TsAssignment *a)
+{
+  g_autofree double *sq_norms = NULL;
+
+  if (a->d != features->d || a->n_in != features->n || a->features == NULL)
+    return NAN;
+  sq_norms = ts_feature_sq_norms (features);
+  return ts_feature_retention_normed (features, sq_norms, a);
 }

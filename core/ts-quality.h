@@ -40,5 +40,10 @@ double *ts_image_luma (const TsImage *image);
 /* Mean over original tokens of cos(x_i, representative of i); dropped
  * patches count 0. NAN when @a's features are not in @features' space. */
 double ts_feature_retention (const TsFeatures *features, const TsAssignment *a);
+/* The same value with the squared L2 norms of @features' rows given, as
+ * ts_feature_sq_norms forms them (newly allocated, features->n doubles):
+ * callers measuring many assignments of one scene form them once. */
+double *ts_feature_sq_norms (const TsFeatures *features);
+double ts_feature_retention_normed (const TsFeatures *features, const double *sq_norms, const TsAssignment *a);
 
 G_END_DECLS

@@ -313,6 +313,12 @@ ts_sweep_optimal_ratio (const double *ratios, const double *q, int n, double thr
   return best;
 }
 
+static gpointer
+sq_norms_new (const TsScene *scene, gpointer data)
+{
+  return ts_feature_sq_norms (scene->features);
+}
+
 static gboolean
 measure (const TsScene *scene, const TsAssignment *a, const SsimRef *ref, TsDropFill fill, TsSweepPoint *point,
          GError **error)
@@ -323,7 +329,9 @@ measure (const TsScene *scene, const TsAssignment *a, const SsimRef *ref, TsDrop
     return FALSE;
   point->tokens = a->n_out;
   point->ssim = ssim_psnr_against (ref, scene->image, recon, &point->psnr);
-  point->feature_retention = ts_feature_retention (scene->features, a);
+  /* the features' norms are the scene's: formed once for all points (ts_feature_retention's value) */
+  point->feature_retention = ts_feature_retention_normed (
+      scene->features, ts_scene_memo (scene, "quality:feature-sq-norms", sq_norms_new, NULL, g_free), a);
   point->q = point->ssim;
   point->efficiency = ((double) a->n_in / MAX (1, a->n_out)) * point->q;
   if (point->ratio == 0)

@@ -1,5 +1,6 @@
 /* Quality: PSNR, SSIM (against skimage, tests/golden/ssim_golden.py), reconstruction, feature retention. */
 #include <math.h>
+#include <string.h>
 
 #include "ts-test-util.h"
 
@@ -201,6 +202,43 @@ test_dropped_fill (void)
   g_assert_cmpfloat_with_epsilon (ts_feature_retention (f, a), 1.0 / 3.0, 1e-6);
 }
 
+/* Feature retention against its definition in double arithmetic (every
+ * cosine from scratch), with tokens of several sizes, an empty token and
+ * dropped patches; the variant with the norms given is the same double. */
+static void
+test_feature_retention_double (void)
+{
+  const int n = 37, d = 45, n_out = 9; /* d not a multiple of 8: the lanes' tail counts */
+  g_autofree float *x = ts_test_lcg_matrix (n, d, 7);
+  g_autofree float *t = ts_test_lcg_matrix (n_out, d, 8);
+  g_autoptr (TsFeatures) f = ts_features_new (n, d, NULL);
+  g_autoptr (TsAssignment) a = ts_assignment_new (n, n_out, d, NULL);
+  g_autofree double *sq = NULL;
+  double expect = 0;
+
+  memcpy (f->data, x, sizeof (float) * n * d);
+  memcpy (a->features, t, sizeof (float) * n_out * d);
+  for (int i = 0; i < n; i++)
+    a->groups[i] = i % 5 == 4 ? -1 : (i * 7) % (n_out - 1); /* token n_out - 1 stands for nothing */
+  memset (a->features + (gsize) 3 * d, 0, sizeof (float) * d); /* a zero token: cosine 0 */
+  for (int i = 0; i < n; i++)
+    {
+      double ab = 0, aa = 0, bb = 0;
+      if (a->groups[i] < 0)
+        continue;
+      for (int j = 0; j < d; j++)
+        {
+          double u = x[i * d + j], v = a->features[a->groups[i] * d + j];
+          ab += u * v, aa += u * u, bb += v * v;
+        }
+      expect += bb > 0 ? ab / sqrt (aa * bb) : 0;
+    }
+  expect /= n;
+  g_assert_cmpfloat_with_epsilon (ts_feature_retention (f, a), expect, 1e-7);
+  sq = ts_feature_sq_norms (f);
+  g_assert_cmpfloat (ts_feature_retention_normed (f, sq, a), ==, ts_feature_retention (f, a));
+}
+
 static void
 test_region_reconstruction (void)
 {
@@ -237,5 +275,6 @@ main (int argc, char **argv)
   g_test_add_func ("/quality/reconstruct/rounding-ties", test_rounding_ties);
   g_test_add_func ("/quality/reconstruct/dropped-fill", test_dropped_fill);
   g_test_add_func ("/quality/reconstruct/region", test_region_reconstruction);
+  g_test_add_func ("/quality/feature-retention/double", test_feature_retention_double);
   return g_test_run ();
 }
