@@ -141,63 +141,72 @@ ssim_ref_free (SsimRef *r)
   g_free (r);
 }
 
-/* @yc = luma(b) - 128 as luma_centered, and the sum of squared differences of
- * a and b over all channels (integers: exact, the same sum ts_psnr forms). */
+/* One image row's three planes: @yc = luma(b) - 128 as luma_centered, its
+ * square and its product with the reference's @xc; returns the sum of
+ * squared differences of a and b over all channels (integers: exact, the same
+ * sum ts_psnr forms). */
 TS_CLONES static gint64
-luma_and_sse (const guint8 *restrict a, const guint8 *restrict b, gsize n, float *restrict yc)
+row_planes (const guint8 *restrict a, const guint8 *restrict b, const float *restrict xc, int n, float *restrict yc,
+            float *restrict sq, float *restrict xy)
 {
   gint64 sse = 0;
 
-  for (gsize i = 0; i < n; i++)
+  for (int i = 0; i < n; i++)
     {
       const guint8 *p = b + 3 * i, *q = a + 3 * i;
       int d0 = p[0] - q[0], d1 = p[1] - q[1], d2 = p[2] - q[2];
-      yc[i] = (float) (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2] - 128.0);
+      float y = (float) (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2] - 128.0);
+      yc[i] = y;
+      sq[i] = y * y;
+      xy[i] = xc[i] * y;
       sse += d0 * d0 + d1 * d1 + d2 * d2;
     }
   return sse;
 }
 
-/* The SSIM of each inner pixel of row @j from its filtered rows (branch-free,
- * so it vectorises). */
-TS_CLONES static void
-ssim_row (const SsimRef *r, int j, const float *restrict myc, const float *restrict syy,
-          const float *restrict sxy, double *restrict s)
+static inline double
+ssim_of (double mxc, double sxx, double my, double syy, double sxy)
 {
   const double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
-  gsize at = (gsize) j * r->w;
-  const float *restrict mx = r->mu_x + at, *restrict sxx = r->sxx + at;
+  double ux = mxc + 128.0, uy = my + 128.0;
+  double vx = sxx - mxc * mxc, vy = syy - my * my, vxy = sxy - mxc * my;
 
-  for (int i = R; i < r->w - R; i++)
-    {
-      double mxc = mx[i], my = myc[i];
-      double ux = mxc + 128.0, uy = my + 128.0;
-      double vx = sxx[i] - mxc * mxc, vy = syy[i] - my * my, vxy = sxy[i] - mxc * my;
-      s[i] = ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
-    }
+  return ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
 }
 
-TS_CLONES static void
-square_into (const float *restrict a, const float *restrict b, gsize n, float *restrict out)
+/* The sum of the SSIM of each inner pixel of row @j from its filtered rows,
+ * in 8 partial sums (so that it vectorises), then the rest, then the lanes. */
+TS_CLONES static double
+ssim_row_sum (const SsimRef *r, int j, const float *restrict myc, const float *restrict syy,
+              const float *restrict sxy)
 {
-  for (gsize i = 0; i < n; i++)
-    out[i] = a[i] * b[i];
+  gsize at = (gsize) j * r->w;
+  const float *restrict mx = r->mu_x + at, *restrict sxx = r->sxx + at;
+  double lane[8] = { 0 }, sum = 0;
+  int i = R;
+
+  for (; i + 8 <= r->w - R; i += 8)
+    for (int v = 0; v < 8; v++)
+      lane[v] += ssim_of (mx[i + v], sxx[i + v], myc[i + v], syy[i + v], sxy[i + v]);
+  for (; i < r->w - R; i++)
+    sum += ssim_of (mx[i], sxx[i], myc[i], syy[i], sxy[i]);
+  for (int v = 0; v < 8; v++)
+    sum += lane[v];
+  return sum;
 }
 
 /* SSIM of @image against the reference and, when @psnr is set, the PSNR of
  * the reference's original @orig against @image (ts_psnr's value). Streamed
  * by rows: each image row's luma (- 128), its square and its product with
  * the reference are filtered horizontally into a ring of the last 11 rows,
- * from which each inner row is filtered vertically and scored, its SSIM
- * values added in order to the total: the same values and sums as filtering
- * whole planes, in cache. */
+ * from which each inner row is filtered vertically and scored: the same
+ * filtered values as filtering whole planes, in cache. */
 static double
 ssim_psnr_against (const SsimRef *r, const TsImage *orig, const TsImage *image, double *psnr)
 {
   int w = r->w, h = r->h;
   const guint8 *a;
   g_autofree float *buf = NULL;
-  g_autofree double *s = NULL;
   float *yc, *sq, *xy, *ring[3], *out[3];
   gint64 sse = 0;
   double total = 0;
@@ -210,7 +219,6 @@ ssim_psnr_against (const SsimRef *r, const TsImage *orig, const TsImage *image, 
       return ts_ssim_luma (r->luma, y, r->w, r->h, NULL);
     }
   buf = g_new (float, (gsize) w * (6 + 3 * TAPS));
-  s = g_new (double, w);
   yc = buf;
   sq = yc + w;
   xy = sq + w;
@@ -223,16 +231,13 @@ ssim_psnr_against (const SsimRef *r, const TsImage *orig, const TsImage *image, 
   for (int j = 0; j < h; j++)
     {
       gsize at = (gsize) j * w;
-      sse += luma_and_sse (a + 3 * at, image->data + 3 * at, w, yc);
-      square_into (yc, yc, w, sq);
-      square_into (r->xc + at, yc, w, xy);
+      sse += row_planes (a + 3 * at, image->data + 3 * at, r->xc + at, w, yc, sq, xy);
       filter_h (yc, w, r->k, ring[0] + (gsize) (j % TAPS) * w);
       filter_h (sq, w, r->k, ring[1] + (gsize) (j % TAPS) * w);
       filter_h (xy, w, r->k, ring[2] + (gsize) (j % TAPS) * w);
       if (j >= 2 * R)
         {
           int jo = j - R; /* its rows jo - R .. j are in the ring */
-          double row = 0;
           for (int p = 0; p < 3; p++)
             {
               const float *rows[TAPS];
@@ -240,10 +245,7 @@ ssim_psnr_against (const SsimRef *r, const TsImage *orig, const TsImage *image, 
                 rows[u] = ring[p] + (gsize) ((jo - R + u) % TAPS) * w;
               filter_v (rows, w, r->k, out[p]);
             }
-          ssim_row (r, jo, out[0], out[1], out[2], s);
-          for (int i = R; i < w - R; i++)
-            row += s[i];
-          total += row;
+          total += ssim_row_sum (r, jo, out[0], out[1], out[2]);
         }
     }
   if (psnr)
