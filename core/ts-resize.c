@@ -160,6 +160,7 @@ axis_plan_new (int n_in, int n_out)
   g_autofree int *c1 = g_new (int, n_contrib);
   g_autofree float *coef = g_new0 (float, (gsize) n_contrib * width + width);
   AxisPlan *p = g_new0 (AxisPlan, 1);
+  g_autofree int *lo = NULL;
   int taps = 0;
 
   if (up)
@@ -217,11 +218,15 @@ axis_plan_new (int n_in, int n_out)
               c1[n] = c0[n] + i - 1;
             }
         }
-      /* stbir__normalize_downsample_coefficients */
-      for (int i = 0; i < n_out; i++)
+      /* stbir__normalize_downsample_coefficients; its loops over j begin at
+       * the first contributor not wholly left of i (those before it neither
+       * cover nor stop any later i either), which changes no sum */
+      for (int i = 0, j0 = 0; i < n_out; i++)
         {
           float total = 0, s;
-          for (int j = 0; j < n_contrib; j++)
+          while (j0 < n_contrib && c1[j0] < i && c0[j0] <= i)
+            j0++;
+          for (int j = j0; j < n_contrib; j++)
             {
               if (i >= c0[j] && i <= c1[j])
                 total += coef[(gsize) j * width + i - c0[j]];
@@ -229,7 +234,7 @@ axis_plan_new (int n_in, int n_out)
                 break;
             }
           s = 1 / total;
-          for (int j = 0; j < n_contrib; j++)
+          for (int j = j0; j < n_contrib; j++)
             {
               if (i >= c0[j] && i <= c1[j])
                 coef[(gsize) j * width + i - c0[j]] *= s;
@@ -262,11 +267,19 @@ axis_plan_new (int n_in, int n_out)
         c1[j] = MIN (c1[j], n_out - 1);
     }
 
-  /* the taps of each output, in the order stb adds them up */
+  /* the taps of each output, in the order stb adds them up: the
+   * contributors j that cover o, from the first not wholly left of o (as
+   * above) to the last whose range may still reach o (no later one begins at
+   * or before o: lo[j] is the least first output from j on) */
   p->n_out = n_out;
   p->start = g_new (int, n_out + 1);
+  lo = g_new (int, n_contrib + 1);
+  lo[n_contrib] = G_MAXINT;
+  for (int j = n_contrib - 1; j >= 0; j--)
+    lo[j] = MIN (c0[j], lo[j + 1]);
   for (int pass = 0; pass < 2; pass++)
     {
+      int j0 = 0;
       taps = 0;
       for (int o = 0; o < n_out; o++)
         {
@@ -282,16 +295,20 @@ axis_plan_new (int n_in, int n_out)
                   }
               }
           else
-            for (int j = 0; j < n_contrib; j++)
-              if (o >= c0[j] && o <= c1[j])
-                {
-                  if (pass == 1)
-                    {
-                      p->src[taps] = CLAMP (j - margin, 0, n_in - 1);
-                      p->coef[taps] = coef[(gsize) j * width + o - c0[j]];
-                    }
-                  taps++;
-                }
+            {
+              while (j0 < n_contrib && c1[j0] < o)
+                j0++;
+              for (int j = j0; j < n_contrib && lo[j] <= o; j++)
+                if (o >= c0[j] && o <= c1[j])
+                  {
+                    if (pass == 1)
+                      {
+                        p->src[taps] = CLAMP (j - margin, 0, n_in - 1);
+                        p->coef[taps] = coef[(gsize) j * width + o - c0[j]];
+                      }
+                    taps++;
+                  }
+            }
         }
       if (pass == 0)
         {
