@@ -213,14 +213,19 @@ ts_assignment_validate (const TsAssignment *a, const TsGrid *grid, GError **erro
                            g, r.x, r.y, r.w, r.h);
               return FALSE;
             }
+          /* a row of the region at a time: its first covered pixel, if any, else all marked */
           for (int y = r.y; y < r.y + r.h; y++)
-            for (int x = r.x; x < r.x + r.w; x++)
-              if (cover[(gsize) y * W + x]++)
+            {
+              guint8 *row = cover + (gsize) y * W + r.x, *taken = memchr (row, 1, r.w);
+              if (taken != NULL)
                 {
+                  int x = (int) (taken - row) + r.x;
                   g_set_error (error, TS_ERROR, TS_ERROR_BAD_DATA, "region %d overlaps another at (%d,%d)",
                                g, x, y);
                   return FALSE;
                 }
+              memset (row, 1, r.w);
+            }
           area += (gint64) r.w * r.h;
         }
       if (area != full)

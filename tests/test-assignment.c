@@ -124,6 +124,8 @@ test_validate (gconstpointer data)
     {
       g_assert_false (ts_assignment_validate (a, check, &error));
       g_assert_error (error, TS_ERROR, TS_ERROR_BAD_DATA);
+      if (c->brk == BREAK_REGION_OVERLAP) /* the first pixel of region 1 that region 0 covers */
+        g_assert_nonnull (strstr (error->message, "region 1 overlaps another at (2,0)"));
     }
 }
 
