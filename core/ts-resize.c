@@ -370,16 +370,28 @@ resampler_buffer (TsResampler *rs, int i, gsize n)
 
 /* out row o = sum over the taps of o of in row src * coef, row by row in tap
  * order from 0 (stb's sums; a tap whose weight is 0 adds a zero, which
- * changes no sum). */
+ * changes no sum). The first tap is added to 0.0f as it is written, as to
+ * stb's zeroed row (a -0 product becomes +0 either way). */
 TS_CLONES static void
 filter_rows (const float *restrict in, const AxisPlan *p, gsize len, float *restrict out)
 {
   for (int o = 0; o < p->n_out; o++)
     {
       float *restrict d = out + (gsize) o * len;
-      for (gsize i = 0; i < len; i++)
-        d[i] = 0.0f;
-      for (int t = p->start[o]; t < p->start[o + 1]; t++)
+      int t = p->start[o];
+      if (t == p->start[o + 1])
+        {
+          for (gsize i = 0; i < len; i++)
+            d[i] = 0.0f;
+          continue;
+        }
+      {
+        const float *restrict s = in + (gsize) p->src[t] * len;
+        const float c = p->coef[t];
+        for (gsize i = 0; i < len; i++)
+          d[i] = 0.0f + s[i] * c;
+      }
+      for (t++; t < p->start[o + 1]; t++)
         {
           const float *restrict s = in + (gsize) p->src[t] * len;
           const float c = p->coef[t];
