@@ -25,6 +25,27 @@ static const double default_ratios[] = { 1, 2, 4, 8, 16, 32 };
 #define RING (TAPS + 1) /* horizontally filtered rows kept: two output rows' */
 
 
+/* Reconstructions already measured against one reference: several methods
+ * and ratios of a sweep paint the very same picture (pooling at 2x and 4x
+ * both pool 2 x 2; optical compression at 8x tiles as pooling does), whose
+ * SSIM and PSNR are then the same: they are kept and looked up, by exact
+ * equality of everything ts_reconstruct reads (behind a hash of the groups).
+ * Feature retention, which reads the features, is always measured. */
+typedef struct {
+  GMutex lock;
+  GPtrArray *points; /* Painted */
+} MeasureCache;
+
+typedef struct {
+  guint hash;
+  TsDropFill fill;
+  TsReconKind recon;
+  int n_in, n_out, down_width, down_height;
+  int *groups, *sizes;
+  TsRect *regions; /* or NULL */
+  double ssim, psnr;
+} Painted;
+
 typedef struct {
   int w, h;
   float k[TAPS];
@@ -32,6 +53,7 @@ typedef struct {
   float *mu_x;  /* filtered luma, inner region (w x h layout) */
   float *sxx;   /* filtered (luma - 128)^2 */
   double *luma; /* double luma for the small-image fallback */
+  MeasureCache *cache;
 } SsimRef;
 
 static float *
@@ -117,6 +139,69 @@ filter_inner (const float *in, int w, int h, const float *k, float *tmp, float *
     }
 }
 
+static void
+painted_free (gpointer data)
+{
+  Painted *p = data;
+
+  g_free (p->groups);
+  g_free (p->sizes);
+  g_free (p->regions);
+  g_free (p);
+}
+
+static guint
+groups_hash (const TsAssignment *a)
+{
+  guint h = (guint) a->n_out * 31 + (guint) a->recon;
+
+  for (int i = 0; i < a->n_in; i++)
+    h = h * 33 + (guint) a->groups[i];
+  return h;
+}
+
+/* The SSIM and PSNR of a reconstruction of @a measured before, or NULL
+ * (never for a mix: resampler tokens are not kept). */
+static const Painted *
+painted_find (MeasureCache *c, const TsAssignment *a, guint hash, TsDropFill fill)
+{
+  const Painted *found = NULL;
+
+  if (a->mix != NULL)
+    return NULL;
+  g_mutex_lock (&c->lock);
+  for (guint i = 0; i < c->points->len && found == NULL; i++)
+    {
+      const Painted *p = g_ptr_array_index (c->points, i);
+      if (p->hash == hash && p->fill == fill && p->recon == a->recon && p->n_in == a->n_in && p->n_out == a->n_out &&
+          p->down_width == a->down_width && p->down_height == a->down_height &&
+          (p->regions == NULL) == (a->regions == NULL) && memcmp (p->groups, a->groups, sizeof (int) * a->n_in) == 0 &&
+          memcmp (p->sizes, a->sizes, sizeof (int) * a->n_out) == 0 &&
+          (p->regions == NULL || memcmp (p->regions, a->regions, sizeof (TsRect) * a->n_out) == 0))
+        found = p;
+    }
+  g_mutex_unlock (&c->lock);
+  return found;
+}
+
+static void
+painted_add (MeasureCache *c, const TsAssignment *a, guint hash, TsDropFill fill, double ssim, double psnr)
+{
+  Painted *p = g_new0 (Painted, 1);
+
+  if (a->mix != NULL)
+    {
+      g_free (p);
+      return;
+    }
+  *p = (Painted){ hash, fill, a->recon, a->n_in, a->n_out, a->down_width, a->down_height,
+                  g_memdup2 (a->groups, sizeof (int) * a->n_in), g_memdup2 (a->sizes, sizeof (int) * a->n_out),
+                  a->regions ? g_memdup2 (a->regions, sizeof (TsRect) * a->n_out) : NULL, ssim, psnr };
+  g_mutex_lock (&c->lock);
+  g_ptr_array_add (c->points, p);
+  g_mutex_unlock (&c->lock);
+}
+
 static SsimRef *
 ssim_ref_new (const TsImage *image)
 {
@@ -126,6 +211,9 @@ ssim_ref_new (const TsImage *image)
 
   r->w = image->width;
   r->h = image->height;
+  r->cache = g_new0 (MeasureCache, 1);
+  g_mutex_init (&r->cache->lock);
+  r->cache->points = g_ptr_array_new_with_free_func (painted_free);
   if (r->w <= 2 * R || r->h <= 2 * R)
     {
       r->luma = ts_image_luma (image);
@@ -161,6 +249,9 @@ ssim_ref_free (SsimRef *r)
   g_free (r->mu_x);
   g_free (r->sxx);
   g_free (r->luma);
+  g_ptr_array_unref (r->cache->points);
+  g_mutex_clear (&r->cache->lock);
+  g_free (r->cache);
   g_free (r);
 }
 
@@ -363,15 +454,23 @@ static gboolean
 measure (const TsScene *scene, const TsAssignment *a, const SsimRef *ref, TsDropFill fill, TsSweepPoint *point,
          GError **error)
 {
-  g_autoptr (TsImage) recon = ts_reconstruct (scene->image, &scene->grid, a, fill, error);
+  guint hash = groups_hash (a);
+  const Painted *done = painted_find (ref->cache, a, hash, fill);
 
-  if (recon == NULL)
-    return FALSE;
-  point->tokens = a->n_out;
-  point->ssim = ssim_psnr_against (ref, scene->image, recon, &point->psnr);
+  if (done != NULL)
+    point->ssim = done->ssim, point->psnr = done->psnr;
+  else
+    {
+      g_autoptr (TsImage) recon = ts_reconstruct (scene->image, &scene->grid, a, fill, error);
+      if (recon == NULL)
+        return FALSE;
+      point->ssim = ssim_psnr_against (ref, scene->image, recon, &point->psnr);
+      painted_add (ref->cache, a, hash, fill, point->ssim, point->psnr);
+    }
   /* the features' norms are the scene's: formed once for all points (ts_feature_retention's value) */
   point->feature_retention = ts_feature_retention_normed (
       scene->features, ts_scene_memo (scene, "quality:feature-sq-norms", sq_norms_new, NULL, g_free), a);
+  point->tokens = a->n_out;
   point->q = point->ssim;
   point->efficiency = ((double) a->n_in / MAX (1, a->n_out)) * point->q;
   if (point->ratio == 0)

@@ -167,13 +167,15 @@ test_subset_metric_and_determinism (void)
 }
 
 /* Every point equals measuring a single ts_method_run at its ratio: the sweep's
- * shortcuts (one greedy run cut at every ratio, shared SSIM reference) change
- * nothing. Prune drops patches (grey fill), resample reconstructs from its mix. */
+ * shortcuts (one greedy run cut at every ratio, shared SSIM reference, the
+ * numbers of a reconstruction painted before: pooling at 2x and 4x, optical
+ * compression and pooling tile alike) change nothing. Prune drops patches
+ * (grey fill), resample reconstructs from its mix. */
 static void
 test_points_equal_single_runs (void)
 {
   g_autoptr (TsScene) scene = photo_like (224); /* 16 x 16 = 256 tokens */
-  const char *methods[] = { "greedy", "pool", "prune", "resample", "tome", NULL };
+  const char *methods[] = { "greedy", "pool", "prune", "resample", "tome", "optical", "adaptive", NULL };
   TsSweepOptions o;
   g_autoptr (TsSweep) s = NULL;
   g_autoptr (GError) error = NULL;
@@ -192,6 +194,8 @@ test_points_equal_single_runs (void)
         TsSweepPoint ref = { 0 };
         g_autoptr (TsAssignment) a = NULL;
         g_autoptr (TsImage) recon = NULL;
+        if (pt->unreachable && strcmp (s->curves[m].method, "optical") == 0)
+          continue; /* no DeepSeek-OCR mode fits 256 / 8 tokens: a recorded error */
         p.ratio = pt->ratio;
         a = ts_method_run (ts_method_find (s->curves[m].method, NULL), scene, &p, NULL, &error);
         g_assert_no_error (error);
