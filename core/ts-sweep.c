@@ -52,6 +52,7 @@ typedef struct {
   float *xc;    /* luma - 128 */
   float *mu_x;  /* filtered luma, inner region (w x h layout) */
   float *sxx;   /* filtered (luma - 128)^2 */
+  float *vx;    /* the variance sxx - mu_x^2, formed in double (inner region) */
   double *luma; /* double luma for the small-image fallback */
   MeasureCache *cache;
 } SsimRef;
@@ -236,6 +237,13 @@ ssim_ref_new (const TsImage *image)
       sq[i] = r->xc[i] * r->xc[i];
     filter_inner (r->xc, r->w, r->h, r->k, tmp, r->mu_x); /* centred mean: add 128 back below */
     filter_inner (sq, r->w, r->h, r->k, tmp, r->sxx);
+    r->vx = g_new0 (float, n);
+    for (int j = R; j < r->h - R; j++)
+      for (int i = R; i < r->w - R; i++)
+        {
+          gsize at = (gsize) j * r->w + i;
+          r->vx[at] = (float) ((double) r->sxx[at] - (double) r->mu_x[at] * r->mu_x[at]);
+        }
   }
   return r;
 }
@@ -248,6 +256,7 @@ ssim_ref_free (SsimRef *r)
   g_free (r->xc);
   g_free (r->mu_x);
   g_free (r->sxx);
+  g_free (r->vx);
   g_free (r->luma);
   g_ptr_array_unref (r->cache->points);
   g_mutex_clear (&r->cache->lock);
@@ -278,33 +287,37 @@ row_planes (const guint8 *restrict a, const guint8 *restrict b, const float *res
   return sse;
 }
 
-static inline double
-ssim_of (double mxc, double sxx, double my, double syy, double sxy)
+/* The SSIM of one pixel in float (the moments are floats already; the
+ * reference's variance comes formed in double). */
+static inline float
+ssim_of (float mxc, float vx, float my, float syy, float sxy)
 {
-  const double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
-  double ux = mxc + 128.0, uy = my + 128.0;
-  double vx = sxx - mxc * mxc, vy = syy - my * my, vxy = sxy - mxc * my;
+  const float C1 = (0.01f * 255) * (0.01f * 255), C2 = (0.03f * 255) * (0.03f * 255);
+  float ux = mxc + 128.0f, uy = my + 128.0f;
+  float vy = syy - my * my, vxy = sxy - mxc * my;
 
   return ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
 }
 
-/* The sum of the SSIM of each inner pixel of row @j from its filtered rows,
- * in 8 partial sums (so that it vectorises), then the rest, then the lanes. */
+/* The sum of the SSIM of each inner pixel of row @j from its filtered rows:
+ * in 16 float partial sums (so that it vectorises; a lane adds w / 16 values
+ * of at most 1), then the rest and the lanes in double. */
 TS_CLONES static double
 ssim_row_sum (const SsimRef *r, int j, const float *restrict myc, const float *restrict syy,
               const float *restrict sxy)
 {
   gsize at = (gsize) j * r->w;
-  const float *restrict mx = r->mu_x + at, *restrict sxx = r->sxx + at;
-  double lane[8] = { 0 }, sum = 0;
+  const float *restrict mx = r->mu_x + at, *restrict vx = r->vx + at;
+  float lane[16] = { 0 };
+  double sum = 0;
   int i = R;
 
-  for (; i + 8 <= r->w - R; i += 8)
-    for (int v = 0; v < 8; v++)
-      lane[v] += ssim_of (mx[i + v], sxx[i + v], myc[i + v], syy[i + v], sxy[i + v]);
+  for (; i + 16 <= r->w - R; i += 16)
+    for (int v = 0; v < 16; v++)
+      lane[v] += ssim_of (mx[i + v], vx[i + v], myc[i + v], syy[i + v], sxy[i + v]);
   for (; i < r->w - R; i++)
-    sum += ssim_of (mx[i], sxx[i], myc[i], syy[i], sxy[i]);
-  for (int v = 0; v < 8; v++)
+    sum += ssim_of (mx[i], vx[i], myc[i], syy[i], sxy[i]);
+  for (int v = 0; v < 16; v++)
     sum += lane[v];
   return sum;
 }

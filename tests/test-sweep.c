@@ -31,7 +31,7 @@ test_optimal_rule (void)
   g_assert_cmpfloat (ts_sweep_optimal_ratio (r, q, 0, 0.95), ==, 0);
 }
 
-/* The sweep's float SSIM equals the reference ts_ssim (skimage-exact) to 1e-5. */
+/* The sweep's float SSIM equals the reference ts_ssim (skimage-exact, double) to 1e-5. */
 static void
 test_fast_ssim (void)
 {
@@ -41,8 +41,14 @@ test_fast_ssim (void)
       g_autoptr (TsImage) a = ts_test_gradient (sizes[i][0], sizes[i][1]);
       g_autoptr (TsImage) b = ts_test_noisy (a, 9, 40);
       g_autoptr (TsImage) c = ts_test_solid (sizes[i][0], sizes[i][1], 90, 200, 30);
+      g_autoptr (TsImage) white = ts_test_solid (sizes[i][0], sizes[i][1], 255, 255, 255);
+      g_autoptr (TsImage) black = ts_test_solid (sizes[i][0], sizes[i][1], 0, 0, 0);
       g_assert_cmpfloat_with_epsilon (ts_sweep_ssim (a, b), ts_ssim (a, b), 1e-5);
       g_assert_cmpfloat_with_epsilon (ts_sweep_ssim (a, c), ts_ssim (a, c), 1e-5);
+      /* luma far from 128, where float moments cancel most */
+      g_assert_cmpfloat_with_epsilon (ts_sweep_ssim (white, b), ts_ssim (white, b), 1e-5);
+      g_assert_cmpfloat_with_epsilon (ts_sweep_ssim (b, black), ts_ssim (b, black), 1e-5);
+      g_assert_cmpfloat_with_epsilon (ts_sweep_ssim (black, white), ts_ssim (black, white), 1e-5);
       g_assert_cmpfloat_with_epsilon (ts_sweep_ssim (a, a), 1.0, 1e-6);
     }
   {
