@@ -57,6 +57,14 @@ typedef struct {
   MeasureCache *cache;
 } SsimRef;
 
+/* Luma - 128 in float (16 to a vector): within a few float roundings of the
+ * double luma, the same expression for the reference and every image. */
+static inline float
+luma_minus_128 (const guint8 *p)
+{
+  return 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2] - 128.0f;
+}
+
 static float *
 luma_centered (const TsImage *im)
 {
@@ -66,7 +74,7 @@ luma_centered (const TsImage *im)
   for (gsize i = 0; i < n; i++)
     {
       const guint8 *p = im->data + 3 * i;
-      y[i] = (float) (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2] - 128.0);
+      y[i] = luma_minus_128 (p);
     }
   return y;
 }
@@ -278,7 +286,7 @@ row_planes (const guint8 *restrict a, const guint8 *restrict b, const float *res
     {
       const guint8 *p = b + 3 * i, *q = a + 3 * i;
       int d0 = p[0] - q[0], d1 = p[1] - q[1], d2 = p[2] - q[2];
-      float y = (float) (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2] - 128.0);
+      float y = luma_minus_128 (p);
       yc[i] = y;
       sq[i] = y * y;
       xy[i] = xc[i] * y;
