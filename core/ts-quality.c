@@ -1,5 +1,8 @@
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize ("O3") /* the SSIM filters vectorise at O3 (GCC 12 -O2 only does the very cheap cases) */
+/* the SSIM filters vectorise at O3 (GCC 12 -O2 only does the very cheap cases);
+ * the clamps of round_row are selects only without trapping math, which
+ * changes no value */
+#pragma GCC optimize ("O3", "no-trapping-math")
 #endif
 #include "ts-quality.h"
 #include "ts-attention.h"
