@@ -113,42 +113,54 @@ scale_floats (float *restrict t, int n, float f)
     t[i] *= f;
 }
 
-/* The mean patch of every group, straight from the image: the sums in patch
+/* The mean patch of every group of more than one patch (@slot[g] its row in
+ * @tokens, -1 for the others), straight from the image: the sums in patch
  * order and the scaling by 1 / count that an saxpy per patch and an sscal
  * per group gave (the same floats), without a float copy of every patch. */
 static void
-group_means (const TsImage *image, const TsGrid *grid, const TsAssignment *a, float *tokens)
+group_means (const TsImage *image, const TsGrid *grid, const TsAssignment *a, const int *count, const int *slot,
+             float *tokens)
 {
   int pd = 3 * grid->patch * grid->patch;
-  g_autofree int *count = g_new0 (int, a->n_out);
 
   for (int i = 0; i < a->n_in; i++)
     {
       int g = a->groups[i];
       TsRect r;
-      if (g < 0)
+      if (g < 0 || slot[g] < 0)
         continue;
-      count[g]++;
       r = ts_grid_patch_rect (grid, i);
       for (int y = 0; y < r.h; y++)
-        add_bytes (tokens + (gsize) g * pd + (gsize) y * r.w * 3,
+        add_bytes (tokens + (gsize) slot[g] * pd + (gsize) y * r.w * 3,
                    image->data + ((gsize) (r.y + y) * image->width + r.x) * 3, r.w * 3);
     }
   for (int g = 0; g < a->n_out; g++)
-    if (count[g] > 1)
-      scale_floats (tokens + (gsize) g * pd, pd, 1.0f / count[g]);
+    if (slot[g] >= 0)
+      scale_floats (tokens + (gsize) slot[g] * pd, pd, 1.0f / count[g]);
 }
 
 #define MIX_BLOCK 256 /* output tokens per product block */
 
+/* Paints the mix-weighted or mean patch of every token over its patches. A
+ * group of one patch keeps it as it is (its mean is its bytes as floats,
+ * which round back to them): @out, a copy of @image, has it already. */
 static void
 paint_tokens (const TsImage *image, const TsGrid *grid, const TsAssignment *a, TsImage *out)
 {
-  int pd = 3 * grid->patch * grid->patch;
-  g_autofree float *tokens = g_new0 (float, (gsize) a->n_out * pd);
+  int pd = 3 * grid->patch * grid->patch, n = 0;
+  gboolean mix = a->recon == TS_RECON_MIX && a->mix != NULL;
+  g_autofree int *count = g_new0 (int, a->n_out);
+  g_autofree int *slot = g_new (int, a->n_out);
+  g_autofree float *tokens = NULL;
   g_autofree guint8 *pixels = NULL;
 
-  if (a->recon == TS_RECON_MIX && a->mix != NULL)
+  for (int i = 0; i < a->n_in; i++)
+    if (a->groups[i] >= 0)
+      count[a->groups[i]]++;
+  for (int g = 0; g < a->n_out; g++)
+    slot[g] = mix ? g : count[g] > 1 ? n : -1, n += slot[g] >= 0;
+  tokens = g_new0 (float, (gsize) MAX (n, 1) * pd);
+  if (mix)
     {
       /* mix x patches over the weights that count (ts_attention_product), in blocks of tokens */
       g_autofree float *patches = all_patches (image, grid);
@@ -159,13 +171,13 @@ paint_tokens (const TsImage *image, const TsGrid *grid, const TsAssignment *a, T
                               tokens + (gsize) q0 * pd);
     }
   else
-    group_means (image, grid, a, tokens);
+    group_means (image, grid, a, count, slot, tokens);
   /* every token rounded once, in one pass, then copied to its patches */
-  pixels = g_new (guint8, (gsize) a->n_out * pd);
-  round_row (tokens, a->n_out * pd, pixels);
+  pixels = g_new (guint8, (gsize) MAX (n, 1) * pd);
+  round_row (tokens, n * pd, pixels);
   for (int i = 0; i < a->n_in; i++)
-    if (a->groups[i] >= 0)
-      write_patch (out, ts_grid_patch_rect (grid, i), pixels + (gsize) a->groups[i] * pd);
+    if (a->groups[i] >= 0 && slot[a->groups[i]] >= 0)
+      write_patch (out, ts_grid_patch_rect (grid, i), pixels + (gsize) slot[a->groups[i]] * pd);
 }
 
 /* Fills dropped patches: grey, or a breadth-first copy from the nearest kept patch. */

@@ -202,6 +202,45 @@ test_dropped_fill (void)
   g_assert_cmpfloat_with_epsilon (ts_feature_retention (f, a), 1.0 / 3.0, 1e-6);
 }
 
+/* Group-mean reconstruction against the definition in double: every pixel
+ * of a kept patch is the mean of its group's pixels at that place, rounded
+ * half to even; groups of one (left as they are), two, three and four, a
+ * dropped patch grey. Sizes 2 and 4 give exact halves, 3 none. */
+static void
+test_group_mean_double (void)
+{
+  g_autoptr (TsImage) image = ts_test_noisy_gradient (8, 6, 3, 60);
+  static const int groups[12] = { 0, 1, 2, 2, 3, 1, 4, 2, 3, 3, 3, -1 };
+  TsGrid grid;
+  g_autoptr (TsFeatures) f = features_of (image, &grid, 2);
+  g_autoptr (TsAssignment) a = ts_assignment_new (12, 5, f->d, NULL);
+  g_autoptr (TsImage) rec = NULL;
+
+  memcpy (a->groups, groups, sizeof groups);
+  ts_assignment_fill_group_means (a, f);
+  rec = ts_reconstruct (image, &grid, a, TS_DROP_FILL_GREY, NULL);
+  g_assert_nonnull (rec);
+  for (int i = 0; i < 12; i++)
+    for (int y = 0; y < 2; y++)
+      for (int x = 0; x < 2; x++)
+        for (int c = 0; c < 3; c++)
+          {
+            TsRect r = ts_grid_patch_rect (&grid, i);
+            double sum = 0, expect = 128;
+            int n = 0;
+            for (int j = 0; j < 12; j++)
+              if (groups[i] >= 0 && groups[j] == groups[i])
+                {
+                  TsRect q = ts_grid_patch_rect (&grid, j);
+                  sum += image->data[((q.y + y) * 8 + q.x + x) * 3 + c];
+                  n++;
+                }
+            if (n > 0)
+              expect = nearbyint (sum / n);
+            g_assert_cmpint (rec->data[((r.y + y) * 8 + r.x + x) * 3 + c], ==, (int) expect);
+          }
+}
+
 /* Feature retention against its definition in double arithmetic (every
  * cosine from scratch), with tokens of several sizes, an empty token and
  * dropped patches; the variant with the norms given is the same double. */
@@ -276,5 +315,6 @@ main (int argc, char **argv)
   g_test_add_func ("/quality/reconstruct/dropped-fill", test_dropped_fill);
   g_test_add_func ("/quality/reconstruct/region", test_region_reconstruction);
   g_test_add_func ("/quality/feature-retention/double", test_feature_retention_double);
+  g_test_add_func ("/quality/reconstruct/group-mean-double", test_group_mean_double);
   return g_test_run ();
 }
