@@ -368,16 +368,16 @@ resampler_buffer (TsResampler *rs, int i, gsize n)
   return rs->buf[i];
 }
 
-/* out row o = sum over the taps of o of in row src * coef, row by row in tap
+/* out row o - o0 (o in o0 .. o1 - 1) = sum over the taps of o of in row src * coef, row by row in tap
  * order from 0 (stb's sums; a tap whose weight is 0 adds a zero, which
  * changes no sum). The first tap is added to 0.0f as it is written, as to
  * stb's zeroed row (a -0 product becomes +0 either way). */
 TS_CLONES static void
-filter_rows (const float *restrict in, const AxisPlan *p, gsize len, float *restrict out)
+filter_rows (const float *restrict in, const AxisPlan *p, int o0, int o1, gsize len, float *restrict out)
 {
-  for (int o = 0; o < p->n_out; o++)
+  for (int o = o0; o < o1; o++)
     {
-      float *restrict d = out + (gsize) o * len;
+      float *restrict d = out + (gsize) (o - o0) * len;
       int t = p->start[o];
       if (t == p->start[o + 1])
         {
@@ -458,7 +458,7 @@ ts_resampler_apply (TsResampler *rs, const guint8 *src, int src_w, int src_h, gs
               d[y * 3 + c] = rs->decode[src[y * src_stride + x * 3 + c]];
         }
     }
-  filter_rows (t, px, col, ht);
+  filter_rows (t, px, 0, px->n_out, col, ht);
   /* back to rows, h[y][x * 3 + c], in bands of 16 columns */
   h = t;
   for (int x0 = 0; x0 < dst_w; x0 += 16)
@@ -472,10 +472,15 @@ ts_resampler_apply (TsResampler *rs, const guint8 *src, int src_w, int src_h, gs
               d[x * 3 + c] = ht[(gsize) x * col + y * 3 + c];
         }
     }
+  /* output rows filtered and encoded a few at a time, while they are in cache */
   o = ht;
-  filter_rows (h, py, row, o);
-  for (int y = 0; y < dst_h; y++)
-    encode_row (o + (gsize) y * row, (int) row, dst + y * dst_stride);
+  for (int y0 = 0, n = (int) MAX (1, 8192 / row); y0 < dst_h; y0 += n)
+    {
+      int y1 = MIN (dst_h, y0 + n);
+      filter_rows (h, py, y0, y1, row, o);
+      for (int y = y0; y < y1; y++)
+        encode_row (o + (gsize) (y - y0) * row, (int) row, dst + y * dst_stride);
+    }
   return TRUE;
 }
 
