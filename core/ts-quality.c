@@ -50,23 +50,34 @@ write_patch (TsImage *dst, TsRect r, const guint8 *src)
 }
 
 /* Each region resampled to P x P and back, in place: the pixels of cropping
- * it, ts_image_resample to P x P and back (one resampler: a few region sizes). */
+ * it, ts_image_resample to P x P and back (one resampler: a few region sizes).
+ * A run of regions of one size side by side (a row of pooling cells) is
+ * resampled as one strip of tiles, each tile's bytes as alone. */
 static gboolean
 paint_regions (const TsImage *image, const TsGrid *grid, const TsAssignment *a, TsImage *out)
 {
   g_autoptr (TsResampler) rs = ts_resampler_new ();
   int p = grid->patch;
-  g_autofree guint8 *small = g_new (guint8, (gsize) p * p * 3);
+  g_autofree guint8 *small = g_new (guint8, (gsize) grid->cols * p * p * 3);
   gsize stride = (gsize) image->width * 3;
 
-  for (int g = 0; g < a->n_out; g++)
+  for (int g = 0, g1; g < a->n_out; g = g1)
     {
       TsRect r = a->regions[g];
-      gsize at = (gsize) r.y * stride + (gsize) r.x * 3;
+      gsize at = (gsize) r.y * stride + (gsize) r.x * 3, sp;
+      int n;
+      for (g1 = g + 1; g1 < a->n_out; g1++)
+        {
+          TsRect q = a->regions[g1];
+          if (q.y != r.y || q.w != r.w || q.h != r.h || q.x != a->regions[g1 - 1].x + r.w)
+            break;
+        }
       if (r.w == p && r.h == p)
-        continue; /* out is a copy of image: the patch is already there */
-      if (!ts_resampler_apply (rs, image->data + at, r.w, r.h, stride, small, p, p, (gsize) p * 3) ||
-          !ts_resampler_apply (rs, small, p, p, (gsize) p * 3, out->data + at, r.w, r.h, stride))
+        continue; /* out is a copy of image: the patches are already there */
+      n = g1 - g; /* at most grid->cols: a region is at least a patch wide */
+      sp = (gsize) n * p * 3;
+      if (!ts_resampler_apply_tiles (rs, n, image->data + at, r.w, r.h, stride, small, p, p, sp) ||
+          !ts_resampler_apply_tiles (rs, n, small, p, p, sp, out->data + at, r.w, r.h, stride))
         return FALSE;
     }
   return TRUE;

@@ -117,6 +117,7 @@ typedef struct {
 
 struct _TsResampler {
   GHashTable *plans; /* (n_in << 32 | n_out) -> AxisPlan */
+  GHashTable *tiled; /* "n_in n_out tiles" -> AxisPlan: a plan repeated side by side */
   float *buf[2];
   gsize size[2];
   float decode[256];
@@ -334,12 +335,49 @@ resampler_plan (TsResampler *rs, int n_in, int n_out)
   return p;
 }
 
+/* The plan of @tiles inputs of @n_in side by side each to @n_out: every
+ * tile's taps as its own plan's, moved to its place. */
+static const AxisPlan *
+resampler_plan_tiled (TsResampler *rs, int n_in, int n_out, int tiles)
+{
+  const AxisPlan *one = resampler_plan (rs, n_in, n_out);
+  g_autofree char *key = NULL;
+  AxisPlan *p;
+  int taps = one->start[n_out];
+
+  if (tiles == 1)
+    return one;
+  key = g_strdup_printf ("%d %d %d", n_in, n_out, tiles);
+  p = g_hash_table_lookup (rs->tiled, key);
+  if (p != NULL)
+    return p;
+  p = g_new0 (AxisPlan, 1);
+  p->n_out = n_out * tiles;
+  p->start = g_new (int, (gsize) p->n_out + 1);
+  p->src = g_new (int, MAX ((gsize) taps * tiles, 1));
+  p->coef = g_new (float, MAX ((gsize) taps * tiles, 1));
+  for (int j = 0; j < tiles; j++)
+    {
+      for (int o = 0; o < n_out; o++)
+        p->start[j * n_out + o] = j * taps + one->start[o];
+      for (int t = 0; t < taps; t++)
+        {
+          p->src[(gsize) j * taps + t] = j * n_in + one->src[t];
+          p->coef[(gsize) j * taps + t] = one->coef[t];
+        }
+    }
+  p->start[p->n_out] = taps * tiles;
+  g_hash_table_insert (rs->tiled, g_steal_pointer (&key), p);
+  return p;
+}
+
 TsResampler *
 ts_resampler_new (void)
 {
   TsResampler *rs = g_new0 (TsResampler, 1);
 
   rs->plans = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, axis_plan_free);
+  rs->tiled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, axis_plan_free);
   for (int v = 0; v < 256; v++)
     rs->decode[v] = (float) v / 255.0f;
   return rs;
@@ -351,6 +389,7 @@ ts_resampler_free (TsResampler *rs)
   if (rs == NULL)
     return;
   g_hash_table_unref (rs->plans);
+  g_hash_table_unref (rs->tiled);
   g_free (rs->buf[0]);
   g_free (rs->buf[1]);
   g_free (rs);
@@ -421,16 +460,23 @@ encode_row (const float *restrict v, int n, guint8 *restrict d)
 }
 
 gboolean
-ts_resampler_apply (TsResampler *rs, const guint8 *src, int src_w, int src_h, gsize src_stride, guint8 *dst,
-                    int dst_w, int dst_h, gsize dst_stride)
+ts_resampler_apply_tiles (TsResampler *rs, int tiles, const guint8 *src, int tile_w, int src_h, gsize src_stride,
+                          guint8 *dst, int dtile_w, int dst_h, gsize dst_stride)
 {
+  int src_w, dst_w;
   const AxisPlan *px, *py;
-  gsize col = (gsize) src_h * 3, row = (gsize) dst_w * 3;
-  gsize n0 = MAX ((gsize) src_w, (gsize) dst_w) * col, n1 = MAX ((gsize) src_h, (gsize) dst_h) * row;
+  gsize col, row, n0, n1;
   float *t, *ht, *h, *o;
 
-  if (src_w < 1 || src_h < 1 || dst_w < 1 || dst_h < 1)
+  if (tiles < 1 || tile_w < 1 || src_h < 1 || dtile_w < 1 || dst_h < 1 || tile_w > G_MAXINT / tiles ||
+      dtile_w > G_MAXINT / tiles)
     return FALSE;
+  src_w = tile_w * tiles;
+  dst_w = dtile_w * tiles;
+  col = (gsize) src_h * 3;
+  row = (gsize) dst_w * 3;
+  n0 = MAX ((gsize) src_w, (gsize) dst_w) * col;
+  n1 = MAX ((gsize) src_h, (gsize) dst_h) * row;
   if (src_w == dst_w && src_h == dst_h)
     {
       for (int y = 0; y < src_h; y++)
@@ -439,11 +485,17 @@ ts_resampler_apply (TsResampler *rs, const guint8 *src, int src_w, int src_h, gs
     }
   if (n0 + n1 > TS_RESAMPLER_MAX_FLOATS || (t = resampler_buffer (rs, 0, n0)) == NULL ||
       (ht = resampler_buffer (rs, 1, n1)) == NULL)
-    /* stb itself streams rows through a ring buffer: the same bytes in O(width) memory */
-    return stbir_resize_uint8_generic (src, src_w, src_h, (int) src_stride, dst, dst_w, dst_h, (int) dst_stride, 3,
-                                       STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP, STBIR_FILTER_CATMULLROM,
-                                       STBIR_COLORSPACE_LINEAR, NULL) != 0;
-  px = resampler_plan (rs, src_w, dst_w);
+    {
+      /* stb itself streams rows through a ring buffer: the same bytes in O(width) memory */
+      for (int j = 0; j < tiles; j++)
+        if (!stbir_resize_uint8_generic (src + (gsize) j * tile_w * 3, tile_w, src_h, (int) src_stride,
+                                         dst + (gsize) j * dtile_w * 3, dtile_w, dst_h, (int) dst_stride, 3,
+                                         STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP, STBIR_FILTER_CATMULLROM,
+                                         STBIR_COLORSPACE_LINEAR, NULL))
+          return FALSE;
+      return TRUE;
+    }
+  px = resampler_plan_tiled (rs, tile_w, dtile_w, tiles);
   py = resampler_plan (rs, src_h, dst_h);
   /* decoded columns: t[x][y * 3 + c], so that the horizontal pass adds whole
    * rows; in bands of 16 rows, so that each column is written 48 floats at a time */
@@ -482,6 +534,13 @@ ts_resampler_apply (TsResampler *rs, const guint8 *src, int src_w, int src_h, gs
         encode_row (o + (gsize) (y - y0) * row, (int) row, dst + y * dst_stride);
     }
   return TRUE;
+}
+
+gboolean
+ts_resampler_apply (TsResampler *rs, const guint8 *src, int src_w, int src_h, gsize src_stride, guint8 *dst,
+                    int dst_w, int dst_h, gsize dst_stride)
+{
+  return ts_resampler_apply_tiles (rs, 1, src, src_w, src_h, src_stride, dst, dst_w, dst_h, dst_stride);
 }
 
 TsImage *

@@ -63,6 +63,13 @@ void ts_resampler_free (TsResampler *rs);
 gboolean ts_resampler_apply (TsResampler *rs, const guint8 *src, int src_w, int src_h, gsize src_stride,
                              guint8 *dst, int dst_w, int dst_h, gsize dst_stride);
 
+/* ts_resampler_apply of @tiles images side by side, each @tile_w x @src_h
+ * (the next one @tile_w pixels right of the last), into as many @dtile_w x
+ * @dst_h side by side at @dst: each tile's bytes exactly as alone (its own
+ * clamped edges), in one pass over the strip (regions of one size in a row). */
+gboolean ts_resampler_apply_tiles (TsResampler *rs, int tiles, const guint8 *src, int tile_w, int src_h,
+                                   gsize src_stride, guint8 *dst, int dtile_w, int dst_h, gsize dst_stride);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsResampler, ts_resampler_free)
 
 /* Mean colour of the image, rounded. */

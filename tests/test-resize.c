@@ -381,6 +381,51 @@ test_resampler_strides (void)
   g_assert_false (ts_resampler_apply (rs, im->data, 0, 4, 0, canvas->data, 4, 4, 12));
 }
 
+/* A strip of tiles resampled at once: each tile's bytes are stb's for that
+ * tile alone (its own clamped edges), shrinking, enlarging and mixed, one to
+ * five tiles, plans reused between strips; nothing written outside. */
+static void
+test_resampler_tiles (void)
+{
+  static const int sizes[][4] = { { 28, 28, 14, 14 }, { 14, 14, 28, 28 }, { 42, 42, 14, 14 }, { 17, 9, 5, 23 },
+                                  { 5, 23, 17, 9 }, { 1, 3, 3, 1 }, { 84, 84, 14, 14 }, { 14, 14, 84, 84 } };
+  g_autoptr (TsResampler) rs = ts_resampler_new ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    for (int tiles = 1; tiles <= 5; tiles++)
+      {
+        int tw = sizes[i][0], th = sizes[i][1], dw = sizes[i][2], dh = sizes[i][3];
+        int W = tiles * MAX (tw, dw) + 3, H = MAX (th, dh) + 2;
+        g_autoptr (TsImage) im = random_image (W, H, i * 7 + tiles);
+        g_autoptr (TsImage) canvas = ts_image_new (W, H);
+        memset (canvas->data, 77, (gsize) W * H * 3);
+        /* the strip at (1, 1) of the image into (2, 1) of the canvas */
+        g_assert_true (ts_resampler_apply_tiles (rs, tiles, im->data + ((gsize) W + 1) * 3, tw, th, (gsize) W * 3,
+                                                 canvas->data + ((gsize) W + 2) * 3, dw, dh, (gsize) W * 3));
+        for (int y = 0; y < H; y++)
+          for (int x = 0; x < W; x++)
+            {
+              int j = (x - 2) / dw, in = x >= 2 && x < 2 + tiles * dw && y >= 1 && y < 1 + dh;
+              g_autoptr (TsImage) tile = NULL;
+              g_autoptr (TsImage) want = NULL;
+              if (!in)
+                {
+                  for (int c = 0; c < 3; c++)
+                    g_assert_cmpint (canvas->data[((gsize) y * W + x) * 3 + c], ==, 77);
+                  continue;
+                }
+              if ((x - 2) % dw != 0 || y != 1)
+                continue; /* each tile checked whole from its corner */
+              tile = ts_image_crop (im, 1 + j * tw, 1, tw, th, (const guint8[3]){ 0, 0, 0 });
+              want = stb_resample (tile, dw, dh);
+              for (int v = 0; v < dh; v++)
+                g_assert_cmpmem (canvas->data + ((gsize) (1 + v) * W + 2 + j * dw) * 3, dw * 3,
+                                 want->data + (gsize) v * dw * 3, dw * 3);
+            }
+      }
+  g_assert_false (ts_resampler_apply_tiles (rs, 0, NULL, 4, 4, 12, NULL, 4, 4, 12));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -405,6 +450,7 @@ main (int argc, char **argv)
   g_test_add_func ("/resize/downscale-averages", test_downscale_averages);
   g_test_add_func ("/resize/resample-matches-stb", test_resample_matches_stb);
   g_test_add_func ("/resize/resampler-strides", test_resampler_strides);
+  g_test_add_func ("/resize/resampler-tiles", test_resampler_tiles);
   g_test_add_func ("/resize/policy-names", test_policy_names);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)
     {
