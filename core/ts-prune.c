@@ -216,37 +216,116 @@ cand_before (const Candidate *a, const Candidate *b)
   return a->sim > b->sim || (a->sim == b->sim && a->index < b->index);
 }
 
-/* Moves the @k best of @c (n) to the front (quickselect, deterministic pivots). */
+/* Restores the heap order below @i: every parent comes after (is worse
+ * than) its children, so heap[0] is the worst of the @k kept. */
 static void
-select_best (Candidate *c, int n, int k)
+sift_down (Candidate *heap, int k, int i)
 {
-  int lo = 0, hi = n - 1;
-
-  while (lo < hi)
+  for (;;)
     {
-      Candidate pivot = c[lo + (hi - lo) / 2];
-      int i = lo, j = hi;
-      while (i <= j)
-        {
-          while (cand_before (&c[i], &pivot))
-            i++;
-          while (cand_before (&pivot, &c[j]))
-            j--;
-          if (i <= j)
-            {
-              Candidate tmp = c[i];
-              c[i] = c[j];
-              c[j] = tmp;
-              i++, j--;
-            }
-        }
-      if (k - 1 <= j)
-        hi = j;
-      else if (k - 1 >= i)
-        lo = i;
-      else
-        break;
+      int w = i, l = 2 * i + 1, r = l + 1;
+      if (l < k && cand_before (&heap[w], &heap[l]))
+        w = l;
+      if (r < k && cand_before (&heap[w], &heap[r]))
+        w = r;
+      if (w == i)
+        return;
+      Candidate t = heap[i];
+      heap[i] = heap[w];
+      heap[w] = t;
+      i = w;
     }
+}
+
+/* The @k best of @row (n values, candidate r = row[r]) into @heap (k, in no
+ * particular order): one pass keeping the k best so far, the worst on top,
+ * so most values cost one comparison. */
+static void
+select_best (const float *row, int n, int k, Candidate *heap)
+{
+  for (int r = 0; r < k; r++)
+    heap[r] = (Candidate){ row[r], r };
+  for (int i = k / 2 - 1; i >= 0; i--)
+    sift_down (heap, k, i);
+  for (int r = k; r < n; r++)
+    {
+      /* a later index never wins a tie: only a higher similarity enters */
+      if (row[r] > heap[0].sim)
+        {
+          heap[0] = (Candidate){ row[r], r };
+          sift_down (heap, k, 0);
+        }
+    }
+}
+
+/* Kept token @c (similarities @row to the n_rest remaining tokens) offers
+ * itself to its @k most similar: a token joins the most similar kept token
+ * that chose it (kept tokens come in increasing order: strict > keeps ties on
+ * the lower one). */
+static void
+absorb (const float *row, int n_rest, int k, int c, Candidate *cand, int *owner, float *owner_sim)
+{
+  select_best (row, n_rest, k, cand);
+  for (int j = 0; j < k; j++)
+    {
+      int r = cand[j].index;
+      if (owner[r] < 0 || cand[j].sim > owner_sim[r])
+        owner[r] = c, owner_sim[r] = cand[j].sim;
+    }
+}
+
+/* absorb for every kept token, its similarities the kept tokens' rows of the
+ * scene's Gram matrix @G (n x n). */
+static gboolean
+absorb_gram (const float *G, int n, const int *kept, int m, const int *rest, int n_rest, int k, int *owner,
+             float *owner_sim, GCancellable *cancellable, GError **error)
+{
+  g_autofree float *row = g_new (float, n_rest);
+  g_autofree Candidate *cand = g_new (Candidate, n_rest);
+
+  for (int c = 0; c < m; c++)
+    {
+      const float *grow = G + (gsize) kept[c] * n;
+      if ((c & 63) == 0 && ts_check_cancelled (cancellable, error))
+        return FALSE;
+      for (int r = 0; r < n_rest; r++)
+        row[r] = grow[rest[r]];
+      absorb (row, n_rest, k, c, cand, owner, owner_sim);
+    }
+  return TRUE;
+}
+
+/* The same without a Gram matrix: similarities of blocks of kept tokens to
+ * all remaining tokens by cblas_sgemm on the normalised features @x. */
+static gboolean
+absorb_sgemm (const TsFeatures *x, const int *kept, int m, const int *rest, int n_rest, int k, int *owner,
+              float *owner_sim, GCancellable *cancellable, GError **error)
+{
+  int d = x->d, bs = CLAMP ((1 << 22) / n_rest, 1, m);
+  g_autofree float *kb = g_new (float, (gsize) bs * d);
+  g_autofree float *rb = g_new (float, (gsize) n_rest * d);
+  g_autofree float *sims = g_try_new (float, (gsize) bs * n_rest);
+  g_autofree Candidate *cand = g_new (Candidate, n_rest);
+
+  if (sims == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for %d x %d similarities", bs, n_rest);
+      return FALSE;
+    }
+  for (int r = 0; r < n_rest; r++)
+    memcpy (rb + (gsize) r * d, x->data + (gsize) rest[r] * d, sizeof (float) * d);
+  for (int c0 = 0; c0 < m; c0 += bs)
+    {
+      int nb = MIN (bs, m - c0);
+      if (ts_check_cancelled (cancellable, error))
+        return FALSE;
+      for (int c = 0; c < nb; c++)
+        memcpy (kb + (gsize) c * d, x->data + (gsize) kept[c0 + c] * d, sizeof (float) * d);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nb, n_rest, d, 1.0f, kb, d, rb, d, 0.0f, sims, n_rest);
+      for (int c = 0; c < nb; c++)
+        absorb (sims + (gsize) c * n_rest, n_rest, k, c0 + c, cand, owner, owner_sim);
+    }
+  return TRUE;
 }
 
 TsAssignment *
@@ -254,16 +333,13 @@ ts_prumerge (const TsScene *scene, const float *importance, int neighbours, int 
              GCancellable *cancellable, GError **error)
 {
   const TsFeatures *x;
-  int n, m = 0, n_rest = 0, d, k, bs;
+  int n, m = 0, n_rest = 0, k;
   double threshold;
   g_autofree int *kept = NULL;
   g_autofree int *rest = NULL;
   g_autofree int *owner = NULL;
   g_autofree float *owner_sim = NULL;
-  g_autofree float *kb = NULL;
-  g_autofree float *rb = NULL;
-  g_autofree float *sims = NULL;
-  g_autofree Candidate *cand = NULL;
+  const float *G;
   TsAssignment *a;
 
   if (!check_scene (scene, importance, error))
@@ -276,7 +352,6 @@ ts_prumerge (const TsScene *scene, const float *importance, int neighbours, int 
     }
   x = scene->normalized;
   n = scene->grid.tokens;
-  d = x->d;
   threshold = ts_prune_iqr_threshold (importance, n);
   kept = g_new (int, n);
   rest = g_new (int, n);
@@ -311,45 +386,11 @@ ts_prumerge (const TsScene *scene, const float *importance, int neighbours, int 
   owner_sim = g_new (float, n_rest);
   for (int r = 0; r < n_rest; r++)
     owner[r] = -1;
-  /* Similarities of blocks of kept tokens to all remaining tokens. */
-  bs = CLAMP ((1 << 22) / n_rest, 1, m);
-  kb = g_new (float, (gsize) bs * d);
-  rb = g_new (float, (gsize) n_rest * d);
-  sims = g_try_new (float, (gsize) bs * n_rest);
-  cand = g_new (Candidate, n_rest);
-  if (sims == NULL)
+  if ((G = ts_scene_gram (scene)) != NULL ? !absorb_gram (G, n, kept, m, rest, n_rest, k, owner, owner_sim, cancellable, error)
+                                          : !absorb_sgemm (x, kept, m, rest, n_rest, k, owner, owner_sim, cancellable, error))
     {
       ts_assignment_free (a);
-      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for %d x %d similarities", bs, n_rest);
       return NULL;
-    }
-  for (int r = 0; r < n_rest; r++)
-    memcpy (rb + (gsize) r * d, x->data + (gsize) rest[r] * d, sizeof (float) * d);
-  for (int c0 = 0; c0 < m; c0 += bs)
-    {
-      int nb = MIN (bs, m - c0);
-      if (ts_check_cancelled (cancellable, error))
-        {
-          ts_assignment_free (a);
-          return NULL;
-        }
-      for (int c = 0; c < nb; c++)
-        memcpy (kb + (gsize) c * d, x->data + (gsize) kept[c0 + c] * d, sizeof (float) * d);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nb, n_rest, d, 1.0f, kb, d, rb, d, 0.0f, sims, n_rest);
-      for (int c = 0; c < nb; c++)
-        {
-          const float *row = sims + (gsize) c * n_rest;
-          for (int r = 0; r < n_rest; r++)
-            cand[r] = (Candidate){ row[r], r };
-          select_best (cand, n_rest, k);
-          for (int j = 0; j < k; j++)
-            {
-              int r = cand[j].index;
-              /* kept tokens are visited in increasing order: strict > keeps ties on the lower one */
-              if (owner[r] < 0 || cand[j].sim > owner_sim[r])
-                owner[r] = c0 + c, owner_sim[r] = cand[j].sim;
-            }
-        }
     }
   for (int r = 0; r < n_rest; r++)
     if (owner[r] >= 0)
