@@ -108,17 +108,38 @@ ts_prune (const TsScene *scene, const float *importance, int keep, GError **erro
 }
 
 /* For each row index rows[i] (n_rows), the most similar of the targets
- * (cosine on scene->normalized), blocked sgemm; ties to the lower target. */
+ * (cosine on scene->normalized): read from the scene's Gram matrix when it
+ * has one, else by blocked sgemm; ties to the lower target. */
 static gboolean
-nearest_target (const TsFeatures *x, const int *rows, int n_rows, const int *targets, int n_targets, int *best,
+nearest_target (const TsScene *scene, const int *rows, int n_rows, const int *targets, int n_targets, int *best,
                 GCancellable *cancellable, GError **error)
 {
+  const TsFeatures *x = scene->normalized;
+  const float *G = ts_scene_gram (scene);
   int d = x->d;
   int bs = CLAMP ((1 << 22) / MAX (n_targets, 1), 16, 8192);
-  g_autofree float *t = g_new (float, (gsize) n_targets * d);
-  g_autofree float *r = g_new (float, (gsize) MIN (bs, n_rows) * d);
-  g_autofree float *s = g_new (float, (gsize) MIN (bs, n_rows) * n_targets);
+  g_autofree float *t = NULL;
+  g_autofree float *r = NULL;
+  g_autofree float *s = NULL;
 
+  if (G != NULL)
+    {
+      for (int i = 0; i < n_rows; i++)
+        {
+          const float *grow = G + (gsize) rows[i] * x->n;
+          int b = 0;
+          if ((i & 1023) == 0 && ts_check_cancelled (cancellable, error))
+            return FALSE;
+          for (int j = 1; j < n_targets; j++)
+            if (grow[targets[j]] > grow[targets[b]])
+              b = j;
+          best[i] = b;
+        }
+      return TRUE;
+    }
+  t = g_new (float, (gsize) n_targets * d);
+  r = g_new (float, (gsize) MIN (bs, n_rows) * d);
+  s = g_new (float, (gsize) MIN (bs, n_rows) * n_targets);
   for (int j = 0; j < n_targets; j++)
     memcpy (t + (gsize) j * d, x->data + (gsize) targets[j] * d, sizeof (float) * d);
   for (int i0 = 0; i0 < n_rows; i0 += bs)
@@ -191,7 +212,7 @@ ts_visionzip (const TsScene *scene, const float *importance, int dominant, int c
           is_target[targets[j]] = TRUE;
         }
       best = g_new (int, n_rest);
-      if (!nearest_target (scene->normalized, rest, n_rest, targets, contextual, best, cancellable, error))
+      if (!nearest_target (scene, rest, n_rest, targets, contextual, best, cancellable, error))
         {
           ts_assignment_free (a);
           return NULL;

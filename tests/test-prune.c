@@ -364,6 +364,63 @@ test_prumerge_double_definition (void)
     }
 }
 
+/* VisionZip with the Gram matrix (2304 tokens) and without (4160 tokens):
+ * every remaining token joins the target of highest cosine in double (the
+ * definition), no such choice being within 1e-6 of the runner-up. */
+static void
+test_visionzip_double_definition (void)
+{
+  const struct {
+    int rows, cols, d, dominant, contextual;
+  } cases[] = { { 48, 48, 12, 20, 30 }, { 65, 64, 8, 10, 25 } };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      int n = cases[c].rows * cases[c].cols, d = cases[c].d, kc = cases[c].contextual, n_rest = 0;
+      g_autofree float *x = ts_test_lcg_matrix (n, d, 51 + c);
+      g_autofree float *imp = ts_test_lcg_matrix (n, 1, 61 + c);
+      g_autoptr (TsScene) scene = scene_with (cases[c].rows, cases[c].cols, d, x);
+      g_autoptr (TsAssignment) a = ts_visionzip (scene, imp, cases[c].dominant, kc, NULL, NULL);
+      g_autofree int *top = ts_prune_top_k (imp, n, cases[c].dominant);
+      g_autofree gboolean *dominant = g_new0 (gboolean, n);
+      g_autofree int *rest = g_new (int, n);
+      g_autofree int *target = g_new (int, kc);
+
+      g_assert_true ((ts_scene_gram (scene) != NULL) == (n <= TS_SCENE_GRAM_MAX_TOKENS));
+      g_assert_cmpint (a->n_out, ==, cases[c].dominant + kc);
+      for (int t = 0; t < cases[c].dominant; t++)
+        dominant[top[t]] = TRUE;
+      for (int i = 0; i < n; i++)
+        if (!dominant[i])
+          rest[n_rest++] = i;
+      for (int j = 0; j < kc; j++)
+        target[j] = rest[(gint64) j * n_rest / kc];
+      for (int r = 0; r < n_rest; r++)
+        {
+          const float *xi = x + (gsize) rest[r] * d;
+          double best = -INFINITY, second = -INFINITY;
+          int b = -1;
+          for (int j = 0; j < kc; j++)
+            {
+              const float *xt = x + (gsize) target[j] * d;
+              double ab = 0, aa = 0, bb = 0, cs;
+              for (int k = 0; k < d; k++)
+                ab += (double) xi[k] * xt[k], aa += (double) xi[k] * xi[k], bb += (double) xt[k] * xt[k];
+              cs = ab / sqrt (aa * bb);
+              if (target[j] == rest[r])
+                cs = INFINITY; /* a target stays in its own group */
+              if (cs > best)
+                second = best, best = cs, b = j;
+              else
+                second = MAX (second, cs);
+            }
+          if (best < INFINITY)
+            g_assert_cmpfloat (best - second, >, 1e-6);
+          g_assert_cmpint (a->groups[rest[r]], ==, a->groups[target[b]]);
+        }
+    }
+}
+
 static void
 test_prumerge_multi_equals_single (void)
 {
@@ -464,6 +521,7 @@ main (int argc, char **argv)
   g_test_add_func ("/prune/prumerge-registry", test_prumerge_registry);
   g_test_add_func ("/prune/prumerge-multi-equals-single", test_prumerge_multi_equals_single);
   g_test_add_func ("/prune/prumerge-double-definition", test_prumerge_double_definition);
+  g_test_add_func ("/prune/visionzip-double-definition", test_visionzip_double_definition);
   g_test_add_func ("/prune/bad-input", test_bad_input);
   return g_test_run ();
 }
