@@ -49,10 +49,8 @@ typedef struct {
 typedef struct {
   int w, h;
   float k[TAPS];
-  float *xc;    /* luma - 128 */
-  float *mu_x;  /* filtered luma, inner region (w x h layout) */
-  float *sxx;   /* filtered (luma - 128)^2 */
-  float *vx;    /* the variance sxx - mu_x^2, formed in double (inner region) */
+  float *mu_x;  /* filtered luma - 128, inner region (w x h layout) */
+  float *vx;    /* its variance, filtered (luma - 128)^2 - mu_x^2 formed in double */
   double *luma; /* double luma for the small-image fallback */
   MeasureCache *cache;
 } SsimRef;
@@ -235,22 +233,22 @@ ssim_ref_new (const TsImage *image)
     for (int t = 0; t < TAPS; t++)
       r->k[t] = (float) (kd[t] / ksum);
   }
-  r->xc = luma_centered (image);
   r->mu_x = g_new (float, n);
-  r->sxx = g_new (float, n);
+  r->vx = g_new0 (float, n);
   {
+    g_autofree float *xc = luma_centered (image);
+    g_autofree float *sxx = g_new (float, n);
     g_autofree float *tmp = g_new (float, n);
     g_autofree float *sq = g_new (float, n);
     for (gsize i = 0; i < n; i++)
-      sq[i] = r->xc[i] * r->xc[i];
-    filter_inner (r->xc, r->w, r->h, r->k, tmp, r->mu_x); /* centred mean: add 128 back below */
-    filter_inner (sq, r->w, r->h, r->k, tmp, r->sxx);
-    r->vx = g_new0 (float, n);
+      sq[i] = xc[i] * xc[i];
+    filter_inner (xc, r->w, r->h, r->k, tmp, r->mu_x); /* centred mean: add 128 back below */
+    filter_inner (sq, r->w, r->h, r->k, tmp, sxx);
     for (int j = R; j < r->h - R; j++)
       for (int i = R; i < r->w - R; i++)
         {
           gsize at = (gsize) j * r->w + i;
-          r->vx[at] = (float) ((double) r->sxx[at] - (double) r->mu_x[at] * r->mu_x[at]);
+          r->vx[at] = (float) ((double) sxx[at] - (double) r->mu_x[at] * r->mu_x[at]);
         }
   }
   return r;
@@ -261,9 +259,7 @@ ssim_ref_free (SsimRef *r)
 {
   if (r == NULL)
     return;
-  g_free (r->xc);
   g_free (r->mu_x);
-  g_free (r->sxx);
   g_free (r->vx);
   g_free (r->luma);
   g_ptr_array_unref (r->cache->points);
@@ -273,12 +269,12 @@ ssim_ref_free (SsimRef *r)
 }
 
 /* One image row's three planes: @yc = luma(b) - 128 as luma_centered, its
- * square and its product with the reference's @xc; returns the sum of
- * squared differences of a and b over all channels (integers: exact, the same
- * sum ts_psnr forms). */
+ * square and its product with the reference's luma(a) - 128; returns the sum
+ * of squared differences of a and b over all channels (integers: exact, the
+ * same sum ts_psnr forms). */
 TS_CLONES static gint64
-row_planes (const guint8 *restrict a, const guint8 *restrict b, const float *restrict xc, int n, float *restrict yc,
-            float *restrict sq, float *restrict xy)
+row_planes (const guint8 *restrict a, const guint8 *restrict b, int n, float *restrict yc, float *restrict sq,
+            float *restrict xy)
 {
   gint64 sse = 0;
 
@@ -289,7 +285,7 @@ row_planes (const guint8 *restrict a, const guint8 *restrict b, const float *res
       float y = luma_minus_128 (p);
       yc[i] = y;
       sq[i] = y * y;
-      xy[i] = xc[i] * y;
+      xy[i] = luma_minus_128 (q) * y; /* formed again: cheaper than reading a float plane */
       sse += d0 * d0 + d1 * d1 + d2 * d2;
     }
   return sse;
@@ -330,8 +326,8 @@ ssim_row_sum (const SsimRef *r, int j, const float *restrict myc, const float *r
   return sum;
 }
 
-/* SSIM of @image against the reference and, when @psnr is set, the PSNR of
- * the reference's original @orig against @image (ts_psnr's value). Streamed
+/* SSIM of @image against the reference made from @orig and, when @psnr is
+ * set, the PSNR of @orig against @image (ts_psnr's value). Streamed
  * by rows: each image row's luma (- 128), its square and its product with
  * the reference are filtered horizontally into a ring of the last 11 rows,
  * from which each inner row is filtered vertically and scored: the same
@@ -340,7 +336,6 @@ static double
 ssim_psnr_against (const SsimRef *r, const TsImage *orig, const TsImage *image, double *psnr)
 {
   int w = r->w, h = r->h;
-  const guint8 *a;
   g_autofree float *buf = NULL;
   float *yc, *sq, *xy, *ring[3], *out[3], *out2[3];
   gint64 sse = 0;
@@ -363,12 +358,11 @@ ssim_psnr_against (const SsimRef *r, const TsImage *orig, const TsImage *image, 
       out2[p] = buf + (gsize) (6 + p) * w;
       ring[p] = buf + (gsize) (9 + p * RING) * w;
     }
-  a = orig ? orig->data : image->data;
   for (int j = 0; j < h; j++)
     {
       gsize at = (gsize) j * w;
       int jo = j - R - 1; /* with row j in the ring, rows jo - R .. jo + 1 + R are */
-      sse += row_planes (a + 3 * at, image->data + 3 * at, r->xc + at, w, yc, sq, xy);
+      sse += row_planes (orig->data + 3 * at, image->data + 3 * at, w, yc, sq, xy);
       filter_h (yc, w, r->k, ring[0] + (gsize) (j % RING) * w);
       filter_h (sq, w, r->k, ring[1] + (gsize) (j % RING) * w);
       filter_h (xy, w, r->k, ring[2] + (gsize) (j % RING) * w);
@@ -518,7 +512,7 @@ ts_sweep_ssim (const TsImage *a, const TsImage *b)
   if (a->width != b->width || a->height != b->height)
     return NAN;
   ref = ssim_ref_new (a);
-  v = ssim_psnr_against (ref, NULL, b, NULL);
+  v = ssim_psnr_against (ref, a, b, NULL);
   ssim_ref_free (ref);
   return v;
 }
