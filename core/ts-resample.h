@@ -52,6 +52,7 @@ G_BEGIN_DECLS
 #define TS_RESAMPLE_KMEANS_ITER 2
 #define TS_RESAMPLE_KMEANS_BUDGET 2e10 /* multiply-adds, about a second of SGEMM on a laptop core */
 #define TS_RESAMPLE_MAX_MIX ((gint64) 1 << 26) /* 64 M weights = 256 MB */
+#define TS_RESAMPLE_GRAM_SHARE 16 /* through the scene's Gram matrix when 16 K R >= N */
 
 /* @max_mix: the largest K x N mix kept; 0 = TS_RESAMPLE_MAX_MIX. */
 TsAssignment *ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 seed,
