@@ -159,6 +159,7 @@ struct _TsAttentionProduct {
   gsize cap;  /* kept weights a block may have (1 / SPARSE_FILL of it) */
   int *start; /* rows + 1: where each row's weights begin */
   int *at;    /* rows: each row's next weight while adding */
+  int *sel;   /* rows: the rows a product takes */
   int *idx;   /* cap + n: token of each kept weight */
   float *w;   /* cap + n: the weights */
   guint8 *flags; /* n / 16: chunks of a row with a weight that counts */
@@ -174,10 +175,11 @@ ts_attention_product_new (int rows, int n)
   p->cap = (gsize) p->rows * p->n / SPARSE_FILL;
   p->start = g_try_new (int, p->rows + 1);
   p->at = g_try_new (int, p->rows + 1);
+  p->sel = g_try_new (int, p->rows + 1);
   p->idx = g_try_new (int, p->cap + MAX (n, 0) + 1);
   p->w = g_try_new (float, p->cap + MAX (n, 0) + 1);
   p->flags = g_try_new (guint8, p->n / 16 + 1);
-  if (p->start == NULL || p->at == NULL || p->idx == NULL || p->w == NULL || p->flags == NULL || p->cap > G_MAXINT)
+  if (p->start == NULL || p->at == NULL || p->sel == NULL || p->idx == NULL || p->w == NULL || p->flags == NULL || p->cap > G_MAXINT)
     g_clear_pointer (&p, ts_attention_product_free);
   return p;
 }
@@ -189,6 +191,7 @@ ts_attention_product_free (TsAttentionProduct *p)
     return;
   g_free (p->start);
   g_free (p->at);
+  g_free (p->sel);
   g_free (p->idx);
   g_free (p->w);
   g_free (p->flags);
@@ -344,20 +347,21 @@ add_columns_tail (float *restrict out, const int *restrict idx, const float *res
       out[u] += wt[c] * y[idx[c] * dy + u];
 }
 
-/* out = A x for the weights gathered in @p: a wide @x (a Gram matrix) in
- * blocks of COLUMN_BLOCK columns, each read for every row while in cache;
- * a narrow one in chunks of tokens whose rows stay in cache while every
- * row of A takes its share. Every output sums its row's weights in token
- * order. */
+/* out = A x for the weights gathered in @p, on the rows @sel[0..m) (NULL:
+ * rows 0 to m - 1; the others' rows of @out untouched): a wide @x (a Gram
+ * matrix) in blocks of COLUMN_BLOCK columns, each read for every row while
+ * in cache; a narrow one in chunks of tokens whose rows stay in cache while
+ * every row of A takes its share. Every output sums its row's weights in
+ * token order. */
 static void
-product_gathered (TsAttentionProduct *p, int m, int n, const float *x, int dx, float *out)
+product_gathered (TsAttentionProduct *p, const int *sel, int m, int n, const float *x, int dx, float *out)
 {
   if (dx >= WIDE)
     {
       for (int j0 = 0; j0 < dx; j0 += COLUMN_BLOCK)
-        for (int i = 0; i < m; i++)
+        for (int r = 0; r < m; r++)
           {
-            int s = p->start[i], cnt = p->start[i + 1] - s;
+            int i = sel ? sel[r] : r, s = p->start[i], cnt = p->start[i + 1] - s;
             if (j0 + COLUMN_BLOCK <= dx)
               add_columns (out + (gsize) i * dx + j0, p->idx + s, p->w + s, cnt, x + j0, dx);
             else
@@ -365,11 +369,16 @@ product_gathered (TsAttentionProduct *p, int m, int n, const float *x, int dx, f
           }
       return;
     }
-  memset (out, 0, sizeof (float) * (gsize) m * dx);
-  memcpy (p->at, p->start, sizeof (int) * m);
+  for (int r = 0; r < m; r++)
+    {
+      int i = sel ? sel[r] : r;
+      memset (out + (gsize) i * dx, 0, sizeof (float) * dx);
+      p->at[i] = p->start[i];
+    }
   for (int j1 = TOKEN_CHUNK; j1 - TOKEN_CHUNK < n; j1 += TOKEN_CHUNK)
-    for (int i = 0; i < m; i++)
+    for (int r = 0; r < m; r++)
       {
+        int i = sel ? sel[r] : r;
         float *acc = out + (gsize) i * dx;
         const int *t = p->idx;
         int c = p->at[i], end = p->start[i + 1];
@@ -382,23 +391,36 @@ product_gathered (TsAttentionProduct *p, int m, int n, const float *x, int dx, f
       }
 }
 
-gboolean
-ts_attention_product_sparse (TsAttentionProduct *p, const float *A, int m, int n, const float *x, int dx,
-                             gsize most, float *out)
+int
+ts_attention_product_rows (TsAttentionProduct *p, const float *A, int m, int n, const float *x, int dx, int most,
+                           float *out, int *left)
 {
+  int nl = 0, nr = 0;
+
   if (m <= 0 || n <= 0 || dx <= 0)
-    return TRUE;
-  if (p == NULL || m > p->rows || n != p->n || !gather (p, A, m, n, MIN (most, p->cap)))
-    return FALSE;
-  product_gathered (p, m, n, x, dx, out);
-  return TRUE;
+    return 0;
+  if (p == NULL || m > p->rows || n != p->n || !gather (p, A, m, n, p->cap))
+    return -1;
+  for (int i = 0; i < m; i++)
+    if (p->start[i + 1] - p->start[i] > most)
+      left[nl++] = i;
+    else
+      p->sel[nr++] = i;
+  product_gathered (p, p->sel, nr, n, x, dx, out);
+  return nl;
 }
 
 void
 ts_attention_product (TsAttentionProduct *p, const float *A, int m, int n, const float *x, int dx, float *out)
 {
-  if (m > 0 && n > 0 && dx > 0 && !ts_attention_product_sparse (p, A, m, n, x, dx, G_MAXSIZE, out))
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, dx, n, 1.0f, A, n, x, dx, 0.0f, out, dx);
+  if (m <= 0 || n <= 0 || dx <= 0)
+    return;
+  if (p == NULL || m > p->rows || n != p->n || !gather (p, A, m, n, p->cap))
+    {
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, dx, n, 1.0f, A, n, x, dx, 0.0f, out, dx);
+      return;
+    }
+  product_gathered (p, NULL, m, n, x, dx, out);
 }
 
 static gboolean

@@ -92,12 +92,14 @@ void ts_attention_product_free (TsAttentionProduct *p);
  * with @p made for at least @m rows of @n (else, or @p NULL: cblas_sgemm). */
 void ts_attention_product (TsAttentionProduct *p, const float *A, int m, int n, const float *x, int dx, float *out);
 
-/* ts_attention_product over the weights that count only: FALSE (@out
- * untouched) when the block would take the dense SGEMM or more than @most of
- * its weights count, for callers with a dense way of their own. @out may be
- * @A itself when @dx is @n (the weights are gathered before it is written). */
-gboolean ts_attention_product_sparse (TsAttentionProduct *p, const float *A, int m, int n, const float *x, int dx,
-                                      gsize most, float *out);
+/* ts_attention_product over the weights that count, row by row: the rows
+ * of @A with at most @most weights that count into @out (A X); the others'
+ * indices into @left (m ints; their rows of @out untouched), for callers with
+ * a dense way of their own; returns how many were left, or -1 (nothing
+ * written) when the block would take the dense SGEMM. @out may be @A itself
+ * when @dx is @n (the weights are gathered before it is written). */
+int ts_attention_product_rows (TsAttentionProduct *p, const float *A, int m, int n, const float *x, int dx,
+                               int most, float *out, int *left);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsAttentionProduct, ts_attention_product_free)
 

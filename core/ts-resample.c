@@ -2,15 +2,16 @@
 #include "ts-attention.h"
 #include "ts-error.h"
 #include "ts-kmeans.h"
+#include "ts-simd.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
 
 /* The later rounds' logits of a block of queries go through the Gram matrix
- * while at most D / GRAM_SHARE of their weights a row count. */
-#ifndef GRAM_SHARE
-#define GRAM_SHARE 2
+ * while at most D / ROW_SHARE of their weights a row count. */
+#ifndef ROW_SHARE
+#define ROW_SHARE 2
 #endif
 
 /* Checks what every entry shares; returns the tokens rescaled to norm sqrt(D) (n x d). */
@@ -236,6 +237,19 @@ dense_queries (const float *xt, int n, int d, int K, const float *seeds, const f
   return g_steal_pointer (&q);
 }
 
+/* Where @row (n) exceeds @colmax, it becomes the column's maximum and @q
+ * its group (vectorises). */
+TS_CLONES static void
+column_argmax (const float *restrict row, int n, int q, float *restrict colmax, int *restrict groups)
+{
+  for (int j = 0; j < n; j++)
+    {
+      int gt = row[j] > colmax[j];
+      colmax[j] = gt ? row[j] : colmax[j];
+      groups[j] = gt ? q : groups[j];
+    }
+}
+
 /* Steps 3 to 5 for K queries: @q (K x d) or, through the Gram matrix @gram,
  * the @members whose means they are. */
 static TsAssignment *
@@ -249,6 +263,8 @@ resample_one (const TsScene *scene, const float *xt, int K, int rounds, double t
   g_autofree float *qb = NULL;
   g_autofree float *block = NULL;
   g_autofree float *colmax = NULL;
+  g_autofree float *spare = NULL;
+  g_autofree int *left = NULL;
   g_autoptr (TsAssignment) a = NULL;
   g_autoptr (TsAttentionProduct) product = NULL;
 
@@ -267,7 +283,12 @@ resample_one (const TsScene *scene, const float *xt, int K, int rounds, double t
   qb = g_new (float, (gsize) bs * d);
   colmax = g_new (float, n);
   product = ts_attention_product_new (bs, n);
-  if (!keep_mix && block == NULL)
+  if (gram != NULL && rounds > 1)
+    {
+      spare = g_try_new (float, (gsize) bs * n);
+      left = g_new (int, bs);
+    }
+  if ((!keep_mix && block == NULL) || (gram != NULL && rounds > 1 && spare == NULL))
     {
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for a %d x %d attention block", bs, n);
       return NULL;
@@ -291,34 +312,36 @@ resample_one (const TsScene *scene, const float *xt, int K, int rounds, double t
         {
           for (int i = 0; i < nb; i++)
             {
-              int c = q0 + i;
-              float f = (float) (scale * ((double) d / (members->start[c + 1] - members->start[c]))), *row = A + (gsize) i * n;
-              ts_kmeans_members_dots (members, c, gram, row);
-              for (int j = 0; j < n; j++)
-                row[j] *= f;
+              int c = q0 + i, size = members->start[c + 1] - members->start[c];
+              ts_kmeans_members_dots (members, c, gram, A + (gsize) i * n);
+              ts_attention_softmax (A + (gsize) i * n, 1, n, (float) (scale * ((double) d / size)));
             }
-          ts_attention_softmax (A, nb, n, 1.0f);
         }
       else
         ts_attention_softmax_rows (q + (gsize) q0 * d, nb, xt, n, d, scale, A);
       for (int r = 1; r < rounds; r++)
         {
-          if (gram != NULL && ts_attention_product_sparse (product, A, nb, n, gram, n, (gsize) nb * d / GRAM_SHARE, A))
+          int nl = gram != NULL ? ts_attention_product_rows (product, A, nb, n, gram, n, d / ROW_SHARE, A, left) : -1;
+          if (nl < 0) /* the dense way for the whole block */
             {
-              ts_attention_softmax (A, nb, n, scale * d);
+              ts_attention_product (product, A, nb, n, xt, d, qb);
+              ts_attention_softmax_rows (qb, nb, xt, n, d, scale, A);
               continue;
             }
-          ts_attention_product (product, A, nb, n, xt, d, qb);
-          ts_attention_softmax_rows (qb, nb, xt, n, d, scale, A);
+          if (nl > 0) /* the rows with many weights the dense way, in G's units */
+            {
+              for (int k = 0; k < nl; k++)
+                memcpy (spare + (gsize) k * n, A + (gsize) left[k] * n, sizeof (float) * n);
+              ts_attention_product (product, spare, nl, n, xt, d, qb);
+              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nl, n, d, 1.0f / d, qb, d, xt, d, 0.0f, spare, n);
+              for (int k = 0; k < nl; k++)
+                memcpy (A + (gsize) left[k] * n, spare + (gsize) k * n, sizeof (float) * n);
+            }
+          ts_attention_softmax (A, nb, n, scale * d);
         }
       ts_attention_product (product, A, nb, n, scene->features->data, a->d, a->features + (gsize) q0 * a->d);
       for (int i = 0; i < nb; i++)
-        {
-          const float *row = A + (gsize) i * n;
-          for (int j = 0; j < n; j++)
-            if (row[j] > colmax[j])
-              colmax[j] = row[j], a->groups[j] = q0 + i;
-        }
+        column_argmax (A + (gsize) i * n, n, q0 + i, colmax, a->groups);
     }
   memset (a->sizes, 0, sizeof (int) * K);
   for (int j = 0; j < n; j++)
