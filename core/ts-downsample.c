@@ -39,8 +39,9 @@ ts_downsample_shape (const TsGrid *grid, int target, int *rows, int *cols)
   *cols = bc;
 }
 
-TsAssignment *
-ts_downsample_tiling (const TsScene *scene, int rows, int cols, GError **error)
+/* The tiling's regions and groups; its features the group means when @means. */
+static TsAssignment *
+tiling (const TsScene *scene, int rows, int cols, gboolean means, GError **error)
 {
   const TsGrid *g = &scene->grid;
   int W = g->cols * g->patch, H = g->rows * g->patch;
@@ -71,27 +72,40 @@ ts_downsample_tiling (const TsScene *scene, int rows, int cols, GError **error)
       int c = (int) ((gint64) (2 * pc + 1) * cols / (2 * g->cols));
       a->groups[t] = r * cols + c;
     }
-  ts_assignment_fill_group_means (a, scene->features);
+  if (means)
+    ts_assignment_fill_group_means (a, scene->features); /* and the sizes */
+  else
+    for (int t = 0; t < g->tokens; t++)
+      a->sizes[a->groups[t]]++;
   a->recon = TS_RECON_REGION;
   return a;
+}
+
+TsAssignment *
+ts_downsample_tiling (const TsScene *scene, int rows, int cols, GError **error)
+{
+  return tiling (scene, rows, cols, TRUE, error);
 }
 
 TsAssignment *
 ts_downsample (const TsScene *scene, int rows, int cols, GError **error)
 {
   const TsGrid *g = &scene->grid;
-  g_autoptr (TsAssignment) a = ts_downsample_tiling (scene, rows, cols, error);
+  /* pixel features of a smaller grid come from the smaller image, not the means */
+  gboolean resampled = scene->kind == TS_FEATURES_PIXEL && (rows != g->rows || cols != g->cols);
+  g_autoptr (TsAssignment) a = tiling (scene, rows, cols, !resampled, error);
 
   if (a == NULL)
     return NULL;
   a->recon = TS_RECON_DOWNSAMPLE;
   a->down_width = cols * g->patch;
   a->down_height = rows * g->patch;
-  if (scene->kind == TS_FEATURES_PIXEL && (rows != g->rows || cols != g->cols))
+  if (resampled)
     {
-      g_autoptr (TsImage) area = ts_image_crop (scene->image, 0, 0, g->cols * g->patch, g->rows * g->patch,
-                                                (const guint8[3]){ 0, 0, 0 });
-      g_autoptr (TsImage) small = ts_image_resample (area, a->down_width, a->down_height);
+      int W = g->cols * g->patch, H = g->rows * g->patch;
+      gboolean whole = scene->image->width == W && scene->image->height == H;
+      g_autoptr (TsImage) area = whole ? NULL : ts_image_crop (scene->image, 0, 0, W, H, (const guint8[3]){ 0, 0, 0 });
+      g_autoptr (TsImage) small = ts_image_resample (whole ? scene->image : area, a->down_width, a->down_height);
       g_autoptr (TsFeatures) f = NULL;
       TsGrid sg;
       if (small == NULL || !ts_grid_init (&sg, small->width, small->height, g->patch, error) ||

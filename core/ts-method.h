@@ -54,6 +54,7 @@ typedef enum {
   TS_METHOD_STAND_IN = 1 << 4,     /* approximates a learned method it cannot run (optical): reports say so */
   TS_METHOD_SPLIT_TARGETS = 1 << 5, /* run_multi's targets share only what the scene's memo keeps: they may
                                        run as separate calls (threads) at no extra cost (resample) */
+  TS_METHOD_GRAM = 1 << 6,         /* reads the scene's Gram matrix (ts_scene_gram): a sweep builds it first */
 } TsMethodFlags;
 
 typedef struct _TsMethod TsMethod;

@@ -641,6 +641,14 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
   jobs = g_new0 (SweepJob, total);
   threads = options->threads > 0 ? options->threads : (int) g_get_num_processors ();
   threads = MAX (1, MIN (threads, total));
+  /* Shared similarities before the pool: one SSYRK on OpenBLAS's own threads
+   * instead of a pool thread building it while the other waits for it. */
+  for (guint m = 0; m < methods->len; m++)
+    if (((const TsMethod *) g_ptr_array_index (methods, m))->flags & TS_METHOD_GRAM)
+      {
+        ts_scene_gram (scene);
+        break;
+      }
   if (threads > 1)
     blas_single_begin ();
   pool = g_thread_pool_new (job_run, NULL, threads, TRUE, NULL);

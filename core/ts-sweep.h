@@ -10,7 +10,8 @@
  *
  * Ratio 1 is no compression by definition: the identity, Q = 1.
  * Shared work is done once (the scene's normalised features, the original's
- * luma and its SSIM half); points run in parallel on a GThreadPool, except
+ * luma and its SSIM half, the tokens' Gram matrix when a method flagged
+ * TS_METHOD_GRAM is swept: built before the pool starts); points run in parallel on a GThreadPool, except
  * that a method with a multi-target entry (greedy, resample) runs all its
  * ratios in one job from one call, with exactly the single runs' results
  * (on more than one thread a method flagged TS_METHOD_SPLIT_TARGETS, the
