@@ -564,6 +564,66 @@ reach_of (float v, double e)
   return (float) (2 * sqrt (v + e) * (1 + 0x1p-20));
 }
 
+/* GRand seeded with the 64-bit @seed (both halves). */
+static GRand *
+seeded_rand (guint64 seed)
+{
+  guint32 words[2] = { (guint32) seed, (guint32) (seed >> 32) };
+
+  return g_rand_new_with_seed_array (words, 2);
+}
+
+/* The lowest row not yet @chosen, now chosen: the next centre when every
+ * remaining distance is 0. */
+static int
+lowest_unchosen (gboolean *chosen)
+{
+  int r = 0;
+
+  while (chosen[r])
+    r++;
+  chosen[r] = TRUE;
+  return r;
+}
+
+/* A k-means++ draw: the first row whose running sum of distances @cumsum
+ * (n, positive total) exceeds a uniform draw times the total
+ * (np.searchsorted, side left), moved down past rows whose distance is 0
+ * (their running sum does not grow: a row already on a centre is never
+ * drawn, whatever the rounding). */
+static int
+draw_row (GRand *rand, const double *cumsum, int n)
+{
+  double v = g_rand_double (rand) * cumsum[n - 1];
+  int lo = 0, hi = n - 1;
+
+  while (lo < hi)
+    {
+      int mid = (lo + hi) / 2;
+      if (cumsum[mid] > v)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+  while (lo > 0 && cumsum[lo] == cumsum[lo - 1])
+    lo--;
+  return lo;
+}
+
+/* The row an empty cluster takes (sklearn's relocation): the farthest from
+ * its centre (@dist2) of the rows not @used in clusters of more than one row,
+ * ties to the lower row; -1 when every such row sits on its centre. */
+static int
+farthest_row (const int *labels, const int *sizes, const double *dist2, const gboolean *used, int n)
+{
+  int far = -1;
+
+  for (int i = 0; i < n; i++)
+    if (!used[i] && sizes[labels[i]] > 1 && dist2[i] > 0 && (far < 0 || dist2[i] > dist2[far]))
+      far = i;
+  return far;
+}
+
 /* Greedy k-means++ (sklearn's _kmeans_plusplus) into @centres.
  * With @prune (and up to DIRECT_MAX candidates, whose distances are per-row
  * dot products) a row skips a candidate when the triangle inequality through
@@ -574,8 +634,7 @@ static gboolean
 seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials, guint64 seed, gboolean prune,
                float *centres, Bounds *b, int *labels, GCancellable *cancellable, GError **error)
 {
-  guint32 seed_words[2] = { (guint32) seed, (guint32) (seed >> 32) };
-  g_autoptr (GRand) rand = g_rand_new_with_seed_array (seed_words, 2);
+  g_autoptr (GRand) rand = seeded_rand (seed);
   int bs = block_rows (trials);
   double coef = rounding (d);
   float xn_max = 0;
@@ -629,10 +688,7 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
       if (!(acc > 0))
         {
           /* Every row coincides with a centre: take the lowest unchosen row. */
-          int r = 0;
-          while (chosen[r])
-            r++;
-          chosen[r] = TRUE;
+          int r = lowest_unchosen (chosen);
           memcpy (centres + (gsize) c * d, x + (gsize) r * d, sizeof (float) * d);
           cn[c] = xn[r];
           if (lower)
@@ -642,18 +698,7 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
       nt = trials;
       for (int t = 0; t < nt; t++)
         {
-          double v = g_rand_double (rand) * acc;
-          int lo = 0, hi = n - 1;
-          while (lo < hi) /* first index with cumsum > v (np.searchsorted, side left on v) */
-            {
-              int mid = (lo + hi) / 2;
-              if (cumsum[mid] > v)
-                hi = mid;
-              else
-                lo = mid + 1;
-            }
-          while (closest[lo] == 0 && lo > 0) /* rounding guard: never a row already on a centre */
-            lo--;
+          int lo = draw_row (rand, cumsum, n);
           cand[t] = lo;
           memcpy (cand_rows + (gsize) t * d, x + (gsize) lo * d, sizeof (float) * d);
           cand_norm[t] = xn[lo];
@@ -1025,12 +1070,10 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
         }
       for (int c = 0; c < k && empty > 0; c++)
         {
-          int far = -1;
+          int far;
           if (km->sizes[c] > 0)
             continue;
-          for (int i = 0; i < n; i++)
-            if (!used[i] && km->sizes[km->labels[i]] > 1 && dist2[i] > 0 && (far < 0 || dist2[i] > dist2[far]))
-              far = i;
+          far = farthest_row (km->labels, km->sizes, dist2, used, n);
           if (far < 0)
             continue; /* every row sits on its centre: the empty centre stays */
           used[far] = TRUE;
@@ -1306,23 +1349,6 @@ mean_dist2 (const float *restrict r, const double *restrict c, int d)
   return s;
 }
 
-/* |r - c|^2 in double over 8 lanes, as mean_dist2. */
-TS_CLONES static double
-rows_dist2 (const float *restrict r, const float *restrict c, int d)
-{
-  double lane[8] = { 0 }, s = 0;
-  int j = 0;
-
-  for (; j + 8 <= d; j += 8)
-    for (int t = 0; t < 8; t++)
-      lane[t] += ((double) r[j + t] - c[j + t]) * ((double) r[j + t] - c[j + t]);
-  for (; j < d; j++)
-    s += ((double) r[j] - c[j]) * ((double) r[j] - c[j]);
-  for (int t = 0; t < 8; t++)
-    s += lane[t];
-  return s;
-}
-
 /* The rows whose distance to row c may be below their closest[i] (within
  * @e of it, on squared distances) by c's Gram row @row: their indices into
  * @rows, their count returned (branch-free, so that it vectorises). */
@@ -1346,7 +1372,7 @@ gram_screen (const float *restrict diag, float gcc, const float *restrict row, c
 static double
 seed_dist2 (const float *r, double rn, const float *c, double cn, int d)
 {
-  double v = rows_dist2 (r, c, d);
+  double v = row_dist2 (r, c, d);
 
   return v > 1e-6 * (rn + cn) ? v : 0.0;
 }
@@ -1374,7 +1400,6 @@ ts_kmeans_gram_seed (const float *x, int n, int d, const float *gram, int k, con
                      int *seeds, GCancellable *cancellable, GError **error)
 {
   TsKMeansOptions defaults;
-  guint32 seed_words[2];
   g_autoptr (GRand) rand = NULL;
   g_autofree double *xn = NULL;
   g_autofree float *diag = NULL;
@@ -1416,9 +1441,7 @@ ts_kmeans_gram_seed (const float *x, int n, int d, const float *gram, int k, con
    * exact one (its three entries, of which one doubled), and the sums' own
    * rounding. */
   e = (float) ((4.04 * d + 16) * 0x1p-24 * diag_max);
-  seed_words[0] = (guint32) options->seed;
-  seed_words[1] = (guint32) (options->seed >> 32);
-  rand = g_rand_new_with_seed_array (seed_words, 2);
+  rand = seeded_rand (options->seed);
   closest = g_new (double, n);
   cand_dist = g_new (double, (gsize) trials * n);
   cumsum = g_new (double, n);
@@ -1445,27 +1468,12 @@ ts_kmeans_gram_seed (const float *x, int n, int d, const float *gram, int k, con
         cumsum[i] = (acc += closest[i]);
       if (!(acc > 0))
         {
-          int r = 0;
-          while (chosen[r])
-            r++;
-          chosen[r] = TRUE;
-          seeds[c] = r;
+          seeds[c] = lowest_unchosen (chosen);
           continue;
         }
       for (int t = 0; t < trials; t++)
         {
-          double v = g_rand_double (rand) * acc;
-          int lo = 0, hi = n - 1;
-          while (lo < hi)
-            {
-              int mid = (lo + hi) / 2;
-              if (cumsum[mid] > v)
-                hi = mid;
-              else
-                lo = mid + 1;
-            }
-          while (closest[lo] == 0 && lo > 0)
-            lo--;
+          int lo = draw_row (rand, cumsum, n);
           cand[t] = lo;
           seed_closest (x, xn, n, d, gram, diag, e, lo, closest, rows, cand_dist + (gsize) t * n);
         }
@@ -1858,12 +1866,10 @@ ts_kmeans_gram_steps (const float *x, int n, int d, const float *gram, const int
         }
       for (int c = 0; c < k && empty > 0; c++)
         {
-          int far = -1;
+          int far;
           if (sizes[c] > 0)
             continue;
-          for (int i = 0; i < n; i++)
-            if (!used[i] && sizes[labels[i]] > 1 && dist2[i] > 0 && (far < 0 || dist2[i] > dist2[far]))
-              far = i;
+          far = farthest_row (labels, sizes, dist2, used, n);
           if (far < 0)
             continue;
           used[far] = TRUE;

@@ -367,6 +367,21 @@ test_bounded_equals_full (void)
     }
 }
 
+/* The row an empty cluster takes: the farthest from its centre among the
+ * rows not @used in clusters of at least two, the lowest of the farthest; -1
+ * when all of those sit on their centres. */
+static int
+relocated_row (const int *labels, const int *sizes, const double *dist2, const gboolean *used, int n)
+{
+  int far = -1;
+  double most = 0;
+
+  for (int i = n - 1; i >= 0; i--) /* backwards with >=: the lowest row among the farthest */
+    if (!used[i] && sizes[labels[i]] >= 2 && dist2[i] >= most && dist2[i] > 0)
+      most = dist2[i], far = i;
+  return far;
+}
+
 /* Plain Lloyd as sklearn's _kmeans_single_lloyd states it, written out
  * without any of ts_kmeans's machinery: distances summed in double, the
  * nearest centre with ties to the lower index, means in double, an empty
@@ -417,14 +432,10 @@ plain_lloyd (const float *x, int n, int d, const float *init, int k, int max_ite
         }
       for (int c = 0; c < k; c++)
         {
-          int far = -1;
-          double most = 0;
+          int far;
           if (km->sizes[c] > 0)
             continue;
-          /* backwards with >=: the lowest row among the farthest */
-          for (int i = n - 1; i >= 0; i--)
-            if (!used[i] && km->sizes[km->labels[i]] >= 2 && dist2[i] >= most && dist2[i] > 0)
-              most = dist2[i], far = i;
+          far = relocated_row (km->labels, km->sizes, dist2, used, n);
           if (far < 0)
             continue;
           used[far] = TRUE;
@@ -574,7 +585,6 @@ exact_seed (const float *x, int n, int d, int k, int trials, guint64 seed, int *
   g_autoptr (GRand) rand = g_rand_new_with_seed_array (words, 2);
   g_autofree double *xn = g_new0 (double, n);
   g_autofree double *closest = g_new (double, n);
-  g_autofree double *cumsum = g_new (double, n);
   g_autofree double *cand = g_new (double, (gsize) trials * n);
   g_autofree double *row = g_new (double, d);
   g_autofree int *ci = g_new (int, trials);
@@ -595,15 +605,15 @@ exact_seed (const float *x, int n, int d, int k, int trials, guint64 seed, int *
         }
       else
         {
+          int lowest = 0;
           for (int i = 0; i < n; i++)
-            cumsum[i] = (acc += closest[i]);
-          if (!(acc > 0))
+            acc += closest[i];
+          for (; acc == 0 && chosen[lowest]; lowest++)
+            ;
+          if (acc == 0) /* every distance 0: the lowest row not chosen */
             {
-              int r = 0;
-              while (chosen[r])
-                r++;
-              chosen[r] = TRUE;
-              out[c] = r;
+              chosen[lowest] = TRUE;
+              out[c] = lowest;
               continue;
             }
         }
@@ -611,10 +621,10 @@ exact_seed (const float *x, int n, int d, int k, int trials, guint64 seed, int *
         {
           if (c > 0)
             {
-              double v = g_rand_double (rand) * acc;
+              double v = g_rand_double (rand) * acc, run = closest[0];
               int lo = 0;
-              while (cumsum[lo] <= v && lo < n - 1) /* the first cumsum above v */
-                lo++;
+              while (run <= v && lo < n - 1) /* the first row whose running sum exceeds v */
+                run += closest[++lo];
               while (closest[lo] == 0 && lo > 0)
                 lo--;
               ci[t] = lo;
@@ -680,20 +690,17 @@ exact_steps (const float *x, int n, int d, const int *first, int k, int steps, d
       for (int i = 0; i < n; i++)
         sizes[labels[i]]++;
       for (int c = 0; c < k; c++)
-        {
-          int far = -1;
-          if (sizes[c] > 0)
-            continue;
-          for (int i = 0; i < n; i++)
-            if (!used[i] && sizes[labels[i]] > 1 && dist2[i] > 0 && (far < 0 || dist2[i] > dist2[far]))
-              far = i;
-          if (far < 0)
-            continue;
-          used[far] = TRUE;
-          sizes[labels[far]]--;
-          sizes[c] = 1;
-          labels[far] = c;
-        }
+        if (sizes[c] == 0)
+          {
+            int far = relocated_row (labels, sizes, dist2, used, n);
+            if (far >= 0) /* it leaves its cluster for c */
+              {
+                used[far] = TRUE;
+                sizes[labels[far]] -= 1;
+                labels[far] = c;
+                sizes[c] = 1;
+              }
+          }
       for (int c = 0; c < k; c++)
         if (sizes[c] > 0)
           {
@@ -722,6 +729,39 @@ gram_scene (gboolean flat)
   return ts_scene_new (im, 14, TS_FEATURES_PIXEL, NULL, NULL);
 }
 
+/* Input @c of the Gram tests: the test inputs, then pixel features of
+ * @photo and of @flat (k 144), with their Gram matrix. */
+typedef struct {
+  const char *name;
+  int n, d, k;
+  float *rows; /* the test input's rows, when one */
+  const float *x;
+  float *gram;
+} GramCase;
+
+static void
+gram_case_init (GramCase *g, guint c, const TsScene *photo, const TsScene *flat)
+{
+  const TsScene *s = c == G_N_ELEMENTS (inputs) ? photo : c > G_N_ELEMENTS (inputs) ? flat : NULL;
+
+  g->name = s ? (s == flat ? "flat pixel features" : "pixel features") : inputs[c].name;
+  g->n = s ? s->normalized->n : inputs[c].n;
+  g->d = s ? s->normalized->d : inputs[c].d;
+  g->k = s ? 144 : inputs[c].k;
+  g->rows = s ? NULL : input_rows (&inputs[c]);
+  g->x = s ? s->normalized->data : g->rows;
+  g->gram = gram_of (g->x, g->n, g->d);
+}
+
+static void
+gram_case_clear (GramCase *g)
+{
+  g_free (g->rows);
+  g_free (g->gram);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (GramCase, gram_case_clear)
+
 /* ts_kmeans_gram_seed draws the seeds of exact arithmetic (exact_seed) on
  * every test input and on pixel features, with 1 and 3 candidates; where
  * float distances draw the same (ts_kmeans_seed), its rows are those seeds. */
@@ -735,12 +775,10 @@ test_gram_seed (void)
   for (guint c = 0; c < G_N_ELEMENTS (inputs) + 2; c++)
     for (int trials = 1; trials <= 3; trials += 2)
       {
-        const TsScene *s = c == G_N_ELEMENTS (inputs) ? photo : c > G_N_ELEMENTS (inputs) ? flat : NULL;
-        int n = s ? s->normalized->n : inputs[c].n, d = s ? s->normalized->d : inputs[c].d;
-        int k = s ? 144 : inputs[c].k;
-        g_autofree float *rows = s ? NULL : input_rows (&inputs[c]);
-        const float *x = s ? s->normalized->data : rows;
-        g_autofree float *gram = gram_of (x, n, d);
+        g_auto (GramCase) in = { 0 };
+        gram_case_init (&in, c, photo, flat);
+        int n = in.n, d = in.d, k = in.k;
+        const float *x = in.x, *gram = in.gram;
         g_autofree int *got = g_new (int, k);
         g_autofree int *want = g_new (int, k);
         g_autofree float *dense = g_new (float, (gsize) k * d);
@@ -750,8 +788,7 @@ test_gram_seed (void)
         ts_kmeans_options_init (&o);
         o.seed = 5 + c;
         o.n_local_trials = trials;
-        g_test_message ("%s, %d candidates", s ? (s == flat ? "flat pixel features" : "pixel features")
-                                                 : inputs[c].name, trials);
+        g_test_message ("%s, %d candidates", in.name, trials);
         g_assert_true (ts_kmeans_gram_seed (x, n, d, gram, k, &o, got, NULL, &error));
         g_assert_no_error (error);
         exact_seed (x, n, d, k, trials, o.seed, want);
@@ -782,12 +819,10 @@ test_gram_steps (void)
   for (guint c = 0; c < G_N_ELEMENTS (inputs) + 2; c++)
     for (int steps = 0; steps <= 3; steps++)
       {
-        const TsScene *s = c == G_N_ELEMENTS (inputs) ? photo : c > G_N_ELEMENTS (inputs) ? flat : NULL;
-        int n = s ? s->normalized->n : inputs[c].n, d = s ? s->normalized->d : inputs[c].d;
-        int k = s ? 144 : inputs[c].k;
-        g_autofree float *rows = s ? NULL : input_rows (&inputs[c]);
-        const float *x = s ? s->normalized->data : rows;
-        g_autofree float *gram = gram_of (x, n, d);
+        g_auto (GramCase) in = { 0 };
+        gram_case_init (&in, c, photo, flat);
+        int n = in.n, d = in.d, k = in.k;
+        const float *x = in.x, *gram = in.gram;
         g_autofree int *first = g_new (int, k);
         g_autofree int *labels = g_new (int, n);
         g_autofree double *want = g_new (double, (gsize) k * d);
@@ -799,8 +834,7 @@ test_gram_steps (void)
         ts_kmeans_options_init (&o);
         o.seed = 9 + c;
         o.n_local_trials = 1;
-        g_test_message ("%s, %d steps", s ? (s == flat ? "flat pixel features" : "pixel features")
-                                           : inputs[c].name, steps);
+        g_test_message ("%s, %d steps", in.name, steps);
         exact_seed (x, n, d, k, 1, o.seed, first);
         m = ts_kmeans_gram_steps (x, n, d, gram, first, k, steps, NULL, &error);
         g_assert_no_error (error);

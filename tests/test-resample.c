@@ -289,6 +289,27 @@ mix_groups (TsAssignment *a)
   ts_assignment_sort_spatial (a);
 }
 
+/* The tokens X~ = sqrt(D) x as ts_resample scales them, new (n x d). */
+static float *
+scaled_tokens (const TsScene *scene)
+{
+  const TsFeatures *x = scene->normalized;
+  float sqd = sqrtf ((float) x->d), *xt = g_new (float, (gsize) x->n * x->d);
+
+  for (gsize i = 0; i < (gsize) x->n * x->d; i++)
+    xt[i] = x->data[i] * sqd;
+  return xt;
+}
+
+/* The resampler's k-means options: one k-means++ candidate per centre. */
+static void
+resample_kmeans_options (TsKMeansOptions *kopt, guint64 seed)
+{
+  ts_kmeans_options_init (kopt);
+  kopt->seed = seed;
+  kopt->n_local_trials = 1;
+}
+
 /* Steps 3 to 5 of ts_resample as first written, from the queries @q (K x d,
  * X~ units), every A X a dense SGEMM (in double when @exact). */
 static TsAssignment *
@@ -296,13 +317,11 @@ dense_rounds (const TsScene *scene, float *q, int K, int rounds, double tau, gbo
 {
   const TsFeatures *x = scene->normalized;
   int n = x->n, d = x->d, fd = scene->features->d;
-  float sqd = sqrtf ((float) d), scale = 1.0f / (float) (tau * sqd);
-  g_autofree float *xt = g_new (float, (gsize) n * d);
+  float scale = 1.0f / (float) (tau * sqrtf ((float) d));
+  g_autofree float *xt = scaled_tokens (scene);
   g_autofree float *qn = g_new (float, (gsize) K * d);
   TsAssignment *a = ts_assignment_new (n, K, fd, NULL);
 
-  for (gsize i = 0; i < (gsize) n * d; i++)
-    xt[i] = x->data[i] * sqd;
   a->mix = g_new (float, (gsize) K * n);
   a->recon = TS_RECON_MIX;
   for (int r = 0; r < rounds; r++)
@@ -325,18 +344,12 @@ dense_rounds (const TsScene *scene, float *q, int K, int rounds, double tau, gbo
 static TsAssignment *
 dense_resample (const TsScene *scene, int K, int rounds, double tau, guint64 seed, gboolean exact)
 {
-  const TsFeatures *x = scene->normalized;
-  int n = x->n, d = x->d;
-  float sqd = sqrtf ((float) d);
-  g_autofree float *xt = g_new (float, (gsize) n * d);
+  int n = scene->normalized->n, d = scene->normalized->d;
+  g_autofree float *xt = scaled_tokens (scene);
   g_autofree float *q = g_new (float, (gsize) K * d);
   TsKMeansOptions kopt;
 
-  for (gsize i = 0; i < (gsize) n * d; i++)
-    xt[i] = x->data[i] * sqd;
-  ts_kmeans_options_init (&kopt);
-  kopt.seed = seed;
-  kopt.n_local_trials = 1;
+  resample_kmeans_options (&kopt, seed);
   g_assert_true (ts_kmeans_seed (xt, n, d, K, &kopt, q, NULL, NULL));
   g_assert_true (ts_kmeans_steps (xt, n, d, q, K, TS_RESAMPLE_KMEANS_ITER, NULL, NULL));
   return dense_rounds (scene, q, K, rounds, tau, exact);
@@ -365,9 +378,7 @@ exact_resample (const TsScene *scene, int K, int rounds, double tau, guint64 see
 
   for (gsize i = 0; i < (gsize) n * d; i++)
     xt[i] = x->data[i] * sqd;
-  ts_kmeans_options_init (&kopt);
-  kopt.seed = seed;
-  kopt.n_local_trials = 1;
+  resample_kmeans_options (&kopt, seed);
   g_assert_nonnull (gram);
   g_assert_true (ts_kmeans_gram_seed (x->data, n, d, gram, K, &kopt, seeds, NULL, NULL));
   m = ts_kmeans_gram_steps (x->data, n, d, gram, seeds, K, TS_RESAMPLE_KMEANS_ITER, NULL, NULL);
