@@ -540,11 +540,13 @@ test_sparse_product (void)
 
 /* Through the Gram matrix (16 K R >= N): the k-means exactly (its centres
  * never rounded), the first round's logits from the members' rows of G, the
- * later rounds' from A G where it pays. Exact arithmetic (exact_resample) is
- * the reference; the scale of float rounding is how far the float way as
- * first written (dense_rounds) is from it from the same queries rounded to
- * float: tokens and mix no farther from exact than twice that (plus a
- * float's resolution), no more patches grouped apart from it. */
+ * later rounds' from A G for the rows with at most D / 2 weights that count
+ * and the dense way for the others (both kinds occur here: after the first
+ * round about half the rows of K 144 have more than 24). Exact arithmetic
+ * (exact_resample) is the reference; the scale of float rounding is how far
+ * the float way as first written (dense_rounds) is from it from the same
+ * queries rounded to float: tokens and mix no farther from exact than twice
+ * that (plus a float's resolution), no more patches grouped apart from it. */
 static void
 test_gram_exact (void)
 {
