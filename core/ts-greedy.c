@@ -6,6 +6,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #define GREEDY_BLOCK_FLOATS (4u << 20) /* 16 MB of scores per sgemm block */
 
@@ -17,13 +20,26 @@ typedef struct {
   float *mean;    /* n x d size-weighted means, by slot */
   float *unit;    /* n x d the same, unit length */
   int *size, *key, *id; /* by slot; key = smallest original patch */
-  float *best;    /* by slot: best cosine, or an upper bound when !exact */
+  double *best;   /* by slot: best cosine, or an upper bound when !exact */
   int *partner;   /* by slot: id of the best partner, -1 when none */
   guint8 *exact;
   int *slot_of;   /* by id, -1 once merged */
   int *parent;    /* by id */
   GArray **nbr;   /* adjacent mode, by slot: neighbour ids */
   float *row;     /* n scratch: the cosines (or their bounds) of one group with all */
+  /* Gram mode (global merging, ts_scene_gram available): no features. S holds the dot
+   * products of the groups' feature sums, n x n by slot (row stride ld, both
+   * triangles, exactly symmetric), in double; the cosine of slots s and c is
+   * S[s][c] (inv[s] inv[c]) with inv = 1 / |sum| (0 for a zero sum), the
+   * cosine of the means. Merging adds two rows and columns: O(n) a step. */
+  double *S;
+  double *inv;    /* by slot */
+  double *drow;   /* n scratch: the cosines of one group with all */
+  int ld;
+  /* A tournament over the slots: win[1] is the slot of the highest best
+   * (ties: the smaller key), leaves at win[leaves + slot] (-1 past n). */
+  int *win;
+  int leaves;
   /* Projection bound (global mode, large d): B is an r x d orthonormal basis,
    * proj = B u and resid = |u - B^T B u|, so u . v <= proj_u . proj_v +
    * resid_u resid_v (+ a rounding margin): an r-dim scan finds the few
@@ -39,6 +55,30 @@ typedef struct {
 #define BOUND_MARGIN 1e-4f
 
 #define GREEDY_AUTO_DIMS 32
+
+#define HUGE_PAGE (2u << 20)
+
+/* S (@count doubles, freed with free()): its column updates touch a row
+ * each, so on Linux it asks for 2 MB pages (one TLB entry for 256 rows of
+ * 1024), which halves their cost. NULL without memory. */
+static double *
+s_alloc (gsize count)
+{
+  gsize bytes = count * sizeof (double);
+  void *p = NULL;
+
+  if (bytes >= HUGE_PAGE)
+    {
+      bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+      if (posix_memalign (&p, HUGE_PAGE, bytes) != 0)
+        return NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+      madvise (p, bytes, MADV_HUGEPAGE); /* a hint: without it the pages are small */
+#endif
+      return p;
+    }
+  return malloc (MAX (bytes, 1));
+}
 
 static void
 greedy_clear (Greedy *g)
@@ -58,6 +98,10 @@ greedy_clear (Greedy *g)
   g_free (g->proj);
   g_free (g->projt);
   g_free (g->resid);
+  free (g->S);
+  g_free (g->inv);
+  g_free (g->drow);
+  g_free (g->win);
   if (g->nbr)
     for (int s = 0; s < g->n; s++)
       if (g->nbr[s])
@@ -84,9 +128,50 @@ unit_row (const float *src, float *dst, int d)
 
 /* Is candidate slot @c (cosine @v) better than the current (@bv, partner slot @bs)? */
 static inline gboolean
-better (const Greedy *g, float v, int c, float bv, int bs)
+better (const Greedy *g, double v, int c, double bv, int bs)
 {
   return v > bv || (v == bv && bs >= 0 && g->key[c] < g->key[bs]);
+}
+
+/* Does slot @b come before slot @a in the merge order: a higher best (a NaN
+ * never does), ties to the smaller key? -1 is no slot. */
+static inline gboolean
+ahead (const Greedy *g, int b, int a)
+{
+  if (a < 0 || b < 0)
+    return a < 0 && b >= 0;
+  return g->best[b] > g->best[a] || (g->best[b] == g->best[a] && g->key[b] < g->key[a])
+         || (isnan (g->best[a]) && !isnan (g->best[b]));
+}
+
+/* Slot @s's best or key changed (or it died): its path to the top again. */
+static void
+tour_update (Greedy *g, int s)
+{
+  int i = g->leaves + s;
+
+  g->win[i] = s < g->n ? s : -1;
+  for (i /= 2; i >= 1; i /= 2)
+    {
+      int a = g->win[2 * i], b = g->win[2 * i + 1];
+      g->win[i] = ahead (g, b, a) ? b : a;
+    }
+}
+
+static void
+tour_build (Greedy *g)
+{
+  g->leaves = 1;
+  while (g->leaves < MAX (g->n, 1))
+    g->leaves *= 2;
+  g->win = g_new (int, 2 * (gsize) g->leaves);
+  for (int s = 0; s < g->leaves; s++)
+    g->win[g->leaves + s] = s < g->n ? s : -1;
+  for (int i = g->leaves - 1; i >= 1; i--)
+    {
+      int a = g->win[2 * i], b = g->win[2 * i + 1];
+      g->win[i] = ahead (g, b, a) ? b : a;
+    }
 }
 
 typedef float Slots16 __attribute__ ((vector_size (16 * sizeof (float)))); /* one value per slot of a block */
@@ -186,11 +271,101 @@ pick_best (Greedy *g, int s, const float *row, float *out_v, int *out_s)
   *out_s = bs;
 }
 
+static inline double
+inv_norm (double ss)
+{
+  return ss > 0 ? 1.0 / sqrt (ss) : 0.0;
+}
+
+typedef double Doubles8 __attribute__ ((vector_size (8 * sizeof (double))));
+typedef gint64 Int8 __attribute__ ((vector_size (8 * sizeof (gint64))));
+
+/* The running maximum of a row scan, lane by lane: the largest value, the
+ * first index reaching it and how many reach it (NaNs never do). */
+typedef struct {
+  Doubles8 top;
+  Int8 at, count;
+} ScanMax;
+
+/* yes where @mask is set, no elsewhere (a macro: vectors do not cross calls) */
+#define PICK8(mask, yes, no) (((yes) & (mask)) | ((no) & ~(mask)))
+
+/* out[c] = S[s][c] (is inv[c]) for c in [c0, c1), folded into @m: the
+ * cosines of slot s (is = inv[s]) with slots c, the same bits as slot c's
+ * scan gives for s (S is symmetric, is inv[c] = inv[c] is). */
+TS_CLONES static void
+gram_scan (const double *restrict srow, const double *restrict inv, int c0, int c1, double is,
+           double *restrict out, ScanMax *restrict m)
+{
+  Doubles8 top = m->top, v, w;
+  Int8 at = m->at, count = m->count, index = { 0, 1, 2, 3, 4, 5, 6, 7 }, one = index - index + 1;
+  int c = c0;
+
+  index += c0;
+  for (; c + 8 <= c1; c += 8, index += 8)
+    {
+      Int8 up, eq;
+      memcpy (&v, srow + c, sizeof v);
+      memcpy (&w, inv + c, sizeof w);
+      v = v * (is * w);
+      memcpy (out + c, &v, sizeof v);
+      up = v > top;
+      eq = v == top;
+      top = (Doubles8) PICK8 (up, (Int8) v, (Int8) top);
+      at = PICK8 (up, index, at);
+      count = PICK8 (up, one, count - eq);
+    }
+  for (int u = 0; c < c1; c++, u++) /* the tail, in the first lanes */
+    {
+      double x = srow[c] * (is * inv[c]);
+      out[c] = x;
+      if (x > top[u])
+        top[u] = x, at[u] = c, count[u] = 1;
+      else if (x == top[u])
+        count[u]++;
+    }
+  m->top = top;
+  m->at = at;
+  m->count = count;
+}
+
+/* The best partner of slot @s over all slots (maximal cosine, then the
+ * smallest key), its cosines with every slot left in g->drow. */
+static void
+gram_best (Greedy *g, int s, double *out_v, int *out_s)
+{
+  const double *srow = g->S + (gsize) s * g->ld;
+  ScanMax m;
+  double bv = -INFINITY;
+  int bs = -1, ties = 0;
+
+  for (int u = 0; u < 8; u++)
+    m.top[u] = -INFINITY, m.at[u] = -1, m.count[u] = 0;
+  gram_scan (srow, g->inv, 0, s, g->inv[s], g->drow, &m);
+  gram_scan (srow, g->inv, s + 1, g->n, g->inv[s], g->drow, &m);
+  g->drow[s] = -INFINITY;
+  for (int u = 0; u < 8; u++)
+    if (m.at[u] >= 0 && m.top[u] >= bv)
+      {
+        if (m.top[u] > bv)
+          bv = m.top[u], bs = (int) m.at[u], ties = 0;
+        else if (m.at[u] < bs)
+          bs = (int) m.at[u];
+        ties += (int) m.count[u];
+      }
+  if (ties > 1) /* equal cosines: the smallest key */
+    for (int c = 0; c < g->n; c++)
+      if (g->drow[c] == bv && g->key[c] < g->key[bs])
+        bs = c;
+  *out_v = bv;
+  *out_s = bs;
+}
+
 /* Exact best partner of slot @s over all live slots or its neighbours. */
 static void
 compute_best (Greedy *g, int s)
 {
-  float bv = -INFINITY;
+  double bv = -INFINITY;
   int bs = -1;
 
   if (g->adjacent)
@@ -204,28 +379,36 @@ compute_best (Greedy *g, int s)
             bv = v, bs = c;
         }
     }
+  else if (g->S)
+    {
+      gram_best (g, s, &bv, &bs);
+    }
   else
     {
+      float fv;
       row_bounds (g, s);
-      pick_best (g, s, g->row, &bv, &bs);
+      pick_best (g, s, g->row, &fv, &bs);
+      bv = fv;
     }
   g->best[s] = bs >= 0 ? bv : -INFINITY;
   g->partner[s] = bs >= 0 ? g->id[bs] : -1;
   g->exact[s] = 1;
+  if (g->win)
+    tour_update (g, s);
 }
 
 /* A live slot @t learns its cosine @v with the new group in slot @k. */
 static inline void
-offer (Greedy *g, int t, int k, float v)
+offer (Greedy *g, int t, int k, double v)
 {
   if (g->exact[t])
     {
       int ps = g->partner[t] >= 0 ? g->slot_of[g->partner[t]] : -1;
       if (ps < 0 || better (g, v, k, g->best[t], ps))
-        g->best[t] = v, g->partner[t] = g->id[k];
+        g->best[t] = v, g->partner[t] = g->id[k], tour_update (g, t);
     }
   else if (v > g->best[t])
-    g->best[t] = v, g->partner[t] = g->id[k], g->exact[t] = 1;
+    g->best[t] = v, g->partner[t] = g->id[k], g->exact[t] = 1, tour_update (g, t);
 }
 
 /* p (r) = B u and |u|^2 for a d x r basis (column-major directions): vector
@@ -333,8 +516,13 @@ move_slot (Greedy *g, int from, int to)
 {
   int d = g->d;
 
-  memcpy (g->mean + (gsize) to * d, g->mean + (gsize) from * d, sizeof (float) * d);
-  memcpy (g->unit + (gsize) to * d, g->unit + (gsize) from * d, sizeof (float) * d);
+  if (g->mean)
+    {
+      memcpy (g->mean + (gsize) to * d, g->mean + (gsize) from * d, sizeof (float) * d);
+      memcpy (g->unit + (gsize) to * d, g->unit + (gsize) from * d, sizeof (float) * d);
+    }
+  if (g->inv)
+    g->inv[to] = g->inv[from];
   g->size[to] = g->size[from];
   g->key[to] = g->key[from];
   g->id[to] = g->id[from];
@@ -384,21 +572,58 @@ int_cmp (gconstpointer a, gconstpointer b)
   return (x > y) - (x < y);
 }
 
+/* Gram mode: S's rows and columns for slot @lo = the merge of slots @lo and
+ * @hi, and slot @last moved into @hi (when it is another slot): the new
+ * group's sum is the sum of both, so its row is the sum of their rows and
+ * |s_lo + s_hi|^2 = |s_lo|^2 + |s_hi|^2 + 2 s_lo . s_hi. */
+static void
+gram_merge (Greedy *g, int lo, int hi, int last)
+{
+  int n = g->n;
+  gsize ld = g->ld;
+  double *S = g->S, *rl = S + lo * ld, *rh = S + hi * ld;
+  double self = rl[lo] + rh[hi] + 2 * rl[hi];
+
+  for (int c = 0; c < n; c++)
+    rl[c] += rh[c];
+  rl[lo] = self;
+  g->inv[lo] = inv_norm (self);
+  if (hi != last)
+    {
+      const double *rz = S + last * ld;
+      memcpy (rh, rz, sizeof (double) * n);
+      rh[hi] = rz[last];
+      rh[lo] = rl[hi] = rl[last];
+    }
+  /* the columns of both rows (the row of @hi is dead or the moved @last) */
+  for (int c = 0; c < n - 1; c++)
+    {
+      S[c * ld + lo] = rl[c];
+      if (hi != last)
+        S[c * ld + hi] = rh[c];
+    }
+}
+
 /* Merges slots @s and @t into a new group. */
 static void
 merge (Greedy *g, int s, int t)
 {
   int d = g->d, lo = MIN (s, t), hi = MAX (s, t), last = g->n - 1;
   int ids = g->id[s], idt = g->id[t], k = g->next_id++;
-  float ws = (float) g->size[s], wt = (float) g->size[t], inv = 1.0f / (ws + wt);
-  float *ms = g->mean + (gsize) s * d, *mt = g->mean + (gsize) t * d, *mk = g->mean + (gsize) lo * d;
   GArray *nb = NULL;
 
-  for (int j = 0; j < d; j++)
-    mk[j] = (ws * ms[j] + wt * mt[j]) * inv;
-  unit_row (mk, g->unit + (gsize) lo * d, d);
-  if (g->r > 0)
-    project (g, lo);
+  if (g->S)
+    gram_merge (g, lo, hi, last);
+  else
+    {
+      float ws = (float) g->size[s], wt = (float) g->size[t], inv = 1.0f / (ws + wt);
+      float *ms = g->mean + (gsize) s * d, *mt = g->mean + (gsize) t * d, *mk = g->mean + (gsize) lo * d;
+      for (int j = 0; j < d; j++)
+        mk[j] = (ws * ms[j] + wt * mt[j]) * inv;
+      unit_row (mk, g->unit + (gsize) lo * d, d);
+      if (g->r > 0)
+        project (g, lo);
+    }
   g->size[lo] = g->size[s] + g->size[t];
   g->key[lo] = MIN (g->key[s], g->key[t]);
   g->id[lo] = k;
@@ -428,6 +653,8 @@ merge (Greedy *g, int s, int t)
   if (hi != last)
     move_slot (g, last, hi);
   g->n--;
+  tour_update (g, hi);
+  tour_update (g, last);
 
   /* Groups that pointed at a merged id keep their score as an upper bound. */
   for (int c = 0; c < g->n; c++)
@@ -445,6 +672,13 @@ merge (Greedy *g, int s, int t)
         }
       compute_best (g, lo);
     }
+  else if (g->S)
+    {
+      compute_best (g, lo); /* leaves the new group's cosines in g->drow */
+      for (int c = 0; c < g->n; c++)
+        if (c != lo && (g->partner[c] < 0 || g->drow[c] >= g->best[c]))
+          offer (g, c, lo, g->drow[c]);
+    }
   else
     {
       compute_best (g, lo); /* leaves the new group's cosines (or bounds) in g->row */
@@ -452,6 +686,38 @@ merge (Greedy *g, int s, int t)
         if (c != lo && (g->partner[c] < 0 || g->row[c] >= g->best[c]))
           offer (g, c, lo, exact_cos (g, lo, c, g->row));
     }
+}
+
+/* Gram mode: S of the single tokens p.. from the scene's Gram matrix @G
+ * (x_i . x_j = |x_i| |x_j| cos_ij) and every slot's best partner. */
+static gboolean
+gram_initial_best (Greedy *g, const TsScene *scene, const float *G, int p, GCancellable *cancellable,
+                   GError **error)
+{
+  int n = g->n, N = g->N, d = g->d;
+  g_autofree double *norm = g_new (double, MAX (n, 1));
+
+  for (int i = 0; i < n; i++)
+    {
+      const float *x = scene->features->data + (gsize) (p + i) * d;
+      double ss = 0;
+      for (int j = 0; j < d; j++)
+        ss += (double) x[j] * x[j];
+      /* a token that is not finite counts as zero, like its all-zero normalised row */
+      norm[i] = isfinite (ss) ? sqrt (ss) : 0.0;
+      g->inv[i] = inv_norm (norm[i] * norm[i] * G[(gsize) (p + i) * N + p + i]);
+    }
+  for (int i = 0; i < n; i++)
+    {
+      const float *grow = G + (gsize) (p + i) * N + p;
+      double *srow = g->S + (gsize) i * g->ld;
+      if ((i & 63) == 0 && ts_check_cancelled (cancellable, error))
+        return FALSE;
+      for (int j = 0; j < n; j++)
+        srow[j] = norm[i] * norm[j] != 0 ? (norm[i] * norm[j]) * grow[j] : 0.0;
+      compute_best (g, i);
+    }
+  return TRUE;
 }
 
 /* Exact best partners of every slot at the start. */
@@ -583,6 +849,7 @@ greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean 
   const TsGrid *grid = &scene->grid;
   int N = grid->tokens, d = scene->features->d, p = n_protected, iter = 0, next = 0;
   Greedy g = { 0 };
+  const float *G = NULL;
   g_autofree int *order = g_memdup2 (targets, sizeof (int) * MAX (n_targets, 1));
   gboolean ok = FALSE;
 
@@ -614,9 +881,25 @@ greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean 
   g.d = d;
   g.n = N - p;
   g.adjacent = adjacent_only;
-  g.mean = g_try_new (float, (gsize) g.n * d);
-  g.unit = g_try_new (float, (gsize) g.n * d);
-  if (g.mean == NULL || g.unit == NULL)
+  /* adjacent merging compares a few neighbours a step: O(degree d) beats O(n) */
+  if (bound_dims < 0 && !adjacent_only && g.n >= 2 && (G = ts_scene_gram (scene)) != NULL)
+    {
+      g.S = s_alloc ((gsize) g.n * g.n);
+      if (g.S == NULL)
+        G = NULL;
+    }
+  if (G != NULL)
+    {
+      g.ld = g.n;
+      g.inv = g_new (double, g.n);
+      g.drow = g_new (double, g.n);
+    }
+  else
+    {
+      g.mean = g_try_new (float, (gsize) g.n * d);
+      g.unit = g_try_new (float, (gsize) g.n * d);
+    }
+  if (G == NULL && (g.mean == NULL || g.unit == NULL))
     {
       greedy_clear (&g);
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for greedy merging of %d tokens of %d values",
@@ -626,7 +909,7 @@ greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean 
   g.size = g_new (int, g.n);
   g.key = g_new (int, g.n);
   g.id = g_new (int, g.n);
-  g.best = g_new (float, g.n);
+  g.best = g_new (double, g.n);
   g.partner = g_new (int, g.n);
   g.exact = g_new (guint8, g.n);
   g.row = g_new (float, MAX (g.n, 1));
@@ -638,8 +921,11 @@ greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean 
   for (int s = 0; s < g.n; s++)
     {
       int t = p + s;
-      memcpy (g.mean + (gsize) s * d, scene->features->data + (gsize) t * d, sizeof (float) * d);
-      unit_row (g.mean + (gsize) s * d, g.unit + (gsize) s * d, d);
+      if (G == NULL)
+        {
+          memcpy (g.mean + (gsize) s * d, scene->features->data + (gsize) t * d, sizeof (float) * d);
+          unit_row (g.mean + (gsize) s * d, g.unit + (gsize) s * d, d);
+        }
       g.size[s] = 1, g.key[s] = t, g.id[s] = t, g.slot_of[t] = s;
     }
   if (adjacent_only)
@@ -656,19 +942,22 @@ greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean 
               g_array_append_val (g.nbr[s], nb[k]);
         }
     }
-  if (bound_dims < 0)
+  if (G != NULL)
+    bound_dims = 0;
+  else if (bound_dims < 0)
     bound_dims = !adjacent_only && d >= 4 * GREEDY_AUTO_DIMS && g.n >= 1024 ? GREEDY_AUTO_DIMS : 0;
   if (!adjacent_only && bound_dims > 0 && bound_dims < d && !build_basis (&g, bound_dims))
     {
       g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "out of memory for greedy merging of %d tokens", N);
       goto out;
     }
-  if (!initial_best (&g, cancellable, error))
+  if (G != NULL ? !gram_initial_best (&g, scene, G, p, cancellable, error) : !initial_best (&g, cancellable, error))
     goto out;
 
+  tour_build (&g);
   for (;;)
     {
-      int top = -1;
+      int top;
       while (next < n_targets && g.n + p == order[next])
         {
           TsAssignment *a = greedy_output (&g, scene, p, error);
@@ -686,9 +975,7 @@ greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean 
         break;
       if ((++iter & 255) == 0 && ts_check_cancelled (cancellable, error))
         goto out;
-      for (int s = 0; s < g.n; s++)
-        if (top < 0 || g.best[s] > g.best[top] || (g.best[s] == g.best[top] && g.key[s] < g.key[top]))
-          top = s;
+      top = g.win[1];
       if (!g.exact[top])
         {
           compute_best (&g, top);

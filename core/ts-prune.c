@@ -107,40 +107,70 @@ ts_prune (const TsScene *scene, const float *importance, int keep, GError **erro
   return finish (a, scene);
 }
 
-/* For each row index rows[i] (n_rows), the most similar of the targets
- * (cosine on scene->normalized), blocked sgemm; ties to the lower target. */
-static gboolean
-nearest_target (const TsFeatures *x, const int *rows, int n_rows, const int *targets, int n_targets, int *best,
-                GCancellable *cancellable, GError **error)
-{
-  int d = x->d;
-  int bs = CLAMP ((1 << 22) / MAX (n_targets, 1), 16, 8192);
-  g_autofree float *t = g_new (float, (gsize) n_targets * d);
-  g_autofree float *r = g_new (float, (gsize) MIN (bs, n_rows) * d);
-  g_autofree float *s = g_new (float, (gsize) MIN (bs, n_rows) * n_targets);
+/* Called with row @i's cosines @sims to every column (n_cols of them). */
+typedef void (*RowFunc) (int i, const float *sims, int n_cols, gpointer data);
 
-  for (int j = 0; j < n_targets; j++)
-    memcpy (t + (gsize) j * d, x->data + (gsize) targets[j] * d, sizeof (float) * d);
+/* The cosines (on scene->normalized) of tokens @rows (n_rows) with tokens
+ * @cols (n_cols), handed to @func row by row, in order: gathered from the
+ * scene's Gram matrix when it has one, else by cblas_sgemm in blocks of rows
+ * (about 16 MB of cosines, never N x N). */
+static gboolean
+cosine_rows (const TsScene *scene, const int *rows, int n_rows, const int *cols, int n_cols, RowFunc func,
+             gpointer data, GCancellable *cancellable, GError **error)
+{
+  const TsFeatures *x = scene->normalized;
+  const float *G = ts_scene_gram (scene);
+  int d = x->d, bs = MIN (CLAMP ((1 << 22) / MAX (n_cols, 1), 1, 8192), MAX (n_rows, 1));
+  g_autofree float *cb = NULL;
+  g_autofree float *rb = NULL;
+  g_autofree float *sims = g_try_new (float, (gsize) (G != NULL ? 1 : bs) * n_cols);
+
+  if (sims == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for %d x %d similarities", bs, n_cols);
+      return FALSE;
+    }
+  if (G != NULL)
+    {
+      for (int i = 0; i < n_rows; i++)
+        {
+          const float *grow = G + (gsize) rows[i] * x->n;
+          if ((i & 63) == 0 && ts_check_cancelled (cancellable, error))
+            return FALSE;
+          for (int j = 0; j < n_cols; j++)
+            sims[j] = grow[cols[j]];
+          func (i, sims, n_cols, data);
+        }
+      return TRUE;
+    }
+  cb = g_new (float, (gsize) n_cols * d);
+  rb = g_new (float, (gsize) bs * d);
+  for (int j = 0; j < n_cols; j++)
+    memcpy (cb + (gsize) j * d, x->data + (gsize) cols[j] * d, sizeof (float) * d);
   for (int i0 = 0; i0 < n_rows; i0 += bs)
     {
       int nb = MIN (bs, n_rows - i0);
       if (ts_check_cancelled (cancellable, error))
         return FALSE;
       for (int i = 0; i < nb; i++)
-        memcpy (r + (gsize) i * d, x->data + (gsize) rows[i0 + i] * d, sizeof (float) * d);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nb, n_targets, d, 1.0f, r, d, t, d, 0.0f, s,
-                   n_targets);
+        memcpy (rb + (gsize) i * d, x->data + (gsize) rows[i0 + i] * d, sizeof (float) * d);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nb, n_cols, d, 1.0f, rb, d, cb, d, 0.0f, sims, n_cols);
       for (int i = 0; i < nb; i++)
-        {
-          const float *row = s + (gsize) i * n_targets;
-          int b = 0;
-          for (int j = 1; j < n_targets; j++)
-            if (row[j] > row[b])
-              b = j;
-          best[i0 + i] = b;
-        }
+        func (i0 + i, sims + (gsize) i * n_cols, n_cols, data);
     }
   return TRUE;
+}
+
+/* VisionZip: the most similar target of a remaining token, ties to the lower one. */
+static void
+nearest_target (int i, const float *sims, int n_cols, gpointer data)
+{
+  int *best = data, b = 0;
+
+  for (int j = 1; j < n_cols; j++)
+    if (sims[j] > sims[b])
+      b = j;
+  best[i] = b;
 }
 
 TsAssignment *
@@ -191,7 +221,7 @@ ts_visionzip (const TsScene *scene, const float *importance, int dominant, int c
           is_target[targets[j]] = TRUE;
         }
       best = g_new (int, n_rest);
-      if (!nearest_target (scene->normalized, rest, n_rest, targets, contextual, best, cancellable, error))
+      if (!cosine_rows (scene, rest, n_rest, targets, contextual, nearest_target, best, cancellable, error))
         {
           ts_assignment_free (a);
           return NULL;
@@ -216,36 +246,70 @@ cand_before (const Candidate *a, const Candidate *b)
   return a->sim > b->sim || (a->sim == b->sim && a->index < b->index);
 }
 
-/* Moves the @k best of @c (n) to the front (quickselect, deterministic pivots). */
+/* Restores the heap order below @i: every parent comes after (is worse
+ * than) its children, so heap[0] is the worst of the @k kept. */
 static void
-select_best (Candidate *c, int n, int k)
+sift_down (Candidate *heap, int k, int i)
 {
-  int lo = 0, hi = n - 1;
-
-  while (lo < hi)
+  for (;;)
     {
-      Candidate pivot = c[lo + (hi - lo) / 2];
-      int i = lo, j = hi;
-      while (i <= j)
+      int w = i, l = 2 * i + 1, r = l + 1;
+      if (l < k && cand_before (&heap[w], &heap[l]))
+        w = l;
+      if (r < k && cand_before (&heap[w], &heap[r]))
+        w = r;
+      if (w == i)
+        return;
+      Candidate t = heap[i];
+      heap[i] = heap[w];
+      heap[w] = t;
+      i = w;
+    }
+}
+
+/* The @k best of @row (n values, candidate r = row[r]) into @heap (k, in no
+ * particular order): one pass keeping the k best so far, the worst on top,
+ * so most values cost one comparison. */
+static void
+select_best (const float *row, int n, int k, Candidate *heap)
+{
+  for (int r = 0; r < k; r++)
+    heap[r] = (Candidate){ row[r], r };
+  for (int i = k / 2 - 1; i >= 0; i--)
+    sift_down (heap, k, i);
+  for (int r = k; r < n; r++)
+    {
+      /* a later index never wins a tie: only a higher similarity enters */
+      if (row[r] > heap[0].sim)
         {
-          while (cand_before (&c[i], &pivot))
-            i++;
-          while (cand_before (&pivot, &c[j]))
-            j--;
-          if (i <= j)
-            {
-              Candidate tmp = c[i];
-              c[i] = c[j];
-              c[j] = tmp;
-              i++, j--;
-            }
+          heap[0] = (Candidate){ row[r], r };
+          sift_down (heap, k, 0);
         }
-      if (k - 1 <= j)
-        hi = j;
-      else if (k - 1 >= i)
-        lo = i;
-      else
-        break;
+    }
+}
+
+typedef struct {
+  int k;
+  Candidate *cand; /* n_rest scratch */
+  int *owner;      /* by remaining token: the kept token it joins, or -1 */
+  float *owner_sim;
+} Absorb;
+
+/* Kept token @c (cosines @row with the n_rest remaining tokens) offers
+ * itself to its k most similar: a token joins the most similar kept token
+ * that chose it (kept tokens come in increasing order: strict > keeps ties on
+ * the lower one). */
+static void
+absorb (int c, const float *row, int n_rest, gpointer data)
+{
+  Absorb *ab = data;
+
+  select_best (row, n_rest, ab->k, ab->cand);
+  for (int j = 0; j < ab->k; j++)
+    {
+      int r = ab->cand[j].index;
+      if (ab->owner[r] < 0 || ab->cand[j].sim > ab->owner_sim[r])
+        ab->owner[r] = c, ab->owner_sim[r] = ab->cand[j].sim;
     }
 }
 
@@ -253,17 +317,14 @@ TsAssignment *
 ts_prumerge (const TsScene *scene, const float *importance, int neighbours, int fallback,
              GCancellable *cancellable, GError **error)
 {
-  const TsFeatures *x;
-  int n, m = 0, n_rest = 0, d, k, bs;
+  int n, m = 0, n_rest = 0, k;
   double threshold;
   g_autofree int *kept = NULL;
   g_autofree int *rest = NULL;
   g_autofree int *owner = NULL;
   g_autofree float *owner_sim = NULL;
-  g_autofree float *kb = NULL;
-  g_autofree float *rb = NULL;
-  g_autofree float *sims = NULL;
   g_autofree Candidate *cand = NULL;
+  Absorb ab;
   TsAssignment *a;
 
   if (!check_scene (scene, importance, error))
@@ -274,9 +335,7 @@ ts_prumerge (const TsScene *scene, const float *importance, int neighbours, int 
                    scene->grid.tokens, neighbours, fallback);
       return NULL;
     }
-  x = scene->normalized;
   n = scene->grid.tokens;
-  d = x->d;
   threshold = ts_prune_iqr_threshold (importance, n);
   kept = g_new (int, n);
   rest = g_new (int, n);
@@ -309,47 +368,14 @@ ts_prumerge (const TsScene *scene, const float *importance, int neighbours, int 
   k = neighbours > 0 ? MIN (neighbours, n_rest) : MIN ((n_rest + m - 1) / m, n_rest);
   owner = g_new (int, n_rest);
   owner_sim = g_new (float, n_rest);
+  cand = g_new (Candidate, n_rest);
   for (int r = 0; r < n_rest; r++)
     owner[r] = -1;
-  /* Similarities of blocks of kept tokens to all remaining tokens. */
-  bs = CLAMP ((1 << 22) / n_rest, 1, m);
-  kb = g_new (float, (gsize) bs * d);
-  rb = g_new (float, (gsize) n_rest * d);
-  sims = g_try_new (float, (gsize) bs * n_rest);
-  cand = g_new (Candidate, n_rest);
-  if (sims == NULL)
+  ab = (Absorb){ k, cand, owner, owner_sim };
+  if (!cosine_rows (scene, kept, m, rest, n_rest, absorb, &ab, cancellable, error))
     {
       ts_assignment_free (a);
-      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for %d x %d similarities", bs, n_rest);
       return NULL;
-    }
-  for (int r = 0; r < n_rest; r++)
-    memcpy (rb + (gsize) r * d, x->data + (gsize) rest[r] * d, sizeof (float) * d);
-  for (int c0 = 0; c0 < m; c0 += bs)
-    {
-      int nb = MIN (bs, m - c0);
-      if (ts_check_cancelled (cancellable, error))
-        {
-          ts_assignment_free (a);
-          return NULL;
-        }
-      for (int c = 0; c < nb; c++)
-        memcpy (kb + (gsize) c * d, x->data + (gsize) kept[c0 + c] * d, sizeof (float) * d);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nb, n_rest, d, 1.0f, kb, d, rb, d, 0.0f, sims, n_rest);
-      for (int c = 0; c < nb; c++)
-        {
-          const float *row = sims + (gsize) c * n_rest;
-          for (int r = 0; r < n_rest; r++)
-            cand[r] = (Candidate){ row[r], r };
-          select_best (cand, n_rest, k);
-          for (int j = 0; j < k; j++)
-            {
-              int r = cand[j].index;
-              /* kept tokens are visited in increasing order: strict > keeps ties on the lower one */
-              if (owner[r] < 0 || cand[j].sim > owner_sim[r])
-                owner[r] = c0 + c, owner_sim[r] = cand[j].sim;
-            }
-        }
     }
   for (int r = 0; r < n_rest; r++)
     if (owner[r] >= 0)

@@ -4,7 +4,9 @@
  * (model CLS attention via ts_scene_set_importance) or, without one, feature
  * attention softmax(distinctiveness / tau) (ts_attention_importance). Ties are broken by the lower
  * patch index, so results are deterministic. Similarity is cosine on
- * scene->normalized, computed with cblas_sgemm in blocks (never N x N).
+ * scene->normalized: VisionZip and PruMerge read it from the scene's Gram
+ * matrix (ts_scene_gram) when the scene has one; otherwise it is computed
+ * with cblas_sgemm in blocks (never N x N).
  * Output tokens are in spatial order (smallest member patch); dropped
  * patches are -1 and the reconstruction fills them (TsDropFill: nearest kept
  * patch or mid-grey). Token features are the mean raw feature of the group.

@@ -1,5 +1,7 @@
-/* Greedy agglomerative merging: equal to a naive O(N^3) implementation, hand
- * cases (ties, adjacency), counts and invariants, bad input. */
+/* Greedy agglomerative merging: equal to a naive O(N^3) implementation and,
+ * on larger scenes, to the definition in double arithmetic (the Gram path and
+ * the feature path), hand cases (ties, adjacency), counts and invariants,
+ * beyond the Gram matrix's limit, bad input. */
 #include "ts-test-util.h"
 
 #include <math.h>
@@ -100,10 +102,11 @@ test_naive (void)
       g_autofree float *x = ts_test_lcg_matrix (n, nc->d, nc->seed);
       g_autoptr (TsScene) scene = ts_test_feature_scene (nc->rows, nc->cols, nc->d, x);
       g_autoptr (GError) error = NULL;
+      /* the Gram path (global mode), the features' full cosines and their projection bound */
       g_autoptr (TsAssignment) a = ts_greedy (scene, nc->target, nc->adjacent, nc->prot, NULL, &error);
-      /* the projection-bound path (global mode) must give the same merges */
       g_autoptr (TsAssignment) b = ts_greedy_full (scene, nc->target, nc->adjacent, nc->prot, MAX (1, nc->d / 2),
                                                    NULL, &error);
+      g_autoptr (TsAssignment) p = ts_greedy_full (scene, nc->target, nc->adjacent, nc->prot, 0, NULL, &error);
       g_autofree int *expect = naive_greedy (x, nc->rows, nc->cols, nc->d, nc->target, nc->adjacent, nc->prot);
 
       g_assert_no_error (error);
@@ -116,8 +119,120 @@ test_naive (void)
           if (b->groups[i] != expect[i])
             g_error ("case %u (bound): patch %d in token %d, the naive definition says %d", c, i, b->groups[i],
                      expect[i]);
+          if (p->groups[i] != expect[i])
+            g_error ("case %u (features): patch %d in token %d, the naive definition says %d", c, i, p->groups[i],
+                     expect[i]);
         }
     }
+}
+
+/* The definition in double, fast enough for hundreds of tokens: S = X X^T of
+ * the float features in double, merging adds rows and columns, and every step
+ * scans all pairs' cosines S_gh / sqrt (S_gg S_hh) for the best (ties: the
+ * first (smaller key, larger key)). Global mode, nothing protected. Groups at
+ * @target numbered by smallest patch; *min_gap = the smallest margin by
+ * which a step's best pair beat the next pair (the implementations' float
+ * rounding cannot matter above some 1e-7). */
+static int *
+double_greedy (const float *x, int n, int d, int target, double *min_gap)
+{
+  g_autofree double *S = g_new0 (double, (gsize) n * n);
+  g_autofree int *lab = g_new (int, n);
+  g_autofree gboolean *dead = g_new0 (gboolean, n);
+  int *out = g_new (int, n);
+
+  *min_gap = INFINITY;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++)
+      for (int k = 0; k < d; k++)
+        S[(gsize) i * n + j] += (double) x[(gsize) i * d + k] * x[(gsize) j * d + k];
+  for (int i = 0; i < n; i++)
+    lab[i] = i;
+  for (int live = n; live > target; live--)
+    {
+      double best = -INFINITY, second = -INFINITY;
+      int bg = -1, bh = -1;
+      /* slot g holds the group whose smallest patch is g: key order is slot order */
+      for (int g = 0; g < n; g++)
+        for (int h = g + 1; h < n && !dead[g]; h++)
+          if (!dead[h])
+            {
+              double c = S[(gsize) g * n + h] / sqrt (S[(gsize) g * n + g] * S[(gsize) h * n + h]);
+              if (c > best)
+                second = best, best = c, bg = g, bh = h;
+              else if (c > second)
+                second = c;
+            }
+      *min_gap = MIN (*min_gap, best - second);
+      for (int j = 0; j < n; j++)
+        S[(gsize) bg * n + j] += S[(gsize) bh * n + j];
+      for (int j = 0; j < n; j++)
+        S[(gsize) j * n + bg] = S[(gsize) bg * n + j];
+      S[(gsize) bg * n + bg] += S[(gsize) bh * n + bg];
+      dead[bh] = TRUE;
+      for (int i = 0; i < n; i++)
+        if (lab[i] == bh)
+          lab[i] = bg;
+    }
+  for (int i = 0, next = 0; i < n; i++)
+    out[i] = lab[i] == i ? next++ : out[lab[i]];
+  return out;
+}
+
+/* Pixel-feature scenes of 300 and 600 tokens: the Gram path and the feature
+ * path merge exactly as the definition in double, cut at several targets. */
+static void
+test_double_definition (void)
+{
+  const struct {
+    int width, height, patch, seed;
+  } cases[] = { { 160, 120, 8, 11 }, { 120, 80, 4, 11 } };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      TsImage *img = ts_test_noisy_gradient (cases[c].width, cases[c].height, cases[c].seed, 30);
+      g_autoptr (TsScene) scene = ts_scene_new (img, cases[c].patch, TS_FEATURES_PIXEL, NULL, NULL);
+      int n = scene->grid.tokens, d = scene->features->d;
+      int targets[] = { n * 3 / 4, n / 4, 7 };
+      TsAssignment *gram[3], *plain[3];
+
+      g_assert_nonnull (ts_scene_gram (scene));
+      g_assert_true (ts_greedy_multi (scene, targets, 3, FALSE, 0, gram, NULL, NULL));
+      for (int t = 0; t < 3; t++)
+        {
+          double gap;
+          g_autofree int *expect = double_greedy (scene->features->data, n, d, targets[t], &gap);
+          plain[t] = ts_greedy_full (scene, targets[t], FALSE, 0, 0, NULL, NULL);
+          /* no two pairs within float rounding of each other: the exact answer is the only one */
+          g_assert_cmpfloat (gap, >, 1e-6);
+          for (int i = 0; i < n; i++)
+            {
+              if (gram[t]->groups[i] != expect[i])
+                g_error ("case %u, target %d: patch %d in token %d, the definition says %d", c, targets[t], i,
+                         gram[t]->groups[i], expect[i]);
+              g_assert_cmpint (plain[t]->groups[i], ==, expect[i]);
+            }
+          ts_assignment_free (gram[t]);
+          ts_assignment_free (plain[t]);
+        }
+    }
+}
+
+/* Beyond the Gram matrix's limit the feature path merges (4160 tokens). */
+static void
+test_beyond_gram (void)
+{
+  int rows = 65, cols = 64, n = rows * cols;
+  g_autofree float *x = ts_test_lcg_matrix (n, 3, 23);
+  g_autoptr (TsScene) scene = ts_test_feature_scene (rows, cols, 3, x);
+  g_autoptr (TsAssignment) a = ts_greedy (scene, n - 40, FALSE, 1, NULL, NULL);
+  g_autoptr (TsAssignment) b = ts_greedy_full (scene, n - 40, FALSE, 1, 0, NULL, NULL);
+
+  g_assert_cmpint (n, >, TS_SCENE_GRAM_MAX_TOKENS);
+  g_assert_null (ts_scene_gram (scene));
+  g_assert_nonnull (a);
+  g_assert_cmpint (a->n_out, ==, n - 40);
+  g_assert_cmpmem (a->groups, sizeof (int) * n, b->groups, sizeof (int) * n);
 }
 
 /* All features equal: every cosine is exactly 1, so ties decide: (0,1), then (0,2), (0,3). */
@@ -228,7 +343,8 @@ test_counts_and_identity (void)
       }
 }
 
-/* 1200 tokens of 48-d pixel features: full scans and 8-, 20- and 32-d projection bounds merge alike. */
+/* 1200 tokens of 48-d pixel features: the Gram path, full scans and 8-, 20-
+ * and 32-d projection bounds merge alike. */
 static void
 test_bound_equals_plain (void)
 {
@@ -351,6 +467,19 @@ test_bad_input (void)
     g_assert_error (error2, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
   }
   {
+    /* a token that is not finite merges as a zero vector (cosine 0 with all), on both paths */
+    const float y[] = { 1, 0, 0, 1, NAN, 1, 1, 0.05f, 0, 1 };
+    g_autoptr (TsScene) odd = ts_test_feature_scene (1, 5, 2, y);
+    for (int bound = -1; bound <= 0; bound++)
+      {
+        g_autoptr (TsAssignment) a = ts_greedy_full (odd, 3, FALSE, 0, bound, NULL, NULL);
+        const int expect[] = { 0, 1, 2, 0, 1 };
+        g_assert_nonnull (a);
+        for (int i = 0; i < 5; i++)
+          g_assert_cmpint (a->groups[i], ==, expect[i]);
+      }
+  }
+  {
     /* protecting 3 of 4 leaves one group: 3 + 1 tokens is the floor */
     g_autoptr (TsAssignment) a = ts_greedy (scene, 4, FALSE, 3, NULL, NULL);
     g_assert_nonnull (a);
@@ -363,6 +492,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/greedy/naive", test_naive);
+  g_test_add_func ("/greedy/double-definition", test_double_definition);
+  g_test_add_func ("/greedy/beyond-gram", test_beyond_gram);
   g_test_add_func ("/greedy/ties", test_ties);
   g_test_add_func ("/greedy/adjacent", test_adjacent);
   g_test_add_func ("/greedy/connected", test_connected);

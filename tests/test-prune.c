@@ -254,6 +254,173 @@ test_prumerge_registry (void)
 /* Several targets from one call are exactly the single runs: with outliers
  * (every target the same assignment, made once) and with a flat importance
  * (the target is the fallback count: each its own run). */
+/* PruMerge's definition in double for @keep kept tokens (a flat importance,
+ * so the top @keep by importance, ties to the lower index): each kept token
+ * takes its k = ceil((N - m) / m) most similar other tokens (cosine in double
+ * of the raw features; ties to the lower index), a token joins the most
+ * similar kept token that took it (ties to the lower one). Returns, per
+ * patch, the kept patch of its group or -1 (dropped); *min_gap is the
+ * smallest margin of any decision (a k-th versus (k+1)-th similarity, a best
+ * versus second-best owner). */
+static int *
+double_prumerge (const float *x, int n, int d, const float *imp, int keep, double *min_gap)
+{
+  g_autofree int *top = ts_prune_top_k (imp, n, keep);
+  g_autofree gboolean *is_kept = g_new0 (gboolean, n);
+  g_autofree int *rest = g_new (int, n);
+  g_autofree double *sim = g_new (double, n);
+  g_autofree double *owner_sim = g_new (double, n);
+  g_autofree double *second = g_new (double, n);
+  int *owner = g_new (int, n), n_rest = 0, k;
+
+  *min_gap = INFINITY;
+  for (int t = 0; t < keep; t++)
+    is_kept[top[t]] = TRUE;
+  for (int i = 0; i < n; i++)
+    {
+      owner[i] = is_kept[i] ? i : -1;
+      owner_sim[i] = second[i] = -INFINITY;
+      if (!is_kept[i])
+        rest[n_rest++] = i;
+    }
+  k = (n_rest + keep - 1) / keep;
+  for (int c = 0; c < n; c++) /* kept tokens in increasing order */
+    if (is_kept[c])
+      {
+        g_autofree gboolean *taken = g_new0 (gboolean, n);
+        for (int r = 0; r < n_rest; r++)
+          {
+            double ab = 0, aa = 0, bb = 0;
+            for (int j = 0; j < d; j++)
+              {
+                double a = x[(gsize) c * d + j], b = x[(gsize) rest[r] * d + j];
+                ab += a * b, aa += a * a, bb += b * b;
+              }
+            sim[r] = ab / sqrt (aa * bb);
+          }
+        for (int j = 0; j < k; j++) /* the k best, ties to the lower index */
+          {
+            int b = -1;
+            for (int r = 0; r < n_rest; r++)
+              if (!taken[r] && (b < 0 || sim[r] > sim[b]))
+                b = r;
+            taken[b] = TRUE;
+          }
+        {
+          double kth = INFINITY, next = -INFINITY;
+          for (int r = 0; r < n_rest; r++)
+            if (taken[r])
+              kth = MIN (kth, sim[r]);
+            else
+              next = MAX (next, sim[r]);
+          *min_gap = MIN (*min_gap, kth - next);
+        }
+        for (int r = 0; r < n_rest; r++)
+          if (taken[r])
+            {
+              int i = rest[r];
+              if (sim[r] > owner_sim[i])
+                second[i] = owner_sim[i], owner_sim[i] = sim[r], owner[i] = c;
+              else
+                second[i] = MAX (second[i], sim[r]);
+            }
+      }
+  for (int i = 0; i < n; i++)
+    if (!is_kept[i] && owner[i] >= 0 && second[i] > -INFINITY)
+      *min_gap = MIN (*min_gap, owner_sim[i] - second[i]);
+  return owner;
+}
+
+/* PruMerge with the Gram matrix (2304 tokens) and without (4160 tokens, over
+ * the limit: blocked sgemm) groups as its definition in double. */
+static void
+test_prumerge_double_definition (void)
+{
+  const struct {
+    int rows, cols, d, keep;
+  } cases[] = { { 48, 48, 12, 60 }, { 65, 64, 8, 40 } };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      int n = cases[c].rows * cases[c].cols, d = cases[c].d;
+      g_autofree float *x = ts_test_lcg_matrix (n, d, 31 + c);
+      g_autofree float *imp = ts_test_lcg_matrix (n, 1, 41 + c);
+      g_autoptr (TsScene) scene = scene_with (cases[c].rows, cases[c].cols, d, x);
+      g_autoptr (TsAssignment) a = ts_prumerge (scene, imp, 0, cases[c].keep, NULL, NULL);
+      double gap;
+      g_autofree int *owner = double_prumerge (x, n, d, imp, cases[c].keep, &gap);
+      double threshold = ts_prune_iqr_threshold (imp, n);
+
+      g_assert_true ((ts_scene_gram (scene) != NULL) == (n <= TS_SCENE_GRAM_MAX_TOKENS));
+      for (int i = 0; i < n; i++) /* uniform: no outlier, the fallback count is kept */
+        g_assert_cmpfloat (imp[i], <=, threshold);
+      g_assert_cmpfloat (gap, >, 1e-6); /* no decision within float rounding */
+      g_assert_cmpint (a->n_out, ==, cases[c].keep);
+      for (int i = 0; i < n; i++)
+        if (owner[i] < 0)
+          g_assert_cmpint (a->groups[i], ==, -1);
+        else
+          g_assert_cmpint (a->groups[i], ==, a->groups[owner[i]]);
+    }
+}
+
+/* VisionZip with the Gram matrix (2304 tokens) and without (4160 tokens):
+ * every remaining token joins the target of highest cosine in double (the
+ * definition), no such choice being within 1e-6 of the runner-up. */
+static void
+test_visionzip_double_definition (void)
+{
+  const struct {
+    int rows, cols, d, dominant, contextual;
+  } cases[] = { { 48, 48, 12, 20, 30 }, { 65, 64, 8, 10, 25 } };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      int n = cases[c].rows * cases[c].cols, d = cases[c].d, kc = cases[c].contextual, n_rest = 0;
+      g_autofree float *x = ts_test_lcg_matrix (n, d, 51 + c);
+      g_autofree float *imp = ts_test_lcg_matrix (n, 1, 61 + c);
+      g_autoptr (TsScene) scene = scene_with (cases[c].rows, cases[c].cols, d, x);
+      g_autoptr (TsAssignment) a = ts_visionzip (scene, imp, cases[c].dominant, kc, NULL, NULL);
+      g_autofree int *top = ts_prune_top_k (imp, n, cases[c].dominant);
+      g_autofree gboolean *dominant = g_new0 (gboolean, n);
+      g_autofree int *rest = g_new (int, n);
+      g_autofree int *target = g_new (int, kc);
+
+      g_assert_true ((ts_scene_gram (scene) != NULL) == (n <= TS_SCENE_GRAM_MAX_TOKENS));
+      g_assert_cmpint (a->n_out, ==, cases[c].dominant + kc);
+      for (int t = 0; t < cases[c].dominant; t++)
+        dominant[top[t]] = TRUE;
+      for (int i = 0; i < n; i++)
+        if (!dominant[i])
+          rest[n_rest++] = i;
+      for (int j = 0; j < kc; j++)
+        target[j] = rest[(gint64) j * n_rest / kc];
+      for (int r = 0; r < n_rest; r++)
+        {
+          const float *xi = x + (gsize) rest[r] * d;
+          double best = -INFINITY, second = -INFINITY;
+          int b = -1;
+          for (int j = 0; j < kc; j++)
+            {
+              const float *xt = x + (gsize) target[j] * d;
+              double ab = 0, aa = 0, bb = 0, cs;
+              for (int k = 0; k < d; k++)
+                ab += (double) xi[k] * xt[k], aa += (double) xi[k] * xi[k], bb += (double) xt[k] * xt[k];
+              cs = ab / sqrt (aa * bb);
+              if (target[j] == rest[r])
+                cs = INFINITY; /* a target stays in its own group */
+              if (cs > best)
+                second = best, best = cs, b = j;
+              else
+                second = MAX (second, cs);
+            }
+          if (best < INFINITY)
+            g_assert_cmpfloat (best - second, >, 1e-6);
+          g_assert_cmpint (a->groups[rest[r]], ==, a->groups[target[b]]);
+        }
+    }
+}
+
 static void
 test_prumerge_multi_equals_single (void)
 {
@@ -353,6 +520,8 @@ main (int argc, char **argv)
   g_test_add_func ("/prune/scene-importance-and-fill", test_scene_importance_and_fill);
   g_test_add_func ("/prune/prumerge-registry", test_prumerge_registry);
   g_test_add_func ("/prune/prumerge-multi-equals-single", test_prumerge_multi_equals_single);
+  g_test_add_func ("/prune/prumerge-double-definition", test_prumerge_double_definition);
+  g_test_add_func ("/prune/visionzip-double-definition", test_visionzip_double_definition);
   g_test_add_func ("/prune/bad-input", test_bad_input);
   return g_test_run ();
 }
