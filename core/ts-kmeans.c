@@ -1438,9 +1438,10 @@ ts_kmeans_gram_seed (const float *x, int n, int d, const float *gram, int k, con
       diag_max = MAX (diag_max, diag[i]);
     }
   /* A distance through the Gram matrix is within 4 gamma_d max |x|^2 of the
-   * exact one (its three entries, of which one doubled), and the sums' own
-   * rounding. */
-  e = (float) ((4.04 * d + 16) * 0x1p-24 * diag_max);
+   * exact one (its three entries, of which one doubled); then the rounding of
+   * its three float operations and of the closest distance to float, with
+   * room to spare. */
+  e = (float) ((4.04 * d + 32) * 0x1p-24 * diag_max);
   rand = seeded_rand (options->seed);
   closest = g_new (double, n);
   cand_dist = g_new (double, (gsize) trials * n);
@@ -1743,7 +1744,7 @@ gram_assign (GramLloyd *g, const TsKMeansMembers *m, int *labels, GCancellable *
   /* The scores' rounding: each Gram entry within gamma_d |x_i||x_j| of the
    * dot product, each sum of at most smax of them within gamma_smax more,
    * three such terms, and a few roundings of the score itself. */
-  e = (float) ((3.03 * (g->d + smax) + 16) * 0x1p-24 * g->diag_max);
+  e = (float) ((3.03 * (g->d + smax) + 32) * 0x1p-24 * g->diag_max);
   for (int i = 0; i < n; i++)
     labels[i] = g->second[i] <= g->best[i] + 2 * e ? gram_nearest (g, m, i, e) : g->arg[i];
   return TRUE;
