@@ -37,7 +37,7 @@ static const TsMethod methods[] = {
     "group's mean is (s_g m_g + s_h m_h) / (s_g + s_h). One pair per step makes it slower than ToMe but "
     "never forces a merge just because a token sits on the A side. With adjacent-only, only groups that "
     "touch on the grid may merge, which yields connected superpixel-like regions.",
-    0, ts_greedy_run, ts_greedy_run_multi },
+    TS_METHOD_GRAM, ts_greedy_run, ts_greedy_run_multi },
   { "downsample", "Downsample baseline",
     "Shrink the image until the target number of tokens covers it at the same patch size",
     "The honest baseline: instead of compressing tokens, resize the image so that rows' x cols' = target "
@@ -72,7 +72,7 @@ static const TsMethod methods[] = {
     "similar target (argmax_t cos(x_i, x_t)), and each contextual token is the mean of its group, "
     "c_t = (1/|G_t|) sum_{i in G_t} x_i. Nothing is lost outright: the background survives as a few "
     "averages. Reported: ~95% of LLaVA-1.5's performance with 64 of 576 tokens.",
-    0, ts_visionzip_run },
+    TS_METHOD_GRAM, ts_visionzip_run },
   { "prumerge", "PruMerge (adaptive IQR)",
     "Keep importance outliers (> Q3 + 1.5 IQR), each absorbing its nearest tokens; the image sets the count",
     "LLaVA-PruMerge lets the image choose how many tokens it needs: a token is kept when its importance is an "
@@ -81,7 +81,7 @@ static const TsMethod methods[] = {
     "(k = ceil((N - m) / m) for m kept tokens) and becomes their mean, so pruned context is merged rather "
     "than lost; tokens no kept token absorbed are dropped. The target is only a fallback for images whose "
     "importance has no outlier (then the target's top-k are kept).",
-    TS_METHOD_DROPS | TS_METHOD_AUTO_COUNT, ts_prumerge_run, ts_prumerge_run_multi },
+    TS_METHOD_DROPS | TS_METHOD_AUTO_COUNT | TS_METHOD_GRAM, ts_prumerge_run, ts_prumerge_run_multi },
   { "resample", "Cross-attention resampler (K queries)",
     "K queries attend to all tokens (Q-Former 32, Perceiver Resampler 64 shape), training-free",
     "A resampler replaces N tokens by K learned queries that read the image through cross-attention: "
