@@ -1,11 +1,9 @@
 #include "ts-scene.h"
+#include "ts-alloc.h"
 #include "ts-error.h"
 
 #include <cblas.h>
 #include <stdlib.h>
-#ifdef __linux__
-#include <sys/mman.h>
-#endif
 
 TsScene *
 ts_scene_new (TsImage *image, int patch, TsFeatureKind kind, TsFeatures *features, GError **error)
@@ -135,22 +133,6 @@ gram_free (gpointer data)
   g_free (g);
 }
 
-/* Room for G, 2 MB aligned and on huge pages where the kernel gives them on
- * request: readers gather short pieces of many rows (a column block), one
- * TLB entry per row on 4 KB pages. NULL when there is no memory. */
-static float *
-gram_alloc (gsize count)
-{
-  void *p = NULL;
-
-  if (posix_memalign (&p, 1 << 21, count * sizeof (float)) != 0)
-    return NULL;
-#ifdef MADV_HUGEPAGE
-  madvise (p, count * sizeof (float), MADV_HUGEPAGE);
-#endif
-  return p;
-}
-
 const float *
 ts_scene_gram (const TsScene *scene)
 {
@@ -166,7 +148,7 @@ ts_scene_gram (const TsScene *scene)
   g_mutex_lock (&g->lock);
   if (!g->built)
     {
-      g->g = gram_alloc ((gsize) n * n);
+      g->g = ts_alloc_large (sizeof (float) * (gsize) n * n); /* column blocks are read */
       if (g->g != NULL)
         {
           cblas_ssyrk (CblasRowMajor, CblasUpper, CblasNoTrans, n, x->d, 1.0f, x->data, x->d, 0.0f, g->g, n);
