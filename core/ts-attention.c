@@ -110,8 +110,15 @@ softmax_inplace (float *row, int n, int *idx, float *val, guint8 *flags)
     row[idx[i]] = val[i];
 }
 
+TS_CLONES static void
+scale_by (float *restrict v, gsize m, float scale)
+{
+  for (gsize i = 0; i < m; i++)
+    v[i] *= scale;
+}
+
 void
-ts_attention_softmax_rows (const float *q, int m, const float *x, int n, int d, float scale, float *out)
+ts_attention_softmax (float *rows, int m, int n, float scale)
 {
   g_autofree int *idx = NULL;
   g_autofree float *val = NULL;
@@ -119,27 +126,40 @@ ts_attention_softmax_rows (const float *q, int m, const float *x, int n, int d, 
 
   if (m <= 0 || n <= 0)
     return;
-  if (m == 1)
-    cblas_sgemv (CblasRowMajor, CblasNoTrans, n, d, scale, x, d, q, 1, 0.0f, out, 1);
-  else
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, scale, q, d, x, d, 0.0f, out, n);
+  if (scale != 1.0f)
+    scale_by (rows, (gsize) m * n, scale);
   idx = g_new (int, n);
   val = g_new (float, n);
   flags = g_new (guint8, n / 16 + 1);
   for (int i = 0; i < m; i++)
-    softmax_inplace (out + (gsize) i * n, n, idx, val, flags);
+    softmax_inplace (rows + (gsize) i * n, n, idx, val, flags);
+}
+
+void
+ts_attention_softmax_rows (const float *q, int m, const float *x, int n, int d, float scale, float *out)
+{
+  if (m <= 0 || n <= 0)
+    return;
+  if (m == 1)
+    cblas_sgemv (CblasRowMajor, CblasNoTrans, n, d, scale, x, d, q, 1, 0.0f, out, 1);
+  else
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, scale, q, d, x, d, 0.0f, out, n);
+  ts_attention_softmax (out, m, n, 1.0f);
 }
 
 /* ---- A X over the weights that count ---- */
 
 #define SPARSE_FILL 4    /* sparse when at most 1 / SPARSE_FILL of a block's weights count */
 #define TOKEN_CHUNK 256  /* tokens whose features stay in cache while every row takes its share */
+#define WIDE 1024        /* features at least this wide are read in column blocks instead */
+#define COLUMN_BLOCK 64  /* columns of those read for every row while in cache (n x 256 bytes) */
 
 struct _TsAttentionProduct {
   int rows, n; /* a block's most rows, the weights in a row */
   gsize cap;  /* kept weights a block may have (1 / SPARSE_FILL of it) */
   int *start; /* rows + 1: where each row's weights begin */
   int *at;    /* rows: each row's next weight while adding */
+  int *sel;   /* rows: the rows a product takes */
   int *idx;   /* cap + n: token of each kept weight */
   float *w;   /* cap + n: the weights */
   guint8 *flags; /* n / 16: chunks of a row with a weight that counts */
@@ -155,10 +175,11 @@ ts_attention_product_new (int rows, int n)
   p->cap = (gsize) p->rows * p->n / SPARSE_FILL;
   p->start = g_try_new (int, p->rows + 1);
   p->at = g_try_new (int, p->rows + 1);
+  p->sel = g_try_new (int, p->rows + 1);
   p->idx = g_try_new (int, p->cap + MAX (n, 0) + 1);
   p->w = g_try_new (float, p->cap + MAX (n, 0) + 1);
   p->flags = g_try_new (guint8, p->n / 16 + 1);
-  if (p->start == NULL || p->at == NULL || p->idx == NULL || p->w == NULL || p->flags == NULL || p->cap > G_MAXINT)
+  if (p->start == NULL || p->at == NULL || p->sel == NULL || p->idx == NULL || p->w == NULL || p->flags == NULL || p->cap > G_MAXINT)
     g_clear_pointer (&p, ts_attention_product_free);
   return p;
 }
@@ -170,6 +191,7 @@ ts_attention_product_free (TsAttentionProduct *p)
     return;
   g_free (p->start);
   g_free (p->at);
+  g_free (p->sel);
   g_free (p->idx);
   g_free (p->w);
   g_free (p->flags);
@@ -220,10 +242,10 @@ chunk_flags (const float *restrict row, int n, float t, guint8 *restrict flags)
 }
 
 /* The weights of @A (m x n) of at least 2^-24 / n of their row's sum into
- * @p, per row in token order; FALSE when more than p->cap of them count or a
+ * @p, per row in token order; FALSE when more than @cap of them count or a
  * weight is negative. Chunks of 16 without one are skipped whole. */
 static gboolean
-gather (TsAttentionProduct *p, const float *A, int m, int n)
+gather (TsAttentionProduct *p, const float *A, int m, int n, gsize cap)
 {
   gsize kept = 0;
 
@@ -232,7 +254,7 @@ gather (TsAttentionProduct *p, const float *A, int m, int n)
       const float *row = A + (gsize) i * n;
       double sum;
       float t;
-      if (kept > p->cap || !row_sum_nonnegative (row, n, &sum))
+      if (kept > cap || !row_sum_nonnegative (row, n, &sum))
         return FALSE;
       t = (float) (0x1p-24 * sum / n);
       p->start[i] = (int) kept;
@@ -250,7 +272,7 @@ gather (TsAttentionProduct *p, const float *A, int m, int n)
         }
     }
   p->start[m] = (int) kept;
-  return kept <= p->cap;
+  return kept <= cap;
 }
 
 /* acc += w x over @d floats (16 lanes so that it vectorises). */
@@ -281,21 +303,82 @@ add_scaled4 (float *restrict acc, const float *restrict w, const float *restrict
     acc[k] = (((acc[k] + w[0] * x0[k]) + w[1] * x1[k]) + w[2] * x2[k]) + w[3] * x3[k];
 }
 
-void
-ts_attention_product (TsAttentionProduct *p, const float *A, int m, int n, const float *x, int dx, float *out)
+/* 16 floats as one value (GCC's vector extension): a block's sums stay in
+ * registers, which a float array does not. */
+typedef float Lanes16 __attribute__ ((vector_size (64)));
+
+/* out[0..COLUMN_BLOCK) = the sum of wt[c] y[idx[c]][0..COLUMN_BLOCK) over c
+ * < cnt (rows @dy apart), added in order. */
+TS_CLONES static void
+add_columns (float *restrict out, const int *restrict idx, const float *restrict wt, int cnt,
+             const float *restrict y, gsize dy)
 {
-  if (m <= 0 || n <= 0 || dx <= 0)
-    return;
-  if (p == NULL || m > p->rows || n != p->n || !gather (p, A, m, n))
+  Lanes16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+
+  G_STATIC_ASSERT (COLUMN_BLOCK == 64);
+  for (int c = 0; c < cnt; c++)
     {
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, dx, n, 1.0f, A, n, x, dx, 0.0f, out, dx);
+      const float *r = y + idx[c] * dy;
+      Lanes16 x0, x1, x2, x3;
+      memcpy (&x0, r, sizeof x0);
+      memcpy (&x1, r + 16, sizeof x1);
+      memcpy (&x2, r + 32, sizeof x2);
+      memcpy (&x3, r + 48, sizeof x3);
+      a0 += wt[c] * x0;
+      a1 += wt[c] * x1;
+      a2 += wt[c] * x2;
+      a3 += wt[c] * x3;
+    }
+  memcpy (out, &a0, sizeof a0);
+  memcpy (out + 16, &a1, sizeof a1);
+  memcpy (out + 32, &a2, sizeof a2);
+  memcpy (out + 48, &a3, sizeof a3);
+}
+
+/* add_columns for the last @w < COLUMN_BLOCK columns. */
+static void
+add_columns_tail (float *restrict out, const int *restrict idx, const float *restrict wt, int cnt,
+                  const float *restrict y, gsize dy, int w)
+{
+  for (int u = 0; u < w; u++)
+    out[u] = 0.0f;
+  for (int c = 0; c < cnt; c++)
+    for (int u = 0; u < w; u++)
+      out[u] += wt[c] * y[idx[c] * dy + u];
+}
+
+/* out = A x for the weights gathered in @p, on the rows @sel[0..m) (NULL:
+ * rows 0 to m - 1; the others' rows of @out untouched): a wide @x (a Gram
+ * matrix) in blocks of COLUMN_BLOCK columns, each read for every row while
+ * in cache; a narrow one in chunks of tokens whose rows stay in cache while
+ * every row of A takes its share. Every output sums its row's weights in
+ * token order. */
+static void
+product_gathered (TsAttentionProduct *p, const int *sel, int m, int n, const float *x, int dx, float *out)
+{
+  if (dx >= WIDE)
+    {
+      for (int j0 = 0; j0 < dx; j0 += COLUMN_BLOCK)
+        for (int r = 0; r < m; r++)
+          {
+            int i = sel ? sel[r] : r, s = p->start[i], cnt = p->start[i + 1] - s;
+            if (j0 + COLUMN_BLOCK <= dx)
+              add_columns (out + (gsize) i * dx + j0, p->idx + s, p->w + s, cnt, x + j0, dx);
+            else
+              add_columns_tail (out + (gsize) i * dx + j0, p->idx + s, p->w + s, cnt, x + j0, dx, dx - j0);
+          }
       return;
     }
-  memset (out, 0, sizeof (float) * (gsize) m * dx);
-  memcpy (p->at, p->start, sizeof (int) * m);
+  for (int r = 0; r < m; r++)
+    {
+      int i = sel ? sel[r] : r;
+      memset (out + (gsize) i * dx, 0, sizeof (float) * dx);
+      p->at[i] = p->start[i];
+    }
   for (int j1 = TOKEN_CHUNK; j1 - TOKEN_CHUNK < n; j1 += TOKEN_CHUNK)
-    for (int i = 0; i < m; i++)
+    for (int r = 0; r < m; r++)
       {
+        int i = sel ? sel[r] : r;
         float *acc = out + (gsize) i * dx;
         const int *t = p->idx;
         int c = p->at[i], end = p->start[i + 1];
@@ -306,6 +389,38 @@ ts_attention_product (TsAttentionProduct *p, const float *A, int m, int n, const
           add_scaled (acc, p->w[c], x + (gsize) t[c] * dx, dx);
         p->at[i] = c;
       }
+}
+
+int
+ts_attention_product_rows (TsAttentionProduct *p, const float *A, int m, int n, const float *x, int dx, int most,
+                           float *out, int *left)
+{
+  int nl = 0, nr = 0;
+
+  if (m <= 0 || n <= 0 || dx <= 0)
+    return 0;
+  if (p == NULL || m > p->rows || n != p->n || !gather (p, A, m, n, p->cap))
+    return -1;
+  for (int i = 0; i < m; i++)
+    if (p->start[i + 1] - p->start[i] > most)
+      left[nl++] = i;
+    else
+      p->sel[nr++] = i;
+  product_gathered (p, p->sel, nr, n, x, dx, out);
+  return nl;
+}
+
+void
+ts_attention_product (TsAttentionProduct *p, const float *A, int m, int n, const float *x, int dx, float *out)
+{
+  if (m <= 0 || n <= 0 || dx <= 0)
+    return;
+  if (p == NULL || m > p->rows || n != p->n || !gather (p, A, m, n, p->cap))
+    {
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, dx, n, 1.0f, A, n, x, dx, 0.0f, out, dx);
+      return;
+    }
+  product_gathered (p, NULL, m, n, x, dx, out);
 }
 
 static gboolean

@@ -66,6 +66,10 @@ gboolean ts_attention_map (const TsFeatures *x, TsAttentionMode mode, int query,
  * resampler. @out must hold m * n floats; callers block their queries. */
 void ts_attention_softmax_rows (const float *q, int m, const float *x, int n, int d, float scale, float *out);
 
+/* In place, each of the @m rows of @n logits becomes softmax(scale * row)
+ * (@scale 1: the second half of ts_attention_softmax_rows, the same bits). */
+void ts_attention_softmax (float *rows, int m, int n, float scale);
+
 /* A X for rows of attention weights, over the weights that count. After a
  * sharp softmax most of a row is 0 or tiny (on a 672^2 photo at tau 0.1, 3 to
  * 10 % of a resampler's weights are at least 2^-24 / N of their row's sum).
@@ -87,6 +91,15 @@ void ts_attention_product_free (TsAttentionProduct *p);
 /* @out (m x dx) = A X for @m rows @A (m x n) and the features @x (n x dx),
  * with @p made for at least @m rows of @n (else, or @p NULL: cblas_sgemm). */
 void ts_attention_product (TsAttentionProduct *p, const float *A, int m, int n, const float *x, int dx, float *out);
+
+/* ts_attention_product over the weights that count, row by row: the rows
+ * of @A with at most @most weights that count into @out (A X); the others'
+ * indices into @left (m ints; their rows of @out untouched), for callers with
+ * a dense way of their own; returns how many were left, or -1 (nothing
+ * written) when the block would take the dense SGEMM. @out may be @A itself
+ * when @dx is @n (the weights are gathered before it is written). */
+int ts_attention_product_rows (TsAttentionProduct *p, const float *A, int m, int n, const float *x, int dx,
+                               int most, float *out, int *left);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsAttentionProduct, ts_attention_product_free)
 

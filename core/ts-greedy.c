@@ -1,4 +1,5 @@
 #include "ts-greedy.h"
+#include "ts-alloc.h"
 #include "ts-error.h"
 #include "ts-simd.h"
 
@@ -6,9 +7,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/mman.h>
-#endif
 
 #define GREEDY_BLOCK_FLOATS (4u << 20) /* 16 MB of scores per sgemm block */
 
@@ -55,30 +53,6 @@ typedef struct {
 #define BOUND_MARGIN 1e-4f
 
 #define GREEDY_AUTO_DIMS 32
-
-#define HUGE_PAGE (2u << 20)
-
-/* S (@count doubles, freed with free()): its column updates touch a row
- * each, so on Linux it asks for 2 MB pages (one TLB entry for 256 rows of
- * 1024), which halves their cost. NULL without memory. */
-static double *
-s_alloc (gsize count)
-{
-  gsize bytes = count * sizeof (double);
-  void *p = NULL;
-
-  if (bytes >= HUGE_PAGE)
-    {
-      bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-      if (posix_memalign (&p, HUGE_PAGE, bytes) != 0)
-        return NULL;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-      madvise (p, bytes, MADV_HUGEPAGE); /* a hint: without it the pages are small */
-#endif
-      return p;
-    }
-  return malloc (MAX (bytes, 1));
-}
 
 static void
 greedy_clear (Greedy *g)
@@ -884,7 +858,7 @@ greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean 
   /* adjacent merging compares a few neighbours a step: O(degree d) beats O(n) */
   if (bound_dims < 0 && !adjacent_only && g.n >= 2 && (G = ts_scene_gram (scene)) != NULL)
     {
-      g.S = s_alloc ((gsize) g.n * g.n);
+      g.S = ts_alloc_large (sizeof (double) * (gsize) g.n * g.n); /* its columns are updated */
       if (g.S == NULL)
         G = NULL;
     }

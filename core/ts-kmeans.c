@@ -564,6 +564,66 @@ reach_of (float v, double e)
   return (float) (2 * sqrt (v + e) * (1 + 0x1p-20));
 }
 
+/* GRand seeded with the 64-bit @seed (both halves). */
+static GRand *
+seeded_rand (guint64 seed)
+{
+  guint32 words[2] = { (guint32) seed, (guint32) (seed >> 32) };
+
+  return g_rand_new_with_seed_array (words, 2);
+}
+
+/* The lowest row not yet @chosen, now chosen: the next centre when every
+ * remaining distance is 0. */
+static int
+lowest_unchosen (gboolean *chosen)
+{
+  int r = 0;
+
+  while (chosen[r])
+    r++;
+  chosen[r] = TRUE;
+  return r;
+}
+
+/* A k-means++ draw: the first row whose running sum of distances @cumsum
+ * (n, positive total) exceeds a uniform draw times the total
+ * (np.searchsorted, side left), moved down past rows whose distance is 0
+ * (their running sum does not grow: a row already on a centre is never
+ * drawn, whatever the rounding). */
+static int
+draw_row (GRand *rand, const double *cumsum, int n)
+{
+  double v = g_rand_double (rand) * cumsum[n - 1];
+  int lo = 0, hi = n - 1;
+
+  while (lo < hi)
+    {
+      int mid = (lo + hi) / 2;
+      if (cumsum[mid] > v)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+  while (lo > 0 && cumsum[lo] == cumsum[lo - 1])
+    lo--;
+  return lo;
+}
+
+/* The row an empty cluster takes (sklearn's relocation): the farthest from
+ * its centre (@dist2) of the rows not @used in clusters of more than one row,
+ * ties to the lower row; -1 when every such row sits on its centre. */
+static int
+farthest_row (const int *labels, const int *sizes, const double *dist2, const gboolean *used, int n)
+{
+  int far = -1;
+
+  for (int i = 0; i < n; i++)
+    if (!used[i] && sizes[labels[i]] > 1 && dist2[i] > 0 && (far < 0 || dist2[i] > dist2[far]))
+      far = i;
+  return far;
+}
+
 /* Greedy k-means++ (sklearn's _kmeans_plusplus) into @centres.
  * With @prune (and up to DIRECT_MAX candidates, whose distances are per-row
  * dot products) a row skips a candidate when the triangle inequality through
@@ -574,8 +634,7 @@ static gboolean
 seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials, guint64 seed, gboolean prune,
                float *centres, Bounds *b, int *labels, GCancellable *cancellable, GError **error)
 {
-  guint32 seed_words[2] = { (guint32) seed, (guint32) (seed >> 32) };
-  g_autoptr (GRand) rand = g_rand_new_with_seed_array (seed_words, 2);
+  g_autoptr (GRand) rand = seeded_rand (seed);
   int bs = block_rows (trials);
   double coef = rounding (d);
   float xn_max = 0;
@@ -629,10 +688,7 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
       if (!(acc > 0))
         {
           /* Every row coincides with a centre: take the lowest unchosen row. */
-          int r = 0;
-          while (chosen[r])
-            r++;
-          chosen[r] = TRUE;
+          int r = lowest_unchosen (chosen);
           memcpy (centres + (gsize) c * d, x + (gsize) r * d, sizeof (float) * d);
           cn[c] = xn[r];
           if (lower)
@@ -642,18 +698,7 @@ seed_plusplus (const float *x, const float *xn, int n, int d, int k, int trials,
       nt = trials;
       for (int t = 0; t < nt; t++)
         {
-          double v = g_rand_double (rand) * acc;
-          int lo = 0, hi = n - 1;
-          while (lo < hi) /* first index with cumsum > v (np.searchsorted, side left on v) */
-            {
-              int mid = (lo + hi) / 2;
-              if (cumsum[mid] > v)
-                hi = mid;
-              else
-                lo = mid + 1;
-            }
-          while (closest[lo] == 0 && lo > 0) /* rounding guard: never a row already on a centre */
-            lo--;
+          int lo = draw_row (rand, cumsum, n);
           cand[t] = lo;
           memcpy (cand_rows + (gsize) t * d, x + (gsize) lo * d, sizeof (float) * d);
           cand_norm[t] = xn[lo];
@@ -1025,12 +1070,10 @@ lloyd (const float *x, const float *xn, int n, int d, TsKMeans *km, int max_iter
         }
       for (int c = 0; c < k && empty > 0; c++)
         {
-          int far = -1;
+          int far;
           if (km->sizes[c] > 0)
             continue;
-          for (int i = 0; i < n; i++)
-            if (!used[i] && km->sizes[km->labels[i]] > 1 && dist2[i] > 0 && (far < 0 || dist2[i] > dist2[far]))
-              far = i;
+          far = farthest_row (km->labels, km->sizes, dist2, used, n);
           if (far < 0)
             continue; /* every row sits on its centre: the empty centre stays */
           used[far] = TRUE;
@@ -1284,4 +1327,562 @@ ts_kmeans_free (TsKMeans *km)
   g_free (km->labels);
   g_free (km->sizes);
   g_free (km);
+}
+
+/* ---- k-means through the Gram matrix ---- */
+
+/* |r - c|^2 in double over 8 lanes (so that it vectorises): exact but for
+ * the last bits of a double. */
+TS_CLONES static double
+mean_dist2 (const float *restrict r, const double *restrict c, int d)
+{
+  double lane[8] = { 0 }, s = 0;
+  int j = 0;
+
+  for (; j + 8 <= d; j += 8)
+    for (int t = 0; t < 8; t++)
+      lane[t] += (r[j + t] - c[j + t]) * (r[j + t] - c[j + t]);
+  for (; j < d; j++)
+    s += (r[j] - c[j]) * (r[j] - c[j]);
+  for (int t = 0; t < 8; t++)
+    s += lane[t];
+  return s;
+}
+
+/* The rows whose distance to row c may be below their closest[i] (within
+ * @e of it, on squared distances) by c's Gram row @row: their indices into
+ * @rows, their count returned (branch-free, so that it vectorises). */
+TS_CLONES static int
+gram_screen (const float *restrict diag, float gcc, const float *restrict row, const double *restrict closest,
+             int n, float e, int *restrict rows)
+{
+  int m = 0;
+
+  for (int i = 0; i < n; i++)
+    {
+      float v = -2.0f * row[i] + diag[i] + gcc;
+      rows[m] = i;
+      m += v <= (float) closest[i] + e;
+    }
+  return m;
+}
+
+/* Squared distance of rows @r and @c in double, zero below 1e-6 of their
+ * squared norms @rn and @cn (as block_dist zeroes rounding noise). */
+static double
+seed_dist2 (const float *r, double rn, const float *c, double cn, int d)
+{
+  double v = row_dist2 (r, c, d);
+
+  return v > 1e-6 * (rn + cn) ? v : 0.0;
+}
+
+/* out = closest, lowered where row @c is nearer: the rows gram_screen
+ * leaves, by seed_dist2. */
+static void
+seed_closest (const float *x, const double *xn, int n, int d, const float *gram, const float *diag, float e,
+              int c, const double *closest, int *rows, double *out)
+{
+  int m = gram_screen (diag, diag[c], gram + (gsize) c * n, closest, n, e, rows);
+
+  memcpy (out, closest, sizeof (double) * n);
+  for (int p = 0; p < m; p++)
+    {
+      int i = rows[p];
+      double v = seed_dist2 (x + (gsize) i * d, xn[i], x + (gsize) c * d, xn[c], d);
+      out[i] = MIN (out[i], v);
+    }
+  out[c] = 0;
+}
+
+gboolean
+ts_kmeans_gram_seed (const float *x, int n, int d, const float *gram, int k, const TsKMeansOptions *options,
+                     int *seeds, GCancellable *cancellable, GError **error)
+{
+  TsKMeansOptions defaults;
+  g_autoptr (GRand) rand = NULL;
+  g_autofree double *xn = NULL;
+  g_autofree float *diag = NULL;
+  g_autofree double *closest = NULL;
+  g_autofree double *cand_dist = NULL;
+  g_autofree double *cumsum = NULL;
+  g_autofree gboolean *chosen = NULL;
+  g_autofree int *cand = NULL;
+  g_autofree int *rows = NULL;
+  int trials, first;
+  float e, diag_max = 0;
+
+  if (options == NULL)
+    {
+      ts_kmeans_options_init (&defaults);
+      options = &defaults;
+    }
+  if (!check_input (x, n, d, k, error))
+    return FALSE;
+  if (gram == NULL || seeds == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "k-means++ seeding through a Gram matrix needs the matrix and room for the seeds");
+      return FALSE;
+    }
+  trials = options->n_local_trials > 0 ? options->n_local_trials : 2 + (int) floor (log (k));
+  xn = g_new (double, n);
+  diag = g_new (float, n);
+  for (int i = 0; i < n; i++)
+    {
+      const float *r = x + (gsize) i * d;
+      xn[i] = 0;
+      for (int j = 0; j < d; j++)
+        xn[i] += (double) r[j] * r[j];
+      diag[i] = gram[(gsize) i * n + i];
+      diag_max = MAX (diag_max, diag[i]);
+    }
+  /* A distance through the Gram matrix is within 4 gamma_d max |x|^2 of the
+   * exact one (its three entries, of which one doubled); then the rounding of
+   * its three float operations and of the closest distance to float, with
+   * room to spare. */
+  e = (float) ((4.04 * d + 32) * 0x1p-24 * diag_max);
+  rand = seeded_rand (options->seed);
+  closest = g_new (double, n);
+  cand_dist = g_new (double, (gsize) trials * n);
+  cumsum = g_new (double, n);
+  chosen = g_new0 (gboolean, n);
+  cand = g_new (int, trials);
+  rows = g_new (int, n);
+
+  /* As seed_plusplus, on the exact distances to the nearest centre; a new
+   * centre's distance is computed for the rows its Gram row cannot rule out. */
+  first = g_rand_int_range (rand, 0, n);
+  for (int i = 0; i < n; i++)
+    closest[i] = seed_dist2 (x + (gsize) i * d, xn[i], x + (gsize) first * d, xn[first], d);
+  closest[first] = 0;
+  chosen[first] = TRUE;
+  seeds[0] = first;
+  for (int c = 1; c < k; c++)
+    {
+      double acc = 0, best_pot = G_MAXDOUBLE;
+      int best_t = 0;
+
+      if (ts_check_cancelled (cancellable, error))
+        return FALSE;
+      for (int i = 0; i < n; i++)
+        cumsum[i] = (acc += closest[i]);
+      if (!(acc > 0))
+        {
+          seeds[c] = lowest_unchosen (chosen);
+          continue;
+        }
+      for (int t = 0; t < trials; t++)
+        {
+          int lo = draw_row (rand, cumsum, n);
+          cand[t] = lo;
+          seed_closest (x, xn, n, d, gram, diag, e, lo, closest, rows, cand_dist + (gsize) t * n);
+        }
+      for (int t = 0; t < trials && trials > 1; t++)
+        {
+          double p = 0;
+          const double *cd = cand_dist + (gsize) t * n;
+          for (int i = 0; i < n; i++)
+            p += cd[i];
+          if (p < best_pot)
+            best_pot = p, best_t = t;
+        }
+      memcpy (closest, cand_dist + (gsize) best_t * n, sizeof (double) * n);
+      chosen[cand[best_t]] = TRUE;
+      seeds[c] = cand[best_t];
+    }
+  return TRUE;
+}
+
+/* out (n) = out + r0 + r1 + r2 + r3, added one after the other. */
+TS_CLONES static void
+add_rows4 (float *restrict out, const float *restrict r0, const float *restrict r1, const float *restrict r2,
+           const float *restrict r3, int n)
+{
+  for (int j = 0; j < n; j++)
+    out[j] = (((out[j] + r0[j]) + r1[j]) + r2[j]) + r3[j];
+}
+
+TS_CLONES static void
+add_rows1 (float *restrict out, const float *restrict r0, int n)
+{
+  for (int j = 0; j < n; j++)
+    out[j] += r0[j];
+}
+
+TS_CLONES static void
+sum_rows2 (float *restrict out, const float *restrict r0, const float *restrict r1, int n)
+{
+  for (int j = 0; j < n; j++)
+    out[j] = r0[j] + r1[j];
+}
+
+void
+ts_kmeans_members_dots (const TsKMeansMembers *m, int c, const float *gram, float *out)
+{
+  int n = m->n, p = m->start[c], end = m->start[c + 1];
+  const int *r = m->rows;
+
+  if (p == end)
+    {
+      memset (out, 0, sizeof (float) * n);
+      return;
+    }
+  if (end - p == 1)
+    {
+      memcpy (out, gram + (gsize) r[p] * n, sizeof (float) * n);
+      return;
+    }
+  sum_rows2 (out, gram + (gsize) r[p] * n, gram + (gsize) r[p + 1] * n, n);
+  for (p += 2; p + 4 <= end; p += 4)
+    add_rows4 (out, gram + (gsize) r[p] * n, gram + (gsize) r[p + 1] * n, gram + (gsize) r[p + 2] * n,
+               gram + (gsize) r[p + 3] * n, n);
+  for (; p < end; p++)
+    add_rows1 (out, gram + (gsize) r[p] * n, n);
+}
+
+void
+ts_kmeans_members_free (TsKMeansMembers *m)
+{
+  if (m == NULL)
+    return;
+  g_free (m->labels);
+  g_free (m->start);
+  g_free (m->rows);
+  g_free (m);
+}
+
+/* Centres scanned together by scan_scores: one pass over the rows' two
+ * nearest for eight centres. */
+#define SCAN_GROUP 8
+
+/* Row i's nearest (best, arg) and second nearest score after centre @c's
+ * score @v (ties keep the lower centre; second then equals best). */
+static inline void
+scan_one (float v, int c, float *b, float *s, int *a)
+{
+  int lt = v < *b;
+
+  *s = lt ? *b : (v < *s ? v : *s);
+  *b = lt ? v : *b;
+  *a = lt ? c : *a;
+}
+
+/* Every row's nearest and second nearest centre so far, on the scores
+ * v = |c|^2 - 2 x.c (the squared distance less |x|^2), for the centres c0 to
+ * c0 + 7 in order: centre c0 + q's scores are cn[q] - w2[q] p_q[i]. A centre
+ * of +infinity norm changes nothing (a group of fewer than eight). Rows in
+ * lanes of 16, so that it vectorises. */
+TS_CLONES static void
+scan_scores (const float *restrict p0, const float *restrict p1, const float *restrict p2,
+             const float *restrict p3, const float *restrict p4, const float *restrict p5,
+             const float *restrict p6, const float *restrict p7, const float *restrict cn,
+             const float *restrict w2, int c0, int n, float *restrict best, float *restrict second,
+             int *restrict arg)
+{
+  int i0 = 0;
+
+#define SCAN_ROW(i)                                                                                                  \
+  do                                                                                                                 \
+    {                                                                                                                \
+      int a = arg[i];                                                                                                \
+      float b = best[i], s = second[i];                                                                              \
+      scan_one (cn[0] - w2[0] * p0[i], c0, &b, &s, &a);                                                              \
+      scan_one (cn[1] - w2[1] * p1[i], c0 + 1, &b, &s, &a);                                                          \
+      scan_one (cn[2] - w2[2] * p2[i], c0 + 2, &b, &s, &a);                                                          \
+      scan_one (cn[3] - w2[3] * p3[i], c0 + 3, &b, &s, &a);                                                          \
+      scan_one (cn[4] - w2[4] * p4[i], c0 + 4, &b, &s, &a);                                                          \
+      scan_one (cn[5] - w2[5] * p5[i], c0 + 5, &b, &s, &a);                                                          \
+      scan_one (cn[6] - w2[6] * p6[i], c0 + 6, &b, &s, &a);                                                          \
+      scan_one (cn[7] - w2[7] * p7[i], c0 + 7, &b, &s, &a);                                                          \
+      best[i] = b;                                                                                                   \
+      second[i] = s;                                                                                                 \
+      arg[i] = a;                                                                                                    \
+    }                                                                                                                \
+  while (0)
+  for (; i0 + 16 <= n; i0 += 16)
+    for (int t = 0; t < 16; t++)
+      SCAN_ROW (i0 + t);
+  for (; i0 < n; i0++)
+    SCAN_ROW (i0);
+#undef SCAN_ROW
+}
+
+/* Lloyd through the Gram matrix: the centres' squared norms, their exact
+ * means (made when a decision needs them) and the scan's workspace. */
+typedef struct {
+  const float *x, *gram;
+  int n, d, k;
+  float *xn;      /* n: |x_i|^2 (row_norms) */
+  float diag_max; /* the largest */
+  double *cn;     /* k: the centres' squared norms from the Gram sums */
+  double *means;  /* k x d: the centres' means in double, where made */
+  gboolean *made; /* k */
+  float *acc;     /* SCAN_GROUP x n: centres' Gram sums */
+  double *w2;     /* k: 2 / each centre's count */
+  float *best, *second;
+  int *arg;
+  double *v;      /* k: one row's scores */
+} GramLloyd;
+
+static void
+gram_lloyd_clear (GramLloyd *g)
+{
+  g_free (g->xn);
+  g_free (g->cn);
+  g_free (g->means);
+  g_free (g->made);
+  g_free (g->acc);
+  g_free (g->w2);
+  g_free (g->best);
+  g_free (g->second);
+  g_free (g->arg);
+  g_free (g->v);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (GramLloyd, gram_lloyd_clear)
+
+/* Centre @c's mean in double (the sum of its rows in order over their count). */
+static const double *
+exact_mean (GramLloyd *g, const TsKMeansMembers *m, int c)
+{
+  double *mean = g->means + (gsize) c * g->d;
+  int cnt = m->start[c + 1] - m->start[c];
+
+  if (!g->made[c])
+    {
+      memset (mean, 0, sizeof (double) * g->d);
+      for (int p = m->start[c]; p < m->start[c + 1]; p++)
+        add_row (mean, g->x + (gsize) m->rows[p] * g->d, g->d);
+      for (int j = 0; j < g->d; j++)
+        mean[j] /= cnt;
+      g->made[c] = TRUE;
+    }
+  return mean;
+}
+
+
+/* The exactly nearest centre to row @i, whose scores lie within @e of each
+ * other's: the scores again in double from row i of the Gram matrix, then
+ * each centre within 2e of the smallest by mean_dist2 (ties to the lower). */
+static int
+gram_nearest (GramLloyd *g, const TsKMeansMembers *m, int i, float e)
+{
+  const float *gi = g->gram + (gsize) i * g->n;
+  const float *r = g->x + (gsize) i * g->d;
+  double vmin = G_MAXDOUBLE, bd = G_MAXDOUBLE;
+  int best = 0;
+
+  for (int c = 0; c < g->k; c++)
+    {
+      double dot = 0;
+      for (int p = m->start[c]; p < m->start[c + 1]; p++)
+        dot += gi[m->rows[p]];
+      g->v[c] = g->cn[c] - g->w2[c] * dot;
+      vmin = MIN (vmin, g->v[c]);
+    }
+  for (int c = 0; c < g->k; c++)
+    if (g->v[c] <= vmin + 2.0 * e)
+      {
+        double s = mean_dist2 (r, exact_mean (g, m, c), g->d);
+        if (s < bd)
+          bd = s, best = c;
+      }
+  return best;
+}
+
+/* Each row's exactly nearest centre of @m into @labels: the centres' Gram
+ * sums (one pass over the Gram matrix) scanned for every row's two nearest;
+ * rows whose two lie within the rounding decided by gram_nearest. */
+static gboolean
+gram_assign (GramLloyd *g, const TsKMeansMembers *m, int *labels, GCancellable *cancellable, GError **error)
+{
+  int n = g->n, smax = 1;
+  float e;
+
+  for (int i = 0; i < n; i++)
+    {
+      g->best[i] = g->second[i] = INFINITY;
+      g->arg[i] = 0;
+    }
+  for (int c0 = 0; c0 < g->k; c0 += SCAN_GROUP)
+    {
+      const float *p[SCAN_GROUP];
+      float cn[SCAN_GROUP], w2[SCAN_GROUP];
+      if ((c0 & 255) == 0 && ts_check_cancelled (cancellable, error))
+        return FALSE;
+      for (int q = 0; q < SCAN_GROUP; q++)
+        {
+          int c = c0 + q, cnt;
+          double s = 0;
+          if (c >= g->k) /* no centre: scores of +infinity */
+            {
+              p[q] = p[0], cn[q] = INFINITY, w2[q] = 0;
+              continue;
+            }
+          cnt = m->start[c + 1] - m->start[c];
+          if (cnt == 1)
+            p[q] = g->gram + (gsize) m->rows[m->start[c]] * n;
+          else
+            {
+              ts_kmeans_members_dots (m, c, g->gram, g->acc + (gsize) q * n);
+              p[q] = g->acc + (gsize) q * n;
+            }
+          for (int r = m->start[c]; r < m->start[c + 1]; r++) /* the diagonal's terms from the norms */
+            {
+              int t = m->rows[r];
+              s += p[q][t] - (double) g->gram[(gsize) t * n + t] + g->xn[t];
+            }
+          g->cn[c] = s / ((double) cnt * cnt);
+          g->w2[c] = 2.0 / cnt;
+          cn[q] = (float) g->cn[c];
+          w2[q] = (float) g->w2[c];
+          smax = MAX (smax, cnt);
+        }
+      scan_scores (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], cn, w2, c0, n, g->best, g->second, g->arg);
+    }
+  /* The scores' rounding: each Gram entry within gamma_d |x_i||x_j| of the
+   * dot product, each sum of at most smax of them within gamma_smax more,
+   * three such terms, and a few roundings of the score itself. */
+  e = (float) ((3.03 * (g->d + smax) + 32) * 0x1p-24 * g->diag_max);
+  for (int i = 0; i < n; i++)
+    labels[i] = g->second[i] <= g->best[i] + 2 * e ? gram_nearest (g, m, i, e) : g->arg[i];
+  return TRUE;
+}
+
+/* The members after an assignment: each centre with rows is their mean; a
+ * centre without keeps its rows (an empty cluster that stayed). */
+static gboolean
+members_update (TsKMeansMembers *m, const int *labels, const int *sizes)
+{
+  int n = m->n, k = m->k, total = 0;
+  g_autofree int *start = g_new (int, k + 1);
+  g_autofree int *at = g_new (int, k);
+  int *rows;
+
+  for (int c = 0; c < k; c++)
+    {
+      start[c] = total;
+      total += sizes[c] > 0 ? sizes[c] : m->start[c + 1] - m->start[c];
+    }
+  start[k] = total;
+  rows = g_try_new (int, MAX (total, 1));
+  if (rows == NULL)
+    return FALSE;
+  memcpy (at, start, sizeof (int) * k);
+  for (int i = 0; i < n; i++)
+    rows[at[labels[i]]++] = i;
+  for (int c = 0; c < k; c++)
+    if (sizes[c] == 0)
+      memcpy (rows + start[c], m->rows + m->start[c], sizeof (int) * (start[c + 1] - start[c]));
+  g_free (m->rows);
+  g_free (m->start);
+  m->rows = rows;
+  m->start = g_steal_pointer (&start);
+  memcpy (m->labels, labels, sizeof (int) * n);
+  return TRUE;
+}
+
+TsKMeansMembers *
+ts_kmeans_gram_steps (const float *x, int n, int d, const float *gram, const int *first, int k, int steps,
+                      GCancellable *cancellable, GError **error)
+{
+  g_auto (GramLloyd) g = { x, gram, n, d, k };
+  g_autoptr (TsKMeansMembers) m = NULL;
+  g_autofree int *labels = NULL;
+  g_autofree int *sizes = NULL;
+  g_autofree double *dist2 = NULL;
+  g_autofree gboolean *used = NULL;
+
+  if (!check_input (x, n, d, k, error))
+    return NULL;
+  if (gram == NULL || first == NULL || steps < 0)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT,
+                   "k-means steps through a Gram matrix need the matrix, the first centres and a count >= 0 (got %d)",
+                   steps);
+      return NULL;
+    }
+  for (int c = 0; c < k; c++)
+    if (first[c] < 0 || first[c] >= n)
+      {
+        g_set_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT, "k-means centre %d starts at row %d of 0..%d", c,
+                     first[c], n - 1);
+        return NULL;
+      }
+  g.xn = g_new (float, n);
+  row_norms (x, n, d, g.xn);
+  for (int i = 0; i < n; i++)
+    g.diag_max = MAX (g.diag_max, g.xn[i]);
+  m = g_new0 (TsKMeansMembers, 1);
+  m->n = n, m->k = k;
+  m->labels = g_new (int, n);
+  m->start = g_new (int, k + 1);
+  m->rows = g_memdup2 (first, sizeof (int) * k);
+  for (int i = 0; i < n; i++)
+    m->labels[i] = -1;
+  for (int c = 0; c <= k; c++)
+    m->start[c] = c;
+  g.cn = g_new (double, k);
+  g.means = g_try_new (double, (gsize) k * d);
+  g.made = g_new (gboolean, k);
+  g.acc = g_new (float, (gsize) SCAN_GROUP * n);
+  g.w2 = g_new (double, k);
+  g.best = g_new (float, n);
+  g.second = g_new (float, n);
+  g.arg = g_new (int, n);
+  g.v = g_new (double, k);
+  labels = g_new (int, n);
+  sizes = g_new (int, k);
+  dist2 = g_new (double, n);
+  used = g_new (gboolean, n);
+  if (g.means == NULL)
+    {
+      g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for %d k-means centroids of dimension %d", k, d);
+      return NULL;
+    }
+  for (int it = 0; it < steps; it++)
+    {
+      int empty = 0;
+
+      if (ts_check_cancelled (cancellable, error))
+        return NULL;
+      memset (g.made, 0, sizeof (gboolean) * k);
+      if (!gram_assign (&g, m, labels, cancellable, error))
+        return NULL;
+      if (it > 0 && memcmp (labels, m->labels, sizeof (int) * n) == 0)
+        break; /* converged: the means stay */
+      memset (sizes, 0, sizeof (int) * k);
+      for (int i = 0; i < n; i++)
+        sizes[labels[i]]++;
+      for (int c = 0; c < k; c++)
+        empty += sizes[c] == 0;
+      /* Empty clusters take the farthest rows, as lloyd () relocates them
+       * (distances to the centres of this assignment, exactly). */
+      if (empty > 0)
+        {
+          memset (used, 0, sizeof (gboolean) * n);
+          for (int i = 0; i < n; i++)
+            dist2[i] = mean_dist2 (x + (gsize) i * d, exact_mean (&g, m, labels[i]), d);
+        }
+      for (int c = 0; c < k && empty > 0; c++)
+        {
+          int far;
+          if (sizes[c] > 0)
+            continue;
+          far = farthest_row (labels, sizes, dist2, used, n);
+          if (far < 0)
+            continue;
+          used[far] = TRUE;
+          sizes[labels[far]]--;
+          sizes[c] = 1;
+          labels[far] = c;
+        }
+      if (!members_update (m, labels, sizes))
+        {
+          g_set_error (error, TS_ERROR, TS_ERROR_TOO_LARGE, "no memory for the members of %d k-means centres", k);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&m);
 }

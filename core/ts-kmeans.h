@@ -100,6 +100,66 @@ gboolean ts_kmeans_assign (const float *x, int n, int d, const float *centroids,
 
 void ts_kmeans_free (TsKMeans *km);
 
+/* ---- k-means through the Gram matrix ----
+ *
+ * The same k-means, in exact arithmetic (but for the last bits of a
+ * double), for rows whose Gram matrix @gram (n x n, gram[i][j] = x_i . x_j
+ * as float dot products give it, both triangles) is at hand: it tells which
+ * few distances need computing, so a seeding or an assignment costs about
+ * n^2 + n k additions instead of n k d multiply-adds.
+ *
+ * ts_kmeans_gram_seed draws as ts_kmeans_seed does (the same GRand
+ * sequence, the same greedy choice, a squared distance below 1e-6 of the two
+ * squared norms counted as 0) from every row's exact squared distance to its
+ * nearest seed, in double: a new seed's distance is computed only for the
+ * rows its Gram row (gram_ii + gram_cc - 2 gram_ic, within 4 gamma_d max
+ * |x|^2 of it) cannot show farther than their nearest seed. The float
+ * distances of ts_kmeans_seed draw the same seeds unless a draw falls within
+ * their rounding of a boundary between two rows (a photo with many
+ * near-identical patches can have one in a thousand draws).
+ * ts_kmeans_gram_steps keeps every centre as the exact mean of its rows
+ * (never rounded to float, unlike ts_kmeans_steps) and assigns each row to
+ * its exactly nearest centre: the centres' dot products with every row are
+ * their rows' Gram rows summed, over their count, their squared norms the
+ * sums of those over their rows; when other centres lie within the rounding
+ * of those sums (a bound from d and the largest cluster) of the nearest, the
+ * distances to them are summed in double from @x and the means in double
+ * (ties to the lower index). Empty clusters are relocated as
+ * ts_kmeans_steps relocates them. */
+
+/* Centres as means of rows: centre c is the mean of rows rows[start[c]] ..
+ * rows[start[c + 1] - 1] (ascending); labels: each row's centre in the last
+ * assignment (-1 each before any). Freed with ts_kmeans_members_free (NULL
+ * is a no-op). */
+typedef struct {
+  int n, k;
+  int *labels; /* n */
+  int *start;  /* k + 1 */
+  int *rows;   /* start[k] */
+} TsKMeansMembers;
+
+/* k-means++ seeds of ts_kmeans_seed (@options: seed, n_local_trials) of
+ * the rows @x (n x d, for their squared norms) whose Gram matrix is @gram,
+ * as row indices into @seeds (k). */
+gboolean ts_kmeans_gram_seed (const float *x, int n, int d, const float *gram, int k,
+                              const TsKMeansOptions *options, int *seeds, GCancellable *cancellable,
+                              GError **error);
+
+/* @steps Lloyd updates (ts_kmeans_steps: fewer when labels stop changing)
+ * of the rows @x (n x d) whose Gram matrix is @gram, from the k centres at
+ * rows @first (k indices). */
+TsKMeansMembers *ts_kmeans_gram_steps (const float *x, int n, int d, const float *gram, const int *first, int k,
+                                       int steps, GCancellable *cancellable, GError **error);
+
+/* out[j] = sum of @gram[t][j] over the rows t of centre @c in order (float):
+ * the centre's dot product with row j times its count. */
+void ts_kmeans_members_dots (const TsKMeansMembers *m, int c, const float *gram, float *out);
+
+void ts_kmeans_members_free (TsKMeansMembers *m);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsKMeansMembers, ts_kmeans_members_free)
+
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsKMeans, ts_kmeans_free)
 
 G_END_DECLS

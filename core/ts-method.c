@@ -91,7 +91,7 @@ static const TsMethod methods[] = {
     "attention-weighted mix sum_j A_qj x_j, so every patch can contribute to every query; for overlays each "
     "patch is drawn in the group of the query that attends to it most (argmax_q A_qj). The count is fixed "
     "whatever the image: 32 queries for a 4K scan and for a blank page alike.",
-    TS_METHOD_SPLIT_TARGETS, ts_resample_run, ts_resample_run_multi },
+    TS_METHOD_SPLIT_TARGETS | TS_METHOD_GRAM, ts_resample_run, ts_resample_run_multi },
   { "adaptive", "Adaptive quadtree patching",
     "Big patches where the image is plain, small ones where it has detail (Quadformer, APT)",
     "Adaptive patching lets patch size follow content. Regions are squares of sP pixels (s = 1, 2, "

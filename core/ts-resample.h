@@ -40,6 +40,22 @@
  * The run that draws them also takes its Lloyd steps with the seeding's
  * bounds (ts_kmeans_seed_steps: the same centres, without the first full
  * distance pass).
+ * Through the scene's Gram matrix G (ts_scene_gram: the cosines of the
+ * normalised features, X~ X~^T = D G) when TS_RESAMPLE_GRAM_SHARE K R >= N,
+ * a rule of K alone so that a result never depends on what ran before
+ * (beyond TS_SCENE_GRAM_MAX_TOKENS, or with fewer queries, all of the above
+ * stands):
+ *   - step 2 in exact arithmetic (ts_kmeans_gram_seed and _steps: seeds are
+ *     tokens, a centre the exact mean of its members; N^2 + N K additions
+ *     per step instead of N K D multiply-adds); its seeds (token indices) are
+ *     kept in the memo as above;
+ *   - the first round's logits of a query are its members' rows of G summed,
+ *     times D / size (N additions a member instead of N D multiply-adds);
+ *   - a later round's logits of a query are A G over the weights that count
+ *     (ts_attention_product_rows, G read in column blocks) while at most D / 2
+ *     count, else (A X~) X~^T as above.
+ *   The same results within float rounding (tests: tokens and mix no farther
+ *   from exact arithmetic than the float way's own rounding).
  * Reentrant; deterministic for a given seed. */
 #pragma once
 
@@ -52,6 +68,7 @@ G_BEGIN_DECLS
 #define TS_RESAMPLE_KMEANS_ITER 2
 #define TS_RESAMPLE_KMEANS_BUDGET 2e10 /* multiply-adds, about a second of SGEMM on a laptop core */
 #define TS_RESAMPLE_MAX_MIX ((gint64) 1 << 26) /* 64 M weights = 256 MB */
+#define TS_RESAMPLE_GRAM_SHARE 16 /* through the scene's Gram matrix when 16 K R >= N */
 
 /* @max_mix: the largest K x N mix kept; 0 = TS_RESAMPLE_MAX_MIX. */
 TsAssignment *ts_resample (const TsScene *scene, int queries, int rounds, double tau, guint64 seed,

@@ -1,7 +1,9 @@
 #include "ts-scene.h"
+#include "ts-alloc.h"
 #include "ts-error.h"
 
 #include <cblas.h>
+#include <stdlib.h>
 
 TsScene *
 ts_scene_new (TsImage *image, int patch, TsFeatureKind kind, TsFeatures *features, GError **error)
@@ -127,7 +129,7 @@ gram_free (gpointer data)
   Gram *g = data;
 
   g_mutex_clear (&g->lock);
-  g_free (g->g);
+  free (g->g);
   g_free (g);
 }
 
@@ -146,7 +148,7 @@ ts_scene_gram (const TsScene *scene)
   g_mutex_lock (&g->lock);
   if (!g->built)
     {
-      g->g = g_try_new (float, (gsize) n * n);
+      g->g = ts_alloc_large (sizeof (float) * (gsize) n * n); /* column blocks are read */
       if (g->g != NULL)
         {
           cblas_ssyrk (CblasRowMajor, CblasUpper, CblasNoTrans, n, x->d, 1.0f, x->data, x->d, 0.0f, g->g, n);

@@ -1,5 +1,7 @@
 /* k-means++ and Lloyd against scikit-learn (tests/golden/kmeans_golden.py), hand cases, bad input;
- * the bounded (accelerated) path against the full one and against a plain Lloyd written here. */
+ * the bounded (accelerated) path against the full one and against a plain Lloyd written here;
+ * the k-means through the Gram matrix against exact arithmetic written here. */
+#include <cblas.h>
 #include <math.h>
 
 #include "ts-kmeans-private.h"
@@ -365,6 +367,21 @@ test_bounded_equals_full (void)
     }
 }
 
+/* The row an empty cluster takes: the farthest from its centre among the
+ * rows not @used in clusters of at least two, the lowest of the farthest; -1
+ * when all of those sit on their centres. */
+static int
+relocated_row (const int *labels, const int *sizes, const double *dist2, const gboolean *used, int n)
+{
+  int far = -1;
+  double most = 0;
+
+  for (int i = n - 1; i >= 0; i--) /* backwards with >=: the lowest row among the farthest */
+    if (!used[i] && sizes[labels[i]] >= 2 && dist2[i] >= most && dist2[i] > 0)
+      most = dist2[i], far = i;
+  return far;
+}
+
 /* Plain Lloyd as sklearn's _kmeans_single_lloyd states it, written out
  * without any of ts_kmeans's machinery: distances summed in double, the
  * nearest centre with ties to the lower index, means in double, an empty
@@ -415,14 +432,10 @@ plain_lloyd (const float *x, int n, int d, const float *init, int k, int max_ite
         }
       for (int c = 0; c < k; c++)
         {
-          int far = -1;
-          double most = 0;
+          int far;
           if (km->sizes[c] > 0)
             continue;
-          /* backwards with >=: the lowest row among the farthest */
-          for (int i = n - 1; i >= 0; i--)
-            if (!used[i] && km->sizes[km->labels[i]] >= 2 && dist2[i] >= most && dist2[i] > 0)
-              most = dist2[i], far = i;
+          far = relocated_row (km->labels, km->sizes, dist2, used, n);
           if (far < 0)
             continue;
           used[far] = TRUE;
@@ -534,6 +547,338 @@ test_seed_steps (void)
       }
 }
 
+/* ---- through the Gram matrix ---- */
+
+/* The n x n Gram matrix of @x as a scene makes it (ts_scene_gram): SSYRK's
+ * upper triangle, mirrored. */
+static float *
+gram_of (const float *x, int n, int d)
+{
+  float *g = g_new (float, (gsize) n * n);
+
+  cblas_ssyrk (CblasRowMajor, CblasUpper, CblasNoTrans, n, d, 1.0f, x, d, 0.0f, g, n);
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < i; j++)
+      g[(gsize) i * n + j] = g[(gsize) j * n + i];
+  return g;
+}
+
+static double
+dist2_exact (const float *a, const double *b, int d)
+{
+  double s = 0;
+
+  for (int j = 0; j < d; j++)
+    s += (a[j] - b[j]) * (a[j] - b[j]);
+  return s;
+}
+
+/* k-means++ seeding as seed_plusplus states it (the same GRand draws, the
+ * greedy choice of @trials candidates, a squared distance below 1e-6 of the
+ * two squared norms counted as 0, the lowest unchosen row when every
+ * distance is 0), every distance in double: exact arithmetic but for the
+ * last bits of a double. */
+static void
+exact_seed (const float *x, int n, int d, int k, int trials, guint64 seed, int *out)
+{
+  guint32 words[2] = { (guint32) seed, (guint32) (seed >> 32) };
+  g_autoptr (GRand) rand = g_rand_new_with_seed_array (words, 2);
+  g_autofree double *xn = g_new0 (double, n);
+  g_autofree double *closest = g_new (double, n);
+  g_autofree double *cand = g_new (double, (gsize) trials * n);
+  g_autofree double *row = g_new (double, d);
+  g_autofree int *ci = g_new (int, trials);
+  g_autofree gboolean *chosen = g_new0 (gboolean, n);
+
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < d; j++)
+      xn[i] += (double) x[i * d + j] * x[i * d + j];
+  for (int c = 0; c < k; c++)
+    {
+      int best_t = 0;
+      double acc = 0, best_pot = G_MAXDOUBLE;
+      if (c == 0)
+        {
+          ci[0] = g_rand_int_range (rand, 0, n);
+          for (int i = 0; i < n; i++)
+            closest[i] = G_MAXDOUBLE;
+        }
+      else
+        {
+          int lowest = 0;
+          for (int i = 0; i < n; i++)
+            acc += closest[i];
+          for (; acc == 0 && chosen[lowest]; lowest++)
+            ;
+          if (acc == 0) /* every distance 0: the lowest row not chosen */
+            {
+              chosen[lowest] = TRUE;
+              out[c] = lowest;
+              continue;
+            }
+        }
+      for (int t = 0; t < (c == 0 ? 1 : trials); t++)
+        {
+          if (c > 0)
+            {
+              double v = g_rand_double (rand) * acc, run = closest[0];
+              int lo = 0;
+              while (run <= v && lo < n - 1) /* the first row whose running sum exceeds v */
+                run += closest[++lo];
+              while (closest[lo] == 0 && lo > 0)
+                lo--;
+              ci[t] = lo;
+            }
+          for (int j = 0; j < d; j++)
+            row[j] = x[ci[t] * d + j];
+          for (int i = 0; i < n; i++)
+            {
+              double v = dist2_exact (x + i * d, row, d);
+              if (!(v > 1e-6 * (xn[i] + xn[ci[t]])))
+                v = 0;
+              cand[(gsize) t * n + i] = MIN (v, closest[i]);
+            }
+          cand[(gsize) t * n + ci[t]] = 0;
+        }
+      for (int t = 0; t < trials && c > 0 && trials > 1; t++)
+        {
+          double p = 0;
+          for (int i = 0; i < n; i++)
+            p += cand[(gsize) t * n + i];
+          if (p < best_pot)
+            best_pot = p, best_t = t;
+        }
+      memcpy (closest, cand + (gsize) best_t * n, sizeof (double) * n);
+      chosen[ci[best_t]] = TRUE;
+      out[c] = ci[best_t];
+    }
+}
+
+/* @steps Lloyd updates as plain_lloyd states them, on exact means: each
+ * centre the mean in double of its rows (never rounded), each row to its
+ * nearest centre by distances in double (ties to the lower index), an empty
+ * cluster to the farthest row of a cluster with more than one row (ties to
+ * the lower row) or else left where it was; stops when labels repeat. The
+ * centres into @centres (k x d), the last labels into @labels (-1 after none). */
+static void
+exact_steps (const float *x, int n, int d, const int *first, int k, int steps, double *centres, int *labels)
+{
+  g_autofree double *dist2 = g_new (double, n);
+  g_autofree int *sizes = g_new (int, k);
+  g_autofree int *prev = g_new (int, n);
+  g_autofree gboolean *used = g_new (gboolean, n);
+
+  for (int c = 0; c < k; c++)
+    for (int j = 0; j < d; j++)
+      centres[c * d + j] = x[first[c] * d + j];
+  for (int i = 0; i < n; i++)
+    labels[i] = -1;
+  for (int it = 0; it < steps; it++)
+    {
+      memcpy (prev, labels, sizeof (int) * n);
+      for (int i = 0; i < n; i++)
+        for (int c = 0; c < k; c++)
+          {
+            double s = dist2_exact (x + i * d, centres + c * d, d);
+            if (c == 0 || s < dist2[i])
+              dist2[i] = s, labels[i] = c;
+          }
+      if (it > 0 && memcmp (prev, labels, sizeof (int) * n) == 0)
+        break;
+      memset (sizes, 0, sizeof (int) * k);
+      memset (used, 0, sizeof (gboolean) * n);
+      for (int i = 0; i < n; i++)
+        sizes[labels[i]]++;
+      for (int c = 0; c < k; c++)
+        if (sizes[c] == 0)
+          {
+            int far = relocated_row (labels, sizes, dist2, used, n);
+            if (far >= 0) /* it leaves its cluster for c */
+              {
+                used[far] = TRUE;
+                sizes[labels[far]] -= 1;
+                labels[far] = c;
+                sizes[c] = 1;
+              }
+          }
+      for (int c = 0; c < k; c++)
+        if (sizes[c] > 0)
+          {
+            for (int j = 0; j < d; j++)
+              centres[c * d + j] = 0;
+            for (int i = 0; i < n; i++) /* in row order */
+              for (int j = 0; j < d && labels[i] == c; j++)
+                centres[c * d + j] += x[i * d + j];
+            for (int j = 0; j < d; j++)
+              centres[c * d + j] /= sizes[c];
+          }
+    }
+}
+
+/* Normalised pixel features of a photo-like picture (576 x 588), and of a
+ * picture with flat areas (many identical rows). */
+static TsScene *
+gram_scene (gboolean flat)
+{
+  TsImage *im = ts_test_noisy_gradient (336, 336, 3, 20);
+
+  for (int y = 0; y < 336 && flat; y++) /* the top left quarter one colour */
+    for (int x = 0; x < 168 && y < 168; x++)
+      for (int c = 0; c < 3; c++)
+        im->data[((gsize) y * 336 + x) * 3 + c] = (guint8) (40 + 50 * c);
+  return ts_scene_new (im, 14, TS_FEATURES_PIXEL, NULL, NULL);
+}
+
+/* Input @c of the Gram tests: the test inputs, then pixel features of
+ * @photo and of @flat (k 144), with their Gram matrix. */
+typedef struct {
+  const char *name;
+  int n, d, k;
+  float *rows; /* the test input's rows, when one */
+  const float *x;
+  float *gram;
+} GramCase;
+
+static void
+gram_case_init (GramCase *g, guint c, const TsScene *photo, const TsScene *flat)
+{
+  const TsScene *s = c == G_N_ELEMENTS (inputs) ? photo : c > G_N_ELEMENTS (inputs) ? flat : NULL;
+
+  g->name = s ? (s == flat ? "flat pixel features" : "pixel features") : inputs[c].name;
+  g->n = s ? s->normalized->n : inputs[c].n;
+  g->d = s ? s->normalized->d : inputs[c].d;
+  g->k = s ? 144 : inputs[c].k;
+  g->rows = s ? NULL : input_rows (&inputs[c]);
+  g->x = s ? s->normalized->data : g->rows;
+  g->gram = gram_of (g->x, g->n, g->d);
+}
+
+static void
+gram_case_clear (GramCase *g)
+{
+  g_free (g->rows);
+  g_free (g->gram);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (GramCase, gram_case_clear)
+
+/* ts_kmeans_gram_seed draws the seeds of exact arithmetic (exact_seed) on
+ * every test input and on pixel features, with 1 and 3 candidates; where
+ * float distances draw the same (ts_kmeans_seed), its rows are those seeds. */
+static void
+test_gram_seed (void)
+{
+  g_autoptr (TsScene) photo = gram_scene (FALSE);
+  g_autoptr (TsScene) flat = gram_scene (TRUE);
+  int same_as_float = 0, cases = 0;
+
+  for (guint c = 0; c < G_N_ELEMENTS (inputs) + 2; c++)
+    for (int trials = 1; trials <= 3; trials += 2)
+      {
+        g_auto (GramCase) in = { 0 };
+        gram_case_init (&in, c, photo, flat);
+        int n = in.n, d = in.d, k = in.k;
+        const float *x = in.x, *gram = in.gram;
+        g_autofree int *got = g_new (int, k);
+        g_autofree int *want = g_new (int, k);
+        g_autofree float *dense = g_new (float, (gsize) k * d);
+        g_autoptr (GError) error = NULL;
+        TsKMeansOptions o;
+        gboolean same = TRUE;
+        ts_kmeans_options_init (&o);
+        o.seed = 5 + c;
+        o.n_local_trials = trials;
+        g_test_message ("%s, %d candidates", in.name, trials);
+        g_assert_true (ts_kmeans_gram_seed (x, n, d, gram, k, &o, got, NULL, &error));
+        g_assert_no_error (error);
+        exact_seed (x, n, d, k, trials, o.seed, want);
+        g_assert_cmpmem (got, sizeof (int) * k, want, sizeof (int) * k);
+        g_assert_true (ts_kmeans_seed (x, n, d, k, &o, dense, NULL, NULL));
+        for (int j = 0; j < k; j++)
+          same &= memcmp (dense + (gsize) j * d, x + (gsize) got[j] * d, sizeof (float) * d) == 0;
+        same_as_float += same;
+        cases++;
+      }
+  /* here no draw falls within float rounding of a boundary (on a photo with
+   * many near-identical patches one may: then only the exact draws agree) */
+  g_test_message ("float distances drew the same seeds in %d of %d cases", same_as_float, cases);
+  g_assert_cmpint (same_as_float, ==, cases);
+}
+
+/* ts_kmeans_gram_steps is exact Lloyd (exact_steps) from the same centres,
+ * for 0 to 3 steps, on every test input (duplicates, ties, empty clusters)
+ * and pixel features: the same labels, and each centre the mean of its rows
+ * equal to the exact centre; ts_kmeans_members_dots within float rounding of
+ * the dot products. */
+static void
+test_gram_steps (void)
+{
+  g_autoptr (TsScene) photo = gram_scene (FALSE);
+  g_autoptr (TsScene) flat = gram_scene (TRUE);
+
+  for (guint c = 0; c < G_N_ELEMENTS (inputs) + 2; c++)
+    for (int steps = 0; steps <= 3; steps++)
+      {
+        g_auto (GramCase) in = { 0 };
+        gram_case_init (&in, c, photo, flat);
+        int n = in.n, d = in.d, k = in.k;
+        const float *x = in.x, *gram = in.gram;
+        g_autofree int *first = g_new (int, k);
+        g_autofree int *labels = g_new (int, n);
+        g_autofree double *want = g_new (double, (gsize) k * d);
+        g_autofree double *mean = g_new (double, d);
+        g_autofree float *dots = g_new (float, n);
+        g_autoptr (TsKMeansMembers) m = NULL;
+        g_autoptr (GError) error = NULL;
+        TsKMeansOptions o;
+        ts_kmeans_options_init (&o);
+        o.seed = 9 + c;
+        o.n_local_trials = 1;
+        g_test_message ("%s, %d steps", in.name, steps);
+        exact_seed (x, n, d, k, 1, o.seed, first);
+        m = ts_kmeans_gram_steps (x, n, d, gram, first, k, steps, NULL, &error);
+        g_assert_no_error (error);
+        exact_steps (x, n, d, first, k, steps, want, labels);
+        g_assert_cmpmem (m->labels, sizeof (int) * n, labels, sizeof (int) * n);
+        for (int q = 0; q < k; q++)
+          {
+            int size = m->start[q + 1] - m->start[q];
+            double scale = 0;
+            g_assert_cmpint (size, >, 0);
+            memset (mean, 0, sizeof (double) * d);
+            for (int p = m->start[q]; p < m->start[q + 1]; p++)
+              {
+                g_assert_true (p == m->start[q] || m->rows[p] > m->rows[p - 1]);
+                for (int j = 0; j < d; j++)
+                  mean[j] += x[m->rows[p] * d + j];
+              }
+            for (int j = 0; j < d; j++)
+              {
+                mean[j] /= size;
+                g_assert_cmpfloat (mean[j], ==, want[q * d + j]);
+              }
+            /* the centre's dot products: its rows' Gram rows summed */
+            ts_kmeans_members_dots (m, q, gram, dots);
+            for (int i = 0; i < n; i++)
+              scale = MAX (scale, fabs (gram[(gsize) i * n + i]));
+            for (int i = 0; i < n; i += 7)
+              {
+                double dot = 0;
+                for (int j = 0; j < d; j++)
+                  dot += mean[j] * x[i * d + j];
+                g_assert_cmpfloat (fabs (dots[i] / size - dot), <=, (d + size + 2) * 0x1p-24 * scale);
+              }
+          }
+        for (int i = 0; i < n && steps > 0; i++) /* every row among its centre's rows */
+          {
+            int q = m->labels[i], found = 0;
+            for (int p = m->start[q]; p < m->start[q + 1]; p++)
+              found += m->rows[p] == i;
+            g_assert_cmpint (found, ==, 1);
+          }
+      }
+}
+
 static void
 test_bad_input (void)
 {
@@ -583,7 +928,43 @@ test_bad_input (void)
   g_assert_false (ts_kmeans_seed_steps (x, 4, 1, 2, NULL, 1, NULL, labels_f, NULL, &error));
   g_assert_error (error, TS_ERROR, TS_ERROR_BAD_DATA);
   g_clear_error (&error);
-  g_cancellable_cancel (cancel);
+  {
+    const float gram[] = { 0, 0, 0, 0, 0, 1, 2, 3, 0, 2, 4, 6, 0, 3, 6, 9 }; /* of ok */
+    const int first[] = { 0, 3 }, outside[] = { 0, 4 };
+    int seeds[2];
+    g_assert_false (ts_kmeans_gram_seed (ok, 4, 1, NULL, 2, NULL, seeds, NULL, &error));
+    g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+    g_assert_false (ts_kmeans_gram_seed (ok, 4, 1, gram, 2, NULL, NULL, NULL, &error));
+    g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+    g_assert_false (ts_kmeans_gram_seed (ok, 4, 1, gram, 5, NULL, seeds, NULL, &error));
+    g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+    g_assert_false (ts_kmeans_gram_seed (x, 4, 1, gram, 2, NULL, seeds, NULL, &error));
+    g_assert_error (error, TS_ERROR, TS_ERROR_BAD_DATA);
+    g_clear_error (&error);
+    g_assert_null (ts_kmeans_gram_steps (ok, 4, 1, NULL, first, 2, 1, NULL, &error));
+    g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+    g_assert_null (ts_kmeans_gram_steps (ok, 4, 1, gram, outside, 2, 1, NULL, &error));
+    g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+    g_assert_null (ts_kmeans_gram_steps (ok, 4, 1, gram, first, 2, -1, NULL, &error));
+    g_assert_error (error, TS_ERROR, TS_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+    g_assert_null (ts_kmeans_gram_steps (x, 4, 1, gram, first, 2, 1, NULL, &error));
+    g_assert_error (error, TS_ERROR, TS_ERROR_BAD_DATA);
+    g_clear_error (&error);
+    g_cancellable_cancel (cancel);
+    g_assert_false (ts_kmeans_gram_seed (ok, 4, 1, gram, 3, NULL, seeds, cancel, &error));
+    g_assert_error (error, TS_ERROR, TS_ERROR_CANCELLED);
+    g_clear_error (&error);
+    g_assert_null (ts_kmeans_gram_steps (ok, 4, 1, gram, first, 2, 1, cancel, &error));
+    g_assert_error (error, TS_ERROR, TS_ERROR_CANCELLED);
+    g_clear_error (&error);
+    ts_kmeans_members_free (NULL);
+  }
   g_assert_null (ts_kmeans (ok, 4, 1, 2, NULL, cancel, &error));
   g_assert_error (error, TS_ERROR, TS_ERROR_CANCELLED);
   g_clear_error (&error);
@@ -605,6 +986,8 @@ main (int argc, char **argv)
   g_test_add_func ("/kmeans/bounded-equals-plain", test_bounded_equals_plain);
   g_test_add_func ("/kmeans/bounded-equals-full-features", test_bounded_equals_full_features);
   g_test_add_func ("/kmeans/seed-steps", test_seed_steps);
+  g_test_add_func ("/kmeans/gram-seed", test_gram_seed);
+  g_test_add_func ("/kmeans/gram-steps", test_gram_steps);
   g_test_add_func ("/kmeans/bad-input", test_bad_input);
   return g_test_run ();
 }
