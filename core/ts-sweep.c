@@ -601,6 +601,11 @@ job_run (gpointer data, gpointer user_data)
   gint64 t0 = g_get_monotonic_time ();
   g_autoptr (GError) error = NULL;
 
+  if (job->method == NULL) /* the Gram matrix, for the methods that read it */
+    {
+      ts_scene_gram (sh->scene);
+      return;
+    }
   if (job->group != NULL)
     {
       group_run (job);
@@ -691,6 +696,14 @@ blas_single_end (void)
   G_UNLOCK (blas_threads);
 }
 
+/* A point that may run while the Gram matrix is built: of a method that
+ * neither reads it nor runs its ratios as one group. */
+static gboolean
+is_early (const TsMethod *method)
+{
+  return method->run_multi == NULL && !(method->flags & TS_METHOD_GRAM);
+}
+
 static gboolean
 add_method (GPtrArray *list, const char *name, GError **error)
 {
@@ -719,6 +732,8 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
   const TsMethod *baseline;
   GThreadPool *pool;
   SweepShared shared;
+  SweepJob gram_job;
+  int early = -1; /* the ratio whose points run beside the Gram matrix's build */
   gint64 t0 = g_get_monotonic_time ();
   int n_ratios, total, threads;
   g_autoptr (GError) local = NULL;
@@ -803,14 +818,6 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
   jobs = g_new0 (SweepJob, total);
   threads = options->threads > 0 ? options->threads : (int) g_get_num_processors ();
   threads = MAX (1, MIN (threads, total));
-  /* Shared similarities before the pool: one SSYRK on OpenBLAS's own threads
-   * instead of a pool thread building it while the other waits for it. */
-  for (guint m = 0; m < methods->len; m++)
-    if (((const TsMethod *) g_ptr_array_index (methods, m))->flags & TS_METHOD_GRAM)
-      {
-        ts_scene_gram (scene);
-        break;
-      }
   if (threads > 1)
     blas_single_begin ();
   pool = g_thread_pool_new (job_run, NULL, threads, TRUE, NULL);
@@ -824,6 +831,25 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
         job->point = &sweep->curves[m].points[r];
         groups[m * n_ratios + r] = job;
       }
+  /* The Gram matrix, when a swept method reads it, is the first job: one
+   * SSYRK on one pool thread (OpenBLAS's own threads, once woken, would spin
+   * for a while and take a core from the pool), while the other threads take
+   * the points of the first ratio above 1 of the methods that do not read it;
+   * then everything else in the order below. */
+  for (guint m = 0; m < methods->len; m++)
+    if (((const TsMethod *) g_ptr_array_index (methods, m))->flags & TS_METHOD_GRAM)
+      {
+        gram_job = (SweepJob){ &shared };
+        g_thread_pool_push (pool, &gram_job, NULL);
+        for (int r = 0; r < n_ratios && early < 0; r++)
+          if (ratios[r] > 1.0)
+            early = r;
+        break;
+      }
+  if (early >= 0)
+    for (guint m = 0; m < methods->len; m++)
+      if (is_early (g_ptr_array_index (methods, m)))
+        g_thread_pool_push (pool, &jobs[early * methods->len + m], NULL);
   /* Methods that derive every ratio from one run go first (one long job each),
    * then the others with the largest ratios last: the slow points (small ratios
    * of iterative methods) start first. A method whose targets may run apart
@@ -855,7 +881,8 @@ ts_sweep_run (const TsScene *scene, const TsSweepOptions *options, GCancellable 
   }
   for (int r = 0; r < n_ratios; r++)
     for (guint m = 0; m < methods->len; m++)
-      if (((const TsMethod *) g_ptr_array_index (methods, m))->run_multi == NULL)
+      if (((const TsMethod *) g_ptr_array_index (methods, m))->run_multi == NULL &&
+          !(r == early && is_early (g_ptr_array_index (methods, m))))
         g_thread_pool_push (pool, &jobs[r * methods->len + m], NULL);
   for (int i = 0; i < total; i++)
     {
