@@ -226,6 +226,48 @@ test_fill_group_means (void)
   g_assert_cmpfloat (ts_assignment_ratio (a), ==, 2.0);
 }
 
+/* Group means of wide rows (d 588 = 9 x 64 + 12, and 40 < 64) with random
+ * groups, some dropped, some empty: bit for bit the floats of adding each
+ * member row, in patch order, into a zeroed row and scaling by 1 / size. */
+static void
+test_fill_group_means_wide (void)
+{
+  const int dims[] = { 588, 40 };
+  GRand *rng = g_rand_new_with_seed (7);
+
+  for (guint k = 0; k < G_N_ELEMENTS (dims); k++)
+    {
+      int n = 300, n_out = 37, d = dims[k];
+      g_autoptr (TsFeatures) f = ts_features_new (n, d, NULL);
+      g_autoptr (TsAssignment) a = ts_assignment_new (n, n_out, d, NULL);
+      g_autofree float *want = g_new0 (float, (gsize) n_out * d);
+      int sizes[37] = { 0 };
+
+      for (int i = 0; i < n * d; i++)
+        f->data[i] = (float) g_rand_double_range (rng, -3, 3);
+      for (int i = 0; i < n; i++)
+        {
+          int g = g_rand_int_range (rng, -1, n_out - 1); /* -1 dropped; group n_out - 1 stays empty */
+          a->groups[i] = g;
+          if (g < 0)
+            continue;
+          sizes[g]++;
+          for (int j = 0; j < d; j++)
+            want[(gsize) g * d + j] += f->data[(gsize) i * d + j];
+        }
+      for (int g = 0; g < n_out; g++)
+        if (sizes[g] > 0)
+          for (int j = 0; j < d; j++)
+            want[(gsize) g * d + j] *= 1.0f / sizes[g];
+      ts_assignment_fill_group_means (a, f);
+      for (int g = 0; g < n_out; g++)
+        g_assert_cmpint (a->sizes[g], ==, sizes[g]);
+      g_assert_cmpint (sizes[n_out - 1], ==, 0);
+      g_assert_cmpmem (a->features, sizeof (float) * n_out * d, want, sizeof (float) * n_out * d);
+    }
+  g_rand_free (rng);
+}
+
 static void
 test_identity (void)
 {
@@ -493,6 +535,7 @@ main (int argc, char **argv)
   g_test_add_func ("/assignment/new/starts-empty", test_new_starts_empty);
   g_test_add_func ("/assignment/sort-spatial", test_sort_spatial);
   g_test_add_func ("/assignment/fill-group-means", test_fill_group_means);
+  g_test_add_func ("/assignment/fill-group-means/wide", test_fill_group_means_wide);
   g_test_add_func ("/assignment/identity", test_identity);
   g_test_add_func ("/assignment/copy-is-deep", test_copy_is_deep);
   for (guint i = 0; i < G_N_ELEMENTS (pool_cases); i++)
