@@ -68,25 +68,28 @@ divide_by (float *restrict v, int m, double sum)
 /* flags[c] = whether chunk c (16 logits, n / 16 whole chunks) has a logit
  * within 104 of @mx, tested as softmax_inplace tests it (vectorises). */
 TS_CLONES static void
-live_chunks (const float *restrict row, int n, float mx, guint8 *restrict flags)
+live_chunks (const float *restrict row, int n, float scale, float mx, guint8 *restrict flags)
 {
   for (int c = 0; c < n / 16; c++)
     {
       int any = 0;
       for (int u = 0; u < 16; u++)
-        any |= row[c * 16 + u] - mx >= -104.0f;
+        any |= scale * row[c * 16 + u] - mx >= -104.0f;
       flags[c] = (guint8) any;
     }
 }
 
+/* The logits are @scale (positive and finite) times @row: scaled where they
+ * are read, each rounded once as a scaled copy would be (the maximum of the
+ * scaled logits is @scale times the maximum, since rounding is monotone). */
 static void
-softmax_inplace (float *row, int n, int *idx, float *val, guint8 *flags)
+softmax_inplace (float *row, int n, float scale, int *idx, float *val, guint8 *flags)
 {
-  float mx = row_max (row, n);
+  float mx = scale * row_max (row, n);
   double sum = 0;
   int m = 0;
 
-  live_chunks (row, n, mx, flags);
+  live_chunks (row, n, scale, mx, flags);
   for (int j0 = 0; j0 < n; j0 += 16)
     {
       if (j0 + 16 <= n && !flags[j0 / 16]) /* a chunk of zeros */
@@ -96,7 +99,7 @@ softmax_inplace (float *row, int n, int *idx, float *val, guint8 *flags)
         }
       for (int j = j0; j < MIN (j0 + 16, n); j++) /* branch-free: most of a sharp row is dropped */
         {
-          float v = row[j] - mx;
+          float v = scale * row[j] - mx;
           idx[m] = j;
           val[m] = v;
           m += v >= -104.0f;
@@ -126,13 +129,16 @@ ts_attention_softmax (float *rows, int m, int n, float scale)
 
   if (m <= 0 || n <= 0)
     return;
-  if (scale != 1.0f)
-    scale_by (rows, (gsize) m * n, scale);
+  if (!(scale > 0) || !isfinite (scale)) /* the scaled logits' order is not the logits' */
+    {
+      scale_by (rows, (gsize) m * n, scale);
+      scale = 1.0f;
+    }
   idx = g_new (int, n);
   val = g_new (float, n);
   flags = g_new (guint8, n / 16 + 1);
   for (int i = 0; i < m; i++)
-    softmax_inplace (rows + (gsize) i * n, n, idx, val, flags);
+    softmax_inplace (rows + (gsize) i * n, n, scale, idx, val, flags);
 }
 
 void

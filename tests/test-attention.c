@@ -132,6 +132,39 @@ test_softmax_bits (void)
       }
 }
 
+/* ts_attention_softmax with a scale (applied where the logits are read) gives
+ * the bits of scaling every logit first, then the whole-row softmax: scales
+ * that round (not powers of two), sharp and soft, one, a negative scale (its
+ * own pass), on logits of either sign with ties and zeros of either sign. */
+static void
+test_softmax_scaled (void)
+{
+  const float scales[] = { 241.9f * 3.3f, 24.19f, 1.0f, 0.37f, -2.5f };
+  const int n = 203, m = 7;
+
+  for (guint c = 0; c < G_N_ELEMENTS (scales); c++)
+    {
+      g_autofree float *got = g_new (float, (gsize) m * n);
+      g_autofree float *want = g_new (float, (gsize) m * n);
+      guint32 state = 99 + c;
+      for (int i = 0; i < m * n; i++)
+        {
+          state = state * 1664525u + 1013904223u;
+          got[i] = ((float) (state >> 8) / 16777216.0f - 0.5f) * 0.7f;
+        }
+      got[3] = got[40] = got[5 * n + 17]; /* ties */
+      got[n + 1] = 0.0f;
+      got[n + 2] = -0.0f;
+      for (int i = 0; i < m * n; i++)
+        want[i] = scales[c] * got[i];
+      ts_attention_softmax (got, m, n, scales[c]);
+      for (int i = 0; i < m; i++)
+        softmax_whole_row (want + (gsize) i * n, n);
+      for (int i = 0; i < m * n; i++)
+        g_assert_true (memcmp (&got[i], &want[i], sizeof (float)) == 0);
+    }
+}
+
 /* ts_attention_product: sharp rows (the sparse path) within float rounding of
  * the exact product; soft rows, a negative weight, no workspace or too many
  * rows: the dense SGEMM, bit for bit. */
@@ -582,6 +615,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/attention/rows-vs-dense", test_rows_vs_dense);
   g_test_add_func ("/attention/softmax-bits", test_softmax_bits);
+  g_test_add_func ("/attention/softmax-scaled", test_softmax_scaled);
   g_test_add_func ("/attention/product", test_attention_product);
   g_test_add_func ("/attention/received-blockwise", test_received_blockwise);
   g_test_add_func ("/attention/global-and-distinct", test_global_and_distinct);
