@@ -59,6 +59,140 @@ divide_by (float *restrict v, int m, double sum)
     v[i] = (float) (v[i] / sum);
 }
 
+/* ---- expf over a row's live logits ---- */
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+
+/* glibc's expf (sysdeps/ieee754/flt-32/e_expf.c) as its FMA build runs it
+ * (__expf_fma: 2^(k/32) from a table times a cubic in double, fused
+ * multiply-adds where that build has them, one rounding to float), 8
+ * logits at a time, for logits in [-104, 0]: below log(2^-150) it gives 0,
+ * below log(2^-149) glibc's may-underflow value, as expf does. Used only
+ * when it gives expf's bits on this machine (exp_vector_ok). */
+static const guint64 exp2f_tab[32] = { /* __exp2f_data.tab: 2^(i/32) bits minus i << 47 */
+  0x3ff0000000000000, 0x3fefd9b0d3158574, 0x3fefb5586cf9890f, 0x3fef9301d0125b51,
+  0x3fef72b83c7d517b, 0x3fef54873168b9aa, 0x3fef387a6e756238, 0x3fef1e9df51fdee1,
+  0x3fef06fe0a31b715, 0x3feef1a7373aa9cb, 0x3feedea64c123422, 0x3feece086061892d,
+  0x3feebfdad5362a27, 0x3feeb42b569d4f82, 0x3feeab07dd485429, 0x3feea47eb03a5585,
+  0x3feea09e667f3bcd, 0x3fee9f75e8ec5f74, 0x3feea11473eb0187, 0x3feea589994cce13,
+  0x3feeace5422aa0db, 0x3feeb737b0cdc5e5, 0x3feec49182a3f090, 0x3feed503b23e255d,
+  0x3feee89f995ad3ad, 0x3feeff76f2fb5e47, 0x3fef199bdd85529c, 0x3fef3720dcef9069,
+  0x3fef5818dcfba487, 0x3fef7c97337b9b5f, 0x3fefa4afa2a490da, 0x3fefd0765b6e4540,
+};
+
+static double
+as_double (guint64 u)
+{
+  double d;
+
+  memcpy (&d, &u, sizeof d);
+  return d;
+}
+
+#pragma GCC diagnostic push /* GCC 12's intrinsics start from undefined vectors */
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__ ((target ("avx512f"))) static void
+expf_live_avx512 (float *v, int m)
+{
+  const __m512d inv_ln2_n = _mm512_set1_pd (as_double (0x40471547652b82feull));
+  const __m512d shift = _mm512_set1_pd (0x1.8p52);
+  const __m512d c0 = _mm512_set1_pd (as_double (0x3ebc6af84b912394ull));
+  const __m512d c1 = _mm512_set1_pd (as_double (0x3f2ebfce50fac4f3ull));
+  const __m512d c2 = _mm512_set1_pd (as_double (0x3f962e42ff0c52d6ull));
+  const __m512d one = _mm512_set1_pd (1.0);
+  const __m512d zero_below = _mm512_set1_pd (-0x1.9fe368p6f); /* log(2^-150) */
+  const __m512d tiny_below = _mm512_set1_pd (-0x1.9d1d9ep6f); /* log(2^-149) */
+  const __m512d tiny = _mm512_set1_pd (0x1.4p-75f * 0x1.4p-75f); /* __math_may_uflowf */
+  const __m512i mask = _mm512_set1_epi64 (31);
+  int i = 0;
+
+  for (; i + 8 <= m; i += 8)
+    {
+      __m512d x = _mm512_cvtps_pd (_mm256_loadu_ps (v + i));
+      __m512d kd = _mm512_fmadd_pd (inv_ln2_n, x, shift);
+      __m512i ki = _mm512_castpd_si512 (kd);
+      __m512d r, s, z, y;
+      kd = _mm512_sub_pd (kd, shift);
+      r = _mm512_fmsub_pd (inv_ln2_n, x, kd);
+      s = _mm512_castsi512_pd (_mm512_add_epi64 (_mm512_i64gather_epi64 (_mm512_and_si512 (ki, mask), exp2f_tab, 8),
+                                                 _mm512_slli_epi64 (ki, 47)));
+      z = _mm512_fmadd_pd (r, c0, c1);
+      y = _mm512_fmadd_pd (r, c2, one);
+      y = _mm512_fmadd_pd (z, _mm512_mul_pd (r, r), y);
+      y = _mm512_mul_pd (y, s);
+      y = _mm512_mask_blend_pd (_mm512_cmp_pd_mask (x, tiny_below, _CMP_LT_OQ), y, tiny);
+      y = _mm512_mask_blend_pd (_mm512_cmp_pd_mask (x, zero_below, _CMP_LT_OQ), y, _mm512_setzero_pd ());
+      _mm256_storeu_ps (v + i, _mm512_cvtpd_ps (y));
+    }
+  for (; i < m; i++)
+    v[i] = expf (v[i]);
+}
+#pragma GCC diagnostic pop
+
+/* Whether expf_live_avx512 runs here and gives expf's bits: checked once on
+ * logits spread over [-104, 0] and around each boundary of expf's ways. */
+static gboolean
+exp_vector_ok (void)
+{
+  static gsize done;
+  static gboolean ok;
+
+  if (g_once_init_enter (&done))
+    {
+      const float edges[] = { -0x1.9fe368p6f, -0x1.9d1d9ep6f, -88.0f, -104.0f, -0.0f, 0.0f };
+      GArray *x = g_array_new (FALSE, FALSE, sizeof (float));
+      guint32 lo = 0x80000000u, hi = 0xc2d00000u; /* -0.0 .. -104 as bits */
+      ok = __builtin_cpu_supports ("avx512f");
+      for (guint32 b = lo; b <= hi; b += (hi - lo) / 4093)
+        {
+          float f;
+          memcpy (&f, &b, sizeof f);
+          g_array_append_val (x, f);
+        }
+      for (guint e = 0; e < G_N_ELEMENTS (edges); e++)
+        for (int k = -8; k <= 8; k++)
+          {
+            guint32 b;
+            float f;
+            memcpy (&b, &edges[e], sizeof b);
+            b += k;
+            memcpy (&f, &b, sizeof f);
+            if (f >= -104.0f && f <= 0.0f)
+              g_array_append_val (x, f);
+          }
+      if (ok)
+        {
+          g_autofree float *y = g_memdup2 (x->data, sizeof (float) * x->len);
+          expf_live_avx512 (y, (int) x->len);
+          for (guint i = 0; i < x->len && ok; i++)
+            {
+              float want = expf (g_array_index (x, float, i));
+              ok = memcmp (&y[i], &want, sizeof want) == 0;
+            }
+        }
+      g_array_unref (x);
+      g_once_init_leave (&done, 1);
+    }
+  return ok;
+}
+#endif
+
+/* v[i] = expf (v[i]) for @m logits in [-104, 0]. */
+static void
+expf_live (float *v, int m)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+  if (exp_vector_ok ())
+    {
+      expf_live_avx512 (v, m);
+      return;
+    }
+#endif
+  for (int i = 0; i < m; i++)
+    v[i] = expf (v[i]);
+}
+
 /* In-place softmax of one row; a row of equal logits becomes uniform. Logits
  * more than 104 below the maximum give exactly 0 (expf underflows there, via a
  * slow path); only the others are exponentiated, summed in order and divided,
@@ -106,8 +240,9 @@ softmax_inplace (float *row, int n, float scale, int *idx, float *val, guint8 *f
           row[j] = 0.0f;
         }
     }
+  expf_live (val, m);
   for (int i = 0; i < m; i++)
-    sum += val[i] = expf (val[i]);
+    sum += val[i];
   divide_by (val, m, sum);
   for (int i = 0; i < m; i++)
     row[idx[i]] = val[i];

@@ -1,6 +1,7 @@
 /* Feature attention: rows against a naive dense softmax, blockwise == dense, bricks, the odd patch, CLI. */
 #include <cblas.h>
 #include <json-glib/json-glib.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -163,6 +164,58 @@ test_softmax_scaled (void)
       for (int i = 0; i < m * n; i++)
         g_assert_true (memcmp (&got[i], &want[i], sizeof (float)) == 0);
     }
+}
+
+/* The softmax's exponentials (a vectorised expf where it gives expf's bits)
+ * against expf itself: rows whose logits run from the maximum down to 104
+ * below it, every ~20 000th float of that range and each float within 8 ulps
+ * of where expf's result turns subnormal, its smallest value or 0; the
+ * whole-row softmax's bits. */
+static void
+test_softmax_exp_range (void)
+{
+  const float edges[] = { -0x1.9fe368p6f, -0x1.9d1d9ep6f, -0x1.5d589ep6f, -88.0f, -104.0f };
+  g_autoptr (GArray) logits = g_array_new (FALSE, FALSE, sizeof (float));
+  g_autofree float *got = NULL, *want = NULL;
+  float zero = 0.0f;
+  int n, m = 0, subnormal = 0;
+
+  for (guint32 b = 0x80000000u; b <= 0xc2d00000u; b += 20011)
+    {
+      float f;
+      memcpy (&f, &b, sizeof f);
+      g_array_append_val (logits, f);
+    }
+  for (guint e = 0; e < G_N_ELEMENTS (edges); e++)
+    for (int k = -8; k <= 8; k++)
+      {
+        guint32 b;
+        float f;
+        memcpy (&b, &edges[e], sizeof b);
+        b += k;
+        memcpy (&f, &b, sizeof f);
+        if (f >= -104.0f)
+          g_array_append_val (logits, f);
+      }
+  /* rows of 1000 logits, each with a maximum of 0 */
+  n = 1000;
+  m = (int) (logits->len + n - 2) / (n - 1);
+  got = g_new (float, (gsize) m * n);
+  for (int i = 0; i < m * n; i++)
+    {
+      int k = i / n * (n - 1) + i % n - 1;
+      got[i] = i % n == 0 ? zero : g_array_index (logits, float, k % logits->len);
+    }
+  want = g_memdup2 (got, sizeof (float) * m * n);
+  ts_attention_softmax (got, m, n, 1.0f);
+  for (int i = 0; i < m; i++)
+    softmax_whole_row (want + (gsize) i * n, n);
+  for (int i = 0; i < m * n; i++)
+    {
+      g_assert_true (memcmp (&got[i], &want[i], sizeof (float)) == 0);
+      subnormal += got[i] > 0.0f && got[i] < FLT_MIN;
+    }
+  g_assert_cmpint (subnormal, >, 50); /* the range reaches expf's subnormal results */
 }
 
 /* ts_attention_product: sharp rows (the sparse path) within float rounding of
@@ -616,6 +669,7 @@ main (int argc, char **argv)
   g_test_add_func ("/attention/rows-vs-dense", test_rows_vs_dense);
   g_test_add_func ("/attention/softmax-bits", test_softmax_bits);
   g_test_add_func ("/attention/softmax-scaled", test_softmax_scaled);
+  g_test_add_func ("/attention/softmax-exp-range", test_softmax_exp_range);
   g_test_add_func ("/attention/product", test_attention_product);
   g_test_add_func ("/attention/received-blockwise", test_received_blockwise);
   g_test_add_func ("/attention/global-and-distinct", test_global_and_distinct);
