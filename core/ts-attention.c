@@ -162,6 +162,35 @@ live_avx512 (float *row, int n, float scale, float mx, int *idx, float *val)
     }
   return m;
 }
+
+/* gather's weights of one row of @n that reach @t (and are positive) into
+ * @idx and @w (n each, token order), 16 at a time; returns how many. */
+__attribute__ ((target ("avx512f"))) static int
+gather_row_avx512 (const float *row, int n, float t, int *idx, float *w)
+{
+  const __m512 low = _mm512_set1_ps (t), zero = _mm512_setzero_ps ();
+  const __m512i step = _mm512_set1_epi32 (16);
+  __m512i at = _mm512_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  int m = 0, j = 0;
+
+  for (; j + 16 <= n; j += 16, at = _mm512_add_epi32 (at, step))
+    {
+      __m512 x = _mm512_loadu_ps (row + j);
+      __mmask16 keep = _mm512_cmp_ps_mask (x, low, _CMP_GE_OQ) & _mm512_cmp_ps_mask (x, zero, _CMP_GT_OQ);
+      if (keep == 0)
+        continue;
+      _mm512_storeu_ps (w + m, _mm512_maskz_compress_ps (keep, x));
+      _mm512_storeu_si512 (idx + m, _mm512_maskz_compress_epi32 (keep, at));
+      m += __builtin_popcount (keep);
+    }
+  for (; j < n; j++)
+    {
+      idx[m] = j;
+      w[m] = row[j];
+      m += row[j] >= t && row[j] > 0;
+    }
+  return m;
+}
 #pragma GCC diagnostic pop
 
 /* Whether expf_live_avx512 runs here and gives expf's bits: checked once on
@@ -440,6 +469,13 @@ gather (TsAttentionProduct *p, const float *A, int m, int n, gsize cap)
         return FALSE;
       t = (float) (0x1p-24 * sum / n);
       p->start[i] = (int) kept;
+#if defined(__GNUC__) && defined(__x86_64__)
+      if (__builtin_cpu_supports ("avx512f"))
+        {
+          kept += gather_row_avx512 (row, n, t, p->idx + kept, p->w + kept);
+          continue;
+        }
+#endif
       chunk_flags (row, n, t, p->flags);
       for (int j0 = 0; j0 < n; j0 += 16)
         {
