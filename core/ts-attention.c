@@ -364,6 +364,9 @@ ts_attention_softmax_rows (const float *q, int m, const float *x, int n, int d, 
 #define TOKEN_CHUNK 256  /* tokens whose features stay in cache while every row takes its share */
 #define WIDE 1024        /* features at least this wide are read in column blocks instead */
 #define COLUMN_BLOCK 64  /* columns of those read for every row while in cache (n x 256 bytes) */
+#ifndef PREFETCH_AHEAD
+#define PREFETCH_AHEAD 8 /* weights ahead whose rows add_columns asks the cache for */
+#endif
 
 struct _TsAttentionProduct {
   int rows, n; /* a block's most rows, the weights in a row */
@@ -538,6 +541,14 @@ add_columns (float *restrict out, const int *restrict idx, const float *restrict
     {
       const float *r = y + idx[c] * dy;
       Lanes16 x0, x1, x2, x3;
+      if (c + PREFETCH_AHEAD < cnt) /* the rows are scattered: fetched ahead, not waited for */
+        {
+          const char *f = (const char *) (y + idx[c + PREFETCH_AHEAD] * dy);
+          __builtin_prefetch (f);
+          __builtin_prefetch (f + 64);
+          __builtin_prefetch (f + 128);
+          __builtin_prefetch (f + 192);
+        }
       memcpy (&x0, r, sizeof x0);
       memcpy (&x1, r + 16, sizeof x1);
       memcpy (&x2, r + 32, sizeof x2);
