@@ -250,6 +250,57 @@ column_argmax (const float *restrict row, int n, int q, float *restrict colmax, 
     }
 }
 
+/* ts_assignment_sort_spatial for @a, its mix's rows permuted in place (the
+ * sort would copy the whole mix twice): the order is the one the sort gives,
+ * queries by their first patch, then those no patch chose in query order. */
+static void
+sort_spatial (TsAssignment *a)
+{
+  g_autofree int *first = g_new (int, a->n_out);
+  g_autofree int *order = g_new (int, a->n_out);
+  g_autofree guint8 *done = g_new0 (guint8, a->n_out);
+  g_autofree float *spare = NULL;
+  float *mix = g_steal_pointer (&a->mix);
+  gsize n = a->n_in;
+  int k = 0;
+
+  if (mix == NULL)
+    {
+      ts_assignment_sort_spatial (a);
+      return;
+    }
+  for (int g = 0; g < a->n_out; g++)
+    first[g] = -1;
+  for (int i = 0; i < a->n_in; i++)
+    if (first[a->groups[i]] < 0)
+      {
+        first[a->groups[i]] = i;
+        order[k++] = a->groups[i];
+      }
+  for (int g = 0; g < a->n_out; g++)
+    if (first[g] < 0)
+      order[k++] = g;
+  ts_assignment_sort_spatial (a); /* without the mix */
+  /* row r of the sorted mix is row order[r] of @mix: each cycle of the
+   * permutation through one spare row */
+  spare = g_new (float, n);
+  for (int s = 0; s < a->n_out; s++)
+    {
+      int r = s;
+      if (done[s])
+        continue;
+      memcpy (spare, mix + s * n, sizeof (float) * n);
+      for (; order[r] != s; r = order[r])
+        {
+          memcpy (mix + r * n, mix + order[r] * n, sizeof (float) * n);
+          done[r] = 1;
+        }
+      memcpy (mix + r * n, spare, sizeof (float) * n);
+      done[r] = 1;
+    }
+  a->mix = mix;
+}
+
 /* Steps 3 to 5 for K queries: @q (K x d) or, through the Gram matrix @gram,
  * the @members whose means they are. */
 static TsAssignment *
@@ -346,7 +397,7 @@ resample_one (const TsScene *scene, const float *xt, int K, int rounds, double t
   memset (a->sizes, 0, sizeof (int) * K);
   for (int j = 0; j < n; j++)
     a->sizes[a->groups[j]]++;
-  ts_assignment_sort_spatial (a);
+  sort_spatial (a);
   return g_steal_pointer (&a);
 }
 
