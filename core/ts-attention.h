@@ -67,7 +67,9 @@ gboolean ts_attention_map (const TsFeatures *x, TsAttentionMode mode, int query,
 void ts_attention_softmax_rows (const float *q, int m, const float *x, int n, int d, float scale, float *out);
 
 /* In place, each of the @m rows of @n logits becomes softmax(scale * row)
- * (@scale 1: the second half of ts_attention_softmax_rows, the same bits). */
+ * (@scale 1: the second half of ts_attention_softmax_rows, the same bits;
+ * any @scale: the bits of scaling each logit first). Exponentials as expf
+ * gives them (8 at a time where the check at first use allows). */
 void ts_attention_softmax (float *rows, int m, int n, float scale);
 
 /* A X for rows of attention weights, over the weights that count. After a
