@@ -168,7 +168,7 @@ test_softmax_scaled (void)
 
 /* The softmax's exponentials (a vectorised expf where it gives expf's bits)
  * against expf itself: rows whose logits run from the maximum down to 104
- * below it, every ~20 000th float of that range and each float within 8 ulps
+ * below it, 60 000 uniform over that range and each float within 8 ulps
  * of where expf's result turns subnormal, its smallest value or 0; the
  * whole-row softmax's bits. */
 static void
@@ -179,24 +179,24 @@ test_softmax_exp_range (void)
   g_autofree float *got = NULL, *want = NULL;
   float zero = 0.0f;
   int n, m = 0, subnormal = 0;
+  guint32 state = 7;
 
-  for (guint32 b = 0x80000000u; b <= 0xc2d00000u; b += 20011)
+  for (int i = 0; i < 60000; i++) /* uniform over [-104, 0] */
     {
       float f;
-      memcpy (&f, &b, sizeof f);
+      state = state * 1664525u + 1013904223u;
+      f = -104.0f * (float) (state >> 8) / 16777216.0f;
       g_array_append_val (logits, f);
     }
-  for (guint e = 0; e < G_N_ELEMENTS (edges); e++)
-    for (int k = -8; k <= 8; k++)
-      {
-        guint32 b;
-        float f;
-        memcpy (&b, &edges[e], sizeof b);
-        b += k;
-        memcpy (&f, &b, sizeof f);
+  for (guint e = 0; e < G_N_ELEMENTS (edges); e++) /* 8 floats either side of each edge */
+    {
+      float f = edges[e];
+      for (int k = 0; k < 8; k++)
+        f = nextafterf (f, -INFINITY);
+      for (int k = 0; k < 17; k++, f = nextafterf (f, 0.0f))
         if (f >= -104.0f)
           g_array_append_val (logits, f);
-      }
+    }
   /* rows of 1000 logits, each with a maximum of 0 */
   n = 1000;
   m = (int) (logits->len + n - 2) / (n - 1);
