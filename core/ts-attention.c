@@ -64,6 +64,20 @@ divide_by (float *restrict v, int m, double sum)
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 
+/* TRUE when the AVX-512 kernels below run: the CPU has AVX-512F and the
+ * environment does not set TS_ATTENTION_NO_AVX512 (the test suite runs once
+ * without them). */
+static gboolean
+wide_kernels (void)
+{
+  static gsize wide = 0;
+
+  if (g_once_init_enter (&wide))
+    g_once_init_leave (&wide,
+                       __builtin_cpu_supports ("avx512f") && g_getenv ("TS_ATTENTION_NO_AVX512") == NULL ? 2 : 1);
+  return wide == 2;
+}
+
 /* glibc's expf (sysdeps/ieee754/flt-32/e_expf.c) as its FMA build runs it
  * (__expf_fma: 2^(k/32) from a table times a cubic in double, fused
  * multiply-adds where that build has them, one rounding to float), 8
@@ -206,7 +220,7 @@ exp_vector_ok (void)
       const float edges[] = { -0x1.9fe368p6f, -0x1.9d1d9ep6f, -88.0f, -104.0f, -0.0f, 0.0f };
       GArray *x = g_array_new (FALSE, FALSE, sizeof (float));
       guint32 lo = 0x80000000u, hi = 0xc2d00000u; /* -0.0 .. -104 as bits */
-      ok = __builtin_cpu_supports ("avx512f");
+      ok = wide_kernels ();
       for (guint32 b = lo; b <= hi; b += (hi - lo) / 4093)
         {
           float f;
@@ -287,7 +301,7 @@ softmax_inplace (float *row, int n, float scale, int *idx, float *val, guint8 *f
   int m = 0;
 
 #if defined(__GNUC__) && defined(__x86_64__)
-  if (__builtin_cpu_supports ("avx512f"))
+  if (wide_kernels ())
     m = live_avx512 (row, n, scale, mx, idx, val);
   else
 #endif
@@ -473,7 +487,7 @@ gather (TsAttentionProduct *p, const float *A, int m, int n, gsize cap)
       t = (float) (0x1p-24 * sum / n);
       p->start[i] = (int) kept;
 #if defined(__GNUC__) && defined(__x86_64__)
-      if (__builtin_cpu_supports ("avx512f"))
+      if (wide_kernels ())
         {
           kept += gather_row_avx512 (row, n, t, p->idx + kept, p->w + kept);
           continue;
