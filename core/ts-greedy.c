@@ -26,14 +26,23 @@ typedef struct {
   GArray **nbr;   /* adjacent mode, by slot: neighbour ids */
   float *row;     /* n scratch: the cosines (or their bounds) of one group with all */
   /* Gram mode (global merging, ts_scene_gram available): no features. S holds the dot
-   * products of the groups' feature sums, n x n by slot (row stride ld, both
-   * triangles, exactly symmetric), in double; the cosine of slots s and c is
-   * S[s][c] (inv[s] inv[c]) with inv = 1 / |sum| (0 for a zero sum), the
-   * cosine of the means. Merging adds two rows and columns: O(n) a step. */
+   * products of the groups' feature sums in double, one row of ld values per
+   * slot (slot s's is row srow[s]), indexed by slot; the cosine of slots s and
+   * c is S[s][c] (inv[s] inv[c]) with inv = 1 / |sum| (0 for a zero sum), the
+   * cosine of the means. Merging writes the new group's row only: every merge
+   * is logged (lo, hi, last: lo and hi merged into lo, slot last moved into
+   * hi), and another row catches up on the merges since its stamp when it is
+   * next read, S[c][lo] += S[c][hi], S[c][hi] = S[c][last], the additions
+   * the new row made (S stays exactly symmetric) without writing a column of
+   * the matrix a step. */
   double *S;
   double *inv;    /* by slot */
   double *drow;   /* n scratch: the cosines of one group with all */
   int ld;
+  int *srow;      /* by slot: its row of S */
+  int *stamp;     /* by slot: merges its row has caught up on */
+  int *log;       /* 3 per merge: lo, hi, last */
+  int n_log;
   /* A tournament over the slots: win[1] is the slot of the highest best
    * (ties: the smaller key), leaves at win[leaves + slot] (-1 past n). */
   int *win;
@@ -75,6 +84,9 @@ greedy_clear (Greedy *g)
   free (g->S);
   g_free (g->inv);
   g_free (g->drow);
+  g_free (g->srow);
+  g_free (g->stamp);
+  g_free (g->log);
   g_free (g->win);
   if (g->nbr)
     for (int s = 0; s < g->n; s++)
@@ -303,12 +315,28 @@ gram_scan (const double *restrict srow, const double *restrict inv, int c0, int 
   m->count = count;
 }
 
+/* Slot @s's row of S, caught up on the merges logged since its stamp. */
+static double *
+gram_row (Greedy *g, int s)
+{
+  double *row = g->S + (gsize) g->srow[s] * g->ld;
+
+  for (int e = g->stamp[s]; e < g->n_log; e++)
+    {
+      const int *m = g->log + 3 * (gsize) e;
+      row[m[0]] += row[m[1]];
+      row[m[1]] = row[m[2]];
+    }
+  g->stamp[s] = g->n_log;
+  return row;
+}
+
 /* The best partner of slot @s over all slots (maximal cosine, then the
  * smallest key), its cosines with every slot left in g->drow. */
 static void
 gram_best (Greedy *g, int s, double *out_v, int *out_s)
 {
-  const double *srow = g->S + (gsize) s * g->ld;
+  const double *srow = gram_row (g, s);
   ScanMax m;
   double bv = -INFINITY;
   int bs = -1, ties = 0;
@@ -495,8 +523,13 @@ move_slot (Greedy *g, int from, int to)
       memcpy (g->mean + (gsize) to * d, g->mean + (gsize) from * d, sizeof (float) * d);
       memcpy (g->unit + (gsize) to * d, g->unit + (gsize) from * d, sizeof (float) * d);
     }
-  if (g->inv)
-    g->inv[to] = g->inv[from];
+  if (g->S)
+    {
+      int r = g->srow[to]; /* @to's row is free: keep it, for no row is lost */
+      g->inv[to] = g->inv[from];
+      g->srow[to] = g->srow[from], g->srow[from] = r;
+      g->stamp[to] = g->stamp[from];
+    }
   g->size[to] = g->size[from];
   g->key[to] = g->key[from];
   g->id[to] = g->id[from];
@@ -546,36 +579,24 @@ int_cmp (gconstpointer a, gconstpointer b)
   return (x > y) - (x < y);
 }
 
-/* Gram mode: S's rows and columns for slot @lo = the merge of slots @lo and
- * @hi, and slot @last moved into @hi (when it is another slot): the new
- * group's sum is the sum of both, so its row is the sum of their rows and
- * |s_lo + s_hi|^2 = |s_lo|^2 + |s_hi|^2 + 2 s_lo . s_hi. */
+/* Gram mode: S's row for slot @lo = the merge of slots @lo and @hi, slot
+ * @last to move into @hi (when it is another slot): the new group's sum is
+ * the sum of both, so its row is the sum of their rows and |s_lo + s_hi|^2 =
+ * |s_lo|^2 + |s_hi|^2 + 2 s_lo . s_hi. The other rows learn it from the log. */
 static void
 gram_merge (Greedy *g, int lo, int hi, int last)
 {
-  int n = g->n;
-  gsize ld = g->ld;
-  double *S = g->S, *rl = S + lo * ld, *rh = S + hi * ld;
+  int n = g->n, *m = g->log + 3 * (gsize) g->n_log;
+  double *rl = gram_row (g, lo), *rh = gram_row (g, hi);
   double self = rl[lo] + rh[hi] + 2 * rl[hi];
 
   for (int c = 0; c < n; c++)
     rl[c] += rh[c];
   rl[lo] = self;
+  rl[hi] = rl[last];
   g->inv[lo] = inv_norm (self);
-  if (hi != last)
-    {
-      const double *rz = S + last * ld;
-      memcpy (rh, rz, sizeof (double) * n);
-      rh[hi] = rz[last];
-      rh[lo] = rl[hi] = rl[last];
-    }
-  /* the columns of both rows (the row of @hi is dead or the moved @last) */
-  for (int c = 0; c < n - 1; c++)
-    {
-      S[c * ld + lo] = rl[c];
-      if (hi != last)
-        S[c * ld + hi] = rh[c];
-    }
+  m[0] = lo, m[1] = hi, m[2] = last;
+  g->stamp[lo] = ++g->n_log;
 }
 
 /* Merges slots @s and @t into a new group. */
@@ -685,6 +706,7 @@ gram_initial_best (Greedy *g, const TsScene *scene, const float *G, int p, GCanc
     {
       const float *grow = G + (gsize) (p + i) * N + p;
       double *srow = g->S + (gsize) i * g->ld;
+      g->srow[i] = i, g->stamp[i] = 0;
       if ((i & 63) == 0 && ts_check_cancelled (cancellable, error))
         return FALSE;
       for (int j = 0; j < n; j++)
@@ -858,7 +880,7 @@ greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean 
   /* adjacent merging compares a few neighbours a step: O(degree d) beats O(n) */
   if (bound_dims < 0 && !adjacent_only && g.n >= 2 && (G = ts_scene_gram (scene)) != NULL)
     {
-      g.S = ts_alloc_large (sizeof (double) * (gsize) g.n * g.n); /* its columns are updated */
+      g.S = ts_alloc_large (sizeof (double) * (gsize) g.n * g.n);
       if (g.S == NULL)
         G = NULL;
     }
@@ -867,6 +889,9 @@ greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean 
       g.ld = g.n;
       g.inv = g_new (double, g.n);
       g.drow = g_new (double, g.n);
+      g.srow = g_new (int, g.n);
+      g.stamp = g_new (int, g.n);
+      g.log = g_new (int, 3 * (gsize) g.n);
     }
   else
     {
