@@ -38,6 +38,7 @@ typedef struct {
   double *S;
   double *inv;    /* by slot */
   double *drow;   /* n scratch: the cosines of one group with all */
+  guint8 *want;   /* n + 8 scratch: the slots to offer a new group to */
   int ld;
   int *srow;      /* by slot: its row of S */
   int *stamp;     /* by slot: merges its row has caught up on */
@@ -84,6 +85,7 @@ greedy_clear (Greedy *g)
   free (g->S);
   g_free (g->inv);
   g_free (g->drow);
+  g_free (g->want);
   g_free (g->srow);
   g_free (g->stamp);
   g_free (g->log);
@@ -599,6 +601,53 @@ gram_merge (Greedy *g, int lo, int hi, int last)
   g->stamp[lo] = ++g->n_log;
 }
 
+typedef gint32 Int32x8 __attribute__ ((vector_size (8 * sizeof (gint32))));
+typedef gint8 Bytes8 __attribute__ ((vector_size (8)));
+
+/* exact[c] = 0 where partner[c] is @a or @b, c < @n. */
+TS_CLONES static void
+unmark_partners (const int *restrict partner, guint8 *restrict exact, int n, int a, int b)
+{
+  int c = 0;
+
+  for (; c + 8 <= n; c += 8)
+    {
+      Int32x8 pv;
+      Bytes8 e;
+      memcpy (&pv, partner + c, sizeof pv);
+      memcpy (&e, exact + c, sizeof e);
+      e &= __builtin_convertvector ((pv != a) & (pv != b), Bytes8);
+      memcpy (exact + c, &e, sizeof e);
+    }
+  for (; c < n; c++)
+    exact[c] &= partner[c] != a && partner[c] != b;
+}
+
+/* want[c] = whether slot c must hear of a new group of cosine drow[c]: it
+ * has no partner or the cosine reaches its best; want is padded to 8. */
+TS_CLONES static void
+offer_wanted (const double *restrict drow, const double *restrict best, const int *restrict partner, int n,
+              guint8 *restrict want)
+{
+  int c = 0;
+
+  for (; c + 8 <= n; c += 8)
+    {
+      Doubles8 dv, bv;
+      Int32x8 pv;
+      Bytes8 w;
+      memcpy (&dv, drow + c, sizeof dv);
+      memcpy (&bv, best + c, sizeof bv);
+      memcpy (&pv, partner + c, sizeof pv);
+      w = __builtin_convertvector ((dv >= bv) | __builtin_convertvector (pv < 0, Int8), Bytes8);
+      memcpy (want + c, &w, sizeof w);
+    }
+  for (; c < n; c++)
+    want[c] = partner[c] < 0 || drow[c] >= best[c];
+  for (; c % 8 != 0; c++)
+    want[c] = 0;
+}
+
 /* Merges slots @s and @t into a new group. */
 static void
 merge (Greedy *g, int s, int t)
@@ -652,9 +701,7 @@ merge (Greedy *g, int s, int t)
   tour_update (g, last);
 
   /* Groups that pointed at a merged id keep their score as an upper bound. */
-  for (int c = 0; c < g->n; c++)
-    if (g->partner[c] == ids || g->partner[c] == idt)
-      g->exact[c] = 0;
+  unmark_partners (g->partner, g->exact, g->n, ids, idt);
   lo = g->slot_of[k];
   if (g->adjacent)
     {
@@ -670,9 +717,15 @@ merge (Greedy *g, int s, int t)
   else if (g->S)
     {
       compute_best (g, lo); /* leaves the new group's cosines in g->drow */
-      for (int c = 0; c < g->n; c++)
-        if (c != lo && (g->partner[c] < 0 || g->drow[c] >= g->best[c]))
-          offer (g, c, lo, g->drow[c]);
+      offer_wanted (g->drow, g->best, g->partner, g->n, g->want); /* 8 slots at a time, mostly none */
+      for (int c0 = 0; c0 < g->n; c0 += 8)
+        {
+          guint64 w;
+          memcpy (&w, g->want + c0, sizeof w);
+          for (int c = c0; w != 0; c++, w >>= 8)
+            if ((w & 0xff) && c != lo)
+              offer (g, c, lo, g->drow[c]);
+        }
     }
   else
     {
@@ -681,6 +734,30 @@ merge (Greedy *g, int s, int t)
         if (c != lo && (g->partner[c] < 0 || g->row[c] >= g->best[c]))
           offer (g, c, lo, exact_cos (g, lo, c, g->row));
     }
+}
+
+/* srow[j] = (ni norm[j]) G_row[j], 0 where that norm product is 0: the dot
+ * products of one token with all, in double. */
+TS_CLONES static void
+gram_fill_row (const float *restrict grow, const double *restrict norm, double ni, int n, double *restrict srow)
+{
+  int j = 0;
+
+  for (; j + 8 <= n; j += 8)
+    {
+      Doubles8 nn, v;
+      float gf[8];
+      memcpy (&nn, norm + j, sizeof nn);
+      memcpy (gf, grow + j, sizeof gf);
+      nn = ni * nn;
+      for (int u = 0; u < 8; u++)
+        v[u] = gf[u];
+      v = nn * v;
+      v = (Doubles8) ((Int8) v & (nn != 0));
+      memcpy (srow + j, &v, sizeof v);
+    }
+  for (; j < n; j++)
+    srow[j] = ni * norm[j] != 0 ? (ni * norm[j]) * grow[j] : 0.0;
 }
 
 /* Gram mode: S of the single tokens p.. from the scene's Gram matrix @G
@@ -692,25 +769,29 @@ gram_initial_best (Greedy *g, const TsScene *scene, const float *G, int p, GCanc
   int n = g->n, N = g->N, d = g->d;
   g_autofree double *norm = g_new (double, MAX (n, 1));
 
-  for (int i = 0; i < n; i++)
+  for (int i0 = 0; i0 < n; i0 += 8)
     {
-      const float *x = scene->features->data + (gsize) (p + i) * d;
-      double ss = 0;
+      /* 8 tokens side by side, each summed in its own order: |x|^2 in double */
+      const float *x = scene->features->data + (gsize) (p + i0) * d;
+      int m = MIN (8, n - i0);
+      double ss[8] = { 0 };
       for (int j = 0; j < d; j++)
-        ss += (double) x[j] * x[j];
-      /* a token that is not finite counts as zero, like its all-zero normalised row */
-      norm[i] = isfinite (ss) ? sqrt (ss) : 0.0;
-      g->inv[i] = inv_norm (norm[i] * norm[i] * G[(gsize) (p + i) * N + p + i]);
+        for (int u = 0; u < m; u++)
+          ss[u] += (double) x[(gsize) u * d + j] * x[(gsize) u * d + j];
+      for (int u = 0; u < m; u++)
+        {
+          int i = i0 + u;
+          /* a token that is not finite counts as zero, like its all-zero normalised row */
+          norm[i] = isfinite (ss[u]) ? sqrt (ss[u]) : 0.0;
+          g->inv[i] = inv_norm (norm[i] * norm[i] * G[(gsize) (p + i) * N + p + i]);
+        }
     }
   for (int i = 0; i < n; i++)
     {
-      const float *grow = G + (gsize) (p + i) * N + p;
-      double *srow = g->S + (gsize) i * g->ld;
       g->srow[i] = i, g->stamp[i] = 0;
       if ((i & 63) == 0 && ts_check_cancelled (cancellable, error))
         return FALSE;
-      for (int j = 0; j < n; j++)
-        srow[j] = norm[i] * norm[j] != 0 ? (norm[i] * norm[j]) * grow[j] : 0.0;
+      gram_fill_row (G + (gsize) (p + i) * N + p, norm, norm[i], n, g->S + (gsize) i * g->ld);
       compute_best (g, i);
     }
   return TRUE;
@@ -889,6 +970,7 @@ greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean 
       g.ld = g.n;
       g.inv = g_new (double, g.n);
       g.drow = g_new (double, g.n);
+      g.want = g_new (guint8, g.n + 8);
       g.srow = g_new (int, g.n);
       g.stamp = g_new (int, g.n);
       g.log = g_new (int, 3 * (gsize) g.n);
