@@ -44,6 +44,10 @@ typedef struct {
   int *stamp;     /* by slot: merges its row has caught up on */
   int *log;       /* 3 per merge: lo, hi, last */
   int n_log;
+  /* Gram mode, by slot: an upper bound of the best cosine but the best
+   * partner's, for exact slots (what a new group must reach to matter, and
+   * the slot's bound once its partner merges away); = best for the others. */
+  double *best2;
   /* A tournament over the slots: win[1] is the slot of the highest best
    * (ties: the smaller key), leaves at win[leaves + slot] (-1 past n). */
   int *win;
@@ -89,6 +93,7 @@ greedy_clear (Greedy *g)
   g_free (g->srow);
   g_free (g->stamp);
   g_free (g->log);
+  g_free (g->best2);
   g_free (g->win);
   if (g->nbr)
     for (int s = 0; s < g->n; s++)
@@ -269,9 +274,10 @@ typedef double Doubles8 __attribute__ ((vector_size (8 * sizeof (double))));
 typedef gint64 Int8 __attribute__ ((vector_size (8 * sizeof (gint64))));
 
 /* The running maximum of a row scan, lane by lane: the largest value, the
- * first index reaching it and how many reach it (NaNs never do). */
+ * first index reaching it and how many reach it (NaNs never do), and the
+ * largest of the other values (an upper bound of it when NaNs were met). */
 typedef struct {
-  Doubles8 top;
+  Doubles8 top, top2;
   Int8 at, count;
 } ScanMax;
 
@@ -285,7 +291,7 @@ TS_CLONES static void
 gram_scan (const double *restrict srow, const double *restrict inv, int c0, int c1, double is,
            double *restrict out, ScanMax *restrict m)
 {
-  Doubles8 top = m->top, v, w;
+  Doubles8 top = m->top, top2 = m->top2, v, w, lose;
   Int8 at = m->at, count = m->count, index = { 0, 1, 2, 3, 4, 5, 6, 7 }, one = index - index + 1;
   int c = c0;
 
@@ -299,6 +305,8 @@ gram_scan (const double *restrict srow, const double *restrict inv, int c0, int 
       memcpy (out + c, &v, sizeof v);
       up = v > top;
       eq = v == top;
+      lose = (Doubles8) PICK8 (up, (Int8) top, (Int8) v);
+      top2 = (Doubles8) PICK8 (lose > top2, (Int8) lose, (Int8) top2);
       top = (Doubles8) PICK8 (up, (Int8) v, (Int8) top);
       at = PICK8 (up, index, at);
       count = PICK8 (up, one, count - eq);
@@ -307,12 +315,16 @@ gram_scan (const double *restrict srow, const double *restrict inv, int c0, int 
     {
       double x = srow[c] * (is * inv[c]);
       out[c] = x;
+      double l = x > top[u] ? top[u] : x;
+      if (l > top2[u])
+        top2[u] = l;
       if (x > top[u])
         top[u] = x, at[u] = c, count[u] = 1;
       else if (x == top[u])
         count[u]++;
     }
   m->top = top;
+  m->top2 = top2;
   m->at = at;
   m->count = count;
 }
@@ -344,7 +356,7 @@ gram_best (Greedy *g, int s, double *out_v, int *out_s)
   int bs = -1, ties = 0;
 
   for (int u = 0; u < 8; u++)
-    m.top[u] = -INFINITY, m.at[u] = -1, m.count[u] = 0;
+    m.top[u] = m.top2[u] = -INFINITY, m.at[u] = -1, m.count[u] = 0;
   gram_scan (srow, g->inv, 0, s, g->inv[s], g->drow, &m);
   gram_scan (srow, g->inv, s + 1, g->n, g->inv[s], g->drow, &m);
   g->drow[s] = -INFINITY;
@@ -361,6 +373,10 @@ gram_best (Greedy *g, int s, double *out_v, int *out_s)
     for (int c = 0; c < g->n; c++)
       if (g->drow[c] == bv && g->key[c] < g->key[bs])
         bs = c;
+  /* the next best: the largest value but one instance of bv */
+  g->best2[s] = ties > 1 ? bv : -INFINITY;
+  for (int u = 0; u < 8; u++)
+    g->best2[s] = MAX (g->best2[s], MAX (m.top2[u], m.top[u] < bv ? m.top[u] : -INFINITY));
   *out_v = bv;
   *out_s = bs;
 }
@@ -409,10 +425,20 @@ offer (Greedy *g, int t, int k, double v)
     {
       int ps = g->partner[t] >= 0 ? g->slot_of[g->partner[t]] : -1;
       if (ps < 0 || better (g, v, k, g->best[t], ps))
-        g->best[t] = v, g->partner[t] = g->id[k], tour_update (g, t);
+        {
+          if (g->best2)
+            g->best2[t] = g->best[t];
+          g->best[t] = v, g->partner[t] = g->id[k], tour_update (g, t);
+        }
+      else if (g->best2 && v > g->best2[t])
+        g->best2[t] = v;
     }
   else if (v > g->best[t])
-    g->best[t] = v, g->partner[t] = g->id[k], g->exact[t] = 1, tour_update (g, t);
+    {
+      if (g->best2) /* the old bound bounds the others */
+        g->best2[t] = g->best[t];
+      g->best[t] = v, g->partner[t] = g->id[k], g->exact[t] = 1, tour_update (g, t);
+    }
 }
 
 /* p (r) = B u and |u|^2 for a d x r basis (column-major directions): vector
@@ -529,6 +555,7 @@ move_slot (Greedy *g, int from, int to)
     {
       int r = g->srow[to]; /* @to's row is free: keep it, for no row is lost */
       g->inv[to] = g->inv[from];
+      g->best2[to] = g->best2[from];
       g->srow[to] = g->srow[from], g->srow[from] = r;
       g->stamp[to] = g->stamp[from];
     }
@@ -623,6 +650,28 @@ unmark_partners (const int *restrict partner, guint8 *restrict exact, int n, int
     exact[c] &= partner[c] != a && partner[c] != b;
 }
 
+/* want[c] = whether exact slot c's partner is @a or @b; want is padded to 8. */
+TS_CLONES static void
+partners_named (const int *restrict partner, const guint8 *restrict exact, int n, int a, int b,
+                guint8 *restrict want)
+{
+  int c = 0;
+
+  for (; c + 8 <= n; c += 8)
+    {
+      Int32x8 pv;
+      Bytes8 e, w;
+      memcpy (&pv, partner + c, sizeof pv);
+      memcpy (&e, exact + c, sizeof e);
+      w = __builtin_convertvector ((pv == a) | (pv == b), Bytes8) & e;
+      memcpy (want + c, &w, sizeof w);
+    }
+  for (; c < n; c++)
+    want[c] = exact[c] && (partner[c] == a || partner[c] == b);
+  for (; c % 8 != 0; c++)
+    want[c] = 0;
+}
+
 /* want[c] = whether slot c must hear of a new group of cosine drow[c]: it
  * has no partner or the cosine reaches its best; want is padded to 8. */
 TS_CLONES static void
@@ -700,8 +749,22 @@ merge (Greedy *g, int s, int t)
   tour_update (g, hi);
   tour_update (g, last);
 
-  /* Groups that pointed at a merged id keep their score as an upper bound. */
-  unmark_partners (g->partner, g->exact, g->n, ids, idt);
+  /* Groups that pointed at a merged id keep an upper bound of their best:
+   * their score, or in Gram mode their next best, tighter. */
+  if (g->best2)
+    {
+      partners_named (g->partner, g->exact, g->n, ids, idt, g->want);
+      for (int c0 = 0; c0 < g->n; c0 += 8)
+        {
+          guint64 w;
+          memcpy (&w, g->want + c0, sizeof w);
+          for (int c = c0; w != 0; c++, w >>= 8)
+            if (w & 0xff)
+              g->best[c] = g->best2[c], g->exact[c] = 0, tour_update (g, c);
+        }
+    }
+  else
+    unmark_partners (g->partner, g->exact, g->n, ids, idt);
   lo = g->slot_of[k];
   if (g->adjacent)
     {
@@ -717,7 +780,7 @@ merge (Greedy *g, int s, int t)
   else if (g->S)
     {
       compute_best (g, lo); /* leaves the new group's cosines in g->drow */
-      offer_wanted (g->drow, g->best, g->partner, g->n, g->want); /* 8 slots at a time, mostly none */
+      offer_wanted (g->drow, g->best2, g->partner, g->n, g->want); /* 8 slots at a time, mostly none */
       for (int c0 = 0; c0 < g->n; c0 += 8)
         {
           guint64 w;
@@ -974,6 +1037,7 @@ greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean 
       g.srow = g_new (int, g.n);
       g.stamp = g_new (int, g.n);
       g.log = g_new (int, 3 * (gsize) g.n);
+      g.best2 = g_new (double, g.n);
     }
   else
     {
