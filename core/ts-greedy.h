@@ -21,7 +21,9 @@
  * 42 MB at N = 2304, on 2 MB pages where Linux gives them) starts from G; merging A and B makes row
  * A + B and |s_A + s_B|^2 = |s_A|^2 + |s_B|^2 + 2 S_AB, so a step costs
  * O(N) whatever d; the other rows catch up on a log of the merges when next
- * read (S_CA += S_CB), so S stays exactly symmetric without column writes.
+ * read (S_CA += S_CB), so S stays exactly symmetric without column writes;
+ * a group whose partner merged falls to a tighter bound, its next best
+ * cosine, kept by every scan and offer.
  * Tokens with non-finite features count as zero vectors.
  *
  * Otherwise (N > 4096, adjacent-only, or no memory for S) memory is O(N d),
