@@ -26,14 +26,28 @@ typedef struct {
   GArray **nbr;   /* adjacent mode, by slot: neighbour ids */
   float *row;     /* n scratch: the cosines (or their bounds) of one group with all */
   /* Gram mode (global merging, ts_scene_gram available): no features. S holds the dot
-   * products of the groups' feature sums, n x n by slot (row stride ld, both
-   * triangles, exactly symmetric), in double; the cosine of slots s and c is
-   * S[s][c] (inv[s] inv[c]) with inv = 1 / |sum| (0 for a zero sum), the
-   * cosine of the means. Merging adds two rows and columns: O(n) a step. */
+   * products of the groups' feature sums in double, one row of ld values per
+   * slot (slot s's is row srow[s]), indexed by slot; the cosine of slots s and
+   * c is S[s][c] (inv[s] inv[c]) with inv = 1 / |sum| (0 for a zero sum), the
+   * cosine of the means. Merging writes the new group's row only: every merge
+   * is logged (lo, hi, last: lo and hi merged into lo, slot last moved into
+   * hi), and another row catches up on the merges since its stamp when it is
+   * next read, S[c][lo] += S[c][hi], S[c][hi] = S[c][last], the additions
+   * the new row made (S stays exactly symmetric) without writing a column of
+   * the matrix a step. */
   double *S;
   double *inv;    /* by slot */
   double *drow;   /* n scratch: the cosines of one group with all */
+  guint8 *want;   /* n + 8 scratch: the slots to offer a new group to */
   int ld;
+  int *srow;      /* by slot: its row of S */
+  int *stamp;     /* by slot: merges its row has caught up on */
+  int *log;       /* 3 per merge: lo, hi, last */
+  int n_log;
+  /* Gram mode, by slot: an upper bound of the best cosine but the best
+   * partner's, for exact slots (what a new group must reach to matter, and
+   * the slot's bound once its partner merges away); = best for the others. */
+  double *best2;
   /* A tournament over the slots: win[1] is the slot of the highest best
    * (ties: the smaller key), leaves at win[leaves + slot] (-1 past n). */
   int *win;
@@ -75,6 +89,11 @@ greedy_clear (Greedy *g)
   free (g->S);
   g_free (g->inv);
   g_free (g->drow);
+  g_free (g->want);
+  g_free (g->srow);
+  g_free (g->stamp);
+  g_free (g->log);
+  g_free (g->best2);
   g_free (g->win);
   if (g->nbr)
     for (int s = 0; s < g->n; s++)
@@ -255,9 +274,10 @@ typedef double Doubles8 __attribute__ ((vector_size (8 * sizeof (double))));
 typedef gint64 Int8 __attribute__ ((vector_size (8 * sizeof (gint64))));
 
 /* The running maximum of a row scan, lane by lane: the largest value, the
- * first index reaching it and how many reach it (NaNs never do). */
+ * first index reaching it and how many reach it (NaNs never do), and the
+ * largest of the other values (an upper bound of it when NaNs were met). */
 typedef struct {
-  Doubles8 top;
+  Doubles8 top, top2;
   Int8 at, count;
 } ScanMax;
 
@@ -271,7 +291,7 @@ TS_CLONES static void
 gram_scan (const double *restrict srow, const double *restrict inv, int c0, int c1, double is,
            double *restrict out, ScanMax *restrict m)
 {
-  Doubles8 top = m->top, v, w;
+  Doubles8 top = m->top, top2 = m->top2, v, w, lose;
   Int8 at = m->at, count = m->count, index = { 0, 1, 2, 3, 4, 5, 6, 7 }, one = index - index + 1;
   int c = c0;
 
@@ -285,6 +305,8 @@ gram_scan (const double *restrict srow, const double *restrict inv, int c0, int 
       memcpy (out + c, &v, sizeof v);
       up = v > top;
       eq = v == top;
+      lose = (Doubles8) PICK8 (up, (Int8) top, (Int8) v);
+      top2 = (Doubles8) PICK8 (lose > top2, (Int8) lose, (Int8) top2);
       top = (Doubles8) PICK8 (up, (Int8) v, (Int8) top);
       at = PICK8 (up, index, at);
       count = PICK8 (up, one, count - eq);
@@ -293,14 +315,34 @@ gram_scan (const double *restrict srow, const double *restrict inv, int c0, int 
     {
       double x = srow[c] * (is * inv[c]);
       out[c] = x;
+      double l = x > top[u] ? top[u] : x;
+      if (l > top2[u])
+        top2[u] = l;
       if (x > top[u])
         top[u] = x, at[u] = c, count[u] = 1;
       else if (x == top[u])
         count[u]++;
     }
   m->top = top;
+  m->top2 = top2;
   m->at = at;
   m->count = count;
+}
+
+/* Slot @s's row of S, caught up on the merges logged since its stamp. */
+static double *
+gram_row (Greedy *g, int s)
+{
+  double *row = g->S + (gsize) g->srow[s] * g->ld;
+
+  for (int e = g->stamp[s]; e < g->n_log; e++)
+    {
+      const int *m = g->log + 3 * (gsize) e;
+      row[m[0]] += row[m[1]];
+      row[m[1]] = row[m[2]];
+    }
+  g->stamp[s] = g->n_log;
+  return row;
 }
 
 /* The best partner of slot @s over all slots (maximal cosine, then the
@@ -308,13 +350,13 @@ gram_scan (const double *restrict srow, const double *restrict inv, int c0, int 
 static void
 gram_best (Greedy *g, int s, double *out_v, int *out_s)
 {
-  const double *srow = g->S + (gsize) s * g->ld;
+  const double *srow = gram_row (g, s);
   ScanMax m;
   double bv = -INFINITY;
   int bs = -1, ties = 0;
 
   for (int u = 0; u < 8; u++)
-    m.top[u] = -INFINITY, m.at[u] = -1, m.count[u] = 0;
+    m.top[u] = m.top2[u] = -INFINITY, m.at[u] = -1, m.count[u] = 0;
   gram_scan (srow, g->inv, 0, s, g->inv[s], g->drow, &m);
   gram_scan (srow, g->inv, s + 1, g->n, g->inv[s], g->drow, &m);
   g->drow[s] = -INFINITY;
@@ -331,6 +373,10 @@ gram_best (Greedy *g, int s, double *out_v, int *out_s)
     for (int c = 0; c < g->n; c++)
       if (g->drow[c] == bv && g->key[c] < g->key[bs])
         bs = c;
+  /* the next best: the largest value but one instance of bv */
+  g->best2[s] = ties > 1 ? bv : -INFINITY;
+  for (int u = 0; u < 8; u++)
+    g->best2[s] = MAX (g->best2[s], MAX (m.top2[u], m.top[u] < bv ? m.top[u] : -INFINITY));
   *out_v = bv;
   *out_s = bs;
 }
@@ -379,10 +425,20 @@ offer (Greedy *g, int t, int k, double v)
     {
       int ps = g->partner[t] >= 0 ? g->slot_of[g->partner[t]] : -1;
       if (ps < 0 || better (g, v, k, g->best[t], ps))
-        g->best[t] = v, g->partner[t] = g->id[k], tour_update (g, t);
+        {
+          if (g->best2)
+            g->best2[t] = g->best[t];
+          g->best[t] = v, g->partner[t] = g->id[k], tour_update (g, t);
+        }
+      else if (g->best2 && v > g->best2[t])
+        g->best2[t] = v;
     }
   else if (v > g->best[t])
-    g->best[t] = v, g->partner[t] = g->id[k], g->exact[t] = 1, tour_update (g, t);
+    {
+      if (g->best2) /* the old bound bounds the others */
+        g->best2[t] = g->best[t];
+      g->best[t] = v, g->partner[t] = g->id[k], g->exact[t] = 1, tour_update (g, t);
+    }
 }
 
 /* p (r) = B u and |u|^2 for a d x r basis (column-major directions): vector
@@ -495,8 +551,14 @@ move_slot (Greedy *g, int from, int to)
       memcpy (g->mean + (gsize) to * d, g->mean + (gsize) from * d, sizeof (float) * d);
       memcpy (g->unit + (gsize) to * d, g->unit + (gsize) from * d, sizeof (float) * d);
     }
-  if (g->inv)
-    g->inv[to] = g->inv[from];
+  if (g->S)
+    {
+      int r = g->srow[to]; /* @to's row is free: keep it, for no row is lost */
+      g->inv[to] = g->inv[from];
+      g->best2[to] = g->best2[from];
+      g->srow[to] = g->srow[from], g->srow[from] = r;
+      g->stamp[to] = g->stamp[from];
+    }
   g->size[to] = g->size[from];
   g->key[to] = g->key[from];
   g->id[to] = g->id[from];
@@ -546,36 +608,93 @@ int_cmp (gconstpointer a, gconstpointer b)
   return (x > y) - (x < y);
 }
 
-/* Gram mode: S's rows and columns for slot @lo = the merge of slots @lo and
- * @hi, and slot @last moved into @hi (when it is another slot): the new
- * group's sum is the sum of both, so its row is the sum of their rows and
- * |s_lo + s_hi|^2 = |s_lo|^2 + |s_hi|^2 + 2 s_lo . s_hi. */
+/* Gram mode: S's row for slot @lo = the merge of slots @lo and @hi, slot
+ * @last to move into @hi (when it is another slot): the new group's sum is
+ * the sum of both, so its row is the sum of their rows and |s_lo + s_hi|^2 =
+ * |s_lo|^2 + |s_hi|^2 + 2 s_lo . s_hi. The other rows learn it from the log. */
 static void
 gram_merge (Greedy *g, int lo, int hi, int last)
 {
-  int n = g->n;
-  gsize ld = g->ld;
-  double *S = g->S, *rl = S + lo * ld, *rh = S + hi * ld;
+  int n = g->n, *m = g->log + 3 * (gsize) g->n_log;
+  double *rl = gram_row (g, lo), *rh = gram_row (g, hi);
   double self = rl[lo] + rh[hi] + 2 * rl[hi];
 
   for (int c = 0; c < n; c++)
     rl[c] += rh[c];
   rl[lo] = self;
+  rl[hi] = rl[last];
   g->inv[lo] = inv_norm (self);
-  if (hi != last)
+  m[0] = lo, m[1] = hi, m[2] = last;
+  g->stamp[lo] = ++g->n_log;
+}
+
+typedef gint32 Int32x8 __attribute__ ((vector_size (8 * sizeof (gint32))));
+typedef gint8 Bytes8 __attribute__ ((vector_size (8)));
+
+/* exact[c] = 0 where partner[c] is @a or @b, c < @n. */
+TS_CLONES static void
+unmark_partners (const int *restrict partner, guint8 *restrict exact, int n, int a, int b)
+{
+  int c = 0;
+
+  for (; c + 8 <= n; c += 8)
     {
-      const double *rz = S + last * ld;
-      memcpy (rh, rz, sizeof (double) * n);
-      rh[hi] = rz[last];
-      rh[lo] = rl[hi] = rl[last];
+      Int32x8 pv;
+      Bytes8 e;
+      memcpy (&pv, partner + c, sizeof pv);
+      memcpy (&e, exact + c, sizeof e);
+      e &= __builtin_convertvector ((pv != a) & (pv != b), Bytes8);
+      memcpy (exact + c, &e, sizeof e);
     }
-  /* the columns of both rows (the row of @hi is dead or the moved @last) */
-  for (int c = 0; c < n - 1; c++)
+  for (; c < n; c++)
+    exact[c] &= partner[c] != a && partner[c] != b;
+}
+
+/* want[c] = whether exact slot c's partner is @a or @b; want is padded to 8. */
+TS_CLONES static void
+partners_named (const int *restrict partner, const guint8 *restrict exact, int n, int a, int b,
+                guint8 *restrict want)
+{
+  int c = 0;
+
+  for (; c + 8 <= n; c += 8)
     {
-      S[c * ld + lo] = rl[c];
-      if (hi != last)
-        S[c * ld + hi] = rh[c];
+      Int32x8 pv;
+      Bytes8 e, w;
+      memcpy (&pv, partner + c, sizeof pv);
+      memcpy (&e, exact + c, sizeof e);
+      w = __builtin_convertvector ((pv == a) | (pv == b), Bytes8) & e;
+      memcpy (want + c, &w, sizeof w);
     }
+  for (; c < n; c++)
+    want[c] = exact[c] && (partner[c] == a || partner[c] == b);
+  for (; c % 8 != 0; c++)
+    want[c] = 0;
+}
+
+/* want[c] = whether slot c must hear of a new group of cosine drow[c]: it
+ * has no partner or the cosine reaches its best; want is padded to 8. */
+TS_CLONES static void
+offer_wanted (const double *restrict drow, const double *restrict best, const int *restrict partner, int n,
+              guint8 *restrict want)
+{
+  int c = 0;
+
+  for (; c + 8 <= n; c += 8)
+    {
+      Doubles8 dv, bv;
+      Int32x8 pv;
+      Bytes8 w;
+      memcpy (&dv, drow + c, sizeof dv);
+      memcpy (&bv, best + c, sizeof bv);
+      memcpy (&pv, partner + c, sizeof pv);
+      w = __builtin_convertvector ((dv >= bv) | __builtin_convertvector (pv < 0, Int8), Bytes8);
+      memcpy (want + c, &w, sizeof w);
+    }
+  for (; c < n; c++)
+    want[c] = partner[c] < 0 || drow[c] >= best[c];
+  for (; c % 8 != 0; c++)
+    want[c] = 0;
 }
 
 /* Merges slots @s and @t into a new group. */
@@ -630,10 +749,22 @@ merge (Greedy *g, int s, int t)
   tour_update (g, hi);
   tour_update (g, last);
 
-  /* Groups that pointed at a merged id keep their score as an upper bound. */
-  for (int c = 0; c < g->n; c++)
-    if (g->partner[c] == ids || g->partner[c] == idt)
-      g->exact[c] = 0;
+  /* Groups that pointed at a merged id keep an upper bound of their best:
+   * their score, or in Gram mode their next best, tighter. */
+  if (g->best2)
+    {
+      partners_named (g->partner, g->exact, g->n, ids, idt, g->want);
+      for (int c0 = 0; c0 < g->n; c0 += 8)
+        {
+          guint64 w;
+          memcpy (&w, g->want + c0, sizeof w);
+          for (int c = c0; w != 0; c++, w >>= 8)
+            if (w & 0xff)
+              g->best[c] = g->best2[c], g->exact[c] = 0, tour_update (g, c);
+        }
+    }
+  else
+    unmark_partners (g->partner, g->exact, g->n, ids, idt);
   lo = g->slot_of[k];
   if (g->adjacent)
     {
@@ -649,9 +780,15 @@ merge (Greedy *g, int s, int t)
   else if (g->S)
     {
       compute_best (g, lo); /* leaves the new group's cosines in g->drow */
-      for (int c = 0; c < g->n; c++)
-        if (c != lo && (g->partner[c] < 0 || g->drow[c] >= g->best[c]))
-          offer (g, c, lo, g->drow[c]);
+      offer_wanted (g->drow, g->best2, g->partner, g->n, g->want); /* 8 slots at a time, mostly none */
+      for (int c0 = 0; c0 < g->n; c0 += 8)
+        {
+          guint64 w;
+          memcpy (&w, g->want + c0, sizeof w);
+          for (int c = c0; w != 0; c++, w >>= 8)
+            if ((w & 0xff) && c != lo)
+              offer (g, c, lo, g->drow[c]);
+        }
     }
   else
     {
@@ -660,6 +797,30 @@ merge (Greedy *g, int s, int t)
         if (c != lo && (g->partner[c] < 0 || g->row[c] >= g->best[c]))
           offer (g, c, lo, exact_cos (g, lo, c, g->row));
     }
+}
+
+/* srow[j] = (ni norm[j]) G_row[j], 0 where that norm product is 0: the dot
+ * products of one token with all, in double. */
+TS_CLONES static void
+gram_fill_row (const float *restrict grow, const double *restrict norm, double ni, int n, double *restrict srow)
+{
+  int j = 0;
+
+  for (; j + 8 <= n; j += 8)
+    {
+      Doubles8 nn, v;
+      float gf[8];
+      memcpy (&nn, norm + j, sizeof nn);
+      memcpy (gf, grow + j, sizeof gf);
+      nn = ni * nn;
+      for (int u = 0; u < 8; u++)
+        v[u] = gf[u];
+      v = nn * v;
+      v = (Doubles8) ((Int8) v & (nn != 0));
+      memcpy (srow + j, &v, sizeof v);
+    }
+  for (; j < n; j++)
+    srow[j] = ni * norm[j] != 0 ? (ni * norm[j]) * grow[j] : 0.0;
 }
 
 /* Gram mode: S of the single tokens p.. from the scene's Gram matrix @G
@@ -671,24 +832,29 @@ gram_initial_best (Greedy *g, const TsScene *scene, const float *G, int p, GCanc
   int n = g->n, N = g->N, d = g->d;
   g_autofree double *norm = g_new (double, MAX (n, 1));
 
-  for (int i = 0; i < n; i++)
+  for (int i0 = 0; i0 < n; i0 += 8)
     {
-      const float *x = scene->features->data + (gsize) (p + i) * d;
-      double ss = 0;
+      /* 8 tokens side by side, each summed in its own order: |x|^2 in double */
+      const float *x = scene->features->data + (gsize) (p + i0) * d;
+      int m = MIN (8, n - i0);
+      double ss[8] = { 0 };
       for (int j = 0; j < d; j++)
-        ss += (double) x[j] * x[j];
-      /* a token that is not finite counts as zero, like its all-zero normalised row */
-      norm[i] = isfinite (ss) ? sqrt (ss) : 0.0;
-      g->inv[i] = inv_norm (norm[i] * norm[i] * G[(gsize) (p + i) * N + p + i]);
+        for (int u = 0; u < m; u++)
+          ss[u] += (double) x[(gsize) u * d + j] * x[(gsize) u * d + j];
+      for (int u = 0; u < m; u++)
+        {
+          int i = i0 + u;
+          /* a token that is not finite counts as zero, like its all-zero normalised row */
+          norm[i] = isfinite (ss[u]) ? sqrt (ss[u]) : 0.0;
+          g->inv[i] = inv_norm (norm[i] * norm[i] * G[(gsize) (p + i) * N + p + i]);
+        }
     }
   for (int i = 0; i < n; i++)
     {
-      const float *grow = G + (gsize) (p + i) * N + p;
-      double *srow = g->S + (gsize) i * g->ld;
+      g->srow[i] = i, g->stamp[i] = 0;
       if ((i & 63) == 0 && ts_check_cancelled (cancellable, error))
         return FALSE;
-      for (int j = 0; j < n; j++)
-        srow[j] = norm[i] * norm[j] != 0 ? (norm[i] * norm[j]) * grow[j] : 0.0;
+      gram_fill_row (G + (gsize) (p + i) * N + p, norm, norm[i], n, g->S + (gsize) i * g->ld);
       compute_best (g, i);
     }
   return TRUE;
@@ -858,7 +1024,7 @@ greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean 
   /* adjacent merging compares a few neighbours a step: O(degree d) beats O(n) */
   if (bound_dims < 0 && !adjacent_only && g.n >= 2 && (G = ts_scene_gram (scene)) != NULL)
     {
-      g.S = ts_alloc_large (sizeof (double) * (gsize) g.n * g.n); /* its columns are updated */
+      g.S = ts_alloc_large (sizeof (double) * (gsize) g.n * g.n);
       if (g.S == NULL)
         G = NULL;
     }
@@ -867,6 +1033,11 @@ greedy_multi (const TsScene *scene, const int *targets, int n_targets, gboolean 
       g.ld = g.n;
       g.inv = g_new (double, g.n);
       g.drow = g_new (double, g.n);
+      g.want = g_new (guint8, g.n + 8);
+      g.srow = g_new (int, g.n);
+      g.stamp = g_new (int, g.n);
+      g.log = g_new (int, 3 * (gsize) g.n);
+      g.best2 = g_new (double, g.n);
     }
   else
     {

@@ -18,9 +18,13 @@
  * never touches the features: cosines of means are cosines of sums, and the
  * sums' dot products are sums of token dot products, x_i . x_j = |x_i| |x_j|
  * G_ij. An N x N matrix S of group-sum dot products (double, 8 N^2 bytes,
- * 42 MB at N = 2304, on 2 MB pages where Linux gives them) starts from G; merging A and B makes row and column
+ * 42 MB at N = 2304, on 2 MB pages where Linux gives them) starts from G; merging A and B makes row
  * A + B and |s_A + s_B|^2 = |s_A|^2 + |s_B|^2 + 2 S_AB, so a step costs
- * O(N) whatever d. Tokens with non-finite features count as zero vectors.
+ * O(N) whatever d; the other rows catch up on a log of the merges when next
+ * read (S_CA += S_CB), so S stays exactly symmetric without column writes;
+ * a group whose partner merged falls to a tighter bound, its next best
+ * cosine, kept by every scan and offer.
+ * Tokens with non-finite features count as zero vectors.
  *
  * Otherwise (N > 4096, adjacent-only, or no memory for S) memory is O(N d),
  * no N x N matrix: the bests come from blocked cblas_sgemm, each merge's new

@@ -1,7 +1,55 @@
 #include "ts-pool.h"
 #include "ts-error.h"
+#include "ts-simd.h"
 
 #include <string.h>
+
+/* dst = the element-wise maximum (@max) or the mean of the patches [r0, r1) x
+ * [c0, c1) of the rows of @data (@cols patches a grid row), @size of them:
+ * 16 columns at a time summed (from 0.0f, in row-major order) or maximised
+ * in registers, then divided by the size, the same floats as a plain loop. */
+TS_CLONES static void
+pool_cell (const float *restrict data, int cols, int d, int r0, int r1, int c0, int c1, gboolean max, int size,
+           float *restrict dst)
+{
+  float start = max ? -G_MAXFLOAT : 0.0f, fsize = (float) size; /* as x /= size converts it */
+  int j = 0;
+
+  for (; j + 16 <= d; j += 16)
+    {
+      float acc[16];
+      for (int u = 0; u < 16; u++)
+        acc[u] = start;
+      for (int r = r0; r < r1; r++)
+        for (int c = c0; c < c1; c++)
+          {
+            const float *src = data + ((gsize) r * cols + c) * d + j;
+            if (max)
+              for (int u = 0; u < 16; u++)
+                acc[u] = MAX (acc[u], src[u]);
+            else
+              for (int u = 0; u < 16; u++)
+                acc[u] += src[u];
+          }
+      if (max)
+        for (int u = 0; u < 16; u++)
+          dst[j + u] = acc[u];
+      else
+        for (int u = 0; u < 16; u++)
+          dst[j + u] = acc[u] / fsize;
+    }
+  for (; j < d; j++)
+    {
+      float acc = start;
+      for (int r = r0; r < r1; r++)
+        for (int c = c0; c < c1; c++)
+          {
+            float x = data[((gsize) r * cols + c) * d + j];
+            acc = max ? MAX (acc, x) : acc + x;
+          }
+      dst[j] = max ? acc : acc / fsize;
+    }
+}
 
 int
 ts_pool_k_for_target (const TsGrid *grid, int target)
@@ -47,22 +95,7 @@ ts_pool (const TsScene *scene, int k, TsPoolMode mode, GError **error)
       float *dst = a->features + (gsize) o * d;
       a->regions[o] = (TsRect){ c0 * g->patch, r0 * g->patch, (c1 - c0) * g->patch, (r1 - r0) * g->patch };
       a->sizes[o] = (r1 - r0) * (c1 - c0);
-      for (int j = 0; j < d; j++)
-        dst[j] = mode == TS_POOL_MAX ? -G_MAXFLOAT : 0.0f;
-      for (int r = r0; r < r1; r++)
-        for (int c = c0; c < c1; c++)
-          {
-            const float *src = f->data + ((gsize) r * g->cols + c) * d;
-            if (mode == TS_POOL_MAX)
-              for (int j = 0; j < d; j++)
-                dst[j] = MAX (dst[j], src[j]);
-            else
-              for (int j = 0; j < d; j++)
-                dst[j] += src[j];
-          }
-      if (mode == TS_POOL_AVG)
-        for (int j = 0; j < d; j++)
-          dst[j] /= a->sizes[o];
+      pool_cell (f->data, g->cols, d, r0, r1, c0, c1, mode == TS_POOL_MAX, a->sizes[o], dst);
     }
   return a;
 }

@@ -422,6 +422,43 @@ test_pool_features (void)
     }
 }
 
+/* Every cell of a ragged grid (5 x 7 patches pooled 2 x 2 and 3 x 3), every
+ * value: bit for bit the plain loop, the members summed from 0.0f in
+ * row-major order then divided by the size, or their running maximum. */
+static void
+test_pool_plain_loop (void)
+{
+  g_autoptr (TsScene) scene = scene_of (70, 50, 10);
+  const TsFeatures *f = scene->features;
+  const TsGrid *g = &scene->grid;
+
+  g_assert_cmpint (f->d % 16, !=, 0); /* the tail past whole 16-value blocks is covered */
+  for (int k = 2; k <= 3; k++)
+    for (int mode = 0; mode < 2; mode++)
+      {
+        TsPoolMode pm = mode ? TS_POOL_MAX : TS_POOL_AVG;
+        g_autoptr (TsAssignment) a = ts_pool (scene, k, pm, NULL);
+        int pcol = (g->cols + k - 1) / k;
+        for (int o = 0; o < a->n_out; o++)
+          for (int j = 0; j < f->d; j++)
+            {
+              int r0 = o / pcol * k, c0 = o % pcol * k, size = 0;
+              float v = pm == TS_POOL_MAX ? -G_MAXFLOAT : 0.0f;
+              for (int r = r0; r < MIN (r0 + k, g->rows); r++)
+                for (int c = c0; c < MIN (c0 + k, g->cols); c++, size++)
+                  {
+                    float x = f->data[((gsize) r * g->cols + c) * f->d + j];
+                    v = pm == TS_POOL_MAX ? MAX (v, x) : v + x;
+                  }
+              if (pm == TS_POOL_AVG)
+                v /= size;
+              if (memcmp (&v, &a->features[(gsize) o * f->d + j], sizeof v) != 0)
+                g_error ("k %d mode %d cell %d value %d: %.9g, the plain loop gives %.9g", k, mode, o, j,
+                         a->features[(gsize) o * f->d + j], v);
+            }
+      }
+}
+
 static void
 test_pool_ratio_one_is_lossless (void)
 {
@@ -545,6 +582,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/assignment/pool/ragged-edges", test_pool_ragged_edges);
   g_test_add_func ("/assignment/pool/features", test_pool_features);
+  g_test_add_func ("/assignment/pool/plain-loop", test_pool_plain_loop);
   g_test_add_func ("/assignment/pool/ratio-one-is-lossless", test_pool_ratio_one_is_lossless);
   g_test_add_func ("/assignment/pool/quality-falls", test_pool_quality_falls);
   g_test_add_func ("/assignment/pool/bad-k", test_pool_bad_k);
