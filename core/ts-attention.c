@@ -28,28 +28,11 @@ ts_attention_mode_name (TsAttentionMode mode)
   return (guint) mode < G_N_ELEMENTS (mode_names) ? mode_names[mode] : "unknown";
 }
 
-/* The largest of @n >= 1 floats, in 16 lanes so that it vectorises (the
- * maximum of finite values does not depend on the order). */
+/* The largest of @n >= 1 finite floats (vectorised). */
 TS_CLONES static float
 row_max (const float *restrict row, int n)
 {
-  float lane[16], mx = row[0];
-  int j = 1;
-
-  if (n >= 32)
-    {
-      for (int u = 0; u < 16; u++)
-        lane[u] = row[u];
-      for (j = 16; j + 16 <= n; j += 16)
-        for (int u = 0; u < 16; u++)
-          lane[u] = MAX (lane[u], row[j + u]);
-      mx = lane[0];
-      for (int u = 1; u < 16; u++)
-        mx = MAX (mx, lane[u]);
-    }
-  for (; j < n; j++)
-    mx = MAX (mx, row[j]);
-  return mx;
+  return ts_max_lanes (row, n);
 }
 
 TS_CLONES static void

@@ -175,26 +175,13 @@ check_input (const float *x, int n, int d, int k, GError **error)
 }
 
 /* Index of the first smallest of @k finite values: the minimum by a
- * vectorisable pass (16 lanes), then its first position (ties to the lower index). */
+ * vectorisable pass, then its first position (ties to the lower index). */
 TS_CLONES static int
 first_min (const float *restrict o, int k)
 {
-  float lane[16], m = o[0];
-  int j = 1;
+  float m = ts_min_lanes (o, k);
+  int j = 0;
 
-  if (k >= 16)
-    {
-      for (int t = 0; t < 16; t++)
-        lane[t] = o[t];
-      for (j = 16; j + 16 <= k; j += 16)
-        for (int t = 0; t < 16; t++)
-          lane[t] = o[j + t] < lane[t] ? o[j + t] : lane[t];
-      for (int t = 0; t < 16; t++)
-        m = lane[t] < m ? lane[t] : m;
-    }
-  for (; j < k; j++)
-    m = o[j] < m ? o[j] : m;
-  j = 0;
   while (o[j] != m)
     j++;
   return j;

@@ -31,3 +31,48 @@ ts_dot_lanes (const float *restrict a, const float *restrict b, int d)
     s += lane[u];
   return s;
 }
+
+/* The largest and the smallest of @n >= 1 finite floats in 16 lanes, so that
+ * they vectorise inside a TS_CLONES caller (for finite values the extremes
+ * do not depend on the order in which they are compared). */
+static inline float
+ts_max_lanes (const float *restrict x, int n)
+{
+  float lane[16], m = x[0];
+  int j = 1;
+
+  if (n >= 16)
+    {
+      for (int u = 0; u < 16; u++)
+        lane[u] = x[u];
+      for (j = 16; j + 16 <= n; j += 16)
+        for (int u = 0; u < 16; u++)
+          lane[u] = MAX (lane[u], x[j + u]);
+      for (int u = 0; u < 16; u++)
+        m = MAX (m, lane[u]);
+    }
+  for (; j < n; j++)
+    m = MAX (m, x[j]);
+  return m;
+}
+
+static inline float
+ts_min_lanes (const float *restrict x, int n)
+{
+  float lane[16], m = x[0];
+  int j = 1;
+
+  if (n >= 16)
+    {
+      for (int u = 0; u < 16; u++)
+        lane[u] = x[u];
+      for (j = 16; j + 16 <= n; j += 16)
+        for (int u = 0; u < 16; u++)
+          lane[u] = x[j + u] < lane[u] ? x[j + u] : lane[u];
+      for (int u = 0; u < 16; u++)
+        m = lane[u] < m ? lane[u] : m;
+    }
+  for (; j < n; j++)
+    m = x[j] < m ? x[j] : m;
+  return m;
+}
